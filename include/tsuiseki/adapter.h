@@ -1,0 +1,255 @@
+/*
+ * tsuiseki — for adapter and plugin authors.
+ *
+ * An adapter is a const descriptor whose first member is its version. It does
+ * four things, each pure and separately testable:
+ *   recognize       number -> confidence (format + check digit)
+ *   build_requests  numbers -> HTTP requests (data only, no I/O)
+ *   parse           (bytes, content type, HTTP status, numbers, now) -> shipments
+ *   map_status      carrier status word -> normalized status + exception code
+ * Parsing never touches the network or the clock: `now` comes in the env.
+ */
+#ifndef TSUISEKI_ADAPTER_H
+#define TSUISEKI_ADAPTER_H
+
+#include "common.h"
+#include "errors.h"
+#include "model.h"
+
+TSK_BEGIN_DECLS
+
+/** Bumped when tsk_adapter changes incompatibly; independent of the library version. */
+#define TSK_ADAPTER_VERSION 1
+
+/* Capability flags (tsk_adapter.flags). */
+#define TSK_ADAPTER_HTML   (1u << 0)  /**< parses HTML pages */
+#define TSK_ADAPTER_JSON   (1u << 1)  /**< parses JSON responses */
+#define TSK_ADAPTER_BATCH  (1u << 2)  /**< one request may carry several numbers */
+#define TSK_ADAPTER_S10    (1u << 3)  /**< handles UPU S10 international numbers */
+
+/* ------------------------------------------------------- building events */
+
+/** Text fields of an event. */
+typedef enum tsk_event_field {
+	TSK_EVENT_TIME_RAW = 0,
+	TSK_EVENT_CARRIER_STATUS,
+	TSK_EVENT_DESCRIPTION,
+	TSK_EVENT_LOCATION,
+	TSK_EVENT_LOCATION_CODE,
+	TSK_EVENT_REGION,
+	TSK_EVENT_POSTAL_CODE,
+	TSK_EVENT__FIELD_COUNT
+} tsk_event_field;
+
+/** Create an empty event (status UNKNOWN, no time). @param[out] out caller owns (tsk_event_free) until appended. */
+TSK_API int tsk_event_new(tsk_event **out);
+/** Free an event that was not appended to a shipment. Accepts NULL. */
+TSK_API void tsk_event_free(tsk_event *ev);
+/**
+ * Set a text field (UTF-8, copied). Leading/trailing white space (ASCII and
+ * U+3000) is trimmed and ASCII white-space runs become one space; an empty
+ * result or NULL clears the field.
+ * @return TSK_OK, TSK_ENOMEM or TSK_EINVAL (bad field, invalid UTF-8).
+ */
+TSK_API int tsk_event_set_text(tsk_event *ev, tsk_event_field field, const char *utf8);
+/**
+ * Set the local date/time as the carrier printed it. year 0 = not shown
+ * (inferred later from the reference time, DESIGN.md "Time"); hour -1 = no
+ * time (precision DAY). offset in seconds east of UTC (TSK_JST_OFFSET).
+ * @return TSK_OK or TSK_EINVAL.
+ */
+TSK_API int tsk_event_set_local_time(tsk_event *ev, int year, int month, int day,
+                                     int hour, int minute, int offset);
+/** Set an absolute time (JSON APIs). NULL or an unset time clears it. */
+TSK_API int tsk_event_set_time(tsk_event *ev, const tsk_time *t);
+/** Set the normalized status, the implied exception and whether the word was unmapped. */
+TSK_API void tsk_event_set_status(tsk_event *ev, tsk_status status,
+                                  tsk_exception_code exception, int unmapped);
+
+/* ---------------------------------------------------- building shipments */
+
+/** Text fields of a shipment. */
+typedef enum tsk_shipment_field {
+	TSK_SHIPMENT_SERVICE = 0,      /**< 宅急便, ゆうパック… */
+	TSK_SHIPMENT_STATUS_TEXT,      /**< the carrier's current-state text */
+	TSK_SHIPMENT_LAYOUT,           /**< layout the parser recognised */
+	TSK_SHIPMENT_ORIGIN_REGION,    /**< prefecture or region of origin, where shown */
+	TSK_SHIPMENT_DESTINATION_REGION,
+	TSK_SHIPMENT_ETA_RAW,          /**< the carrier's stated delivery date/time text */
+	TSK_SHIPMENT__FIELD_COUNT
+} tsk_shipment_field;
+
+/**
+ * Create a shipment.
+ * @param[out] out caller owns (tsk_shipment_free)
+ * @param carrier registry name ("yamato"), copied
+ * @param tracking_number digits (or S10 letters and digits), copied
+ */
+TSK_API int tsk_shipment_new(tsk_shipment **out, const char *carrier, const char *tracking_number);
+/** Set a text field (see tsk_event_set_text for white space). */
+TSK_API int tsk_shipment_set_text(tsk_shipment *s, tsk_shipment_field field, const char *utf8);
+/**
+ * The carrier's current-state field, when the page has one: it wins over
+ * the last event's status (DESIGN.md "Timeline").
+ */
+TSK_API void tsk_shipment_set_state(tsk_shipment *s, tsk_status status, tsk_exception_code exception);
+/** Append an event in the carrier's logical order (oldest first). Takes ownership of ev, also on failure. */
+TSK_API int tsk_shipment_append_event(tsk_shipment *s, tsk_event *ev);
+/** Record that another carrier took the parcel over. Strings copied. */
+TSK_API int tsk_shipment_set_handoff(tsk_shipment *s, const char *carrier, const char *tracking_number);
+/** Attach an error (not_found, layout_changed…) to this shipment. message copied, may be NULL. */
+TSK_API int tsk_shipment_set_error(tsk_shipment *s, int code, const char *message);
+/**
+ * The delivery window the carrier states. Times may carry year 0 semantics
+ * through tsk_shipment_set_eta_local(); this one takes absolute times.
+ */
+TSK_API int tsk_shipment_set_carrier_eta(tsk_shipment *s, const tsk_time *earliest, const tsk_time *latest);
+/**
+ * The carrier's stated window as local fields with the year possibly
+ * missing (0); resolved with the events' years. hour -1 = whole day.
+ * end_hour/end_minute close the window (-1: end of the day / of the start hour band).
+ */
+TSK_API int tsk_shipment_set_eta_local(tsk_shipment *s, int year, int month, int day,
+                                       int start_hour, int start_minute,
+                                       int end_hour, int end_minute);
+
+/** How a page-stated time constrains the years of events printed without one. */
+typedef enum tsk_year_hint {
+	TSK_YEAR_HINT_NOT_AFTER = 0,  /**< events are not after it (the page's inquiry time) */
+	TSK_YEAR_HINT_NOT_BEFORE      /**< events are not before it (the shipping date) */
+} tsk_year_hint;
+/** A time shown on the page that fixes the year of year-less events. */
+TSK_API int tsk_shipment_set_year_hint(tsk_shipment *s, tsk_year_hint kind, const tsk_time *t);
+
+/* ------------------------------------------------------------- requests */
+
+/** One HTTP request an adapter wants made (owned by its list). */
+typedef struct tsk_request tsk_request;
+/** The requests for one batch (opaque). */
+typedef struct tsk_request_list tsk_request_list;
+
+/**
+ * Add a request to a list.
+ * @param method "GET" or "POST"
+ * @param url full URL (copied)
+ * @param content_type of the body, or NULL
+ * @param body request body or NULL (copied, body_len bytes)
+ * @param numbers the tracking numbers this request asks for (copied)
+ * @param[out] out borrowed from the list, to add headers; may be NULL
+ */
+TSK_API int tsk_request_list_add(tsk_request_list *l, const char *method, const char *url,
+                                 const char *content_type, const char *body, size_t body_len,
+                                 const char *const *numbers, size_t count, tsk_request **out);
+/** Add a header line "Name: value" (copied). */
+TSK_API int tsk_request_add_header(tsk_request *r, const char *name, const char *value);
+
+TSK_API int tsk_request_list_new(tsk_request_list **out);
+TSK_API void tsk_request_list_free(tsk_request_list *l);
+TSK_API size_t tsk_request_list_count(const tsk_request_list *l);
+TSK_API const tsk_request *tsk_request_list_at(const tsk_request_list *l, size_t i);
+TSK_API const char *tsk_request_method(const tsk_request *r);
+TSK_API const char *tsk_request_url(const tsk_request *r);
+TSK_API const char *tsk_request_content_type(const tsk_request *r);
+/** @param[out] len_out body length. @return the body (borrowed) or NULL. */
+TSK_API const char *tsk_request_body(const tsk_request *r, size_t *len_out);
+TSK_API size_t tsk_request_header_count(const tsk_request *r);
+/** @return "Name: value" (borrowed). */
+TSK_API const char *tsk_request_header_at(const tsk_request *r, size_t i);
+TSK_API size_t tsk_request_number_count(const tsk_request *r);
+TSK_API const char *tsk_request_number_at(const tsk_request *r, size_t i);
+
+/**
+ * Percent-encode bytes for a URL query or form body (RFC 3986 unreserved
+ * kept, space as %20). @param[out] out caller owns (tsk_free).
+ */
+TSK_API int tsk_url_encode(char **out, const char *bytes, size_t len);
+
+/** Free memory the library handed over as a plain string. Accepts NULL. */
+TSK_API void tsk_free(void *p);
+
+/* ------------------------------------------------------------ the adapter */
+
+/** What build_requests gets. */
+typedef struct tsk_request_env {
+	unsigned int version;      /**< 1 */
+	const char *endpoint;      /**< the base URL to use: configured override or the adapter's default */
+	const char *locale;        /**< "ja" or "en" */
+	/** Look up an environment variable (credentials); NULL when the context ignores the environment. */
+	const char *(*getenv)(const char *name, void *userdata);
+	void *getenv_userdata;
+} tsk_request_env;
+
+/** One response handed to parse. Everything borrowed for the call. */
+typedef struct tsk_response {
+	unsigned int version;      /**< 1 */
+	const char *body;          /**< not NUL-terminated necessarily; len bytes */
+	size_t len;
+	const char *content_type;  /**< as the server sent it, or NULL */
+	long http_status;          /**< 0 when parsing a file */
+	const char *const *numbers;/**< the numbers asked (may be empty when parsing a file) */
+	size_t count;
+	const char *url;           /**< request URL or file name, for messages; may be NULL */
+} tsk_response;
+
+/** What parse gets besides the response. */
+typedef struct tsk_parse_env {
+	unsigned int version;      /**< 1 */
+	tsk_time now;              /**< reference time for year inference */
+	const char *locale;        /**< "ja" or "en" */
+} tsk_parse_env;
+
+/** Result of map_status. */
+typedef struct tsk_status_mapping {
+	tsk_status status;
+	tsk_exception_code exception;   /**< implied exception, TSK_EXC_NONE if none */
+	const char *english;            /**< English gloss of the word (static), or NULL */
+	int unmapped;                   /**< 1: not in the table (keyword rule or UNKNOWN) */
+} tsk_status_mapping;
+
+typedef struct tsk_adapter tsk_adapter;
+
+struct tsk_adapter {
+	unsigned int version;           /**< TSK_ADAPTER_VERSION */
+	const char *name;               /**< registry name, "yamato", "rest:aftership" */
+	const char *display_name;       /**< "Yamato Transport (ヤマト運輸)" */
+	unsigned int flags;             /**< TSK_ADAPTER_* */
+	size_t max_batch;               /**< numbers per request (>= 1) */
+	const char *default_endpoint;   /**< base URL used when none is configured */
+	/**
+	 * Does the number (normalized: ASCII digits / upper-case letters, no
+	 * separators) look like one of ours?
+	 * @param[out] confidence_out 0 (not ours) .. 1
+	 * @return TSK_OK (even when not ours), or TSK_EINVALID_NUMBER with err
+	 * naming why when the number has our format but fails the check.
+	 */
+	int (*recognize)(const tsk_adapter *self, const char *number,
+	                 double *confidence_out, tsk_error *err);
+	/** Build the requests for count numbers (count <= max_batch). No I/O. */
+	int (*build_requests)(const tsk_adapter *self, const tsk_request_env *env,
+	                      const char *const *numbers, size_t count,
+	                      tsk_request_list *out, tsk_error *err);
+	/**
+	 * Parse one response into shipments appended to out. A page of an
+	 * unknown layout is TSK_ELAYOUT; bytes that are not HTML/JSON TSK_EPARSE.
+	 * Numbers the carrier does not know become shipments with error
+	 * TSK_ENOTFOUND (status not_found), not a failed call.
+	 */
+	int (*parse)(const tsk_adapter *self, const tsk_response *resp,
+	             const tsk_parse_env *env, tsk_shipment_list *out, tsk_error *err);
+	/** Map a carrier status word. Never fails: unknown words give unmapped = 1. */
+	void (*map_status)(const tsk_adapter *self, const char *word, tsk_status_mapping *out);
+	/** Optional: free a stateful adapter when its context goes away. */
+	void (*destroy)(tsk_adapter *self);
+	void *userdata;
+};
+
+/* Plugins: a shared object found on TSUISEKI_CARRIER_PATH exports
+ *   int tsk_plugin_adapters(unsigned int abi, const tsk_adapter *const **list_out, size_t *count_out);
+ * which returns TSK_EVERSION when abi (TSK_ADAPTER_VERSION of the loader) does
+ * not match what it was built for. */
+#define TSK_PLUGIN_SYMBOL "tsk_plugin_adapters"
+typedef int (*tsk_plugin_fn)(unsigned int abi, const tsk_adapter *const **list_out, size_t *count_out);
+
+TSK_END_DECLS
+
+#endif /* TSUISEKI_ADAPTER_H */

@@ -1,0 +1,188 @@
+/*
+ * tsuiseki — the context: carrier registry, endpoints, clock, options, and
+ * the blocking track/parse/detect calls.
+ *
+ * Threads: a context and everything it created is used by one thread at a
+ * time; separate contexts share nothing. No global mutable state exists
+ * beyond the one-time initialisation of libcurl and libxml2.
+ */
+#ifndef TSUISEKI_CONTEXT_H
+#define TSUISEKI_CONTEXT_H
+
+#include "common.h"
+#include "errors.h"
+#include "model.h"
+#include "adapter.h"
+
+TSK_BEGIN_DECLS
+
+typedef struct tsk_ctx tsk_ctx;
+
+/* tsk_ctx_new flags */
+#define TSK_CTX_NO_ENVIRONMENT      (1u << 0) /**< ignore TSUISEKI_* environment variables */
+#define TSK_CTX_NO_DEFAULT_CARRIERS (1u << 1) /**< start with an empty registry */
+
+/**
+ * Create a context with the built-in carriers registered and the shipped
+ * REST mappings loaded (unless flags say otherwise).
+ * @param[out] out caller owns (tsk_ctx_free)
+ * @return TSK_OK or TSK_ENOMEM.
+ * @since 0.1
+ */
+TSK_API int tsk_ctx_new(tsk_ctx **out, unsigned int flags);
+/** Free a context and all it owns. Accepts NULL. */
+TSK_API void tsk_ctx_free(tsk_ctx *ctx);
+/**
+ * The message of the last failed call on this context.
+ * @return never NULL ("" when none); borrowed until the next call on ctx.
+ */
+TSK_API const char *tsk_ctx_last_error(const tsk_ctx *ctx);
+
+/** Log callback: level 0 error, 1 warning, 2 info, 3 debug. */
+typedef void (*tsk_log_fn)(int level, const char *message, void *userdata);
+/** Diagnostics go here (nothing is printed by default). */
+TSK_API void tsk_ctx_set_log_fn(tsk_ctx *ctx, tsk_log_fn fn, void *userdata);
+
+/**
+ * Fix the reference time `now` (deterministic tests, replays).
+ * @param now NULL returns to the clock.
+ */
+TSK_API int tsk_ctx_set_now(tsk_ctx *ctx, const tsk_time *now);
+/** @return the reference time: the injected one or the clock. */
+TSK_API tsk_time tsk_ctx_now(const tsk_ctx *ctx);
+
+/**
+ * Override a carrier's endpoint (base URL). Wins over the environment
+ * variable TSUISEKI_ENDPOINT_<CARRIER> (upper case, non-alphanumerics as _).
+ * @param url copied; NULL removes the override.
+ * @return TSK_OK, TSK_EINVAL (not http/https), TSK_ENOMEM.
+ */
+TSK_API int tsk_ctx_set_endpoint(tsk_ctx *ctx, const char *carrier, const char *url);
+/**
+ * The endpoint in force for a carrier: API override, else environment, else
+ * the adapter's default.
+ * @return borrowed until the next change, or NULL for an unknown carrier.
+ */
+TSK_API const char *tsk_ctx_endpoint(tsk_ctx *ctx, const char *carrier);
+
+/** Numeric options. */
+typedef enum tsk_option {
+	TSK_OPT_CONNECT_TIMEOUT_MS = 0, /**< default 10000 */
+	TSK_OPT_TIMEOUT_MS,             /**< whole request, default 30000 */
+	TSK_OPT_MAX_RESPONSE_BYTES,     /**< default 8 MiB */
+	TSK_OPT_MAX_PARALLEL,           /**< concurrent requests per carrier, default 4 */
+	TSK_OPT_MAX_RETRIES,            /**< retries on network errors/5xx/429, default 2 */
+	TSK_OPT_RETRY_BASE_MS,          /**< first backoff, doubled each try, default 500 */
+	TSK_OPT_RETRY_MAX_MS,           /**< cap on one wait, Retry-After included, default 30000 */
+	TSK_OPT_REQUESTS_PER_SECOND,    /**< per carrier, 0 = unlimited, default 0 */
+	TSK_OPT_VERIFY_TLS,             /**< 1 (default); 0 only for local testing */
+	TSK_OPT__COUNT
+} tsk_option;
+/** @return TSK_OK or TSK_EINVAL (unknown option or value out of range). */
+TSK_API int tsk_ctx_set_option(tsk_ctx *ctx, tsk_option opt, long value);
+/** @return the value in force. */
+TSK_API long tsk_ctx_option(const tsk_ctx *ctx, tsk_option opt);
+
+/** Locale used for requests and display ("ja" default, or "en"). */
+TSK_API int tsk_ctx_set_locale(tsk_ctx *ctx, const char *locale);
+
+/* -------------------------------------------------------------- registry */
+
+/**
+ * Register an adapter. The descriptor must outlive the context (static or
+ * plugin-owned).
+ * @return TSK_OK; TSK_EVERSION when adapter->version is 0 or newer than
+ * TSK_ADAPTER_VERSION; TSK_EINVAL when a required slot is missing or the
+ * name is taken (TSK_EEXISTS).
+ */
+TSK_API int tsk_ctx_register_adapter(tsk_ctx *ctx, const tsk_adapter *adapter);
+/** @return the number of registered carriers. */
+TSK_API size_t tsk_ctx_carrier_count(const tsk_ctx *ctx);
+/** @return the i-th adapter (borrowed), NULL when out of range. */
+TSK_API const tsk_adapter *tsk_ctx_carrier_at(const tsk_ctx *ctx, size_t i);
+/** @return the adapter named name (borrowed), or NULL. */
+TSK_API const tsk_adapter *tsk_ctx_carrier(const tsk_ctx *ctx, const char *name);
+/**
+ * Load carrier plugins (shared objects) from a directory.
+ * @return TSK_OK (also when the directory holds none), TSK_EIO, TSK_EVERSION.
+ */
+TSK_API int tsk_ctx_load_plugins(tsk_ctx *ctx, const char *dir);
+
+/* ---------------------------------------------------------------- numbers */
+
+/**
+ * Normalize a tracking number as typed: strip hyphens and white space
+ * (ASCII, full-width), full-width digits and letters to ASCII, letters to
+ * upper case.
+ * @param[out] out caller owns (tsk_free)
+ * @return TSK_OK, TSK_EINVALID_NUMBER (empty, or other characters), TSK_ENOMEM.
+ */
+TSK_API int tsk_number_normalize(char **out, const char *input, tsk_error *err);
+
+/** One carrier that may own a number. */
+typedef struct tsk_candidate {
+	const char *carrier;     /**< borrowed from the registry */
+	double confidence;       /**< 0..1; candidates of one number sum to 1 */
+} tsk_candidate;
+
+/** Result of tsk_detect (opaque). */
+typedef struct tsk_detection tsk_detection;
+
+/**
+ * Which carriers may own a number, best first.
+ * @param[out] out caller owns (tsk_detection_free); filled also when invalid
+ * @return TSK_OK when valid, TSK_EINVALID_NUMBER (message says why: length,
+ * check digit, unknown S10 country), TSK_ENOMEM.
+ */
+TSK_API int tsk_detect(tsk_detection **out, tsk_ctx *ctx, const char *input);
+TSK_API const char *tsk_detection_number(const tsk_detection *d);
+TSK_API int tsk_detection_valid(const tsk_detection *d);
+TSK_API size_t tsk_detection_count(const tsk_detection *d);
+TSK_API const tsk_candidate *tsk_detection_at(const tsk_detection *d, size_t i);
+/** @return the reason it is invalid, or NULL. */
+TSK_API const char *tsk_detection_error(const tsk_detection *d);
+TSK_API void tsk_detection_free(tsk_detection *d);
+
+/* ------------------------------------------------------------- tracking */
+
+/**
+ * Track one number (blocking).
+ * @param carrier registry name, or NULL / "auto" to query every candidate
+ *        concurrently and keep the one that knows the number
+ * @param[out] out caller owns (tsk_shipment_free); set also when the
+ *        shipment carries an error (not_found, http…)
+ * @return TSK_OK when the carrier answered (check tsk_shipment_error()),
+ *         TSK_EINVALID_NUMBER, TSK_ENOCARRIER, TSK_ENOMEM.
+ */
+TSK_API int tsk_track(tsk_shipment **out, tsk_ctx *ctx, const char *carrier, const char *number);
+
+/**
+ * Track many numbers (blocking), concurrently through one curl multi
+ * handle with batching and politeness limits. One shipment per input, in
+ * input order; a failed number carries its own error and never fails the batch.
+ * @param previous optional snapshots from the last poll (matched by carrier
+ *        and number): histories are merged, ETA original kept.
+ * @param[out] out caller owns (tsk_shipment_list_free)
+ */
+TSK_API int tsk_track_batch(tsk_shipment_list **out, tsk_ctx *ctx, const char *carrier,
+                            const char *const *numbers, size_t count,
+                            const tsk_shipment_list *previous);
+
+/**
+ * Parse a saved response with a carrier's parser (no network).
+ * @param content_type as served, or NULL to decide by the bytes
+ * @param[out] out caller owns (tsk_shipment_list_free)
+ * @return TSK_OK, TSK_ENOCARRIER, TSK_ELAYOUT, TSK_EPARSE, TSK_ENOMEM.
+ */
+TSK_API int tsk_parse(tsk_shipment_list **out, tsk_ctx *ctx, const char *carrier,
+                      const char *body, size_t len, const char *content_type);
+
+/**
+ * Interrupt a blocking tsk_track_batch() running in another thread. The
+ * only function that may be called from another thread.
+ */
+TSK_API int tsk_ctx_wakeup(tsk_ctx *ctx);
+
+TSK_END_DECLS
+
+#endif /* TSUISEKI_CONTEXT_H */

@@ -1,0 +1,44 @@
+/*
+ * tsuiseki — JSON: the schema-1 document of the CLI, and snapshots that
+ * load back losslessly (load(dump(x)) dumps identically).
+ */
+#ifndef TSUISEKI_JSON_H
+#define TSUISEKI_JSON_H
+
+#include "common.h"
+#include "errors.h"
+#include "model.h"
+
+TSK_BEGIN_DECLS
+
+#define TSK_JSON_SCHEMA 1
+
+/* flags for the dump functions */
+#define TSK_JSON_PRETTY (1u << 0)  /**< indent; default is one line */
+
+/**
+ * Serialize one shipment as a SHIPMENT object of DESIGN.md.
+ * @param[out] out caller owns (tsk_free), NUL-terminated UTF-8
+ * @param[out] len_out length, may be NULL
+ */
+TSK_API int tsk_shipment_to_json(char **out, size_t *len_out, const tsk_shipment *s, unsigned int flags);
+
+/** Serialize {"schema":1,"shipments":[…]}. @param[out] out caller owns (tsk_free). */
+TSK_API int tsk_shipment_list_to_json(char **out, size_t *len_out, const tsk_shipment_list *l,
+                                      unsigned int flags);
+
+/**
+ * Load a SHIPMENT object.
+ * @param[out] out caller owns (tsk_shipment_free)
+ * @param err filled on failure with the key path
+ * @return TSK_OK, TSK_EPARSE, TSK_ENOMEM.
+ */
+TSK_API int tsk_shipment_from_json(tsk_shipment **out, const char *json, size_t len, tsk_error *err);
+
+/** Load a {"schema":1,"shipments":[…]} document. @param[out] out caller owns. */
+TSK_API int tsk_shipment_list_from_json(tsk_shipment_list **out, const char *json, size_t len,
+                                        tsk_error *err);
+
+TSK_END_DECLS
+
+#endif /* TSUISEKI_JSON_H */

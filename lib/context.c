@@ -1,0 +1,599 @@
+/*
+ * The context: registry, endpoints, clock, options, last error, detection
+ * and parsing.
+ *
+ * Invariants: nothing here is global; every registry entry has a unique
+ * name and a version within 1..TSK_ADAPTER_VERSION; tsk_ctx_last_error()
+ * never returns NULL.
+ */
+#define _GNU_SOURCE
+#include "context.h"
+#include "analyze.h"
+#include "html.h"
+#include "model.h"
+#include "util.h"
+#include "tsuiseki/version.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const long option_defaults[TSK_OPT__COUNT] = {
+	[TSK_OPT_CONNECT_TIMEOUT_MS] = 10000,
+	[TSK_OPT_TIMEOUT_MS] = 30000,
+	[TSK_OPT_MAX_RESPONSE_BYTES] = 8L * 1024 * 1024,
+	[TSK_OPT_MAX_PARALLEL] = 4,
+	[TSK_OPT_MAX_RETRIES] = 2,
+	[TSK_OPT_RETRY_BASE_MS] = 500,
+	[TSK_OPT_RETRY_MAX_MS] = 30000,
+	[TSK_OPT_REQUESTS_PER_SECOND] = 0,
+	[TSK_OPT_VERIFY_TLS] = 1,
+};
+
+static const struct {
+	long min, max;
+} option_range[TSK_OPT__COUNT] = {
+	[TSK_OPT_CONNECT_TIMEOUT_MS] = { 1, 600000 },
+	[TSK_OPT_TIMEOUT_MS] = { 1, 3600000 },
+	[TSK_OPT_MAX_RESPONSE_BYTES] = { 1024, 1024L * 1024 * 1024 },
+	[TSK_OPT_MAX_PARALLEL] = { 1, 64 },
+	[TSK_OPT_MAX_RETRIES] = { 0, 10 },
+	[TSK_OPT_RETRY_BASE_MS] = { 0, 600000 },
+	[TSK_OPT_RETRY_MAX_MS] = { 0, 3600000 },
+	[TSK_OPT_REQUESTS_PER_SECOND] = { 0, 1000 },
+	[TSK_OPT_VERIFY_TLS] = { 0, 1 },
+};
+
+TSK_API const char *tsk_version(void)
+{
+	return TSK_VERSION_STRING;
+}
+
+TSK_API unsigned int tsk_version_number(void)
+{
+	return TSK_VERSION_NUMBER;
+}
+
+int tsk__ctx_error(tsk_ctx *ctx, int code, const char *fmt, ...)
+{
+	if (!ctx)
+		return code;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx->last_error, sizeof ctx->last_error, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void tsk__ctx_log(tsk_ctx *ctx, int level, const char *fmt, ...)
+{
+	if (!ctx || !ctx->log_fn)
+		return;
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	ctx->log_fn(level, msg, ctx->log_userdata);
+}
+
+TSK_API int tsk_ctx_new(tsk_ctx **out, unsigned int flags)
+{
+	if (!out)
+		return TSK_EINVAL;
+	*out = NULL;
+	tsk__html_global_init();
+	if (tsk__http_global_init() != TSK_OK)
+		return TSK_ERROR;
+	tsk_ctx *ctx = calloc(1, sizeof *ctx);
+	if (!ctx)
+		return TSK_ENOMEM;
+	ctx->flags = flags;
+	memcpy(ctx->options, option_defaults, sizeof ctx->options);
+	snprintf(ctx->user_agent, sizeof ctx->user_agent, "tsuiseki/%s", TSK_VERSION_STRING);
+	if (!(ctx->locale = tsk__strdup("ja")) || tsk__http_new(&ctx->http) != TSK_OK) {
+		tsk_ctx_free(ctx);
+		return TSK_ENOMEM;
+	}
+	if (!(flags & TSK_CTX_NO_DEFAULT_CARRIERS)) {
+		for (size_t i = 0; i < tsk__builtin_adapter_count; i++) {
+			int rc = tsk_ctx_register_adapter(ctx, tsk__builtin_adapters[i]);
+			if (rc != TSK_OK) {
+				tsk_ctx_free(ctx);
+				return rc;
+			}
+		}
+	}
+	*out = ctx;
+	return TSK_OK;
+}
+
+TSK_API void tsk_ctx_free(tsk_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	for (size_t i = 0; i < ctx->ncarriers; i++)
+		if (ctx->carriers[i].owned && ctx->carriers[i].owned->destroy)
+			ctx->carriers[i].owned->destroy(ctx->carriers[i].owned);
+	free(ctx->carriers);
+	for (size_t i = 0; i < ctx->nendpoints; i++) {
+		free(ctx->endpoints[i].carrier);
+		free(ctx->endpoints[i].url);
+	}
+	free(ctx->endpoints);
+	free(ctx->endpoint_scratch);
+	tsk__http_free(ctx->http);
+	/* adapters registered from plugins point into them: close last */
+	for (size_t i = 0; i < ctx->nplugins; i++)
+		dlclose(ctx->plugins[i]);
+	free(ctx->plugins);
+	free(ctx->locale);
+	free(ctx);
+}
+
+TSK_API const char *tsk_ctx_last_error(const tsk_ctx *ctx)
+{
+	return ctx ? ctx->last_error : "no context";
+}
+
+TSK_API void tsk_ctx_set_log_fn(tsk_ctx *ctx, tsk_log_fn fn, void *userdata)
+{
+	if (!ctx)
+		return;
+	ctx->log_fn = fn;
+	ctx->log_userdata = userdata;
+}
+
+TSK_API int tsk_ctx_set_now(tsk_ctx *ctx, const tsk_time *now)
+{
+	if (!ctx)
+		return TSK_EINVAL;
+	if (now && !tsk_time_is_set(now))
+		return tsk__ctx_error(ctx, TSK_EINVAL, "reference time has no value");
+	ctx->has_now = now != NULL;
+	if (now)
+		ctx->now = *now;
+	return TSK_OK;
+}
+
+TSK_API tsk_time tsk_ctx_now(const tsk_ctx *ctx)
+{
+	return ctx && ctx->has_now ? ctx->now : tsk_time_now();
+}
+
+TSK_API int tsk_ctx_set_locale(tsk_ctx *ctx, const char *locale)
+{
+	if (!ctx || !locale || (strcmp(locale, "ja") != 0 && strcmp(locale, "en") != 0))
+		return tsk__ctx_error(ctx, TSK_EINVAL, "locale must be \"ja\" or \"en\"");
+	return tsk__strset(&ctx->locale, locale) ? TSK_ENOMEM : TSK_OK;
+}
+
+TSK_API int tsk_ctx_set_option(tsk_ctx *ctx, tsk_option opt, long value)
+{
+	if (!ctx)
+		return TSK_EINVAL;
+	if ((unsigned)opt >= TSK_OPT__COUNT)
+		return tsk__ctx_error(ctx, TSK_EINVAL, "unknown option %d", (int)opt);
+	if (value < option_range[opt].min || value > option_range[opt].max)
+		return tsk__ctx_error(ctx, TSK_EINVAL, "option %d: %ld is outside %ld..%ld", (int)opt,
+		                      value, option_range[opt].min, option_range[opt].max);
+	ctx->options[opt] = value;
+	return TSK_OK;
+}
+
+TSK_API long tsk_ctx_option(const tsk_ctx *ctx, tsk_option opt)
+{
+	if (!ctx || (unsigned)opt >= TSK_OPT__COUNT)
+		return -1;
+	return ctx->options[opt];
+}
+
+const char *tsk__ctx_getenv(const tsk_ctx *ctx, const char *name)
+{
+	if (!ctx || (ctx->flags & TSK_CTX_NO_ENVIRONMENT))
+		return NULL;
+	return getenv(name);
+}
+
+/* ------------------------------------------------------------- endpoints */
+
+static bool url_ok(const char *url)
+{
+	return strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0;
+}
+
+TSK_API int tsk_ctx_set_endpoint(tsk_ctx *ctx, const char *carrier, const char *url)
+{
+	if (!ctx || !carrier)
+		return TSK_EINVAL;
+	if (url && !url_ok(url))
+		return tsk__ctx_error(ctx, TSK_EINVAL, "endpoint for %s must be an http:// or https:// URL: %s",
+		                      carrier, url);
+	for (size_t i = 0; i < ctx->nendpoints; i++) {
+		if (strcmp(ctx->endpoints[i].carrier, carrier) != 0)
+			continue;
+		if (!url) {
+			free(ctx->endpoints[i].carrier);
+			free(ctx->endpoints[i].url);
+			ctx->endpoints[i] = ctx->endpoints[--ctx->nendpoints];
+			return TSK_OK;
+		}
+		return tsk__strset(&ctx->endpoints[i].url, url) ? TSK_ENOMEM : TSK_OK;
+	}
+	if (!url)
+		return TSK_OK;
+	struct tsk__endpoint *n = realloc(ctx->endpoints, (ctx->nendpoints + 1) * sizeof *n);
+	if (!n)
+		return TSK_ENOMEM;
+	ctx->endpoints = n;
+	char *c = tsk__strdup(carrier), *u = tsk__strdup(url);
+	if (!c || !u) {
+		free(c);
+		free(u);
+		return TSK_ENOMEM;
+	}
+	n[ctx->nendpoints].carrier = c;
+	n[ctx->nendpoints].url = u;
+	ctx->nendpoints++;
+	return TSK_OK;
+}
+
+const char *tsk__ctx_endpoint_for(tsk_ctx *ctx, const tsk_adapter *a)
+{
+	for (size_t i = 0; i < ctx->nendpoints; i++)
+		if (strcmp(ctx->endpoints[i].carrier, a->name) == 0)
+			return ctx->endpoints[i].url;
+	/* TSUISEKI_ENDPOINT_<CARRIER>: upper case, other characters as '_' */
+	char var[128] = "TSUISEKI_ENDPOINT_";
+	size_t k = strlen(var);
+	for (const char *p = a->name; *p && k + 1 < sizeof var; p++)
+		var[k++] = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
+	var[k] = '\0';
+	const char *env = tsk__ctx_getenv(ctx, var);
+	if (env && *env && url_ok(env))
+		return env;
+	if (env && *env)
+		tsk__ctx_log(ctx, 1, "%s ignored: not an http(s) URL", var);
+	return a->default_endpoint;
+}
+
+TSK_API const char *tsk_ctx_endpoint(tsk_ctx *ctx, const char *carrier)
+{
+	const tsk_adapter *a = tsk_ctx_carrier(ctx, carrier);
+	if (!a) {
+		tsk__ctx_error(ctx, TSK_ENOCARRIER, "no carrier named %s", carrier ? carrier : "(null)");
+		return NULL;
+	}
+	const char *url = tsk__ctx_endpoint_for(ctx, a);
+	if (!url)
+		return NULL;
+	char *copy = tsk__strdup(url);
+	if (!copy)
+		return NULL;
+	free(ctx->endpoint_scratch);
+	ctx->endpoint_scratch = copy;
+	return copy;
+}
+
+/* -------------------------------------------------------------- registry */
+
+static int register_entry(tsk_ctx *ctx, const tsk_adapter *a, tsk_adapter *owned)
+{
+	if (!ctx || !a)
+		return TSK_EINVAL;
+	if (a->version == 0 || a->version > TSK_ADAPTER_VERSION)
+		return tsk__ctx_error(ctx, TSK_EVERSION,
+		                      "adapter %s: version %u is not supported (1..%u)",
+		                      a->name ? a->name : "(unnamed)", a->version, TSK_ADAPTER_VERSION);
+	if (!a->name || !*a->name)
+		return tsk__ctx_error(ctx, TSK_EINVAL, "adapter has no name");
+	if (!a->recognize || !a->build_requests || !a->parse || !a->map_status || a->max_batch == 0)
+		return tsk__ctx_error(ctx, TSK_EINVAL,
+		                      "adapter %s: recognize, build_requests, parse, map_status and max_batch are required",
+		                      a->name);
+	if (tsk_ctx_carrier(ctx, a->name))
+		return tsk__ctx_error(ctx, TSK_EEXISTS, "adapter %s is already registered", a->name);
+	if (ctx->ncarriers == ctx->carriers_cap) {
+		size_t cap = ctx->carriers_cap ? ctx->carriers_cap * 2 : 8;
+		struct tsk__registered *n = realloc(ctx->carriers, cap * sizeof *n);
+		if (!n)
+			return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
+		ctx->carriers = n;
+		ctx->carriers_cap = cap;
+	}
+	ctx->carriers[ctx->ncarriers].adapter = a;
+	ctx->carriers[ctx->ncarriers].owned = owned;
+	ctx->ncarriers++;
+	return TSK_OK;
+}
+
+TSK_API int tsk_ctx_register_adapter(tsk_ctx *ctx, const tsk_adapter *adapter)
+{
+	return register_entry(ctx, adapter, NULL);
+}
+
+int tsk__ctx_register_owned(tsk_ctx *ctx, tsk_adapter *adapter)
+{
+	int rc = register_entry(ctx, adapter, adapter);
+	if (rc != TSK_OK && adapter && adapter->destroy)
+		adapter->destroy(adapter);
+	return rc;
+}
+
+TSK_API size_t tsk_ctx_carrier_count(const tsk_ctx *ctx)
+{
+	return ctx ? ctx->ncarriers : 0;
+}
+
+TSK_API const tsk_adapter *tsk_ctx_carrier_at(const tsk_ctx *ctx, size_t i)
+{
+	return ctx && i < ctx->ncarriers ? ctx->carriers[i].adapter : NULL;
+}
+
+TSK_API const tsk_adapter *tsk_ctx_carrier(const tsk_ctx *ctx, const char *name)
+{
+	if (!ctx || !name)
+		return NULL;
+	for (size_t i = 0; i < ctx->ncarriers; i++)
+		if (strcmp(ctx->carriers[i].adapter->name, name) == 0)
+			return ctx->carriers[i].adapter;
+	return NULL;
+}
+
+TSK_API int tsk_ctx_load_plugins(tsk_ctx *ctx, const char *dir)
+{
+	if (!ctx || !dir)
+		return TSK_EINVAL;
+	DIR *d = opendir(dir);
+	if (!d)
+		return tsk__ctx_error(ctx, TSK_EIO, "cannot open plugin directory %s", dir);
+	int rc = TSK_OK;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (l < 4 || strcmp(de->d_name + l - 3, ".so") != 0)
+			continue;
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+		if (!h) {
+			const char *why = dlerror();
+			rc = tsk__ctx_error(ctx, TSK_EIO, "cannot load plugin %s: %s", path, why ? why : "?");
+			continue;
+		}
+		tsk_plugin_fn fn;
+		*(void **)&fn = dlsym(h, TSK_PLUGIN_SYMBOL);
+		const tsk_adapter *const *list = NULL;
+		size_t count = 0;
+		int prc = fn ? fn(TSK_ADAPTER_VERSION, &list, &count) : TSK_EVERSION;
+		if (prc != TSK_OK || (count && !list)) {
+			dlclose(h);
+			rc = tsk__ctx_error(ctx, fn ? prc : TSK_EVERSION,
+			                    "plugin %s: %s", path,
+			                    fn ? "refused this ABI version" : "no " TSK_PLUGIN_SYMBOL " symbol");
+			continue;
+		}
+		void **n = realloc(ctx->plugins, (ctx->nplugins + 1) * sizeof *n);
+		if (!n) {
+			dlclose(h);
+			closedir(d);
+			return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
+		}
+		ctx->plugins = n;
+		ctx->plugins[ctx->nplugins++] = h;
+		for (size_t i = 0; i < count; i++) {
+			int r = tsk_ctx_register_adapter(ctx, list[i]);
+			if (r != TSK_OK)
+				rc = r;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- numbers */
+
+TSK_API int tsk_number_normalize(char **out, const char *input, tsk_error *err)
+{
+	if (!out || !input)
+		return tsk_error_set(err, TSK_EINVAL, "no number given");
+	*out = NULL;
+	size_t len = strlen(input);
+	if (!tsk__utf8_valid(input, len))
+		return tsk_error_set(err, TSK_EINVALID_NUMBER, "number is not valid UTF-8");
+	tsk__buf b = TSK__BUF_INIT;
+	tsk__buf_add(&b, "", 0);
+	size_t i = 0;
+	while (i < len) {
+		uint32_t cp;
+		i += tsk__utf8_next(input + i, len - i, &cp);
+		if (cp >= 0xFF01 && cp <= 0xFF5E)
+			cp -= 0xFEE0; /* full-width ASCII */
+		if (cp == '-' || cp == ' ' || cp == '\t' || cp == 0x3000 || cp == 0x2010 || cp == 0x2011 ||
+		    cp == 0x2012 || cp == 0x2013 || cp == 0x2212 || cp == 0x30FC || cp == 0xFF70)
+			continue;
+		if (cp >= 'a' && cp <= 'z')
+			cp -= 32;
+		if ((cp >= '0' && cp <= '9') || (cp >= 'A' && cp <= 'Z')) {
+			tsk__buf_putc(&b, (char)cp);
+			continue;
+		}
+		tsk__buf_dispose(&b);
+		return tsk_error_set(err, TSK_EINVALID_NUMBER,
+		                     "unexpected character U+%04X in tracking number", (unsigned)cp);
+	}
+	if (b.len == 0) {
+		tsk__buf_dispose(&b);
+		return tsk_error_set(err, TSK_EINVALID_NUMBER, "empty tracking number");
+	}
+	if (b.len > 40) {
+		tsk__buf_dispose(&b);
+		return tsk_error_set(err, TSK_EINVALID_NUMBER, "tracking number too long (%zu characters)",
+		                     b.len);
+	}
+	*out = tsk__buf_detach(&b);
+	return *out ? TSK_OK : tsk_error_set(err, TSK_ENOMEM, "out of memory");
+}
+
+struct tsk_detection {
+	char *number;
+	bool valid;
+	char *error;
+	tsk_candidate *candidates;
+	size_t count;
+};
+
+TSK_API const char *tsk_detection_number(const tsk_detection *d) { return d->number; }
+TSK_API int tsk_detection_valid(const tsk_detection *d) { return d->valid; }
+TSK_API size_t tsk_detection_count(const tsk_detection *d) { return d->count; }
+TSK_API const tsk_candidate *tsk_detection_at(const tsk_detection *d, size_t i)
+{
+	return i < d->count ? &d->candidates[i] : NULL;
+}
+TSK_API const char *tsk_detection_error(const tsk_detection *d) { return d->error; }
+
+TSK_API void tsk_detection_free(tsk_detection *d)
+{
+	if (!d)
+		return;
+	free(d->number);
+	free(d->error);
+	free(d->candidates);
+	free(d);
+}
+
+static int cmp_candidate(const void *a, const void *b)
+{
+	const tsk_candidate *x = a, *y = b;
+	if (x->confidence != y->confidence)
+		return x->confidence < y->confidence ? 1 : -1;
+	return 0;
+}
+
+TSK_API int tsk_detect(tsk_detection **out, tsk_ctx *ctx, const char *input)
+{
+	if (!out || !ctx || !input)
+		return TSK_EINVAL;
+	*out = NULL;
+	tsk_detection *d = calloc(1, sizeof *d);
+	if (!d)
+		return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
+	tsk_error err;
+	tsk_error_clear(&err);
+	int rc = tsk_number_normalize(&d->number, input, &err);
+	if (rc == TSK_OK) {
+		d->candidates = calloc(ctx->ncarriers ? ctx->ncarriers : 1, sizeof *d->candidates);
+		if (!d->candidates) {
+			tsk_detection_free(d);
+			return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
+		}
+		double total = 0;
+		tsk_error first_reason;
+		tsk_error_clear(&first_reason);
+		for (size_t i = 0; i < ctx->ncarriers; i++) {
+			const tsk_adapter *a = ctx->carriers[i].adapter;
+			double conf = 0;
+			tsk_error aerr;
+			tsk_error_clear(&aerr);
+			int arc = a->recognize(a, d->number, &conf, &aerr);
+			if (arc != TSK_OK) {
+				if (first_reason.code == TSK_OK)
+					first_reason = aerr;
+				continue;
+			}
+			if (conf > 0) {
+				d->candidates[d->count].carrier = a->name;
+				d->candidates[d->count].confidence = conf > 1 ? 1 : conf;
+				total += d->candidates[d->count].confidence;
+				d->count++;
+			}
+		}
+		if (d->count) {
+			for (size_t i = 0; i < d->count; i++)
+				d->candidates[i].confidence /= total;
+			qsort(d->candidates, d->count, sizeof *d->candidates, cmp_candidate);
+			d->valid = true;
+		} else {
+			rc = TSK_EINVALID_NUMBER;
+			if (first_reason.code != TSK_OK)
+				err = first_reason;
+			else
+				tsk_error_set(&err, TSK_EINVALID_NUMBER,
+				              "no carrier recognises %zu-character number %s",
+				              strlen(d->number), d->number);
+		}
+	} else if (!d->number) {
+		d->number = tsk__strdup(input);
+	}
+	if (rc != TSK_OK) {
+		d->error = tsk__strdup(err.message);
+		tsk__ctx_error(ctx, rc, "%s: %s", input, err.message);
+	}
+	*out = d;
+	return rc;
+}
+
+/* ---------------------------------------------------------------- parsing */
+
+int tsk__ctx_complete(tsk_ctx *ctx, tsk_shipment *s, const tsk_shipment *previous)
+{
+	tsk_time now = tsk_ctx_now(ctx);
+	int rc = tsk__shipment_finalize(s, &now);
+	if (rc == TSK_OK)
+		rc = tsk__analyze(s, previous, &now);
+	return rc;
+}
+
+int tsk__ctx_parse_response(tsk_ctx *ctx, const tsk_adapter *a, const tsk_response *resp,
+                            tsk_shipment_list *out, tsk_error *err)
+{
+	tsk_parse_env env = { 1, tsk_ctx_now(ctx), ctx->locale };
+	size_t before = tsk_shipment_list_count(out);
+	int rc = a->parse(a, resp, &env, out, err);
+	if (rc != TSK_OK) {
+		/* a failed parse leaves nothing half-made behind */
+		while (tsk_shipment_list_count(out) > before) {
+			tsk_shipment *s;
+			tsk_shipment_list_take(&s, out, tsk_shipment_list_count(out) - 1);
+			tsk_shipment_free(s);
+		}
+		if (err->code == TSK_OK)
+			tsk_error_set(err, rc, "%s", tsk_strerror(rc));
+		return rc;
+	}
+	for (size_t i = before; i < tsk_shipment_list_count(out); i++) {
+		tsk_shipment *s = out->items[i];
+		if (tsk__ctx_complete(ctx, s, NULL) != TSK_OK)
+			return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+	}
+	return TSK_OK;
+}
+
+TSK_API int tsk_parse(tsk_shipment_list **out, tsk_ctx *ctx, const char *carrier, const char *body,
+                      size_t len, const char *content_type)
+{
+	if (!out || !ctx || !carrier || (!body && len))
+		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_parse: missing argument");
+	*out = NULL;
+	const tsk_adapter *a = tsk_ctx_carrier(ctx, carrier);
+	if (!a)
+		return tsk__ctx_error(ctx, TSK_ENOCARRIER, "no carrier named %s", carrier);
+	tsk_shipment_list *l;
+	if (tsk_shipment_list_new(&l) != TSK_OK)
+		return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
+	tsk_response resp = { 1, body ? body : "", len, content_type, 0, NULL, 0, NULL };
+	tsk_error err;
+	tsk_error_clear(&err);
+	int rc = tsk__ctx_parse_response(ctx, a, &resp, l, &err);
+	if (rc != TSK_OK) {
+		tsk_shipment_list_free(l);
+		return tsk__ctx_error(ctx, rc, "%s: %s%s%s", carrier, err.message,
+		                      err.where[0] ? " at " : "", err.where);
+	}
+	*out = l;
+	return TSK_OK;
+}

@@ -1,0 +1,68 @@
+/* Private: the context layout, shared by context.c, track.c and the REST loader. */
+#ifndef TSK_LIB_CONTEXT_H
+#define TSK_LIB_CONTEXT_H
+
+#include "tsuiseki.h"
+#include "http.h"
+#include <stdbool.h>
+
+struct tsk__registered {
+	const tsk_adapter *adapter;
+	tsk_adapter *owned;        /* non-NULL when the registry frees it (destroy) */
+};
+
+struct tsk__endpoint {
+	char *carrier;
+	char *url;
+};
+
+struct tsk_ctx {
+	unsigned int flags;
+	char last_error[512];
+	tsk_log_fn log_fn;
+	void *log_userdata;
+	bool has_now;
+	tsk_time now;
+	char *locale;
+	long options[TSK_OPT__COUNT];
+	struct tsk__registered *carriers;
+	size_t ncarriers, carriers_cap;
+	struct tsk__endpoint *endpoints;
+	size_t nendpoints;
+	char *endpoint_scratch;    /* value returned by tsk_ctx_endpoint */
+	void **plugins;            /* dlopen handles */
+	size_t nplugins;
+	tsk__http *http;
+	char user_agent[64];
+};
+
+/* Set the context's last error (printf-style); returns code. */
+int tsk__ctx_error(tsk_ctx *ctx, int code, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
+void tsk__ctx_log(tsk_ctx *ctx, int level, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
+/* Register an adapter the registry owns: adapter->destroy(adapter) runs at
+ * context free (or immediately when registration fails). */
+int tsk__ctx_register_owned(tsk_ctx *ctx, tsk_adapter *adapter);
+/* The environment lookup the context allows (NULL when NO_ENVIRONMENT). */
+const char *tsk__ctx_getenv(const tsk_ctx *ctx, const char *name);
+/* Effective endpoint of an adapter (never NULL when the adapter has a default). */
+const char *tsk__ctx_endpoint_for(tsk_ctx *ctx, const tsk_adapter *a);
+
+/* Parse one response with an adapter, then finalise and analyse each shipment. */
+int tsk__ctx_parse_response(tsk_ctx *ctx, const tsk_adapter *a, const tsk_response *resp,
+                            tsk_shipment_list *out, tsk_error *err);
+/* Finalise (years, status) and analyse (ETA, exceptions, next poll) one shipment. */
+int tsk__ctx_complete(tsk_ctx *ctx, tsk_shipment *s, const tsk_shipment *previous);
+
+/* Built-in adapters (carriers/builtin.c). */
+extern const tsk_adapter *const tsk__builtin_adapters[];
+extern const size_t tsk__builtin_adapter_count;
+
+#endif

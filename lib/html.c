@@ -1,0 +1,336 @@
+/*
+ * HTML helpers over libxml2.
+ *
+ * Pages are decoded to UTF-8 before parsing, and parsed with
+ * HTML_PARSE_IGNORE_ENC so a META charset that lies cannot switch the
+ * decoder back. Parsing never touches the network (HTML_PARSE_NONET) and
+ * prints nothing (NOERROR | NOWARNING): a broken page is recovered, and
+ * the adapter's layout recogniser decides whether it knows it.
+ */
+#include "html.h"
+#include "util.h"
+
+#include <libxml/encoding.h>
+#include <libxml/parser.h>
+#include <libxml/xpathInternals.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+static void xml_init(void)
+{
+	xmlInitParser();
+}
+
+void tsk__html_global_init(void)
+{
+	pthread_once(&xml_once, xml_init);
+}
+
+/* charset named in a Content-Type-like string ("text/html; charset=x") */
+static bool find_charset(const char *s, size_t len, char *out, size_t outsize)
+{
+	static const char key[] = "charset";
+	for (size_t i = 0; i + sizeof key - 1 < len; i++) {
+		if (tsk__strncasecmp(s + i, key, sizeof key - 1) != 0)
+			continue;
+		size_t j = i + sizeof key - 1;
+		while (j < len && (s[j] == ' ' || s[j] == '\t'))
+			j++;
+		if (j >= len || s[j] != '=')
+			continue;
+		j++;
+		while (j < len && (s[j] == ' ' || s[j] == '"' || s[j] == '\''))
+			j++;
+		size_t k = 0;
+		while (j < len && k + 1 < outsize &&
+		       (s[j] == '-' || s[j] == '_' || s[j] == '.' || s[j] == ':' ||
+		        (s[j] >= '0' && s[j] <= '9') || ((s[j] | 32) >= 'a' && (s[j] | 32) <= 'z')))
+			out[k++] = s[j++];
+		out[k] = '\0';
+		if (k)
+			return true;
+	}
+	return false;
+}
+
+/* Convert with a libxml2 encoding handler; true when every byte converted. */
+static bool convert(const char *charset, const char *body, size_t len, char **out, size_t *len_out)
+{
+	xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(charset);
+	if (!h)
+		return false;
+	bool ok = false;
+	xmlBufferPtr in = xmlBufferCreateSize(len + 1);
+	xmlBufferPtr res = xmlBufferCreateSize(len * 2 + 16);
+	if (in && res && xmlBufferAdd(in, (const xmlChar *)body, (int)len) == 0) {
+		int n = xmlCharEncInFunc(h, res, in);
+		/* everything consumed, nothing left over = the bytes fit */
+		if (n >= 0 && xmlBufferLength(in) == 0) {
+			const char *data = (const char *)xmlBufferContent(res);
+			size_t dlen = (size_t)xmlBufferLength(res);
+			*out = tsk__strndup(data, dlen);
+			*len_out = dlen;
+			ok = *out != NULL;
+		}
+	}
+	if (in)
+		xmlBufferFree(in);
+	if (res)
+		xmlBufferFree(res);
+	xmlCharEncCloseFunc(h);
+	return ok;
+}
+
+static bool is_utf8_alias(const char *cs)
+{
+	return tsk__strcasecmp(cs, "utf-8") == 0 || tsk__strcasecmp(cs, "utf8") == 0;
+}
+
+int tsk__html_decode(const char *body, size_t len, const char *content_type, char **out,
+                     size_t *len_out, const char **charset_out, tsk_error *err)
+{
+	*out = NULL;
+	if (len > INT32_MAX)
+		return tsk_error_set(err, TSK_EPARSE, "page too large to decode (%zu bytes)", len);
+	if (memchr(body, '\0', len))
+		return tsk_error_set(err, TSK_EPARSE, "body contains NUL bytes: not an HTML page");
+	if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) {
+		body += 3;
+		len -= 3;
+	}
+	bool ascii = true;
+	for (size_t i = 0; i < len && ascii; i++)
+		ascii = (unsigned char)body[i] < 0x80;
+	if (ascii || tsk__utf8_valid(body, len)) {
+		*out = tsk__strndup(body, len);
+		if (!*out)
+			return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+		*len_out = len;
+		*charset_out = ascii ? "ASCII" : "UTF-8";
+		return TSK_OK;
+	}
+	char declared[64] = "";
+	if (content_type)
+		find_charset(content_type, strlen(content_type), declared, sizeof declared);
+	if (!declared[0])
+		find_charset(body, len < 4096 ? len : 4096, declared, sizeof declared);
+	/* Shift_JIS pages use CP932 extensions (①, ～…): decode the superset. */
+	const char *candidates[] = { declared, "CP932", "EUC-JP" };
+	for (size_t i = 0; i < TSK__ARRAY_LEN(candidates); i++) {
+		const char *cs = candidates[i];
+		if (!cs[0] || is_utf8_alias(cs))
+			continue;
+		if (tsk__strcasecmp(cs, "shift_jis") == 0 || tsk__strcasecmp(cs, "sjis") == 0 ||
+		    tsk__strcasecmp(cs, "windows-31j") == 0 || tsk__strcasecmp(cs, "x-sjis") == 0)
+			cs = "CP932";
+		if (convert(cs, body, len, out, len_out)) {
+			/* report a static name: the declared buffer dies with us */
+			*charset_out = strcmp(cs, "CP932") == 0 ? "CP932" :
+			               strcmp(cs, "EUC-JP") == 0 ? "EUC-JP" : "declared";
+			return TSK_OK;
+		}
+	}
+	return tsk_error_set(err, TSK_EPARSE,
+	                     "bytes are neither UTF-8 nor Shift_JIS/EUC-JP%s%s",
+	                     declared[0] ? " (declared charset: " : "", declared[0] ? declared : "");
+}
+
+int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *content_type,
+                    tsk_error *err)
+{
+	memset(page, 0, sizeof *page);
+	tsk__html_global_init();
+	char *utf8 = NULL;
+	size_t ulen = 0;
+	int rc = tsk__html_decode(body, len, content_type, &utf8, &ulen, &page->charset, err);
+	if (rc != TSK_OK)
+		return rc;
+	/* Something that is plainly not markup (JSON, plain text) is a parse
+	 * error, not an unknown layout. */
+	const char *p = utf8;
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	if (*p != '<' || !strchr(utf8, '>')) {
+		free(utf8);
+		return tsk_error_set(err, TSK_EPARSE, "body is not HTML (starts with %.16s)",
+		                     *p ? p : "nothing");
+	}
+	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+	if (!ctxt) {
+		free(utf8);
+		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+	}
+	page->doc = htmlCtxtReadMemory(ctxt, utf8, (int)ulen, NULL, "UTF-8",
+	                               HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+	                                   HTML_PARSE_NONET | HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT);
+	htmlFreeParserCtxt(ctxt);
+	free(utf8);
+	if (!page->doc || !xmlDocGetRootElement(page->doc)) {
+		tsk__html_free(page);
+		return tsk_error_set(err, TSK_EPARSE, "body could not be parsed as HTML");
+	}
+	page->xpath = xmlXPathNewContext(page->doc);
+	if (!page->xpath) {
+		tsk__html_free(page);
+		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+	}
+	return TSK_OK;
+}
+
+void tsk__html_free(tsk__html *page)
+{
+	if (page->xpath)
+		xmlXPathFreeContext(page->xpath);
+	if (page->doc)
+		xmlFreeDoc(page->doc);
+	memset(page, 0, sizeof *page);
+}
+
+xmlXPathObjectPtr tsk__html_xpath(tsk__html *page, xmlNodePtr node, const char *expr)
+{
+	page->xpath->node = node ? node : xmlDocGetRootElement(page->doc);
+	xmlXPathObjectPtr obj = xmlXPathEvalExpression((const xmlChar *)expr, page->xpath);
+	if (obj && obj->type != XPATH_NODESET) {
+		xmlXPathFreeObject(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+int tsk__xpath_count(xmlXPathObjectPtr obj)
+{
+	return obj && obj->nodesetval ? obj->nodesetval->nodeNr : 0;
+}
+
+xmlNodePtr tsk__xpath_node(xmlXPathObjectPtr obj, int i)
+{
+	return i >= 0 && i < tsk__xpath_count(obj) ? obj->nodesetval->nodeTab[i] : NULL;
+}
+
+xmlNodePtr tsk__html_first(tsk__html *page, xmlNodePtr node, const char *expr)
+{
+	xmlXPathObjectPtr obj = tsk__html_xpath(page, node, expr);
+	xmlNodePtr n = tsk__xpath_node(obj, 0);
+	xmlXPathFreeObject(obj);
+	return n;
+}
+
+static bool is_block(const xmlChar *name)
+{
+	static const char *const blocks[] = { "p", "div", "tr", "li", "table", "h1", "h2", "h3",
+	                                      "h4", "h5", "h6", "dt", "dd", "ol", "ul", "dl" };
+	for (size_t i = 0; i < TSK__ARRAY_LEN(blocks); i++)
+		if (xmlStrcasecmp(name, (const xmlChar *)blocks[i]) == 0)
+			return true;
+	return false;
+}
+
+static void collect_text(xmlNodePtr n, tsk__buf *b)
+{
+	for (; n; n = n->next) {
+		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+			if (n->content)
+				tsk__buf_puts(b, (const char *)n->content);
+		} else if (n->type == XML_ELEMENT_NODE) {
+			if (xmlStrcasecmp(n->name, (const xmlChar *)"script") == 0 ||
+			    xmlStrcasecmp(n->name, (const xmlChar *)"style") == 0)
+				continue;
+			if (xmlStrcasecmp(n->name, (const xmlChar *)"br") == 0) {
+				tsk__buf_putc(b, '\n');
+				continue;
+			}
+			if (xmlStrcasecmp(n->name, (const xmlChar *)"td") == 0 ||
+			    xmlStrcasecmp(n->name, (const xmlChar *)"th") == 0)
+				tsk__buf_putc(b, ' ');
+			collect_text(n->children, b);
+			if (is_block(n->name))
+				tsk__buf_putc(b, '\n');
+		} else if (n->type == XML_ENTITY_REF_NODE) {
+			collect_text(n->children, b);
+		}
+	}
+}
+
+char *tsk__node_text(xmlNodePtr node)
+{
+	if (!node)
+		return tsk__strdup("");
+	tsk__buf raw = TSK__BUF_INIT;
+	tsk__buf_add(&raw, "", 0);
+	if (node->type == XML_ELEMENT_NODE)
+		collect_text(node->children, &raw);
+	else if (node->content)
+		tsk__buf_puts(&raw, (const char *)node->content);
+	char *all = tsk__buf_detach(&raw);
+	if (!all)
+		return NULL;
+	tsk__buf out = TSK__BUF_INIT;
+	tsk__buf_add(&out, "", 0);
+	char *line = all;
+	while (line) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		char *clean = tsk__text_clean(line);
+		if (!clean) {
+			out.failed = true;
+			break;
+		}
+		if (*clean) {
+			if (out.len)
+				tsk__buf_putc(&out, '\n');
+			tsk__buf_puts(&out, clean);
+		}
+		free(clean);
+		line = nl ? nl + 1 : NULL;
+	}
+	free(all);
+	return tsk__buf_detach(&out);
+}
+
+char *tsk__node_text_line(xmlNodePtr node)
+{
+	char *t = tsk__node_text(node);
+	if (!t)
+		return NULL;
+	for (char *p = t; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	return t;
+}
+
+char *tsk__node_attr(xmlNodePtr node, const char *name)
+{
+	if (!node || node->type != XML_ELEMENT_NODE)
+		return NULL;
+	xmlChar *v = xmlGetProp(node, (const xmlChar *)name);
+	if (!v)
+		return NULL;
+	char *copy = tsk__strdup((const char *)v);
+	xmlFree(v);
+	return copy;
+}
+
+bool tsk__node_has_class(xmlNodePtr node, const char *cls)
+{
+	char *v = tsk__node_attr(node, "class");
+	if (!v)
+		return false;
+	size_t cl = strlen(cls);
+	bool found = false;
+	for (char *p = v; *p && !found;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		char *e = p;
+		while (*e && *e != ' ' && *e != '\t' && *e != '\n')
+			e++;
+		if ((size_t)(e - p) == cl && strncmp(p, cls, cl) == 0)
+			found = true;
+		p = e;
+	}
+	free(v);
+	return found;
+}

@@ -1,0 +1,67 @@
+/*
+ * Private HTML helpers for the HTML adapters: decode a page by what its
+ * bytes are, parse it with libxml2's HTML parser, query it with XPath.
+ * Only this module and carriers/ include libxml2.
+ */
+#ifndef TSK_LIB_HTML_H
+#define TSK_LIB_HTML_H
+
+#include "tsuiseki.h"
+#include <libxml/HTMLparser.h>
+#include <libxml/xpath.h>
+#include <stdbool.h>
+
+/* A parsed page. */
+typedef struct tsk__html {
+	htmlDocPtr doc;
+	xmlXPathContextPtr xpath;
+	const char *charset;   /* what the bytes were decoded from: "UTF-8", "CP932", "EUC-JP", "ASCII" */
+} tsk__html;
+
+/*
+ * Decode bytes to UTF-8. Order: a BOM; bytes that are valid UTF-8 (pure
+ * ASCII with &#NNNNN; references included); else the charset declared by
+ * the Content-Type or the META, when it converts cleanly; else CP932
+ * (Shift_JIS), then EUC-JP. A declared charset that does not fit the bytes
+ * is overruled (DESIGN.md: decode by what the bytes are).
+ * NUL bytes or bytes no charset explains give TSK_EPARSE.
+ * Caller frees *out with free().
+ */
+int tsk__html_decode(const char *body, size_t len, const char *content_type, char **out,
+                     size_t *len_out, const char **charset_out, tsk_error *err);
+
+/*
+ * Decode and parse. Returns TSK_EPARSE when the bytes are not HTML at all
+ * (no element, binary, JSON). Always dispose with tsk__html_free.
+ */
+int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *content_type,
+                    tsk_error *err);
+void tsk__html_free(tsk__html *page);
+
+/* Evaluate an XPath expression (relative to node, or the document when
+ * NULL); returns a node set (possibly empty) the caller frees with
+ * xmlXPathFreeObject, or NULL on an invalid expression / ENOMEM. */
+xmlXPathObjectPtr tsk__html_xpath(tsk__html *page, xmlNodePtr node, const char *expr);
+/* Number of nodes in an XPath result, and the i-th. */
+int tsk__xpath_count(xmlXPathObjectPtr obj);
+xmlNodePtr tsk__xpath_node(xmlXPathObjectPtr obj, int i);
+/* First node matching expr, or NULL. */
+xmlNodePtr tsk__html_first(tsk__html *page, xmlNodePtr node, const char *expr);
+
+/*
+ * The text of a node, with <br> and block ends as '\n', script/style
+ * skipped, entities decoded, then cleaned per line (trim, inner ASCII runs
+ * to one space). Caller frees. NULL on ENOMEM; "" for no text.
+ */
+char *tsk__node_text(xmlNodePtr node);
+/* Same but every line joined with one space (a table cell as one line). */
+char *tsk__node_text_line(xmlNodePtr node);
+/* An attribute's value (caller frees), or NULL. */
+char *tsk__node_attr(xmlNodePtr node, const char *name);
+/* Does the element's class attribute contain the word? */
+bool tsk__node_has_class(xmlNodePtr node, const char *cls);
+
+/* One-time libxml2 initialisation (pthread_once inside). */
+void tsk__html_global_init(void);
+
+#endif

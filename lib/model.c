@@ -1,0 +1,747 @@
+/*
+ * The model objects: statuses and exception codes as text, events,
+ * shipments, shipment lists and their builders, and finalisation (year
+ * inference, status rule, delivered_at).
+ *
+ * Invariants:
+ *  - events stay in the carrier's logical order (oldest first); nothing here
+ *    sorts them by time (DESIGN.md "Timeline").
+ *  - every string a shipment holds is owned by it and freed with it.
+ */
+#include "model.h"
+#include "timeutil.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ enum names */
+
+static const struct {
+	const char *json, *en, *ja;
+} status_names[] = {
+#define TSK__ST_ROW(name, json, en, ja) { json, en, ja },
+	TSK_STATUS_MAP(TSK__ST_ROW)
+#undef TSK__ST_ROW
+};
+
+static const struct {
+	const char *json;
+	tsk_severity severity;
+	const char *en, *ja;
+} exception_names[] = {
+	{ "none", TSK_SEVERITY_INFO, "None", "なし" },
+#define TSK__EXC_ROW(name, json, sev, en, ja) { json, TSK_SEVERITY_##sev, en, ja },
+	TSK_EXCEPTION_MAP(TSK__EXC_ROW)
+#undef TSK__EXC_ROW
+};
+
+TSK_API const char *tsk_status_to_string(tsk_status st)
+{
+	return (unsigned)st < TSK_STATUS__COUNT ? status_names[st].json : "unknown";
+}
+
+TSK_API const char *tsk_status_name_en(tsk_status st)
+{
+	return (unsigned)st < TSK_STATUS__COUNT ? status_names[st].en : status_names[0].en;
+}
+
+TSK_API const char *tsk_status_name_ja(tsk_status st)
+{
+	return (unsigned)st < TSK_STATUS__COUNT ? status_names[st].ja : status_names[0].ja;
+}
+
+TSK_API int tsk_status_from_string(tsk_status *out, const char *name)
+{
+	if (!out || !name)
+		return TSK_EINVAL;
+	for (unsigned i = 0; i < TSK_STATUS__COUNT; i++)
+		if (strcmp(status_names[i].json, name) == 0) {
+			*out = (tsk_status)i;
+			return TSK_OK;
+		}
+	return TSK_EINVAL;
+}
+
+TSK_API const char *tsk_exception_to_string(tsk_exception_code c)
+{
+	return (unsigned)c < TSK_EXC__COUNT ? exception_names[c].json : "none";
+}
+
+TSK_API int tsk_exception_from_string(tsk_exception_code *out, const char *name)
+{
+	if (!out || !name)
+		return TSK_EINVAL;
+	for (unsigned i = 1; i < TSK_EXC__COUNT; i++)
+		if (strcmp(exception_names[i].json, name) == 0) {
+			*out = (tsk_exception_code)i;
+			return TSK_OK;
+		}
+	return TSK_EINVAL;
+}
+
+TSK_API const char *tsk_exception_name_en(tsk_exception_code c)
+{
+	return (unsigned)c < TSK_EXC__COUNT ? exception_names[c].en : exception_names[0].en;
+}
+
+TSK_API const char *tsk_exception_name_ja(tsk_exception_code c)
+{
+	return (unsigned)c < TSK_EXC__COUNT ? exception_names[c].ja : exception_names[0].ja;
+}
+
+TSK_API tsk_severity tsk_exception_default_severity(tsk_exception_code c)
+{
+	return (unsigned)c < TSK_EXC__COUNT ? exception_names[c].severity : TSK_SEVERITY_INFO;
+}
+
+static const char *const severity_names[] = { "info", "warning", "critical" };
+
+TSK_API const char *tsk_severity_to_string(tsk_severity sev)
+{
+	return (unsigned)sev < 3 ? severity_names[sev] : "info";
+}
+
+TSK_API int tsk_severity_from_string(tsk_severity *out, const char *name)
+{
+	if (!out || !name)
+		return TSK_EINVAL;
+	for (unsigned i = 0; i < 3; i++)
+		if (strcmp(severity_names[i], name) == 0) {
+			*out = (tsk_severity)i;
+			return TSK_OK;
+		}
+	return TSK_EINVAL;
+}
+
+TSK_API const char *tsk_eta_source_to_string(tsk_eta_source src)
+{
+	switch (src) {
+	case TSK_ETA_CARRIER: return "carrier";
+	case TSK_ETA_MODEL: return "model";
+	default: return "none";
+	}
+}
+
+TSK_API void tsk_free(void *p)
+{
+	free(p);
+}
+
+/* ---------------------------------------------------------------- events */
+
+TSK_API int tsk_event_new(tsk_event **out)
+{
+	if (!out)
+		return TSK_EINVAL;
+	tsk_event *ev = calloc(1, sizeof *ev);
+	if (!ev)
+		return TSK_ENOMEM;
+	ev->hour = ev->minute = -1;
+	*out = ev;
+	return TSK_OK;
+}
+
+TSK_API void tsk_event_free(tsk_event *ev)
+{
+	if (!ev)
+		return;
+	for (int i = 0; i < TSK_EVENT__FIELD_COUNT; i++)
+		free(ev->text[i]);
+	free(ev->leg_carrier);
+	free(ev);
+}
+
+tsk_event *tsk__event_dup(const tsk_event *src)
+{
+	tsk_event *ev = malloc(sizeof *ev);
+	if (!ev)
+		return NULL;
+	*ev = *src;
+	memset(ev->text, 0, sizeof ev->text);
+	ev->leg_carrier = NULL;
+	bool ok = true;
+	for (int i = 0; i < TSK_EVENT__FIELD_COUNT; i++)
+		if (src->text[i] && !(ev->text[i] = tsk__strdup(src->text[i])))
+			ok = false;
+	if (src->leg_carrier && !(ev->leg_carrier = tsk__strdup(src->leg_carrier)))
+		ok = false;
+	if (!ok) {
+		tsk_event_free(ev);
+		return NULL;
+	}
+	return ev;
+}
+
+static int set_clean_text(char **slot, const char *utf8, bool collapse)
+{
+	if (!utf8) {
+		free(*slot);
+		*slot = NULL;
+		return TSK_OK;
+	}
+	if (!tsk__utf8_valid(utf8, strlen(utf8)))
+		return TSK_EINVAL;
+	char *clean = collapse ? tsk__text_collapse(utf8) : tsk__text_clean(utf8);
+	if (!clean)
+		return TSK_ENOMEM;
+	free(*slot);
+	if (!*clean) {
+		free(clean);
+		clean = NULL;
+	}
+	*slot = clean;
+	return TSK_OK;
+}
+
+TSK_API int tsk_event_set_text(tsk_event *ev, tsk_event_field field, const char *utf8)
+{
+	if (!ev || (unsigned)field >= TSK_EVENT__FIELD_COUNT)
+		return TSK_EINVAL;
+	return set_clean_text(&ev->text[field], utf8, field == TSK_EVENT_TIME_RAW);
+}
+
+TSK_API int tsk_event_set_local_time(tsk_event *ev, int year, int month, int day, int hour,
+                                     int minute, int offset)
+{
+	if (!ev || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
+	    year < 0 || year > 9999 || offset < -18 * 3600 || offset > 18 * 3600)
+		return TSK_EINVAL;
+	if (year > 0 && day > tsk__days_in_month(year, month))
+		return TSK_EINVAL;
+	if (year == 0 && day > tsk__days_in_month(2000, month)) /* a leap year allows 02/29 */
+		return TSK_EINVAL;
+	ev->has_local = true;
+	ev->year = year;
+	ev->month = month;
+	ev->day = day;
+	ev->hour = hour < 0 ? -1 : hour;
+	ev->minute = hour < 0 ? -1 : (minute < 0 ? 0 : minute);
+	ev->offset = offset;
+	ev->time.precision = TSK_PRECISION_NONE;
+	if (year > 0)
+		tsk_time_from_fields(&ev->time, year, month, day, ev->hour, ev->minute, offset);
+	return TSK_OK;
+}
+
+TSK_API int tsk_event_set_time(tsk_event *ev, const tsk_time *t)
+{
+	if (!ev)
+		return TSK_EINVAL;
+	ev->has_local = false;
+	if (!t || !tsk_time_is_set(t)) {
+		ev->time.precision = TSK_PRECISION_NONE;
+		return TSK_OK;
+	}
+	if (t->precision != TSK_PRECISION_DAY && t->precision != TSK_PRECISION_MINUTE)
+		return TSK_EINVAL;
+	ev->time = *t;
+	return TSK_OK;
+}
+
+TSK_API void tsk_event_set_status(tsk_event *ev, tsk_status status, tsk_exception_code exception,
+                                  int unmapped)
+{
+	if (!ev)
+		return;
+	ev->status = (unsigned)status < TSK_STATUS__COUNT ? status : TSK_STATUS_UNKNOWN;
+	ev->exception = (unsigned)exception < TSK_EXC__COUNT ? exception : TSK_EXC_NONE;
+	ev->unmapped = unmapped != 0;
+}
+
+TSK_API const tsk_time *tsk_event_time(const tsk_event *ev) { return &ev->time; }
+TSK_API const char *tsk_event_time_raw(const tsk_event *ev) { return ev->text[TSK_EVENT_TIME_RAW]; }
+TSK_API tsk_status tsk_event_status(const tsk_event *ev) { return ev->status; }
+TSK_API tsk_exception_code tsk_event_exception(const tsk_event *ev) { return ev->exception; }
+TSK_API const char *tsk_event_carrier_status(const tsk_event *ev) { return ev->text[TSK_EVENT_CARRIER_STATUS]; }
+TSK_API const char *tsk_event_description(const tsk_event *ev) { return ev->text[TSK_EVENT_DESCRIPTION]; }
+TSK_API const char *tsk_event_location(const tsk_event *ev) { return ev->text[TSK_EVENT_LOCATION]; }
+TSK_API const char *tsk_event_location_code(const tsk_event *ev) { return ev->text[TSK_EVENT_LOCATION_CODE]; }
+TSK_API const char *tsk_event_region(const tsk_event *ev) { return ev->text[TSK_EVENT_REGION]; }
+TSK_API const char *tsk_event_postal_code(const tsk_event *ev) { return ev->text[TSK_EVENT_POSTAL_CODE]; }
+TSK_API int tsk_event_unmapped(const tsk_event *ev) { return ev->unmapped; }
+
+/* ------------------------------------------------------------- shipments */
+
+TSK_API int tsk_shipment_new(tsk_shipment **out, const char *carrier, const char *number)
+{
+	if (!out || !carrier || !number)
+		return TSK_EINVAL;
+	tsk_shipment *s = calloc(1, sizeof *s);
+	if (!s)
+		return TSK_ENOMEM;
+	s->carrier = tsk__strdup(carrier);
+	s->number = tsk__strdup(number);
+	if (!s->carrier || !s->number) {
+		tsk_shipment_free(s);
+		return TSK_ENOMEM;
+	}
+	*out = s;
+	return TSK_OK;
+}
+
+void tsk__shipment_clear_exceptions(tsk_shipment *s)
+{
+	for (size_t i = 0; i < s->nexceptions; i++)
+		free((char *)s->exceptions[i].message);
+	free(s->exceptions);
+	s->exceptions = NULL;
+	s->nexceptions = 0;
+}
+
+int tsk__shipment_add_exception(tsk_shipment *s, tsk_exception_code code, tsk_severity sev,
+                                const tsk_time *time, const char *message, long event_index)
+{
+	char *msg = tsk__strdup(message ? message : tsk_exception_name_en(code));
+	if (!msg)
+		return TSK_ENOMEM;
+	tsk_exception *n = realloc(s->exceptions, (s->nexceptions + 1) * sizeof *n);
+	if (!n) {
+		free(msg);
+		return TSK_ENOMEM;
+	}
+	s->exceptions = n;
+	tsk_exception *e = &n[s->nexceptions++];
+	e->code = code;
+	e->severity = sev;
+	if (time)
+		e->time = *time;
+	else
+		memset(&e->time, 0, sizeof e->time);
+	e->message = msg;
+	e->event_index = event_index;
+	return TSK_OK;
+}
+
+TSK_API void tsk_shipment_free(tsk_shipment *s)
+{
+	if (!s)
+		return;
+	free(s->carrier);
+	free(s->number);
+	for (int i = 0; i < TSK_SHIPMENT__FIELD_COUNT; i++)
+		free(s->text[i]);
+	tsk__shipment_clear_exceptions(s);
+	free(s->handoff_carrier);
+	free(s->handoff_number);
+	for (size_t i = 0; i < s->nevents; i++)
+		tsk_event_free(s->events[i]);
+	free(s->events);
+	free(s->error_message);
+	free(s->also_known_by);
+	free(s);
+}
+
+TSK_API int tsk_shipment_dup(tsk_shipment **out, const tsk_shipment *src)
+{
+	if (!out || !src)
+		return TSK_EINVAL;
+	tsk_shipment *s = malloc(sizeof *s);
+	if (!s)
+		return TSK_ENOMEM;
+	*s = *src;
+	/* detach every pointer first so a partial failure frees only copies */
+	s->carrier = s->number = NULL;
+	memset(s->text, 0, sizeof s->text);
+	s->exceptions = NULL;
+	s->nexceptions = 0;
+	s->handoff_carrier = s->handoff_number = NULL;
+	s->events = NULL;
+	s->nevents = s->events_cap = 0;
+	s->error_message = NULL;
+	s->also_known_by = NULL;
+	bool ok = (s->carrier = tsk__strdup(src->carrier)) && (s->number = tsk__strdup(src->number));
+	for (int i = 0; ok && i < TSK_SHIPMENT__FIELD_COUNT; i++)
+		if (src->text[i] && !(s->text[i] = tsk__strdup(src->text[i])))
+			ok = false;
+	if (ok && src->handoff_carrier && !(s->handoff_carrier = tsk__strdup(src->handoff_carrier)))
+		ok = false;
+	if (ok && src->handoff_number && !(s->handoff_number = tsk__strdup(src->handoff_number)))
+		ok = false;
+	if (ok && src->error_message && !(s->error_message = tsk__strdup(src->error_message)))
+		ok = false;
+	if (ok && src->also_known_by && !(s->also_known_by = tsk__strdup(src->also_known_by)))
+		ok = false;
+	for (size_t i = 0; ok && i < src->nexceptions; i++) {
+		const tsk_exception *e = &src->exceptions[i];
+		ok = tsk__shipment_add_exception(s, e->code, e->severity, &e->time, e->message,
+		                                 e->event_index) == TSK_OK;
+	}
+	if (ok && src->nevents) {
+		s->events = calloc(src->nevents, sizeof *s->events);
+		ok = s->events != NULL;
+		if (ok)
+			s->events_cap = src->nevents;
+	}
+	for (size_t i = 0; ok && i < src->nevents; i++) {
+		if (!(s->events[i] = tsk__event_dup(src->events[i])))
+			ok = false;
+		else
+			s->nevents = i + 1;
+	}
+	if (!ok) {
+		tsk_shipment_free(s);
+		return TSK_ENOMEM;
+	}
+	*out = s;
+	return TSK_OK;
+}
+
+TSK_API int tsk_shipment_set_text(tsk_shipment *s, tsk_shipment_field field, const char *utf8)
+{
+	if (!s || (unsigned)field >= TSK_SHIPMENT__FIELD_COUNT)
+		return TSK_EINVAL;
+	return set_clean_text(&s->text[field], utf8, field == TSK_SHIPMENT_ETA_RAW);
+}
+
+TSK_API void tsk_shipment_set_state(tsk_shipment *s, tsk_status status, tsk_exception_code exception)
+{
+	if (!s)
+		return;
+	s->has_state = (unsigned)status < TSK_STATUS__COUNT && status != TSK_STATUS_UNKNOWN;
+	s->state_status = s->has_state ? status : TSK_STATUS_UNKNOWN;
+	s->state_exception = (unsigned)exception < TSK_EXC__COUNT ? exception : TSK_EXC_NONE;
+}
+
+int tsk__shipment_insert_event(tsk_shipment *s, size_t pos, tsk_event *ev)
+{
+	if (s->nevents == s->events_cap) {
+		size_t cap = s->events_cap ? s->events_cap * 2 : 8;
+		tsk_event **n = realloc(s->events, cap * sizeof *n);
+		if (!n) {
+			tsk_event_free(ev);
+			return TSK_ENOMEM;
+		}
+		s->events = n;
+		s->events_cap = cap;
+	}
+	if (pos > s->nevents)
+		pos = s->nevents;
+	memmove(&s->events[pos + 1], &s->events[pos], (s->nevents - pos) * sizeof *s->events);
+	s->events[pos] = ev;
+	s->nevents++;
+	return TSK_OK;
+}
+
+TSK_API int tsk_shipment_append_event(tsk_shipment *s, tsk_event *ev)
+{
+	if (!s || !ev) {
+		tsk_event_free(ev);
+		return TSK_EINVAL;
+	}
+	return tsk__shipment_insert_event(s, s->nevents, ev);
+}
+
+TSK_API int tsk_shipment_set_handoff(tsk_shipment *s, const char *carrier, const char *number)
+{
+	if (!s)
+		return TSK_EINVAL;
+	if (tsk__strset(&s->handoff_carrier, carrier) || tsk__strset(&s->handoff_number, number))
+		return TSK_ENOMEM;
+	return TSK_OK;
+}
+
+TSK_API int tsk_shipment_set_error(tsk_shipment *s, int code, const char *message)
+{
+	if (!s)
+		return TSK_EINVAL;
+	if (tsk__strset(&s->error_message, code == TSK_OK ? NULL : (message ? message : tsk_strerror(code))))
+		return TSK_ENOMEM;
+	s->error = code;
+	return TSK_OK;
+}
+
+TSK_API int tsk_shipment_set_carrier_eta(tsk_shipment *s, const tsk_time *earliest, const tsk_time *latest)
+{
+	if (!s || !earliest || !tsk_time_is_set(earliest))
+		return TSK_EINVAL;
+	s->carrier_eta_earliest = *earliest;
+	s->carrier_eta_latest = latest && tsk_time_is_set(latest) ? *latest : *earliest;
+	s->eta_local.set = false;
+	return TSK_OK;
+}
+
+TSK_API int tsk_shipment_set_eta_local(tsk_shipment *s, int year, int month, int day, int start_hour,
+                                       int start_minute, int end_hour, int end_minute)
+{
+	if (!s || month < 1 || month > 12 || day < 1 || day > 31 || start_hour > 23 ||
+	    end_hour > 24 || start_minute > 59 || end_minute > 59 || year < 0)
+		return TSK_EINVAL;
+	s->eta_local.set = true;
+	s->eta_local.year = year;
+	s->eta_local.month = month;
+	s->eta_local.day = day;
+	s->eta_local.start_hour = start_hour;
+	s->eta_local.start_minute = start_minute < 0 ? 0 : start_minute;
+	s->eta_local.end_hour = end_hour;
+	s->eta_local.end_minute = end_minute < 0 ? 0 : end_minute;
+	return TSK_OK;
+}
+
+TSK_API int tsk_shipment_set_year_hint(tsk_shipment *s, tsk_year_hint kind, const tsk_time *t)
+{
+	if (!s || !t || !tsk_time_is_set(t) || (kind != TSK_YEAR_HINT_NOT_AFTER && kind != TSK_YEAR_HINT_NOT_BEFORE))
+		return TSK_EINVAL;
+	s->has_year_hint = true;
+	s->year_hint_kind = kind;
+	s->year_hint = *t;
+	return TSK_OK;
+}
+
+TSK_API const char *tsk_shipment_carrier(const tsk_shipment *s) { return s->carrier; }
+TSK_API const char *tsk_shipment_tracking_number(const tsk_shipment *s) { return s->number; }
+TSK_API const char *tsk_shipment_service(const tsk_shipment *s) { return s->text[TSK_SHIPMENT_SERVICE]; }
+TSK_API tsk_status tsk_shipment_status(const tsk_shipment *s) { return s->status; }
+TSK_API const char *tsk_shipment_status_text(const tsk_shipment *s) { return s->text[TSK_SHIPMENT_STATUS_TEXT]; }
+TSK_API const tsk_time *tsk_shipment_delivered_at(const tsk_shipment *s)
+{
+	return tsk_time_is_set(&s->delivered_at) ? &s->delivered_at : NULL;
+}
+TSK_API const tsk_eta *tsk_shipment_eta(const tsk_shipment *s) { return s->has_eta ? &s->eta : NULL; }
+TSK_API size_t tsk_shipment_exception_count(const tsk_shipment *s) { return s->nexceptions; }
+TSK_API const tsk_exception *tsk_shipment_exception_at(const tsk_shipment *s, size_t i)
+{
+	return i < s->nexceptions ? &s->exceptions[i] : NULL;
+}
+TSK_API const char *tsk_shipment_handoff_carrier(const tsk_shipment *s) { return s->handoff_carrier; }
+TSK_API const char *tsk_shipment_handoff_number(const tsk_shipment *s) { return s->handoff_number; }
+TSK_API const tsk_time *tsk_shipment_next_poll(const tsk_shipment *s)
+{
+	return tsk_time_is_set(&s->next_poll) ? &s->next_poll : NULL;
+}
+TSK_API size_t tsk_shipment_event_count(const tsk_shipment *s) { return s->nevents; }
+TSK_API const tsk_event *tsk_shipment_event_at(const tsk_shipment *s, size_t i)
+{
+	return i < s->nevents ? s->events[i] : NULL;
+}
+TSK_API int tsk_shipment_error(const tsk_shipment *s) { return s->error; }
+TSK_API const char *tsk_shipment_error_message(const tsk_shipment *s) { return s->error_message; }
+TSK_API const char *tsk_shipment_also_known_by(const tsk_shipment *s) { return s->also_known_by; }
+TSK_API const char *tsk_shipment_layout(const tsk_shipment *s) { return s->text[TSK_SHIPMENT_LAYOUT]; }
+
+/* ------------------------------------------------------------------ lists */
+
+TSK_API int tsk_shipment_list_new(tsk_shipment_list **out)
+{
+	if (!out)
+		return TSK_EINVAL;
+	*out = calloc(1, sizeof **out);
+	return *out ? TSK_OK : TSK_ENOMEM;
+}
+
+TSK_API size_t tsk_shipment_list_count(const tsk_shipment_list *l) { return l ? l->count : 0; }
+
+TSK_API const tsk_shipment *tsk_shipment_list_at(const tsk_shipment_list *l, size_t i)
+{
+	return l && i < l->count ? l->items[i] : NULL;
+}
+
+TSK_API int tsk_shipment_list_append(tsk_shipment_list *l, tsk_shipment *s)
+{
+	if (!l || !s) {
+		tsk_shipment_free(s);
+		return TSK_EINVAL;
+	}
+	if (l->count == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 4;
+		tsk_shipment **n = realloc(l->items, cap * sizeof *n);
+		if (!n) {
+			tsk_shipment_free(s);
+			return TSK_ENOMEM;
+		}
+		l->items = n;
+		l->cap = cap;
+	}
+	l->items[l->count++] = s;
+	return TSK_OK;
+}
+
+TSK_API int tsk_shipment_list_take(tsk_shipment **out, tsk_shipment_list *l, size_t i)
+{
+	if (!out || !l || i >= l->count)
+		return TSK_EINVAL;
+	*out = l->items[i];
+	memmove(&l->items[i], &l->items[i + 1], (l->count - i - 1) * sizeof *l->items);
+	l->count--;
+	return TSK_OK;
+}
+
+TSK_API void tsk_shipment_list_free(tsk_shipment_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->count; i++)
+		tsk_shipment_free(l->items[i]);
+	free(l->items);
+	free(l);
+}
+
+/* --------------------------------------------------------- finalisation */
+
+/* Minutes since an arbitrary origin of a local date, for ordering only. */
+static int64_t local_key(int year, int month, int day, int hour, int minute)
+{
+	return ((tsk__days_from_civil(year, month, day) * 24) + (hour < 0 ? 0 : hour)) * 60 +
+	       (minute < 0 ? 0 : minute);
+}
+
+static void event_fix_time(tsk_event *ev, int year)
+{
+	/* 02/29 in a year that has none: no guess, the time stays null */
+	if (tsk_time_from_fields(&ev->time, year, ev->month, ev->day, ev->hour, ev->minute,
+	                         ev->offset) != TSK_OK)
+		ev->time.precision = TSK_PRECISION_NONE;
+}
+
+/*
+ * DESIGN.md "Time": the last event gets the latest year that does not put
+ * it after the reference plus one day; earlier events step back a year
+ * where the month runs backwards. A NOT_BEFORE hint (a shipping date) runs
+ * the same rule forwards from the first event. Events that carry their own
+ * year anchor their neighbours.
+ */
+static void infer_years(tsk_shipment *s, const tsk_time *now)
+{
+	tsk_time ref = s->has_year_hint ? s->year_hint : *now;
+	bool forward = s->has_year_hint && s->year_hint_kind == TSK_YEAR_HINT_NOT_BEFORE;
+	int ref_year, ref_month, ref_day, ref_hour, ref_minute;
+	tsk_time_fields(&ref, &ref_year, &ref_month, &ref_day, &ref_hour, &ref_minute, NULL);
+	int64_t ref_key = local_key(ref_year, ref_month, ref_day, ref_hour, ref_minute);
+
+	if (!forward) {
+		int year = 0, month = 0;
+		for (size_t k = s->nevents; k-- > 0;) {
+			tsk_event *ev = s->events[k];
+			if (!ev->has_local)
+				continue;
+			if (ev->year > 0) {
+				year = ev->year;
+				month = ev->month;
+				continue;
+			}
+			if (year == 0) {
+				year = ref_year;
+				if (local_key(year, ev->month, ev->day, ev->hour, ev->minute) > ref_key + 24 * 60)
+					year--;
+			} else if (ev->month > month) {
+				year--;
+			}
+			month = ev->month;
+			event_fix_time(ev, year);
+		}
+	} else {
+		int year = 0, month = 0;
+		for (size_t k = 0; k < s->nevents; k++) {
+			tsk_event *ev = s->events[k];
+			if (!ev->has_local)
+				continue;
+			if (ev->year > 0) {
+				year = ev->year;
+				month = ev->month;
+				continue;
+			}
+			if (year == 0) {
+				year = ref_year;
+				if (local_key(year, ev->month, ev->day, ev->hour, ev->minute) < ref_key - 24 * 60)
+					year++;
+			} else if (ev->month < month) {
+				year++;
+			}
+			month = ev->month;
+			event_fix_time(ev, year);
+		}
+	}
+
+	/* The stated delivery window follows the last dated event. */
+	if (s->eta_local.set) {
+		struct tsk__eta_local *e = &s->eta_local;
+		int year = e->year;
+		if (year == 0) {
+			const tsk_time *last = NULL;
+			for (size_t k = s->nevents; k-- > 0;)
+				if (tsk_time_is_set(&s->events[k]->time)) {
+					last = &s->events[k]->time;
+					break;
+				}
+			if (last) {
+				int ly, lm, ld;
+				tsk_time_fields(last, &ly, &lm, &ld, NULL, NULL, NULL);
+				year = ly;
+				if (local_key(year, e->month, e->day, 0, 0) < local_key(ly, lm, ld, 0, 0) - 24 * 60)
+					year++;
+			} else {
+				year = ref_year;
+				int64_t k = local_key(year, e->month, e->day, 0, 0);
+				if (k < ref_key - 180LL * 24 * 60)
+					year++;
+				else if (k > ref_key + 180LL * 24 * 60)
+					year--;
+			}
+		}
+		tsk_time a, b;
+		bool whole_day = e->start_hour < 0;
+		if (tsk_time_from_fields(&a, year, e->month, e->day, whole_day ? 0 : e->start_hour,
+		                         whole_day ? 0 : e->start_minute, TSK_JST_OFFSET) == TSK_OK) {
+			b = a;
+			if (whole_day || e->end_hour < 0) {
+				/* whole day, or an open-ended "from HH" band: until the day's end */
+				int64_t day_start = a.epoch - (whole_day ? 0 : (int64_t)e->start_hour * 3600 +
+				                                                e->start_minute * 60);
+				b.epoch = day_start + 24 * 3600 - 60;
+			} else {
+				b.epoch = a.epoch + ((int64_t)e->end_hour * 60 + e->end_minute -
+				                     (int64_t)e->start_hour * 60 - e->start_minute) * 60;
+				if (b.epoch < a.epoch)
+					b.epoch = a.epoch;
+			}
+			a.precision = b.precision = TSK_PRECISION_MINUTE;
+			s->carrier_eta_earliest = a;
+			s->carrier_eta_latest = b;
+		}
+	}
+}
+
+tsk_status tsk__shipment_compute_status(const tsk_shipment *s)
+{
+	if (s->error == TSK_ENOTFOUND)
+		return TSK_STATUS_NOT_FOUND;
+	tsk_status st = TSK_STATUS_UNKNOWN;
+	if (s->has_state) {
+		st = s->state_status;
+	} else {
+		/* the last event whose word we understood; an unmapped word raises
+		 * unmapped_status instead of blanking the status */
+		for (size_t k = s->nevents; k-- > 0;)
+			if (s->events[k]->status != TSK_STATUS_UNKNOWN) {
+				st = s->events[k]->status;
+				break;
+			}
+	}
+	if (st == TSK_STATUS_EXCEPTION || st == TSK_STATUS_UNKNOWN) {
+		/* an exception never hides delivered */
+		for (size_t k = 0; k < s->nevents; k++)
+			if (s->events[k]->status == TSK_STATUS_DELIVERED)
+				return TSK_STATUS_DELIVERED;
+	}
+	return st;
+}
+
+int tsk__shipment_finalize(tsk_shipment *s, const tsk_time *now)
+{
+	infer_years(s, now);
+	s->status = tsk__shipment_compute_status(s);
+	memset(&s->delivered_at, 0, sizeof s->delivered_at);
+	if (s->status == TSK_STATUS_DELIVERED) {
+		for (size_t k = s->nevents; k-- > 0;)
+			if (s->events[k]->status == TSK_STATUS_DELIVERED) {
+				s->delivered_at = s->events[k]->time;
+				break;
+			}
+	}
+	if (!s->text[TSK_SHIPMENT_STATUS_TEXT] && s->nevents) {
+		const char *w = s->events[s->nevents - 1]->text[TSK_EVENT_CARRIER_STATUS];
+		if (w && tsk__strset(&s->text[TSK_SHIPMENT_STATUS_TEXT], w))
+			return TSK_ENOMEM;
+	}
+	return TSK_OK;
+}

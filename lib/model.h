@@ -1,0 +1,81 @@
+/*
+ * Private definitions of the model objects, shared by lib/ modules (JSON,
+ * timeline, ETA, exceptions, diff). Adapters use the public builders.
+ */
+#ifndef TSK_LIB_MODEL_H
+#define TSK_LIB_MODEL_H
+
+#include "tsuiseki.h"
+#include <stdbool.h>
+
+struct tsk_event {
+	tsk_time time;                 /* resolved time; precision NONE when no date */
+	/* the date as printed, before year inference (has_local) */
+	bool has_local;
+	int year, month, day, hour, minute, offset;
+	char *text[TSK_EVENT__FIELD_COUNT];
+	tsk_status status;
+	tsk_exception_code exception;
+	bool unmapped;
+	char *leg_carrier;             /* carrier of this event when merged from another leg; NULL = the shipment's */
+};
+
+struct tsk__eta_local {
+	bool set;
+	int year, month, day, start_hour, start_minute, end_hour, end_minute;
+};
+
+struct tsk_shipment {
+	char *carrier;
+	char *number;
+	char *text[TSK_SHIPMENT__FIELD_COUNT];
+	bool has_state;                /* the page's current-state field */
+	tsk_status state_status;
+	tsk_exception_code state_exception;
+	tsk_status status;             /* computed by tsk__shipment_finalize */
+	tsk_time delivered_at;
+	bool has_eta;
+	tsk_eta eta;
+	/* the carrier's stated window (absolute, or local until resolved) */
+	tsk_time carrier_eta_earliest, carrier_eta_latest;
+	struct tsk__eta_local eta_local;
+	tsk_exception *exceptions;     /* message strings owned (cast away const to free) */
+	size_t nexceptions;
+	char *handoff_carrier, *handoff_number;
+	tsk_time next_poll;
+	tsk_event **events;
+	size_t nevents, events_cap;
+	int error;
+	char *error_message;
+	char *also_known_by;           /* other carriers that know the number (auto), comma-separated */
+	bool has_year_hint;
+	tsk_year_hint year_hint_kind;
+	tsk_time year_hint;
+};
+
+struct tsk_shipment_list {
+	tsk_shipment **items;
+	size_t count, cap;
+};
+
+/* Deep copy of an event (NULL on ENOMEM). */
+tsk_event *tsk__event_dup(const tsk_event *ev);
+/* Replace the exception list (takes ownership of the array and messages). */
+void tsk__shipment_clear_exceptions(tsk_shipment *s);
+/* Add an exception (message copied). Returns TSK_OK / TSK_ENOMEM. */
+int tsk__shipment_add_exception(tsk_shipment *s, tsk_exception_code code, tsk_severity sev,
+                                const tsk_time *time, const char *message, long event_index);
+/* Insert an event at position pos (takes ownership, also on failure). */
+int tsk__shipment_insert_event(tsk_shipment *s, size_t pos, tsk_event *ev);
+
+/*
+ * After parsing: infer missing years (DESIGN.md "Time"), compute the
+ * shipment status, delivered_at and the carrier ETA window. Pure function
+ * of the shipment and now. Returns TSK_OK or TSK_ENOMEM.
+ */
+int tsk__shipment_finalize(tsk_shipment *s, const tsk_time *now);
+
+/* The shipment status rule alone (timeline rule refined by exceptions). */
+tsk_status tsk__shipment_compute_status(const tsk_shipment *s);
+
+#endif

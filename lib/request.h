@@ -1,0 +1,24 @@
+/* Private layout of requests, read by the HTTP engine. */
+#ifndef TSK_LIB_REQUEST_H
+#define TSK_LIB_REQUEST_H
+
+#include "tsuiseki.h"
+
+struct tsk_request {
+	char *method;
+	char *url;
+	char *content_type;
+	char *body;
+	size_t body_len;
+	char **headers;        /* "Name: value" */
+	size_t nheaders;
+	char **numbers;
+	size_t nnumbers;
+};
+
+struct tsk_request_list {
+	tsk_request **items;
+	size_t count, cap;
+};
+
+#endif

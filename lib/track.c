@@ -1,0 +1,419 @@
+/*
+ * Tracking: numbers -> requests (per carrier, batched) -> one concurrent
+ * HTTP run -> parsed shipments, one per input number in input order.
+ *
+ * Invariants: a batch never fails because one number failed — each
+ * shipment carries its own error; with carrier "auto" every candidate
+ * carrier is asked in the same run and the one that knows the number wins.
+ */
+#include "context.h"
+#include "model.h"
+#include "request.h"
+#include "timeline.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One (input, candidate carrier) pair. */
+struct probe {
+	size_t input;              /* index into the inputs */
+	const tsk_adapter *adapter;
+	double confidence;
+	tsk_shipment *result;      /* owned until chosen */
+};
+
+struct input {
+	const char *raw;
+	char *number;              /* normalized */
+	int error;                 /* invalid_number etc. before any request */
+	char message[256];
+	const char *carrier_hint;  /* for error shipments */
+};
+
+static tsk_shipment *error_shipment(const char *carrier, const char *number, int code, const char *msg)
+{
+	tsk_shipment *s = NULL;
+	if (tsk_shipment_new(&s, carrier, number) != TSK_OK)
+		return NULL;
+	if (tsk_shipment_set_error(s, code, msg) != TSK_OK) {
+		tsk_shipment_free(s);
+		return NULL;
+	}
+	s->status = code == TSK_ENOTFOUND ? TSK_STATUS_NOT_FOUND : TSK_STATUS_UNKNOWN;
+	return s;
+}
+
+static const tsk_shipment *find_previous(const tsk_shipment_list *prev, const char *carrier,
+                                         const char *number)
+{
+	for (size_t i = 0; i < tsk_shipment_list_count(prev); i++) {
+		const tsk_shipment *p = tsk_shipment_list_at(prev, i);
+		if (strcmp(p->number, number) == 0 && (!carrier || strcmp(p->carrier, carrier) == 0))
+			return p;
+	}
+	return NULL;
+}
+
+/* Prefer: found > other error > not found; among found, more events, then confidence. */
+static int probe_rank(const struct probe *p)
+{
+	if (!p->result)
+		return 0;
+	if (p->result->error == TSK_OK)
+		return 3;
+	return p->result->error == TSK_ENOTFOUND ? 1 : 2;
+}
+
+static const char *ctx_getenv_cb(const char *name, void *userdata)
+{
+	return tsk__ctx_getenv(userdata, name);
+}
+
+static int make_requests(tsk_ctx *ctx, struct probe *probes, size_t nprobes, struct input *inputs,
+                         tsk_request_list *reqs, const char ***req_carrier, size_t *nreq_carrier)
+{
+	/* group probes by adapter, keep input order, cut at max_batch */
+	bool *used = calloc(nprobes ? nprobes : 1, sizeof *used);
+	if (!used)
+		return TSK_ENOMEM;
+	int rc = TSK_OK;
+	for (size_t i = 0; i < nprobes && rc == TSK_OK; i++) {
+		if (used[i])
+			continue;
+		const tsk_adapter *a = probes[i].adapter;
+		const char *batch[64];
+		size_t nb = 0;
+		size_t max = a->max_batch < 64 ? a->max_batch : 64;
+		for (size_t j = i; j < nprobes && nb < max; j++) {
+			if (used[j] || probes[j].adapter != a)
+				continue;
+			/* the same number twice in one batch is asked once */
+			bool dup = false;
+			for (size_t k = 0; k < nb && !dup; k++)
+				dup = strcmp(batch[k], inputs[probes[j].input].number) == 0;
+			used[j] = true;
+			if (!dup) {
+				batch[nb++] = inputs[probes[j].input].number;
+			}
+		}
+		tsk_request_env env = { 1, tsk__ctx_endpoint_for(ctx, a), ctx->locale, NULL, NULL };
+		if (!(ctx->flags & TSK_CTX_NO_ENVIRONMENT)) {
+			env.getenv = ctx_getenv_cb;
+			env.getenv_userdata = ctx;
+		}
+		tsk_error err;
+		tsk_error_clear(&err);
+		size_t before = tsk_request_list_count(reqs);
+		int brc = env.endpoint ? a->build_requests(a, &env, batch, nb, reqs, &err)
+		                       : tsk_error_set(&err, TSK_ECONFIG, "%s has no endpoint configured", a->name);
+		if (brc == TSK_ENOMEM) {
+			rc = brc;
+			break;
+		}
+		if (brc != TSK_OK) {
+			/* this carrier cannot be asked: every probe of the batch gets the error */
+			for (size_t j = 0; j < nprobes; j++) {
+				if (probes[j].adapter != a || probes[j].result)
+					continue;
+				for (size_t k = 0; k < nb; k++)
+					if (strcmp(batch[k], inputs[probes[j].input].number) == 0)
+						probes[j].result = error_shipment(a->name, batch[k], brc, err.message);
+			}
+			continue;
+		}
+		size_t after = tsk_request_list_count(reqs);
+		const char **n = realloc(*req_carrier, after * sizeof *n);
+		if (!n && after) {
+			rc = TSK_ENOMEM;
+			break;
+		}
+		*req_carrier = n;
+		for (size_t k = before; k < after; k++)
+			(*req_carrier)[k] = a->name;
+		*nreq_carrier = after;
+	}
+	free(used);
+	return rc;
+}
+
+TSK_API int tsk_track_batch(tsk_shipment_list **out, tsk_ctx *ctx, const char *carrier,
+                            const char *const *numbers, size_t count,
+                            const tsk_shipment_list *previous)
+{
+	if (!out || !ctx || (count && !numbers))
+		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_track_batch: missing argument");
+	*out = NULL;
+	bool auto_mode = !carrier || strcmp(carrier, "auto") == 0;
+	const tsk_adapter *fixed = NULL;
+	if (!auto_mode && !(fixed = tsk_ctx_carrier(ctx, carrier)))
+		return tsk__ctx_error(ctx, TSK_ENOCARRIER, "no carrier named %s", carrier);
+
+	int rc = TSK_OK;
+	struct input *inputs = calloc(count ? count : 1, sizeof *inputs);
+	struct probe *probes = calloc((count ? count : 1) * (ctx->ncarriers ? ctx->ncarriers : 1), sizeof *probes);
+	tsk_request_list *reqs = NULL;
+	const char **req_carrier = NULL;
+	size_t nreq_carrier = 0;
+	tsk__http_job *jobs = NULL;
+	tsk_shipment_list *result = NULL;
+	size_t nprobes = 0;
+	if (!inputs || !probes || tsk_request_list_new(&reqs) != TSK_OK ||
+	    tsk_shipment_list_new(&result) != TSK_OK) {
+		rc = TSK_ENOMEM;
+		goto done;
+	}
+
+	/* 1. normalize and find candidates */
+	for (size_t i = 0; i < count; i++) {
+		struct input *in = &inputs[i];
+		in->raw = numbers[i] ? numbers[i] : "";
+		in->carrier_hint = fixed ? fixed->name : "auto";
+		tsk_error err;
+		tsk_error_clear(&err);
+		if (tsk_number_normalize(&in->number, in->raw, &err) != TSK_OK) {
+			if (err.code == TSK_ENOMEM) {
+				rc = TSK_ENOMEM;
+				goto done;
+			}
+			in->error = TSK_EINVALID_NUMBER;
+			snprintf(in->message, sizeof in->message, "%s", err.message);
+			continue;
+		}
+		size_t found = 0;
+		for (size_t c = 0; c < ctx->ncarriers; c++) {
+			const tsk_adapter *a = ctx->carriers[c].adapter;
+			if (fixed && a != fixed)
+				continue;
+			double conf = 0;
+			tsk_error aerr;
+			tsk_error_clear(&aerr);
+			int arc = a->recognize(a, in->number, &conf, &aerr);
+			if (arc != TSK_OK || conf <= 0) {
+				if (fixed || !in->message[0]) {
+					snprintf(in->message, sizeof in->message, "%s",
+					         arc != TSK_OK ? aerr.message : "");
+				}
+				if (fixed && arc == TSK_OK)
+					snprintf(in->message, sizeof in->message,
+					         "%s does not use numbers like %s", a->name, in->number);
+				continue;
+			}
+			probes[nprobes].input = i;
+			probes[nprobes].adapter = a;
+			probes[nprobes].confidence = conf;
+			nprobes++;
+			found++;
+		}
+		if (!found) {
+			in->error = TSK_EINVALID_NUMBER;
+			if (!in->message[0])
+				snprintf(in->message, sizeof in->message, "no carrier recognises %s", in->number);
+		}
+	}
+
+	/* 2. requests */
+	rc = make_requests(ctx, probes, nprobes, inputs, reqs, &req_carrier, &nreq_carrier);
+	if (rc != TSK_OK)
+		goto done;
+
+	/* 3. one concurrent run */
+	size_t nreq = tsk_request_list_count(reqs);
+	if (nreq) {
+		jobs = calloc(nreq, sizeof *jobs);
+		if (!jobs) {
+			rc = TSK_ENOMEM;
+			goto done;
+		}
+		for (size_t k = 0; k < nreq; k++) {
+			jobs[k].req = tsk_request_list_at(reqs, k);
+			jobs[k].carrier = req_carrier[k];
+		}
+		tsk__http_settings cfg = {
+			ctx->options[TSK_OPT_CONNECT_TIMEOUT_MS], ctx->options[TSK_OPT_TIMEOUT_MS],
+			(size_t)ctx->options[TSK_OPT_MAX_RESPONSE_BYTES], ctx->options[TSK_OPT_MAX_PARALLEL],
+			ctx->options[TSK_OPT_MAX_RETRIES], ctx->options[TSK_OPT_RETRY_BASE_MS],
+			ctx->options[TSK_OPT_RETRY_MAX_MS], ctx->options[TSK_OPT_REQUESTS_PER_SECOND],
+			ctx->options[TSK_OPT_VERIFY_TLS] != 0, ctx->user_agent,
+		};
+		int hrc = tsk__http_run(ctx->http, &cfg, jobs, nreq);
+		if (hrc == TSK_ENOMEM) {
+			rc = hrc;
+			goto done;
+		}
+	}
+
+	/* 4. parse each response; hand each shipment to its probe */
+	for (size_t k = 0; k < nreq; k++) {
+		const tsk_request *r = jobs[k].req;
+		const tsk_adapter *a = tsk_ctx_carrier(ctx, jobs[k].carrier);
+		tsk_shipment_list *parsed = NULL;
+		int prc = jobs[k].result;
+		char msg[512];
+		snprintf(msg, sizeof msg, "%s", jobs[k].message);
+		if (prc == TSK_OK && jobs[k].http_status >= 400 && !(a->flags & TSK_ADAPTER_JSON)) {
+			prc = TSK_EHTTP;
+			snprintf(msg, sizeof msg, "%s: HTTP %ld", r->url, jobs[k].http_status);
+		}
+		if (prc == TSK_OK) {
+			if (tsk_shipment_list_new(&parsed) != TSK_OK) {
+				rc = TSK_ENOMEM;
+				goto done;
+			}
+			tsk_response resp = { 1, jobs[k].body ? jobs[k].body : "", jobs[k].body_len,
+				              jobs[k].content_type, jobs[k].http_status,
+				              (const char *const *)r->numbers, r->nnumbers, r->url };
+			tsk_error err;
+			tsk_error_clear(&err);
+			prc = tsk__ctx_parse_response(ctx, a, &resp, parsed, &err);
+			if (prc == TSK_ENOMEM) {
+				tsk_shipment_list_free(parsed);
+				rc = prc;
+				goto done;
+			}
+			if (prc != TSK_OK)
+				snprintf(msg, sizeof msg, "%s: %s%s%s (%s)", a->name, err.message,
+				         err.where[0] ? " at " : "", err.where, r->url);
+		}
+		for (size_t p = 0; p < nprobes; p++) {
+			if (probes[p].adapter != a || probes[p].result)
+				continue;
+			const char *num = inputs[probes[p].input].number;
+			bool asked = false;
+			for (size_t q = 0; q < r->nnumbers && !asked; q++)
+				asked = strcmp(r->numbers[q], num) == 0;
+			if (!asked)
+				continue;
+			if (prc != TSK_OK) {
+				probes[p].result = error_shipment(a->name, num, prc, msg);
+				continue;
+			}
+			for (size_t q = 0; q < tsk_shipment_list_count(parsed); q++)
+				if (strcmp(parsed->items[q]->number, num) == 0) {
+					tsk_shipment_list_take(&probes[p].result, parsed, q);
+					break;
+				}
+			if (!probes[p].result) {
+				char nf[256];
+				snprintf(nf, sizeof nf, "%s's answer does not mention %s", a->name, num);
+				probes[p].result = error_shipment(a->name, num, TSK_ENOTFOUND, nf);
+			}
+		}
+		tsk_shipment_list_free(parsed);
+	}
+
+	/* 5. one shipment per input, in input order */
+	for (size_t i = 0; i < count; i++) {
+		struct input *in = &inputs[i];
+		tsk_shipment *s = NULL;
+		if (in->error) {
+			s = error_shipment(in->carrier_hint, in->number ? in->number : in->raw, in->error,
+			                   in->message);
+		} else {
+			struct probe *best = NULL;
+			size_t known = 0;
+			for (size_t p = 0; p < nprobes; p++) {
+				if (probes[p].input != i)
+					continue;
+				/* the same number asked twice in the batch: share the answer */
+				if (!probes[p].result) {
+					for (size_t q = 0; q < nprobes; q++)
+						if (q != p && probes[q].result && probes[q].adapter == probes[p].adapter &&
+						    strcmp(inputs[probes[q].input].number, in->number) == 0) {
+							tsk_shipment_dup(&probes[p].result, probes[q].result);
+							break;
+						}
+				}
+				if (probe_rank(&probes[p]) == 3)
+					known++;
+				if (!best || probe_rank(&probes[p]) > probe_rank(best) ||
+				    (probe_rank(&probes[p]) == probe_rank(best) && probe_rank(best) == 3 &&
+				     probes[p].result->nevents > best->result->nevents))
+					best = &probes[p];
+			}
+			if (best && best->result) {
+				if (known > 1)
+					tsk__ctx_log(ctx, 1, "%s is known to %zu carriers; keeping %s", in->number,
+					             known, best->adapter->name);
+				s = best->result;
+				best->result = NULL;
+				if (known > 1) {
+					tsk__buf b = TSK__BUF_INIT;
+					for (size_t p = 0; p < nprobes; p++)
+						if (probes[p].input == i && probes[p].result && probe_rank(&probes[p]) == 3) {
+							tsk__buf_puts(&b, b.len ? "," : "");
+							tsk__buf_puts(&b, probes[p].adapter->name);
+						}
+					char *alts = tsk__buf_detach(&b);
+					free(s->also_known_by);
+					s->also_known_by = alts;
+				}
+				const tsk_shipment *prev = find_previous(previous, s->carrier, s->number);
+				if (prev && s->error == TSK_OK) {
+					if (tsk__timeline_merge(s, prev) != TSK_OK ||
+					    tsk__ctx_complete(ctx, s, prev) != TSK_OK) {
+						tsk_shipment_free(s);
+						rc = TSK_ENOMEM;
+						goto done;
+					}
+				}
+			} else {
+				s = error_shipment(in->carrier_hint, in->number, TSK_ERROR, "no answer");
+			}
+		}
+		if (!s || tsk_shipment_list_append(result, s) != TSK_OK) {
+			rc = TSK_ENOMEM;
+			goto done;
+		}
+	}
+
+done:
+	for (size_t p = 0; p < nprobes; p++)
+		tsk_shipment_free(probes[p].result);
+	free(probes);
+	if (inputs)
+		for (size_t i = 0; i < count; i++)
+			free(inputs[i].number);
+	free(inputs);
+	if (jobs)
+		for (size_t k = 0; k < tsk_request_list_count(reqs); k++)
+			tsk__http_job_dispose(&jobs[k]);
+	free(jobs);
+	free(req_carrier);
+	tsk_request_list_free(reqs);
+	if (rc != TSK_OK) {
+		tsk_shipment_list_free(result);
+		return tsk__ctx_error(ctx, rc, "%s", tsk_strerror(rc));
+	}
+	*out = result;
+	return TSK_OK;
+}
+
+TSK_API int tsk_track(tsk_shipment **out, tsk_ctx *ctx, const char *carrier, const char *number)
+{
+	if (!out || !ctx || !number)
+		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_track: missing argument");
+	*out = NULL;
+	tsk_shipment_list *l = NULL;
+	int rc = tsk_track_batch(&l, ctx, carrier, &number, 1, NULL);
+	if (rc != TSK_OK)
+		return rc;
+	rc = tsk_shipment_list_take(out, l, 0);
+	tsk_shipment_list_free(l);
+	if (rc != TSK_OK)
+		return rc;
+	int err = tsk_shipment_error(*out);
+	if (err == TSK_EINVALID_NUMBER) {
+		tsk__ctx_error(ctx, err, "%s", tsk_shipment_error_message(*out));
+		return err;
+	}
+	if (err != TSK_OK)
+		tsk__ctx_error(ctx, err, "%s", tsk_shipment_error_message(*out));
+	return TSK_OK;
+}
+
+TSK_API int tsk_ctx_wakeup(tsk_ctx *ctx)
+{
+	return ctx ? tsk__http_wakeup(ctx->http) : TSK_EINVAL;
+}

@@ -1,0 +1,361 @@
+/*
+ * Private helpers: growable buffers and UTF-8 text normalisation.
+ *
+ * Invariant: a tsk__buf's data is NUL-terminated whenever len > 0, and a
+ * failed buffer never grows again (append errors surface once, at detach).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool buf_reserve(tsk__buf *b, size_t extra)
+{
+	if (b->failed)
+		return false;
+	if (extra > SIZE_MAX - b->len - 1) {
+		b->failed = true;
+		return false;
+	}
+	size_t need = b->len + extra + 1;
+	if (need <= b->cap)
+		return true;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	char *p = realloc(b->data, cap);
+	if (!p) {
+		b->failed = true;
+		return false;
+	}
+	b->data = p;
+	b->cap = cap;
+	return true;
+}
+
+void tsk__buf_add(tsk__buf *b, const char *data, size_t len)
+{
+	if (!buf_reserve(b, len))
+		return;
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void tsk__buf_puts(tsk__buf *b, const char *s)
+{
+	tsk__buf_add(b, s, strlen(s));
+}
+
+void tsk__buf_putc(tsk__buf *b, char c)
+{
+	tsk__buf_add(b, &c, 1);
+}
+
+void tsk__buf_printf(tsk__buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char small[256];
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->failed = true;
+		return;
+	}
+	if ((size_t)n < sizeof small) {
+		tsk__buf_add(b, small, (size_t)n);
+		return;
+	}
+	if (!buf_reserve(b, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+char *tsk__buf_detach(tsk__buf *b)
+{
+	if (b->failed) {
+		tsk__buf_dispose(b);
+		return NULL;
+	}
+	if (!b->data) {
+		b->data = malloc(1);
+		if (!b->data)
+			return NULL;
+		b->data[0] = '\0';
+	}
+	char *p = b->data;
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+void tsk__buf_dispose(tsk__buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+	b->failed = false;
+}
+
+char *tsk__strdup(const char *s)
+{
+	return s ? tsk__strndup(s, strlen(s)) : NULL;
+}
+
+char *tsk__strndup(const char *s, size_t n)
+{
+	if (!s)
+		return NULL;
+	char *p = malloc(n + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+int tsk__strset(char **dst, const char *src)
+{
+	char *copy = NULL;
+	if (src && !(copy = tsk__strdup(src)))
+		return -1;
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+size_t tsk__utf8_next(const char *str, size_t len, uint32_t *cp)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	if (len == 0) {
+		*cp = 0xFFFD;
+		return 1;
+	}
+	unsigned char c = s[0];
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	size_t n;
+	uint32_t v, min;
+	if (c >= 0xC2 && c <= 0xDF) {
+		n = 2; v = c & 0x1F; min = 0x80;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		n = 3; v = c & 0x0F; min = 0x800;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 4; v = c & 0x07; min = 0x10000;
+	} else {
+		*cp = 0xFFFD;
+		return 1;
+	}
+	if (len < n) {
+		*cp = 0xFFFD;
+		return 1;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80) {
+			*cp = 0xFFFD;
+			return 1;
+		}
+		v = (v << 6) | (s[i] & 0x3F);
+	}
+	if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
+		*cp = 0xFFFD;
+		return 1;
+	}
+	*cp = v;
+	return n;
+}
+
+bool tsk__utf8_valid(const char *s, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		uint32_t cp;
+		size_t n = tsk__utf8_next(s + i, len - i, &cp);
+		if (cp == 0xFFFD && !(n == 3 && (unsigned char)s[i] == 0xEF))
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+void tsk__buf_put_cp(tsk__buf *b, uint32_t cp)
+{
+	char out[4];
+	size_t n;
+	if (cp < 0x80) {
+		out[0] = (char)cp; n = 1;
+	} else if (cp < 0x800) {
+		out[0] = (char)(0xC0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3F)); n = 2;
+	} else if (cp < 0x10000) {
+		out[0] = (char)(0xE0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		out[2] = (char)(0x80 | (cp & 0x3F)); n = 3;
+	} else {
+		out[0] = (char)(0xF0 | (cp >> 18));
+		out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+		out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		out[3] = (char)(0x80 | (cp & 0x3F)); n = 4;
+	}
+	tsk__buf_add(b, out, n);
+}
+
+static bool is_ascii_space(uint32_t cp)
+{
+	return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v' ||
+	       cp == 0xA0;
+}
+
+/* mode 0: clean (trim ASCII+U+3000, collapse ASCII runs only)
+ * mode 1: collapse every space kind; mode 2/3: fold width (3 drops spaces) */
+static char *text_walk(const char *s, int mode)
+{
+	if (!s)
+		return NULL;
+	size_t len = strlen(s);
+	tsk__buf b = TSK__BUF_INIT;
+	bool pending_space = false;
+	size_t i = 0;
+	tsk__buf_add(&b, "", 0);
+	while (i < len) {
+		uint32_t cp;
+		size_t n = tsk__utf8_next(s + i, len - i, &cp);
+		bool wide_space = cp == 0x3000;
+		bool ascii_space = is_ascii_space(cp);
+		if (mode >= 2 && cp >= 0xFF01 && cp <= 0xFF5E)
+			cp -= 0xFEE0;
+		if (ascii_space || (wide_space && mode >= 1)) {
+			if (mode != 3)
+				pending_space = b.len > 0;
+			i += n;
+			continue;
+		}
+		if (wide_space && b.len == 0) { /* leading U+3000 trimmed in mode 0 */
+			i += n;
+			continue;
+		}
+		if (pending_space) {
+			tsk__buf_putc(&b, ' ');
+			pending_space = false;
+		}
+		if (cp == 0xFFFD && n == 1)
+			tsk__buf_add(&b, s + i, 1); /* keep undecodable bytes as they were */
+		else
+			tsk__buf_put_cp(&b, cp);
+		i += n;
+	}
+	char *out = tsk__buf_detach(&b);
+	if (out && mode == 0) {
+		/* trailing U+3000 */
+		size_t l = strlen(out);
+		while (l >= 3 && (unsigned char)out[l - 3] == 0xE3 && (unsigned char)out[l - 2] == 0x80 &&
+		       (unsigned char)out[l - 1] == 0x80) {
+			l -= 3;
+			while (l > 0 && out[l - 1] == ' ')
+				l--;
+			out[l] = '\0';
+		}
+	}
+	return out;
+}
+
+char *tsk__text_clean(const char *s)
+{
+	return text_walk(s, 0);
+}
+
+char *tsk__text_collapse(const char *s)
+{
+	return text_walk(s, 1);
+}
+
+char *tsk__text_fold(const char *s, bool drop_space)
+{
+	return text_walk(s, drop_space ? 3 : 2);
+}
+
+char *tsk__trim(char *s)
+{
+	size_t l = strlen(s);
+	while (l > 0 && isspace((unsigned char)s[l - 1]))
+		s[--l] = '\0';
+	size_t i = 0;
+	while (s[i] && isspace((unsigned char)s[i]))
+		i++;
+	if (i)
+		memmove(s, s + i, l - i + 1);
+	return s;
+}
+
+int tsk__strcasecmp(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		int ca = tolower((unsigned char)*a), cb = tolower((unsigned char)*b);
+		if (ca != cb || !ca)
+			return ca - cb;
+	}
+}
+
+int tsk__strncasecmp(const char *a, const char *b, size_t n)
+{
+	for (; n; n--, a++, b++) {
+		int ca = tolower((unsigned char)*a), cb = tolower((unsigned char)*b);
+		if (ca != cb || !ca)
+			return ca - cb;
+	}
+	return 0;
+}
+
+bool tsk__contains(const char *hay, const char *needle)
+{
+	return hay && needle && strstr(hay, needle) != NULL;
+}
+
+int tsk__read_file(const char *path, size_t limit, char **out, size_t *len_out)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (!f)
+		return -1;
+	tsk__buf b = TSK__BUF_INIT;
+	char chunk[65536];
+	size_t n;
+	int rc = 0;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		if (b.len + n > limit) {
+			errno = EFBIG;
+			rc = -1;
+			break;
+		}
+		tsk__buf_add(&b, chunk, n);
+	}
+	if (ferror(f)) {
+		errno = EIO;
+		rc = -1;
+	}
+	if (f != stdin)
+		fclose(f);
+	size_t len = b.len;
+	char *data = rc == 0 ? tsk__buf_detach(&b) : NULL;
+	tsk__buf_dispose(&b);
+	if (rc == 0 && !data) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (rc != 0)
+		return -1;
+	*out = data;
+	if (len_out)
+		*len_out = len;
+	return 0;
+}

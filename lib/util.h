@@ -1,0 +1,74 @@
+/*
+ * Private helpers shared by lib/ and carriers/: growable strings, UTF-8
+ * text normalisation. Not part of the API.
+ */
+#ifndef TSK_LIB_UTIL_H
+#define TSK_LIB_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define TSK__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#  define TSK__PRINTF(a, b)
+#endif
+
+#define TSK__ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A growable byte buffer, always NUL-terminated once anything was added.
+ * Once an allocation fails the buffer is marked failed and further appends
+ * are ignored, so a caller checks once at the end. */
+typedef struct tsk__buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	bool failed;
+} tsk__buf;
+
+#define TSK__BUF_INIT { NULL, 0, 0, false }
+
+void tsk__buf_add(tsk__buf *b, const char *data, size_t len);
+void tsk__buf_puts(tsk__buf *b, const char *s);
+void tsk__buf_putc(tsk__buf *b, char c);
+void tsk__buf_printf(tsk__buf *b, const char *fmt, ...) TSK__PRINTF(2, 3);
+/* Hand the bytes over (caller frees with free()); an empty buffer gives "". NULL on failure. */
+char *tsk__buf_detach(tsk__buf *b);
+void tsk__buf_dispose(tsk__buf *b);
+
+char *tsk__strdup(const char *s);
+char *tsk__strndup(const char *s, size_t n);
+/* Replace *dst by a copy of src (NULL clears). Returns 0 or -1 on ENOMEM. */
+int tsk__strset(char **dst, const char *src);
+
+/* Is [s, s+len) valid UTF-8 (no overlongs, no surrogates)? */
+bool tsk__utf8_valid(const char *s, size_t len);
+/* Decode one code point; returns bytes consumed (>=1), cp = 0xFFFD on error. */
+size_t tsk__utf8_next(const char *s, size_t len, uint32_t *cp);
+/* Append a code point as UTF-8. */
+void tsk__buf_put_cp(tsk__buf *b, uint32_t cp);
+
+/* Trim ASCII white space and U+3000 at both ends and turn runs of ASCII
+ * white space into one space. Returns a new string (NULL on ENOMEM). */
+char *tsk__text_clean(const char *s);
+/* Collapse every white-space run (ASCII and U+3000) into one ASCII space and
+ * trim: used for time_raw ("cells joined by one space"). */
+char *tsk__text_collapse(const char *s);
+/* Width-fold for comparisons: full-width ASCII (U+FF01..FF5E) to ASCII,
+ * U+3000 to space; with drop_space every white space is removed. */
+char *tsk__text_fold(const char *s, bool drop_space);
+
+/* Strip the ASCII white space at both ends, in place; returns s. */
+char *tsk__trim(char *s);
+/* ASCII case-insensitive compare. */
+int tsk__strcasecmp(const char *a, const char *b);
+int tsk__strncasecmp(const char *a, const char *b, size_t n);
+/* Does the text contain the UTF-8 needle? */
+bool tsk__contains(const char *hay, const char *needle);
+
+/* Read a whole file (caller frees); returns 0, or -1 with errno set. Limit in bytes. */
+int tsk__read_file(const char *path, size_t limit, char **out, size_t *len_out);
+
+#endif

@@ -1,0 +1,177 @@
+/*
+ * Page/expectation comparison for adapter tests (see pagecheck.h).
+ */
+#include "pagecheck.h"
+#include "tsuiseki.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+
+const char *tsk_test_data_dir(void)
+{
+	const char *d = getenv("TSK_TEST_DATA");
+	return d && *d ? d : "tests/data";
+}
+
+char *tsk_test_read(const char *relpath, size_t *len_out)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", tsk_test_data_dir(), relpath);
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	if (len_out)
+		*len_out = (size_t)n;
+	return buf;
+}
+
+static size_t arr_len(yajl_val v)
+{
+	return v && YAJL_IS_ARRAY(v) ? v->u.array.len : 0;
+}
+
+static yajl_val arr_at(yajl_val v, size_t i)
+{
+	return i < arr_len(v) ? v->u.array.values[i] : NULL;
+}
+
+static const char *str_at(yajl_val obj, const char *key)
+{
+	const char *path[] = { key, NULL };
+	yajl_val v = yajl_tree_get(obj, path, yajl_t_any);
+	return v && YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+}
+
+static int has_key(yajl_val obj, const char *key)
+{
+	const char *path[] = { key, NULL };
+	return yajl_tree_get(obj, path, yajl_t_any) != NULL;
+}
+
+/* Compare an optional string: the expectation's null means "not shown". */
+static void same(const char *what, const char *file, const char *number, const char *want,
+                 const char *got)
+{
+	if (!want || !*want) {
+		ck_assert_msg(!got || !*got, "%s %s: %s: expected none, got \"%s\"", file, number, what,
+		              got ? got : "");
+		return;
+	}
+	ck_assert_msg(got && strcmp(want, got) == 0, "%s %s: %s: expected \"%s\", got \"%s\"", file,
+	              number, what, want, got ? got : "(null)");
+}
+
+static void check_parcel(const char *file, yajl_val want, const tsk_shipment *s)
+{
+	const char *num = str_at(want, "tracking_number");
+	const char *status = str_at(want, "status");
+	if (status)
+		ck_assert_msg(strcmp(status, tsk_status_to_string(tsk_shipment_status(s))) == 0,
+		              "%s %s: status: expected %s, got %s", file, num, status,
+		              tsk_status_to_string(tsk_shipment_status(s)));
+	const char *path_count[] = { "events_count", NULL };
+	yajl_val cnt = yajl_tree_get(want, path_count, yajl_t_number);
+	size_t n = tsk_shipment_event_count(s);
+	if (cnt)
+		ck_assert_msg((long long)n == YAJL_GET_INTEGER(cnt), "%s %s: events: expected %lld, got %zu",
+		              file, num, YAJL_GET_INTEGER(cnt), n);
+	const tsk_event *first = tsk_shipment_event_at(s, 0);
+	const tsk_event *last = n ? tsk_shipment_event_at(s, n - 1) : NULL;
+	if (has_key(want, "first_event_timestamp"))
+		same("first_event_timestamp", file, num, str_at(want, "first_event_timestamp"),
+		     first ? tsk_event_time_raw(first) : NULL);
+	if (has_key(want, "last_event_timestamp"))
+		same("last_event_timestamp", file, num, str_at(want, "last_event_timestamp"),
+		     last ? tsk_event_time_raw(last) : NULL);
+	if (has_key(want, "last_event_status_text"))
+		same("last_event_status_text", file, num, str_at(want, "last_event_status_text"),
+		     last ? tsk_event_carrier_status(last) : NULL);
+	const char *path_events[] = { "events", NULL };
+	yajl_val evs = yajl_tree_get(want, path_events, yajl_t_array);
+	if (!evs)
+		return;
+	ck_assert_msg(arr_len(evs) == n, "%s %s: events[]: expected %zu, got %zu", file,
+	              num, arr_len(evs), n);
+	for (size_t i = 0; i < n; i++) {
+		yajl_val we = arr_at(evs, i);
+		const tsk_event *ev = tsk_shipment_event_at(s, i);
+		char what[64];
+		snprintf(what, sizeof what, "event %zu status_text", i);
+		same(what, file, num, str_at(we, "status_text"), tsk_event_carrier_status(ev));
+		snprintf(what, sizeof what, "event %zu timestamp", i);
+		same(what, file, num, str_at(we, "timestamp"), tsk_event_time_raw(ev));
+		if (has_key(we, "location")) {
+			snprintf(what, sizeof what, "event %zu location", i);
+			same(what, file, num, str_at(we, "location"), tsk_event_location(ev));
+		}
+		if (has_key(we, "location_code")) {
+			snprintf(what, sizeof what, "event %zu location_code", i);
+			same(what, file, num, str_at(we, "location_code"), tsk_event_location_code(ev));
+		}
+		if (has_key(we, "prefecture")) {
+			snprintf(what, sizeof what, "event %zu prefecture", i);
+			same(what, file, num, str_at(we, "prefecture"), tsk_event_region(ev));
+		}
+		if (has_key(we, "postal_code")) {
+			snprintf(what, sizeof what, "event %zu postal_code", i);
+			same(what, file, num, str_at(we, "postal_code"), tsk_event_postal_code(ev));
+		}
+	}
+}
+
+size_t tsk_test_check_page(const char *carrier, const char *relpath, const char *now)
+{
+	size_t len;
+	char *page = tsk_test_read(relpath, &len);
+	char exp_path[4096];
+	snprintf(exp_path, sizeof exp_path, "%s", relpath);
+	char *dot = strrchr(exp_path, '.');
+	ck_assert_ptr_nonnull(dot);
+	snprintf(dot, sizeof exp_path - (size_t)(dot - exp_path), ".expect.json");
+	char *exp_text = tsk_test_read(exp_path, NULL);
+	char errbuf[256];
+	yajl_val exp = yajl_tree_parse(exp_text, errbuf, sizeof errbuf);
+	ck_assert_msg(exp != NULL, "%s: %s", exp_path, errbuf);
+
+	tsk_ctx *ctx;
+	ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_ENVIRONMENT), TSK_OK);
+	tsk_time t;
+	ck_assert_int_eq(tsk_time_parse_rfc3339(&t, now), TSK_OK);
+	tsk_ctx_set_now(ctx, &t);
+	tsk_shipment_list *l = NULL;
+	int rc = tsk_parse(&l, ctx, carrier, page, len, NULL);
+	ck_assert_msg(rc == TSK_OK, "%s: parse failed: %s: %s", relpath, tsk_error_name(rc),
+	              tsk_ctx_last_error(ctx));
+
+	const char *path_parcels[] = { "parcels", NULL };
+	yajl_val parcels = yajl_tree_get(exp, path_parcels, yajl_t_array);
+	size_t want_n = parcels ? arr_len(parcels) : 1;
+	ck_assert_msg(tsk_shipment_list_count(l) == want_n, "%s: parcels: expected %zu, got %zu", relpath,
+	              want_n, tsk_shipment_list_count(l));
+	for (size_t i = 0; i < want_n; i++) {
+		yajl_val want = parcels ? arr_at(parcels, i) : exp;
+		const char *num = str_at(want, "tracking_number");
+		const tsk_shipment *s = NULL;
+		for (size_t k = 0; k < tsk_shipment_list_count(l) && !s; k++)
+			if (num && strcmp(tsk_shipment_tracking_number(tsk_shipment_list_at(l, k)), num) == 0)
+				s = tsk_shipment_list_at(l, k);
+		ck_assert_msg(s != NULL, "%s: parcel %s missing", relpath, num ? num : "(no number)");
+		check_parcel(relpath, want, s);
+	}
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+	yajl_tree_free(exp);
+	free(exp_text);
+	free(page);
+	return want_n;
+}

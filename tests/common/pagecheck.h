@@ -1,0 +1,30 @@
+/*
+ * Test helper: parse a saved carrier page and compare it with its
+ * .expect.json sidecar (the format of ../shared/carrier-pages/README.md).
+ *
+ * For every parcel: tracking_number, status, events_count,
+ * first/last_event_timestamp (compared with events' time_raw),
+ * last_event_status_text (the last event's carrier_status), and, where the
+ * sidecar lists events[], each event's status_text, timestamp, location,
+ * location_code, prefecture (region) and postal_code. Single-parcel
+ * sidecars without parcels[] are read from their top level.
+ */
+#ifndef TSK_TEST_PAGECHECK_H
+#define TSK_TEST_PAGECHECK_H
+
+#include <stddef.h>
+
+/* Directory of the test pages ($TSK_TEST_DATA, else tests/data of the source tree). */
+const char *tsk_test_data_dir(void);
+/* Read a file below the data directory (caller frees). Fails the test when absent. */
+char *tsk_test_read(const char *relpath, size_t *len_out);
+
+/*
+ * Parse data/<relpath> with carrier at reference time now (RFC 3339) and
+ * compare with data/<relpath without extension>.expect.json. Every
+ * mismatch fails the running Check test with a message naming the field.
+ * Returns the number of parcels compared.
+ */
+size_t tsk_test_check_page(const char *carrier, const char *relpath, const char *now);
+
+#endif
