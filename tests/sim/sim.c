@@ -78,8 +78,8 @@
  *     truncate:<n>   announce the full Content-Length, send only n body bytes
  *                    (for chunked: n bytes of the chunked stream), close.
  *     charset:<name> Content-Type becomes "text/html; charset=<name>".
- *     oversize:<n>   200 with a generated valid HTML body of n bytes (at
- *                    least ~140: the skeleton), padded inside a comment.
+ *     oversize:<n>   200 with a generated valid HTML body of n bytes
+ *                    (minimum 134, the skeleton), padded inside a comment.
  *     oversize-chunked:<n>  same, chunked transfer encoding, no length.
  *     close          close the connection without answering.
  *     garbage        200 with 512 bytes of binary junk, Content-Type of the
@@ -2041,6 +2041,9 @@ int main(int argc, char **argv)
         if (fd < 0)
             continue;
         set_nonblock_cloexec(fd);
+        /* Threads may have finished while we sat in poll(): reap them now so
+         * their slots count as free. */
+        reap(false);
 
         size_t slot = MAX_CONNS;
         pthread_mutex_lock(&g.lock);
