@@ -1,0 +1,90 @@
+/*
+ * tsuiseki detect: which carriers may own a number, best first.
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* JSON string literal (the input may hold anything the user typed). */
+static void put_json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+int cmd_detect(int argc, char **argv)
+{
+	struct cli_opts o;
+	int rc = cli_parse_opts(&o, argc, argv, "detect", " --json --mappings ");
+	if (rc != CLI_OK || o.nargs == 0) {
+		if (rc == CLI_OK)
+			fprintf(stderr, "usage: tsuiseki detect [--json] NUMBER...\n");
+		free(o.args);
+		return CLI_USAGE;
+	}
+	tsk_ctx *ctx = cli_context(&o);
+	if (!ctx) {
+		free(o.args);
+		return CLI_SOME_ERROR;
+	}
+	int status = CLI_OK;
+	if (o.json)
+		fputs("{\"schema\":1,\"numbers\":[", stdout);
+	for (int i = 0; i < o.nargs; i++) {
+		tsk_detection *d = NULL;
+		rc = tsk_detect(&d, ctx, o.args[i]);
+		if (!d) {
+			fprintf(stderr, "tsuiseki detect: %s\n", tsk_ctx_last_error(ctx));
+			status = CLI_SOME_ERROR;
+			continue;
+		}
+		if (!tsk_detection_valid(d))
+			status = CLI_SOME_ERROR;
+		if (o.json) {
+			printf("%s{\"input\":", i ? "," : "");
+			put_json_string(stdout, o.args[i]);
+			fputs(",\"number\":", stdout);
+			put_json_string(stdout, tsk_detection_number(d));
+			printf(",\"valid\":%s,\"candidates\":[", tsk_detection_valid(d) ? "true" : "false");
+			for (size_t k = 0; k < tsk_detection_count(d); k++) {
+				const tsk_candidate *c = tsk_detection_at(d, k);
+				printf("%s{\"carrier\":", k ? "," : "");
+				put_json_string(stdout, c->carrier);
+				printf(",\"confidence\":%.2f}", c->confidence);
+			}
+			fputs("],\"error\":", stdout);
+			if (tsk_detection_valid(d)) {
+				fputs("null", stdout);
+			} else {
+				fputs("{\"code\":\"invalid_number\",\"message\":", stdout);
+				put_json_string(stdout, tsk_detection_error(d) ? tsk_detection_error(d) : "invalid number");
+				fputc('}', stdout);
+			}
+			fputc('}', stdout);
+		} else if (tsk_detection_valid(d)) {
+			printf("%s:", tsk_detection_number(d));
+			for (size_t k = 0; k < tsk_detection_count(d); k++) {
+				const tsk_candidate *c = tsk_detection_at(d, k);
+				printf(" %s (%.2f)", c->carrier, c->confidence);
+			}
+			putchar('\n');
+		} else {
+			printf("%s: invalid: %s\n", o.args[i], tsk_detection_error(d));
+		}
+		tsk_detection_free(d);
+	}
+	if (o.json)
+		fputs("]}\n", stdout);
+	tsk_ctx_free(ctx);
+	free(o.args);
+	return status;
+}

@@ -1,0 +1,104 @@
+/*
+ * tsuiseki parse: run a carrier's parser on a saved page (no network).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Read FILE or stdin, refusing more than 64 MiB. */
+static char *slurp(const char *path, size_t *len_out)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 65536, len = 0;
+	char *buf = malloc(cap);
+	while (buf) {
+		if (len == cap) {
+			if (cap >= 64u << 20) {
+				free(buf);
+				buf = NULL;
+				errno = EFBIG;
+				break;
+			}
+			char *n = realloc(buf, cap * 2);
+			if (!n) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = n;
+			cap *= 2;
+		}
+		size_t got = fread(buf + len, 1, cap - len, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	if (buf && ferror(f)) {
+		free(buf);
+		buf = NULL;
+	}
+	if (f != stdin)
+		fclose(f);
+	*len_out = len;
+	return buf;
+}
+
+int cmd_parse(int argc, char **argv)
+{
+	struct cli_opts o;
+	int rc = cli_parse_opts(&o, argc, argv, "parse", " --carrier --json --explain --now --mappings ");
+	if (rc != CLI_OK || o.nargs != 1 || !o.carrier) {
+		if (rc == CLI_OK)
+			fprintf(stderr, "usage: tsuiseki parse --carrier NAME [--json] [--explain] [--now TIME] FILE|-\n");
+		free(o.args);
+		return CLI_USAGE;
+	}
+	size_t len = 0;
+	char *body = slurp(o.args[0], &len);
+	if (!body) {
+		fprintf(stderr, "tsuiseki parse: cannot read %s: %s\n", o.args[0], strerror(errno));
+		free(o.args);
+		return CLI_SOME_ERROR;
+	}
+	tsk_ctx *ctx = cli_context(&o);
+	if (!ctx) {
+		free(body);
+		free(o.args);
+		return CLI_SOME_ERROR;
+	}
+	tsk_shipment_list *l = NULL;
+	rc = tsk_parse(&l, ctx, o.carrier, body, len, NULL);
+	int status;
+	if (rc == TSK_ENOCARRIER) {
+		fprintf(stderr, "tsuiseki parse: %s (see `tsuiseki carriers`)\n", tsk_ctx_last_error(ctx));
+		status = CLI_USAGE;
+	} else if (rc != TSK_OK) {
+		fprintf(stderr, "tsuiseki parse: %s: %s\n", tsk_error_name(rc), tsk_ctx_last_error(ctx));
+		if (o.json)
+			printf("{\"schema\":1,\"shipments\":[]}\n");
+		status = CLI_SOME_ERROR;
+	} else {
+		if (o.explain) {
+			/* with --json the explanation goes to stderr so stdout stays one JSON document */
+			FILE *ex = o.json ? stderr : stdout;
+			for (size_t i = 0; i < tsk_shipment_list_count(l); i++) {
+				const tsk_shipment *s = tsk_shipment_list_at(l, i);
+				fprintf(ex, "%s %s: layout %s\n", tsk_shipment_carrier(s), tsk_shipment_tracking_number(s),
+				        tsk_shipment_layout(s) ? tsk_shipment_layout(s) : "(not recorded)");
+			}
+			if (tsk_shipment_list_count(l) == 0)
+				fprintf(ex, "%s: the page lists no shipments\n", o.carrier);
+		}
+		status = cli_print_shipments(l, &o, stdout);
+	}
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+	free(body);
+	free(o.args);
+	return status;
+}

@@ -1,0 +1,449 @@
+/*
+ * Transport tests, end to end through libcurl against the loopback
+ * simulator (tests/sim): batching and order, retries on 5xx and 429 with
+ * Retry-After, truncated bodies, timeouts, size cap, closed connections,
+ * connection reuse, User-Agent and compression. A small test adapter
+ * ("tc") registered through the public API keeps these tests about the
+ * transport, not about a carrier's pages.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "simctl.h"
+#include <tsuiseki.h>
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static tsk_sim *sim;
+
+/* ------------------------------------------------------- the test adapter */
+
+static int tc_recognize(const tsk_adapter *self, const char *number, double *conf, tsk_error *err)
+{
+	(void)self;
+	(void)err;
+	*conf = strlen(number) == 12 ? 1.0 : 0.0;
+	return TSK_OK;
+}
+
+static int tc_build(const tsk_adapter *self, const tsk_request_env *env, const char *const *numbers,
+                    size_t count, tsk_request_list *out, tsk_error *err)
+{
+	(void)self;
+	(void)err;
+	char url[1024];
+	size_t n = (size_t)snprintf(url, sizeof url, "%s", env->endpoint);
+	for (size_t i = 0; i < count && n < sizeof url; i++)
+		n += (size_t)snprintf(url + n, sizeof url - n, "%cn%zu=%s", i ? '&' : '?', i + 1, numbers[i]);
+	return tsk_request_list_add(out, "GET", url, NULL, NULL, 0, numbers, count, NULL);
+}
+
+static void tc_map(const tsk_adapter *self, const char *word, tsk_status_mapping *out)
+{
+	(void)self;
+	out->exception = TSK_EXC_NONE;
+	out->english = NULL;
+	out->unmapped = 0;
+	if (strcmp(word, "moving") == 0)
+		out->status = TSK_STATUS_IN_TRANSIT;
+	else if (strcmp(word, "delivered") == 0)
+		out->status = TSK_STATUS_DELIVERED;
+	else {
+		out->status = TSK_STATUS_UNKNOWN;
+		out->unmapped = 1;
+	}
+}
+
+static int tc_parse(const tsk_adapter *self, const tsk_response *resp, const tsk_parse_env *env,
+                    tsk_shipment_list *out, tsk_error *err)
+{
+	(void)env;
+	if (resp->len < 4 || memcmp(resp->body, "TC1\n", 4) != 0)
+		return tsk_error_set(err, TSK_EPARSE, "not a tc answer");
+	char *copy = strndup(resp->body + 4, resp->len - 4);
+	char *save = NULL;
+	int rc = TSK_OK;
+	for (char *line = strtok_r(copy, "\n", &save); line && rc == TSK_OK; line = strtok_r(NULL, "\n", &save)) {
+		char number[32], word[32];
+		if (sscanf(line, "%31s %31s", number, word) != 2)
+			continue;
+		tsk_shipment *s;
+		tsk_event *ev;
+		if ((rc = tsk_shipment_new(&s, self->name, number)) != TSK_OK)
+			break;
+		tsk_event_new(&ev);
+		tsk_event_set_local_time(ev, 2024, 12, 3, 14, 25, TSK_JST_OFFSET);
+		tsk_event_set_text(ev, TSK_EVENT_CARRIER_STATUS, word);
+		tsk_status_mapping m;
+		tc_map(self, word, &m);
+		tsk_event_set_status(ev, m.status, m.exception, m.unmapped);
+		tsk_shipment_append_event(s, ev);
+		rc = tsk_shipment_list_append(out, s);
+	}
+	free(copy);
+	return rc;
+}
+
+static const tsk_adapter tc_adapter = {
+	.version = TSK_ADAPTER_VERSION,
+	.name = "tc",
+	.display_name = "Transport test carrier",
+	.flags = TSK_ADAPTER_BATCH,
+	.max_batch = 3,
+	.default_endpoint = "http://127.0.0.1:9/unused",
+	.recognize = tc_recognize,
+	.build_requests = tc_build,
+	.parse = tc_parse,
+	.map_status = tc_map,
+};
+
+/* ------------------------------------------------------------------ setup */
+
+static void setup(void)
+{
+	const char *bin = getenv("TSK_SIM");
+	const char *data = getenv("TSK_INTEGRATION_DATA");
+	ck_assert_msg(bin && data, "TSK_SIM and TSK_INTEGRATION_DATA must be set");
+	sim = tsk_sim_start(bin, data);
+	ck_assert_ptr_nonnull(sim);
+}
+
+static void teardown(void)
+{
+	tsk_sim_stop(sim);
+	sim = NULL;
+}
+
+/* A context whose tc endpoint is the simulator, behind an optional fault prefix. */
+static tsk_ctx *make_ctx(const char *fault)
+{
+	tsk_ctx *ctx;
+	ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_DEFAULT_CARRIERS | TSK_CTX_NO_ENVIRONMENT), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_register_adapter(ctx, &tc_adapter), TSK_OK);
+	char path[256], url[512];
+	snprintf(path, sizeof path, "%s%s%s/tc/track", fault ? "/_fault/" : "", fault ? fault : "", "");
+	ck_assert_ptr_nonnull(tsk_sim_url(sim, path, url, sizeof url));
+	ck_assert_int_eq(tsk_ctx_set_endpoint(ctx, "tc", url), TSK_OK);
+	/* keep retry waits short so the suite stays fast */
+	tsk_ctx_set_option(ctx, TSK_OPT_RETRY_BASE_MS, 20);
+	tsk_ctx_set_option(ctx, TSK_OPT_TIMEOUT_MS, 5000);
+	return ctx;
+}
+
+static long stat_value(const char *name)
+{
+	char *stats = tsk_sim_fetch(sim, "/_stats");
+	ck_assert_ptr_nonnull(stats);
+	const char *p = strstr(stats, name);
+	ck_assert_ptr_nonnull(p);
+	long v = strtol(p + strlen(name) + 1, NULL, 10);
+	free(stats);
+	return v;
+}
+
+static const tsk_shipment *track_one(tsk_ctx *ctx, tsk_shipment_list **l, const char *number)
+{
+	ck_assert_int_eq(tsk_track_batch(l, ctx, "tc", &number, 1, NULL), TSK_OK);
+	ck_assert_uint_eq(tsk_shipment_list_count(*l), 1);
+	return tsk_shipment_list_at(*l, 0);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+START_TEST(batch_keeps_order_and_batches)
+{
+	tsk_ctx *ctx = make_ctx(NULL);
+	const char *numbers[] = { "2222-2222-2222", "111111111111", "333333333333", "555555555555",
+		                  "666666666666", "777777777777", "888888888888", "12#4" };
+	tsk_shipment_list *l;
+	ck_assert_int_eq(tsk_track_batch(&l, ctx, "tc", numbers, 8, NULL), TSK_OK);
+	ck_assert_uint_eq(tsk_shipment_list_count(l), 8);
+	const char *want[] = { "222222222222", "111111111111", "333333333333", "555555555555",
+		               "666666666666", "777777777777", "888888888888" };
+	for (size_t i = 0; i < 7; i++) {
+		const tsk_shipment *s = tsk_shipment_list_at(l, i);
+		ck_assert_str_eq(tsk_shipment_tracking_number(s), want[i]);
+		ck_assert_int_eq(tsk_shipment_error(s), TSK_OK);
+		ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_IN_TRANSIT);
+	}
+	/* the malformed number fails alone, with its own error */
+	ck_assert_int_eq(tsk_shipment_error(tsk_shipment_list_at(l, 7)), TSK_EINVALID_NUMBER);
+	tsk_shipment_list_free(l);
+	/* 7 numbers at 3 per request */
+	ck_assert_int_eq(stat_value("requests"), 3);
+	char *log = tsk_sim_fetch(sim, "/_log");
+	ck_assert_ptr_nonnull(log);
+	ck_assert_msg(strstr(log, "tsuiseki/"), "User-Agent names tsuiseki: %s", log);
+	ck_assert_msg(strstr(log, "gzip") || strstr(log, "deflate"), "compression offered: %s", log);
+	free(log);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(connections_are_reused)
+{
+	tsk_ctx *ctx = make_ctx(NULL);
+	tsk_ctx_set_option(ctx, TSK_OPT_MAX_PARALLEL, 1);
+	for (int i = 0; i < 4; i++) {
+		tsk_shipment_list *l;
+		track_one(ctx, &l, "111111111111");
+		tsk_shipment_list_free(l);
+	}
+	ck_assert_int_eq(stat_value("requests"), 4);
+	ck_assert_int_eq(stat_value("connections"), 1);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(politeness_caps_parallel_requests)
+{
+	tsk_ctx *ctx = make_ctx("delay:150");
+	tsk_ctx_set_option(ctx, TSK_OPT_MAX_PARALLEL, 2);
+	const char *numbers[] = { "111111111111", "222222222222", "333333333333", "555555555555",
+		                  "666666666666", "777777777777", "888888888888", "444444444444",
+		                  "123123123123", "321321321321", "456456456456", "654654654654" };
+	tsk_shipment_list *l;
+	ck_assert_int_eq(tsk_track_batch(&l, ctx, "tc", numbers, 12, NULL), TSK_OK);
+	ck_assert_int_eq(stat_value("requests"), 4);
+	ck_assert_int_le(stat_value("max_concurrent"), 2);
+	ck_assert_int_ge(stat_value("max_concurrent"), 2);
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(server_error_is_retried)
+{
+	tsk_ctx *ctx = make_ctx("500x1");
+	tsk_shipment_list *l;
+	const tsk_shipment *s = track_one(ctx, &l, "111111111111");
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_OK);
+	ck_assert_int_eq(stat_value("requests"), 2);
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(server_error_gives_http)
+{
+	tsk_ctx *ctx = make_ctx("500");
+	tsk_shipment_list *l;
+	const tsk_shipment *s = track_one(ctx, &l, "111111111111");
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_EHTTP);
+	ck_assert_str_eq(tsk_error_name(tsk_shipment_error(s)), "http");
+	ck_assert_msg(strstr(tsk_shipment_error_message(s), "500"), "%s", tsk_shipment_error_message(s));
+	ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_UNKNOWN);
+	/* 1 try + 2 retries */
+	ck_assert_int_eq(stat_value("requests"), 3);
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(not_found_status_is_http)
+{
+	tsk_ctx *ctx = make_ctx("404");
+	tsk_shipment_list *l;
+	const tsk_shipment *s = track_one(ctx, &l, "111111111111");
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_EHTTP);
+	/* 4xx is not retried */
+	ck_assert_int_eq(stat_value("requests"), 1);
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(rate_limit_honours_retry_after)
+{
+	tsk_ctx *ctx = make_ctx("429:1x1");
+	tsk_shipment_list *l;
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	const tsk_shipment *s = track_one(ctx, &l, "111111111111");
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_OK);
+	double waited = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	/* the retry waited for the server's Retry-After (1 s), not our 20 ms backoff */
+	ck_assert_msg(waited >= 0.9, "waited %.3f s", waited);
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(rate_limit_gives_rate_limited)
+{
+	tsk_ctx *ctx = make_ctx("429:0");
+	tsk_shipment_list *l;
+	const tsk_shipment *s = track_one(ctx, &l, "111111111111");
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_ERATELIMITED);
+	ck_assert_str_eq(tsk_error_name(tsk_shipment_error(s)), "rate_limited");
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+	/* a Retry-After longer than our cap is not waited for */
+	ctx = make_ctx("429:3600");
+	tsk_ctx_set_option(ctx, TSK_OPT_RETRY_MAX_MS, 2000);
+	s = track_one(ctx, &l, "111111111111");
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_ERATELIMITED);
+	ck_assert_int_eq(stat_value("requests"), 4);
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(truncated_body_is_network)
+{
+	tsk_ctx *ctx = make_ctx("truncate:10");
+	tsk_ctx_set_option(ctx, TSK_OPT_MAX_RETRIES, 0);
+	tsk_shipment_list *l;
+	const tsk_shipment *s = track_one(ctx, &l, "111111111111");
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_ENETWORK);
+	ck_assert_str_eq(tsk_error_name(tsk_shipment_error(s)), "network");
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(slow_server_times_out)
+{
+	tsk_ctx *ctx = make_ctx("delay:3000");
+	tsk_ctx_set_option(ctx, TSK_OPT_TIMEOUT_MS, 300);
+	tsk_ctx_set_option(ctx, TSK_OPT_MAX_RETRIES, 1);
+	tsk_shipment_list *l;
+	const tsk_shipment *s = track_one(ctx, &l, "111111111111");
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_ETIMEOUT);
+	ck_assert_str_eq(tsk_error_name(tsk_shipment_error(s)), "timeout");
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(dripped_body_arrives)
+{
+	tsk_ctx *ctx = make_ctx("drip:5");
+	tsk_shipment_list *l;
+	const tsk_shipment *s = track_one(ctx, &l, "222222222222");
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_OK);
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(oversized_body_is_capped)
+{
+	tsk_ctx *ctx = make_ctx("oversize:10000000");
+	tsk_ctx_set_option(ctx, TSK_OPT_MAX_RESPONSE_BYTES, 65536);
+	tsk_shipment_list *l;
+	const tsk_shipment *s = track_one(ctx, &l, "111111111111");
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_EHTTP);
+	ck_assert_msg(strstr(tsk_shipment_error_message(s), "limit"), "%s", tsk_shipment_error_message(s));
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+	/* also without a Content-Length */
+	ctx = make_ctx("oversize-chunked:10000000");
+	tsk_ctx_set_option(ctx, TSK_OPT_MAX_RESPONSE_BYTES, 65536);
+	s = track_one(ctx, &l, "111111111111");
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_EHTTP);
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(closed_connection_is_network)
+{
+	tsk_ctx *ctx = make_ctx("close");
+	tsk_shipment_list *l;
+	const tsk_shipment *s = track_one(ctx, &l, "111111111111");
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_ENETWORK);
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(refused_connection_is_network)
+{
+	tsk_ctx *ctx;
+	ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_DEFAULT_CARRIERS | TSK_CTX_NO_ENVIRONMENT), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_register_adapter(ctx, &tc_adapter), TSK_OK);
+	/* port 9 (discard) is closed on the loopback of a test machine */
+	tsk_ctx_set_option(ctx, TSK_OPT_MAX_RETRIES, 0);
+	tsk_shipment_list *l;
+	const tsk_shipment *s = track_one(ctx, &l, "111111111111");
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_ENETWORK);
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(garbage_is_parse_error)
+{
+	tsk_ctx *ctx = make_ctx("garbage");
+	tsk_shipment_list *l;
+	const tsk_shipment *s = track_one(ctx, &l, "111111111111");
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_EPARSE);
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(unknown_number_is_not_found)
+{
+	tsk_ctx *ctx = make_ctx(NULL);
+	tsk_shipment_list *l;
+	const tsk_shipment *s = track_one(ctx, &l, "999999999999");
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_ENOTFOUND);
+	ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_NOT_FOUND);
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(previous_snapshot_is_merged)
+{
+	tsk_ctx *ctx = make_ctx(NULL);
+	tsk_shipment_list *first, *second;
+	const char *n = "444444444444";
+	ck_assert_int_eq(tsk_track_batch(&first, ctx, "tc", &n, 1, NULL), TSK_OK);
+	ck_assert_int_eq(tsk_shipment_status(tsk_shipment_list_at(first, 0)), TSK_STATUS_IN_TRANSIT);
+	ck_assert_int_eq(tsk_track_batch(&second, ctx, "tc", &n, 1, first), TSK_OK);
+	const tsk_shipment *s = tsk_shipment_list_at(second, 0);
+	ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_DELIVERED);
+	ck_assert_uint_eq(tsk_shipment_event_count(s), 2);
+	ck_assert_ptr_null(tsk_shipment_next_poll(s));
+	tsk_shipment_list_free(first);
+	tsk_shipment_list_free(second);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("transport");
+	TCase *tc = tcase_create("transport");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, batch_keeps_order_and_batches);
+	tcase_add_test(tc, connections_are_reused);
+	tcase_add_test(tc, politeness_caps_parallel_requests);
+	tcase_add_test(tc, server_error_is_retried);
+	tcase_add_test(tc, server_error_gives_http);
+	tcase_add_test(tc, not_found_status_is_http);
+	tcase_add_test(tc, rate_limit_honours_retry_after);
+	tcase_add_test(tc, rate_limit_gives_rate_limited);
+	tcase_add_test(tc, truncated_body_is_network);
+	tcase_add_test(tc, slow_server_times_out);
+	tcase_add_test(tc, dripped_body_arrives);
+	tcase_add_test(tc, oversized_body_is_capped);
+	tcase_add_test(tc, closed_connection_is_network);
+	tcase_add_test(tc, refused_connection_is_network);
+	tcase_add_test(tc, garbage_is_parse_error);
+	tcase_add_test(tc, unknown_number_is_not_found);
+	tcase_add_test(tc, previous_snapshot_is_merged);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
