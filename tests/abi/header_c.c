@@ -1,0 +1,3 @@
+/* Each public header compiles alone, warning-free, in strict C. */
+#include HEADER
+int main(void) { return 0; }
