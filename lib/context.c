@@ -363,6 +363,7 @@ TSK_API int tsk_ctx_load_plugins(tsk_ctx *ctx, const char *dir)
 		if (!h) {
 			const char *why = dlerror();
 			rc = tsk__ctx_error(ctx, TSK_EIO, "cannot load plugin %s: %s", path, why ? why : "?");
+			tsk__ctx_log(ctx, 1, "%s", ctx->last_error);
 			continue;
 		}
 		tsk_plugin_fn fn;
@@ -375,6 +376,7 @@ TSK_API int tsk_ctx_load_plugins(tsk_ctx *ctx, const char *dir)
 			rc = tsk__ctx_error(ctx, fn ? prc : TSK_EVERSION,
 			                    "plugin %s: %s", path,
 			                    fn ? "refused this ABI version" : "no " TSK_PLUGIN_SYMBOL " symbol");
+			tsk__ctx_log(ctx, 1, "%s", ctx->last_error);
 			continue;
 		}
 		void **n = realloc(ctx->plugins, (ctx->nplugins + 1) * sizeof *n);
@@ -387,12 +389,50 @@ TSK_API int tsk_ctx_load_plugins(tsk_ctx *ctx, const char *dir)
 		ctx->plugins[ctx->nplugins++] = h;
 		for (size_t i = 0; i < count; i++) {
 			int r = tsk_ctx_register_adapter(ctx, list[i]);
-			if (r != TSK_OK)
+			if (r != TSK_OK) {
+				tsk__ctx_log(ctx, 1, "plugin %s: %s", path, ctx->last_error);
 				rc = r;
+			}
 		}
 	}
 	closedir(d);
 	return rc;
+}
+
+TSK_API int tsk_ctx_load_plugin_path(tsk_ctx *ctx, const char *path)
+{
+	if (!ctx)
+		return TSK_EINVAL;
+	tsk__buf dirs = TSK__BUF_INIT;
+	if (path) {
+		tsk__buf_puts(&dirs, path);
+	} else {
+		const char *env = tsk__ctx_getenv(ctx, "TSUISEKI_CARRIER_PATH");
+		if (env && *env) {
+			tsk__buf_puts(&dirs, env);
+			tsk__buf_putc(&dirs, ':');
+		}
+		tsk__buf_puts(&dirs, TSK_PLUGIN_DIR);
+	}
+	char *list = tsk__buf_detach(&dirs);
+	if (!list)
+		return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
+	int first = TSK_OK;
+	char *save = NULL;
+	for (char *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		DIR *probe = opendir(d);
+		if (!probe)
+			continue; /* an absent directory is not an error */
+		closedir(probe);
+		int rc = tsk_ctx_load_plugins(ctx, d);
+		if (rc != TSK_OK) {
+			tsk__ctx_log(ctx, 1, "%s", ctx->last_error);
+			if (first == TSK_OK)
+				first = rc;
+		}
+	}
+	free(list);
+	return first;
 }
 
 /* ---------------------------------------------------------------- numbers */

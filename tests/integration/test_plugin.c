@@ -1,0 +1,94 @@
+/*
+ * Carrier plugins: the example plugin loads from a directory and works like
+ * a built-in carrier; a plugin built for another adapter ABI is refused
+ * before anything of it is used; a missing directory is a clear error.
+ */
+#include <tsuiseki.h>
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int warnings;
+
+static void count_log(int level, const char *message, void *userdata)
+{
+	(void)message;
+	(void)userdata;
+	if (level <= 1)
+		warnings++;
+}
+
+START_TEST(example_plugin_loads)
+{
+	tsk_ctx *ctx;
+	ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_DEFAULT_CARRIERS | TSK_CTX_NO_ENVIRONMENT), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_load_plugins(ctx, getenv("TSK_PLUGIN_DIR_EXAMPLE")), TSK_OK);
+	ck_assert_ptr_nonnull(tsk_ctx_carrier(ctx, "example"));
+	const char *page = "EX1|2024-12-03T09:00:00+09:00|in_transit\nEX1|2024-12-03T14:25:00+09:00|delivered\n";
+	tsk_shipment_list *l;
+	ck_assert_int_eq(tsk_parse(&l, ctx, "example", page, strlen(page), "text/plain"), TSK_OK);
+	ck_assert_uint_eq(tsk_shipment_list_count(l), 1);
+	const tsk_shipment *s = tsk_shipment_list_at(l, 0);
+	ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_DELIVERED);
+	char buf[48];
+	tsk_time_format(buf, sizeof buf, tsk_shipment_delivered_at(s));
+	ck_assert_str_eq(buf, "2024-12-03T14:25:00+09:00");
+	tsk_shipment_list_free(l);
+	tsk_detection *d;
+	ck_assert_int_eq(tsk_detect(&d, ctx, "ex-42"), TSK_OK);
+	ck_assert_str_eq(tsk_detection_at(d, 0)->carrier, "example");
+	tsk_detection_free(d);
+	/* the same plugin twice: its carrier name is taken */
+	ck_assert_int_eq(tsk_ctx_load_plugins(ctx, getenv("TSK_PLUGIN_DIR_EXAMPLE")), TSK_EEXISTS);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(future_abi_is_refused)
+{
+	tsk_ctx *ctx;
+	ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_DEFAULT_CARRIERS | TSK_CTX_NO_ENVIRONMENT), TSK_OK);
+	warnings = 0;
+	tsk_ctx_set_log_fn(ctx, count_log, NULL);
+	ck_assert_int_eq(tsk_ctx_load_plugins(ctx, getenv("TSK_PLUGIN_DIR_FUTURE")), TSK_EVERSION);
+	ck_assert(strstr(tsk_ctx_last_error(ctx), "ABI"));
+	ck_assert_ptr_null(tsk_ctx_carrier(ctx, "example"));
+	ck_assert_int_eq(warnings, 1);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(plugin_path_from_environment)
+{
+	setenv("TSUISEKI_CARRIER_PATH", getenv("TSK_PLUGIN_DIR_EXAMPLE"), 1);
+	tsk_ctx *ctx;
+	ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_DEFAULT_CARRIERS), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_load_plugin_path(ctx, NULL), TSK_OK);
+	ck_assert_ptr_nonnull(tsk_ctx_carrier(ctx, "example"));
+	tsk_ctx_free(ctx);
+	/* a context that ignores the environment does not see it */
+	ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_DEFAULT_CARRIERS | TSK_CTX_NO_ENVIRONMENT), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_load_plugin_path(ctx, NULL), TSK_OK);
+	ck_assert_ptr_null(tsk_ctx_carrier(ctx, "example"));
+	ck_assert_int_eq(tsk_ctx_load_plugins(ctx, "/nonexistent/tsuiseki-plugins"), TSK_EIO);
+	ck_assert(strstr(tsk_ctx_last_error(ctx), "/nonexistent/tsuiseki-plugins"));
+	tsk_ctx_free(ctx);
+	unsetenv("TSUISEKI_CARRIER_PATH");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("plugin");
+	TCase *tc = tcase_create("plugin");
+	tcase_add_test(tc, example_plugin_loads);
+	tcase_add_test(tc, future_abi_is_refused);
+	tcase_add_test(tc, plugin_path_from_environment);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
