@@ -168,9 +168,17 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
 		p++;
 	if (*p != '<' || !strchr(utf8, '>')) {
+		/* quote at most 16 bytes, cut on a character boundary, before
+		 * the text is freed */
+		int n = 0;
+		while (p[n] && n < 16)
+			n++;
+		while (n > 0 && p[n] && ((unsigned char)p[n] & 0xC0) == 0x80)
+			n--;
+		tsk_error_set(err, TSK_EPARSE, "body is not HTML (starts with %.*s)", *p ? n : 7,
+		              *p ? p : "nothing");
 		free(utf8);
-		return tsk_error_set(err, TSK_EPARSE, "body is not HTML (starts with %.16s)",
-		                     *p ? p : "nothing");
+		return TSK_EPARSE;
 	}
 	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
 	if (!ctxt) {
