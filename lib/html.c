@@ -56,12 +56,25 @@ static bool find_charset(const char *s, size_t len, char *out, size_t outsize)
 	return false;
 }
 
+static void quiet_error(void *userdata, xmlErrorPtr error)
+{
+	(void)userdata;
+	(void)error;
+}
+
 /* Convert with a libxml2 encoding handler; true when every byte converted. */
 static bool convert(const char *charset, const char *body, size_t len, char **out, size_t *len_out)
 {
 	xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(charset);
 	if (!h)
 		return false;
+	/* A candidate charset that does not fit is an expected outcome, but
+	 * libxml2 reports it through its error handlers, which print to
+	 * stderr by default; the library never prints. The handlers are
+	 * per-thread in libxml2, so swapping them around the call is safe. */
+	xmlStructuredErrorFunc old_fn = xmlStructuredError;
+	void *old_ctx = xmlStructuredErrorContext;
+	xmlSetStructuredErrorFunc(NULL, quiet_error);
 	bool ok = false;
 	xmlBufferPtr in = xmlBufferCreateSize(len + 1);
 	xmlBufferPtr res = xmlBufferCreateSize(len * 2 + 16);
@@ -81,6 +94,7 @@ static bool convert(const char *charset, const char *body, size_t len, char **ou
 	if (res)
 		xmlBufferFree(res);
 	xmlCharEncCloseFunc(h);
+	xmlSetStructuredErrorFunc(old_ctx, old_fn);
 	return ok;
 }
 
@@ -154,9 +168,17 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
 		p++;
 	if (*p != '<' || !strchr(utf8, '>')) {
+		/* quote at most 16 bytes, cut on a character boundary, before
+		 * the text is freed */
+		int n = 0;
+		while (p[n] && n < 16)
+			n++;
+		while (n > 0 && p[n] && ((unsigned char)p[n] & 0xC0) == 0x80)
+			n--;
+		tsk_error_set(err, TSK_EPARSE, "body is not HTML (starts with %.*s)", *p ? n : 7,
+		              *p ? p : "nothing");
 		free(utf8);
-		return tsk_error_set(err, TSK_EPARSE, "body is not HTML (starts with %.16s)",
-		                     *p ? p : "nothing");
+		return TSK_EPARSE;
 	}
 	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
 	if (!ctxt) {
