@@ -56,6 +56,12 @@ static bool find_charset(const char *s, size_t len, char *out, size_t outsize)
 	return false;
 }
 
+static void silent_error(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
 /* Convert with a libxml2 encoding handler; true when every byte converted. */
 static bool convert(const char *charset, const char *body, size_t len, char **out, size_t *len_out)
 {
@@ -66,7 +72,14 @@ static bool convert(const char *charset, const char *body, size_t len, char **ou
 	xmlBufferPtr in = xmlBufferCreateSize(len + 1);
 	xmlBufferPtr res = xmlBufferCreateSize(len * 2 + 16);
 	if (in && res && xmlBufferAdd(in, (const xmlChar *)body, (int)len) == 0) {
+		/* a failed trial decode is an expected outcome, and libxml2
+		 * reports it through the generic error channel (stderr by
+		 * default): silence it for this call, on this thread only */
+		xmlGenericErrorFunc old_fn = xmlGenericError;
+		void *old_ctx = xmlGenericErrorContext;
+		xmlSetGenericErrorFunc(NULL, silent_error);
 		int n = xmlCharEncInFunc(h, res, in);
+		xmlSetGenericErrorFunc(old_ctx, old_fn);
 		/* everything consumed, nothing left over = the bytes fit */
 		if (n >= 0 && xmlBufferLength(in) == 0) {
 			const char *data = (const char *)xmlBufferContent(res);
