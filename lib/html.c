@@ -167,9 +167,16 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
 		p++;
 	if (*p != '<' || !strchr(utf8, '>')) {
+		/* quote the start before the buffer goes, cut on a character */
+		int n = 0;
+		while (p[n] && n < 16)
+			n++;
+		while (n > 0 && p[n] && ((unsigned char)p[n] & 0xC0) == 0x80)
+			n--;
+		rc = tsk_error_set(err, TSK_EPARSE, "body is not HTML (starts with %.*s)", *p ? n : 7,
+		                   *p ? p : "nothing");
 		free(utf8);
-		return tsk_error_set(err, TSK_EPARSE, "body is not HTML (starts with %.16s)",
-		                     *p ? p : "nothing");
+		return rc;
 	}
 	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
 	if (!ctxt) {
