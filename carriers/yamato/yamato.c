@@ -204,7 +204,7 @@ static bool parse_day(const char **pp, int *year, int *month, int *day)
 	} else if (nd > 2) {
 		return false;
 	}
-	if (!(eat(&p, "/") || eat(&p, "月")))
+	if (!(eat(&p, "/") || eat(&p, "月") || (y && eat(&p, "-"))))
 		return false;
 	int d = read_num(&p, 2, NULL);
 	if (d < 0)
