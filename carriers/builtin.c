@@ -4,9 +4,11 @@
  */
 #include "context.h"
 
+extern const tsk_adapter tsk__adapter_yamato;
 extern const tsk_adapter tsk__adapter_sagawa;
 
 const tsk_adapter *const tsk__builtin_adapters[] = {
+	&tsk__adapter_yamato,
 	&tsk__adapter_sagawa,
 	NULL /* keeps the array non-empty; the count below excludes it */
 };

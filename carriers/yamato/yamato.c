@@ -1,0 +1,1104 @@
+/*
+ * Yamato Transport (ヤマト運輸) adapter.
+ *
+ * Invariants:
+ * - Numbers are 12 digits whose last digit is the first eleven mod 7
+ *   (CARRIERS.md §2); the adapter claims them with 0.34, a hair above the
+ *   other carriers that share the format, because Yamato is the most common.
+ * - One POST to the tneko CGI asks for up to ten numbers (§3).
+ * - The parser is a list of page layouts, each a recogniser and a parser.
+ *   The first layout that recognises the page parses it; a page nobody
+ *   recognises is TSK_ELAYOUT, never not_found and never a guess. Bytes
+ *   that are not HTML are TSK_EPARSE (lib/html.c decides).
+ * - Everything is read from the DOM. Both layouts repeat the data inside
+ *   <script> strings (the print pop-up); libxml2 keeps script bodies as
+ *   text, so element XPaths cannot match inside them and the text helpers
+ *   skip them.
+ * - Events keep the page order (oldest first on both layouts), with the
+ *   year left at 0 for the core to infer (the page shows none; the 2009
+ *   inquiry time lives only inside JavaScript and is not used).
+ * - A page that was cut short never yields a silently shorter history: the
+ *   structural end markers of each layout are checked, and a missing one
+ *   is TSK_EPARSE naming the truncation.
+ */
+#include "html.h"
+#include "numbers.h"
+#include "statusmap.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define YAMATO_MAX_BATCH 10
+#define YAMATO_ENDPOINT "https://toi.kuronekoyamato.co.jp/cgi-bin/tneko"
+
+/* ------------------------------------------------------------ status words */
+
+static const tsk__status_word yamato_words[] = {
+#define TSK_STATUS_WORD(word, st, exc, en) TSK__STATUS_ROW(word, st, exc, en)
+#include "status.def"
+#undef TSK_STATUS_WORD
+};
+
+/*
+ * Keyword rules for words the table does not know. Only substrings whose
+ * meaning cannot flip with a suffix are here: 配達中 is not (配達中止 is a
+ * cancellation) and 保管中 is not (配達日・時間帯指定（保管中） is a planned
+ * wait, not a pickup); 引渡 is not either (a hand-over to another carrier
+ * is not a delivery). Order matters: a return or refusal wins over the
+ * attempt it follows.
+ */
+static const tsk__status_word yamato_keywords[] = {
+	{ "返品", TSK_STATUS_RETURNED_TO_SENDER, TSK_EXC_RETURNED_TO_SENDER, "Returning to the sender" },
+	{ "受取ご辞退", TSK_STATUS_EXCEPTION, TSK_EXC_REFUSED, "Refused by the recipient" },
+	{ "調査中", TSK_STATUS_EXCEPTION, TSK_EXC_UNDER_INVESTIGATION, "Under investigation" },
+	{ "持戻", TSK_STATUS_FAILED_ATTEMPT, TSK_EXC_FAILED_ATTEMPT, "Parcel taken back to the centre" },
+	{ "配達完了", TSK_STATUS_DELIVERED, TSK_EXC_NONE, "Delivered" },
+	{ "投函完了", TSK_STATUS_DELIVERED, TSK_EXC_NONE, "Posted into the mailbox" },
+	{ "依頼受付", TSK_STATUS_IN_TRANSIT, TSK_EXC_NONE, "Request accepted" },
+};
+
+static void yamato_map_status(const tsk_adapter *self, const char *word, tsk_status_mapping *out)
+{
+	(void)self;
+	tsk__status_map(yamato_words, TSK__ARRAY_LEN(yamato_words), yamato_keywords,
+	                TSK__ARRAY_LEN(yamato_keywords), word, out);
+}
+
+/* ------------------------------------------------------------------ numbers */
+
+static int yamato_recognize(const tsk_adapter *self, const char *number, double *confidence_out,
+                            tsk_error *err)
+{
+	(void)self;
+	*confidence_out = 0;
+	if (!number || strlen(number) != 12 || !tsk__all_digits(number))
+		return TSK_OK; /* not our format: someone else's, or nobody's */
+	int expected = 0;
+	if (!tsk__mod7_valid(number, &expected))
+		return tsk_error_set(err, TSK_EINVALID_NUMBER,
+		                     "check digit of %s should be %d, not %c (mod 7 of the first 11 digits)",
+		                     number, expected, number[11]);
+	*confidence_out = 0.34;
+	return TSK_OK;
+}
+
+/* ----------------------------------------------------------------- requests */
+
+static int yamato_build_requests(const tsk_adapter *self, const tsk_request_env *env,
+                                 const char *const *numbers, size_t count, tsk_request_list *out,
+                                 tsk_error *err)
+{
+	const char *url = env && env->endpoint ? env->endpoint : self->default_endpoint;
+	/* count <= max_batch by contract; chunk anyway so a caller's slip
+	 * cannot build a form the CGI silently truncates */
+	for (size_t first = 0; first < count; first += YAMATO_MAX_BATCH) {
+		size_t n = count - first < YAMATO_MAX_BATCH ? count - first : YAMATO_MAX_BATCH;
+		tsk__buf body = TSK__BUF_INIT;
+		/* number00=1: "詳細情報あり", the history of every number */
+		tsk__buf_puts(&body, "number00=1");
+		for (size_t k = 0; k < n; k++) {
+			char *enc = NULL;
+			int rc = tsk_url_encode(&enc, numbers[first + k], strlen(numbers[first + k]));
+			if (rc != TSK_OK) {
+				tsk__buf_dispose(&body);
+				return tsk_error_set(err, rc, "yamato: cannot encode number %s", numbers[first + k]);
+			}
+			tsk__buf_printf(&body, "&number%02zu=%s", k + 1, enc);
+			tsk_free(enc);
+		}
+		if (body.failed) {
+			tsk__buf_dispose(&body);
+			return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+		}
+		tsk_request *r = NULL;
+		int rc = tsk_request_list_add(out, "POST", url, "application/x-www-form-urlencoded",
+		                              body.data, body.len, numbers + first, n, &r);
+		tsk__buf_dispose(&body);
+		if (rc == TSK_OK)
+			rc = tsk_request_add_header(r, "Accept-Language", "ja");
+		if (rc != TSK_OK)
+			return tsk_error_set(err, rc, "yamato: cannot build the request");
+	}
+	return TSK_OK;
+}
+
+/* ------------------------------------------------------------- text helpers */
+
+/* The ASCII digits of a text after width folding ("２４９７-…" too). */
+static char *digits_of(const char *text)
+{
+	char *f = tsk__text_fold(text ? text : "", true);
+	if (!f)
+		return NULL;
+	char *w = f;
+	for (const char *p = f; *p; p++)
+		if (*p >= '0' && *p <= '9')
+			*w++ = *p;
+	*w = '\0';
+	return f;
+}
+
+/* Is the text empty or a lone dash (the 2009 page writes "-" for "none")? */
+static bool blank(const char *t)
+{
+	if (!t)
+		return true;
+	char *f = tsk__text_fold(t, true);
+	bool b = !f || !*f || strcmp(f, "-") == 0 || strcmp(f, "ー") == 0;
+	free(f);
+	return b;
+}
+
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+static bool eat(const char **pp, const char *lit)
+{
+	size_t n = strlen(lit);
+	if (strncmp(*pp, lit, n) != 0)
+		return false;
+	*pp += n;
+	return true;
+}
+
+/* Read up to maxd ASCII digits; -1 when there is none. */
+static int read_num(const char **pp, int maxd, int *ndigits)
+{
+	const char *p = *pp;
+	int v = 0, n = 0;
+	while (n < maxd && *p >= '0' && *p <= '9') {
+		v = v * 10 + (*p - '0');
+		p++;
+		n++;
+	}
+	if (ndigits)
+		*ndigits = n;
+	if (n == 0)
+		return -1;
+	*pp = p;
+	return v;
+}
+
+/* A day: "09/01", "09月23日", with an optional leading year ("2024/12/03",
+ * "2024年12月03日") and an optional weekday "(火)". Works on folded text. */
+static bool parse_day(const char **pp, int *year, int *month, int *day)
+{
+	const char *p = skip_ws(*pp);
+	int nd = 0;
+	int a = read_num(&p, 4, &nd);
+	if (a < 0)
+		return false;
+	int y = 0;
+	if (nd == 4) {
+		if (!(eat(&p, "/") || eat(&p, "年") || eat(&p, "-")))
+			return false;
+		y = a;
+		a = read_num(&p, 2, NULL);
+		if (a < 0)
+			return false;
+	} else if (nd > 2) {
+		return false;
+	}
+	if (!(eat(&p, "/") || eat(&p, "月") || (y && eat(&p, "-"))))
+		return false;
+	int d = read_num(&p, 2, NULL);
+	if (d < 0)
+		return false;
+	eat(&p, "日");
+	if (a < 1 || a > 12 || d < 1 || d > 31)
+		return false;
+	/* a weekday in parentheses: "(火)" */
+	const char *q = skip_ws(p);
+	if (*q == '(') {
+		const char *close = strchr(q, ')');
+		if (close && close - q <= 8)
+			p = close + 1;
+	}
+	*year = y;
+	*month = a;
+	*day = d;
+	*pp = p;
+	return true;
+}
+
+/* A clock time: "18:21", "14時", "14時30分". hour may be 24 when allow24. */
+static bool parse_clock(const char **pp, int *hour, int *minute, bool allow24)
+{
+	const char *p = skip_ws(*pp);
+	int h = read_num(&p, 2, NULL);
+	if (h < 0)
+		return false;
+	int m = 0;
+	if (eat(&p, ":")) {
+		m = read_num(&p, 2, NULL);
+		if (m < 0)
+			return false;
+	} else if (eat(&p, "時")) {
+		const char *save = p;
+		m = read_num(&p, 2, NULL);
+		if (m < 0 || !eat(&p, "分")) {
+			p = save;
+			m = 0;
+		}
+	} else {
+		return false;
+	}
+	if (h > (allow24 ? 24 : 23) || m > 59 || (h == 24 && m != 0))
+		return false;
+	*hour = h;
+	*minute = m;
+	*pp = p;
+	return true;
+}
+
+/* Local date and time of an event from its date text and time text (either
+ * may hold both, as the 2019 ".date" does). */
+static bool parse_when(const char *date, const char *time, int *y, int *mo, int *d, int *h, int *mi)
+{
+	char *fd = tsk__text_fold(date ? date : "", false);
+	char *ft = tsk__text_fold(time ? time : "", false);
+	bool ok = false;
+	if (fd && ft) {
+		const char *p = fd;
+		ok = parse_day(&p, y, mo, d);
+		*h = -1;
+		*mi = 0;
+		if (ok) {
+			const char *q = skip_ws(p);
+			if (*q && !parse_clock(&q, h, mi, false))
+				*h = -1;
+			if (*h < 0) {
+				q = ft;
+				if (!parse_clock(&q, h, mi, false))
+					*h = -1;
+			}
+		}
+	}
+	free(fd);
+	free(ft);
+	return ok;
+}
+
+/* A stated delivery window. */
+struct window {
+	int year, month, day;
+	int start_hour, start_minute;  /* -1: the whole day */
+	int end_hour, end_minute;      /* -1: until the day's end */
+};
+
+static bool eat_dash(const char **pp)
+{
+	/* after folding: ASCII '-' and '~'; plus 〜 U+301C, ー U+30FC, − U+2212 */
+	return eat(pp, "-") || eat(pp, "~") || eat(pp, "\xE3\x80\x9C") || eat(pp, "\xE3\x83\xBC") ||
+	       eat(pp, "\xE2\x88\x92");
+}
+
+/*
+ * お届け予定日時 / お届け希望日時 text -> window. Needs a date: "12/03",
+ * "12月03日", then optionally "14時-16時", "14:00-16:00", "19-21時",
+ * "午前中" (8-12), "19時以降" (19-21, the last band), "10:00まで" (from 8),
+ * or a lone "14:00" (from then to the day's end). A time band with no date
+ * ("08:00-12:00") cannot be placed and gives false.
+ */
+static bool parse_window(const char *text, struct window *w)
+{
+	char *f = tsk__text_fold(text ? text : "", false);
+	if (!f)
+		return false;
+	const char *p = f;
+	bool ok = parse_day(&p, &w->year, &w->month, &w->day);
+	w->start_hour = w->end_hour = -1;
+	w->start_minute = w->end_minute = 0;
+	if (ok) {
+		p = skip_ws(p);
+		int h1 = -1, m1 = 0, h2, m2;
+		bool bare = false; /* "19" of "19-21時": the unit comes after the band */
+		if (eat(&p, "午前中")) {
+			w->start_hour = 8;
+			w->end_hour = 12;
+		} else if (!parse_clock(&p, &h1, &m1, true)) {
+			h1 = read_num(&p, 2, NULL);
+			bare = h1 >= 0;
+		}
+		if (h1 >= 0 && h1 <= 24) {
+			const char *band = skip_ws(p);
+			if (!bare && eat(&band, "以降")) {
+				/* the last band of the day ends at 21:00 */
+				w->start_hour = h1;
+				w->start_minute = m1;
+				if (h1 < 21)
+					w->end_hour = 21;
+			} else if (!bare && eat(&band, "まで")) {
+				/* "10:00まで": deliveries start at 8 */
+				w->start_hour = h1 > 8 ? 8 : 0;
+				w->end_hour = h1;
+				w->end_minute = m1;
+			} else if (eat_dash(&band)) {
+				band = skip_ws(band);
+				if (parse_clock(&band, &h2, &m2, true) && h2 * 60 + m2 > h1 * 60 + m1) {
+					w->start_hour = h1;
+					w->start_minute = m1;
+					w->end_hour = h2;
+					w->end_minute = m2;
+				}
+			} else if (!bare && h1 < 24) {
+				/* a lone time: from then on */
+				w->start_hour = h1;
+				w->start_minute = m1;
+			}
+		}
+		/* anything else after the date: the whole day */
+	}
+	free(f);
+	return ok;
+}
+
+/* Is window a later than (or the same day as) b? Years may be 0: a month
+ * gap of more than half a year is a year boundary. */
+static bool window_not_before(const struct window *a, const struct window *b)
+{
+	if (a->year && b->year && a->year != b->year)
+		return a->year > b->year;
+	int ka = a->month * 31 + a->day, kb = b->month * 31 + b->day;
+	int diff = ka - kb;
+	if (!(a->year && b->year)) {
+		if (diff > 6 * 31)
+			diff -= 12 * 31;
+		else if (diff < -6 * 31)
+			diff += 12 * 31;
+	}
+	return diff >= 0;
+}
+
+/* ------------------------------------------------------ building shipments */
+
+struct parse_state {
+	const tsk_adapter *self;
+	const tsk_response *resp;
+	tsk_shipment_list *out;
+	size_t first;          /* index in out of this page's first shipment */
+	tsk_error *err;
+	const char *layout;
+};
+
+/* A tneko answer holds at most ten numbers; far more is not one, and the
+ * duplicate check below is quadratic. */
+#define YAMATO_MAX_NUMBERS_PER_PAGE 1000
+
+static bool already_listed(const struct parse_state *ps, const char *number)
+{
+	for (size_t i = ps->first; i < tsk_shipment_list_count(ps->out); i++)
+		if (strcmp(tsk_shipment_tracking_number(tsk_shipment_list_at(ps->out, i)), number) == 0)
+			return true;
+	return false;
+}
+
+static int oom(struct parse_state *ps)
+{
+	return tsk_error_set(ps->err, TSK_ENOMEM, "out of memory");
+}
+
+/* One event; date_text/time_text as printed (either may be empty). */
+static int add_event(tsk_shipment *s, const char *word, const char *date_text, const char *time_text,
+                     const char *place, const char *code)
+{
+	tsk_event *ev = NULL;
+	int rc = tsk_event_new(&ev);
+	if (rc != TSK_OK)
+		return rc;
+	tsk__buf raw = TSK__BUF_INIT;
+	tsk__buf_add(&raw, "", 0);
+	/* time_raw: the date cell, then the time cell; nothing without a date */
+	if (!blank(date_text)) {
+		tsk__buf_puts(&raw, date_text);
+		if (!blank(time_text)) {
+			tsk__buf_putc(&raw, ' ');
+			tsk__buf_puts(&raw, time_text);
+		}
+	}
+	if (raw.failed) {
+		tsk__buf_dispose(&raw);
+		tsk_event_free(ev);
+		return TSK_ENOMEM;
+	}
+	rc = tsk_event_set_text(ev, TSK_EVENT_TIME_RAW, raw.len ? raw.data : NULL);
+	tsk__buf_dispose(&raw);
+	if (rc == TSK_OK)
+		rc = tsk_event_set_text(ev, TSK_EVENT_CARRIER_STATUS, word);
+	/* office names use ideographic spaces ("広島主管支店　サービスセンター"):
+	 * one ASCII space, so the same office compares equal across fetches */
+	char *loc = tsk__text_collapse(place ? place : "");
+	char *lcode = tsk__text_collapse(code ? code : "");
+	if (rc == TSK_OK && (!loc || !lcode))
+		rc = TSK_ENOMEM;
+	if (rc == TSK_OK)
+		rc = tsk_event_set_text(ev, TSK_EVENT_LOCATION, blank(loc) ? NULL : loc);
+	if (rc == TSK_OK)
+		rc = tsk_event_set_text(ev, TSK_EVENT_LOCATION_CODE, blank(lcode) ? NULL : lcode);
+	free(loc);
+	free(lcode);
+	if (rc != TSK_OK) {
+		tsk_event_free(ev);
+		return rc;
+	}
+	int y, mo, d, h, mi;
+	if (!blank(date_text) && parse_when(date_text, time_text, &y, &mo, &d, &h, &mi))
+		/* an impossible date (02/30) stays without a time: no guess */
+		(void)tsk_event_set_local_time(ev, y, mo, d, h, mi, TSK_JST_OFFSET);
+	tsk_status_mapping m;
+	yamato_map_status(NULL, word, &m);
+	tsk_event_set_status(ev, m.status, m.exception, m.unmapped);
+	return tsk_shipment_append_event(s, ev);
+}
+
+/* The current-state word of the page (2019 state title, 2009 配達状況). */
+static int apply_state(tsk_shipment *s, const char *word, const char *detail)
+{
+	if (blank(word))
+		return TSK_OK;
+	int rc = tsk_shipment_set_text(s, TSK_SHIPMENT_STATUS_TEXT, word);
+	if (rc != TSK_OK)
+		return rc;
+	tsk_status_mapping m;
+	yamato_map_status(NULL, word, &m);
+	if (m.status == TSK_STATUS_NOT_FOUND) {
+		char msg[600];
+		char *f = tsk__text_fold(word, true);
+		bool invalid = f && strstr(f, "誤り");
+		free(f);
+		snprintf(msg, sizeof msg, "yamato: %s (%s)%s%s",
+		         invalid ? "not a valid Yamato number" : "number not registered at Yamato", word,
+		         detail && *detail ? ": " : "", detail && *detail ? detail : "");
+		return tsk_shipment_set_error(s, TSK_ENOTFOUND, msg);
+	}
+	/* an unknown word does not override the events: the last known event
+	 * then gives the status, and the event raises unmapped_status */
+	if (m.status != TSK_STATUS_UNKNOWN)
+		tsk_shipment_set_state(s, m.status, m.exception);
+	return TSK_OK;
+}
+
+/* 商品名 and the stated delivery windows. */
+static int apply_service_and_eta(tsk_shipment *s, const char *service, const char *planned,
+                                 const char *requested)
+{
+	int rc = TSK_OK;
+	if (!blank(service)) {
+		rc = tsk_shipment_set_text(s, TSK_SHIPMENT_SERVICE, service);
+		/* クロネコゆうパケット: Yamato hands it to Japan Post for delivery,
+		 * under the same number */
+		if (rc == TSK_OK && tsk__contains(service, "ゆうパケット"))
+			rc = tsk_shipment_set_handoff(s, "japanpost", tsk_shipment_tracking_number(s));
+		if (rc != TSK_OK)
+			return rc;
+	}
+	/*
+	 * お届け予定日時 is the carrier's plan. お届け希望日時 is the date and
+	 * band the recipient or sender asked for, and Yamato schedules the
+	 * delivery to it (配達日・時間帯指定, also after a redelivery request):
+	 * when it is dated and not earlier than the plan it is the better
+	 * window, so it is used; an earlier request than the plan is a wish
+	 * the carrier could not meet and the plan stays.
+	 */
+	struct window wp, wr;
+	bool has_p = !blank(planned) && parse_window(planned, &wp);
+	bool has_r = !blank(requested) && parse_window(requested, &wr);
+	const struct window *use = has_p ? &wp : NULL;
+	const char *raw = !blank(planned) ? planned : (!blank(requested) ? requested : NULL);
+	if (has_r && (!has_p || window_not_before(&wr, &wp))) {
+		use = &wr;
+		raw = requested;
+	} else if (has_p) {
+		raw = planned;
+	}
+	if (raw)
+		rc = tsk_shipment_set_text(s, TSK_SHIPMENT_ETA_RAW, raw);
+	if (rc == TSK_OK && use)
+		rc = tsk_shipment_set_eta_local(s, use->year, use->month, use->day, use->start_hour,
+		                                use->start_minute, use->end_hour, use->end_minute);
+	return rc == TSK_EINVAL ? TSK_OK : rc; /* a window the core refuses is left out */
+}
+
+static int new_shipment(struct parse_state *ps, const char *number, tsk_shipment **out)
+{
+	*out = NULL;
+	if (tsk_shipment_list_count(ps->out) - ps->first >= YAMATO_MAX_NUMBERS_PER_PAGE)
+		return tsk_error_set(ps->err, TSK_EPARSE, "yamato: page lists more than %d numbers",
+		                     YAMATO_MAX_NUMBERS_PER_PAGE);
+	int rc = tsk_shipment_new(out, ps->self->name, number);
+	if (rc == TSK_OK)
+		rc = tsk_shipment_set_text(*out, TSK_SHIPMENT_LAYOUT, ps->layout);
+	if (rc != TSK_OK) {
+		tsk_shipment_free(*out);
+		*out = NULL;
+		return oom(ps);
+	}
+	return TSK_OK;
+}
+
+static int finish_shipment(struct parse_state *ps, tsk_shipment *s, int rc)
+{
+	if (rc != TSK_OK) {
+		tsk_shipment_free(s);
+		return rc == TSK_ENOMEM ? oom(ps) : tsk_error_set(ps->err, rc, "yamato: cannot build shipment");
+	}
+	rc = tsk_shipment_list_append(ps->out, s);
+	return rc == TSK_OK ? TSK_OK : oom(ps);
+}
+
+/* Text of the first node matching expr under node, "" when none. */
+static char *text_at(tsk__html *page, xmlNodePtr node, const char *expr)
+{
+	return tsk__node_text_line(tsk__html_first(page, node, expr));
+}
+
+/* Case-insensitive search for an ASCII needle in bytes; the last hit. */
+static const char *find_last(const char *hay, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+	const char *hit = NULL;
+	for (size_t i = 0; n && i + n <= len; i++)
+		if (tsk__strncasecmp(hay + i, needle, n) == 0)
+			hit = hay + i;
+	return hit;
+}
+
+/*
+ * Did the answer stop short? A page that opens <body> closes it, or at
+ * least </html>, after the last <body tag. The last one counts because the
+ * print copy in <head> holds "<body …>" and "</body></html>" as strings.
+ * A fragment without any <body> is not judged here.
+ */
+static bool truncated(const tsk_response *resp)
+{
+	const char *body = find_last(resp->body, resp->len, "<body");
+	if (!body)
+		return false;
+	size_t rest = resp->len - (size_t)(body - resp->body);
+	return !find_last(body, rest, "</body") && !find_last(body, rest, "</html");
+}
+
+/* ------------------------------------------- layout "yamato-2019" (§4.1) */
+
+#define CLS(c) "contains(concat(' ', normalize-space(@class), ' '), ' " c " ')"
+
+static bool recognise_2019(tsk__html *page)
+{
+	return tsk__html_first(page, NULL, "//div[" CLS("parts-tracking-invoice-block") "]") != NULL;
+}
+
+/* "1件目：6230-2386-6161" -> "623023866161" */
+static char *number_from_title(const char *title)
+{
+	char *f = tsk__text_fold(title ? title : "", true);
+	if (!f)
+		return NULL;
+	const char *p = strrchr(f, ':');
+	if (!p)
+		p = strstr(f, "件目");
+	char *d = digits_of(p ? p : f);
+	free(f);
+	return d;
+}
+
+static int parse_block_2019(struct parse_state *ps, tsk__html *page, xmlNodePtr block, size_t index)
+{
+	char *title = text_at(page, block, ".//*[" CLS("tracking-invoice-block-title") "]");
+	char *number = title ? number_from_title(title) : NULL;
+	free(title);
+	if (!number)
+		return oom(ps);
+	if (!*number && index < ps->resp->count && ps->resp->numbers) {
+		/* a block without a readable title: the page keeps the asked order */
+		free(number);
+		number = digits_of(ps->resp->numbers[index]);
+		if (!number)
+			return oom(ps);
+	}
+	if (!*number || already_listed(ps, number)) {
+		free(number);
+		return TSK_OK;
+	}
+	tsk_shipment *s = NULL;
+	int rc = new_shipment(ps, number, &s);
+	free(number);
+	if (rc != TSK_OK)
+		return rc;
+
+	/* summary: 商品名, お届け予定日時, お届け希望日時 */
+	char *service = NULL, *planned = NULL, *requested = NULL;
+	xmlXPathObjectPtr items =
+		tsk__html_xpath(page, block, ".//*[" CLS("tracking-invoice-block-summary") "]//li");
+	for (int i = 0; rc == TSK_OK && i < tsk__xpath_count(items); i++) {
+		xmlNodePtr li = tsk__xpath_node(items, i);
+		char *label = text_at(page, li, ".//*[" CLS("item") "]");
+		char *data = text_at(page, li, ".//*[" CLS("data") "]");
+		char *fl = label ? tsk__text_fold(label, true) : NULL;
+		if (!label || !data || !fl) {
+			rc = TSK_ENOMEM;
+		} else if (strstr(fl, "商品名") && !service) {
+			service = data;
+			data = NULL;
+		} else if (strstr(fl, "お届け予定") && !planned) {
+			planned = data;
+			data = NULL;
+		} else if (strstr(fl, "お届け希望") && !requested) {
+			requested = data;
+			data = NULL;
+		}
+		free(label);
+		free(data);
+		free(fl);
+	}
+	xmlXPathFreeObject(items);
+	if (rc == TSK_OK)
+		rc = apply_service_and_eta(s, service, planned, requested);
+	free(service);
+	free(planned);
+	free(requested);
+
+	/* the current state */
+	if (rc == TSK_OK) {
+		char *state = text_at(page, block, ".//*[" CLS("tracking-invoice-block-state-title") "]");
+		char *summary = text_at(page, block, ".//*[" CLS("tracking-invoice-block-state-summary") "]");
+		rc = state && summary ? apply_state(s, state, summary) : TSK_ENOMEM;
+		free(state);
+		free(summary);
+	}
+
+	/* the history, oldest first */
+	xmlXPathObjectPtr evs =
+		tsk__html_xpath(page, block, ".//*[" CLS("tracking-invoice-block-detail") "]//li");
+	for (int i = 0; rc == TSK_OK && tsk_shipment_error(s) == TSK_OK && i < tsk__xpath_count(evs); i++) {
+		xmlNodePtr li = tsk__xpath_node(evs, i);
+		char *word = text_at(page, li, ".//*[" CLS("item") "]");
+		char *date = text_at(page, li, ".//*[" CLS("date") "]");
+		char *place = text_at(page, li, ".//*[" CLS("name") "]");
+		if (!word || !date || !place)
+			rc = TSK_ENOMEM;
+		else if (*word)
+			rc = add_event(s, word, date, NULL, place, NULL);
+		free(word);
+		free(date);
+		free(place);
+	}
+	xmlXPathFreeObject(evs);
+	return finish_shipment(ps, s, rc);
+}
+
+static int parse_2019(tsk__html *page, struct parse_state *ps)
+{
+	const tsk_response *resp = ps->resp;
+	/* The page ends after the last block; without a closing </html> after
+	 * it the last history may be cut short. The print copy in <head> also
+	 * holds "</html>", so only a tag after the last block counts. */
+	const char *last_block = find_last(resp->body, resp->len, "parts-tracking-invoice-block");
+	if (last_block && !find_last(last_block, resp->len - (size_t)(last_block - resp->body), "</html"))
+		return tsk_error_set(ps->err, TSK_EPARSE,
+		                     "yamato: page is truncated (no </html> after the last tracking block)");
+	xmlXPathObjectPtr blocks = tsk__html_xpath(page, NULL, "//div[" CLS("parts-tracking-invoice-block") "]");
+	if (!blocks)
+		return oom(ps);
+	int rc = TSK_OK;
+	for (int i = 0; rc == TSK_OK && i < tsk__xpath_count(blocks); i++)
+		rc = parse_block_2019(ps, page, tsk__xpath_node(blocks, i), (size_t)i);
+	xmlXPathFreeObject(blocks);
+	return rc;
+}
+
+/* ------------------------------------------- layout "yamato-2009" (§4.2) */
+
+/* Rows of the summary form: the cell with the numberNN input, then the
+ * number, the date and the 配達状況 cells. */
+#define SUMMARY_ROWS_2009 \
+	"//tr[td/input[starts-with(@name, 'number') and @name != 'number00']]"
+
+static bool recognise_2009(tsk__html *page)
+{
+	return tsk__html_first(page, NULL, SUMMARY_ROWS_2009) != NULL &&
+	       tsk__html_first(page, NULL, "//th[contains(., '配達状況')]") != NULL;
+}
+
+/* One detail block: what follows <a name="AA00"> up to the next one. */
+struct block_2009 {
+	char name[16];
+	xmlNodePtr message;    /* <table border=0 class=tb_c>: このお品物は… */
+	xmlNodePtr product;    /* 商品名 | お届け予定日時 | お届け希望日時 */
+	xmlNodePtr history;    /* 荷物状況 | 日 付 | 時 刻 | 担当店名 | 担当店コード */
+	bool back_link;        /* <a href="#SUMMARY">: the block ended */
+};
+
+struct blocks_2009 {
+	struct block_2009 *v;
+	size_t n, cap;
+};
+
+static bool is_elem(xmlNodePtr n, const char *name)
+{
+	return n && n->type == XML_ELEMENT_NODE && xmlStrcasecmp(n->name, (const xmlChar *)name) == 0;
+}
+
+/* Next element in document order below root; children skipped when
+ * descend is false (script and style bodies are never entered). */
+static xmlNodePtr next_in_order(xmlNodePtr n, xmlNodePtr root, bool descend)
+{
+	if (descend && n->children)
+		return n->children;
+	while (n && n != root) {
+		if (n->next)
+			return n->next;
+		n = n->parent;
+	}
+	return NULL;
+}
+
+/* The first row of a table (libxml2 adds no <tbody>, but a page may). */
+static xmlNodePtr first_row(tsk__html *page, xmlNodePtr table)
+{
+	return tsk__html_first(page, table, "(./tr | ./thead/tr | ./tbody/tr)[1]");
+}
+
+/* Folded, space-free header texts of a row joined by '|'. */
+static char *row_headers(tsk__html *page, xmlNodePtr row)
+{
+	tsk__buf b = TSK__BUF_INIT;
+	tsk__buf_add(&b, "|", 1);
+	xmlXPathObjectPtr cells = tsk__html_xpath(page, row, "./th | ./td");
+	for (int i = 0; i < tsk__xpath_count(cells); i++) {
+		char *t = tsk__node_text_line(tsk__xpath_node(cells, i));
+		char *f = t ? tsk__text_fold(t, true) : NULL;
+		if (!f)
+			b.failed = true;
+		else {
+			tsk__buf_puts(&b, f);
+			tsk__buf_putc(&b, '|');
+		}
+		free(t);
+		free(f);
+	}
+	xmlXPathFreeObject(cells);
+	return tsk__buf_detach(&b);
+}
+
+static int classify_table(tsk__html *page, xmlNodePtr table, struct block_2009 *blk)
+{
+	xmlNodePtr row = first_row(page, table);
+	if (!row)
+		return TSK_OK;
+	bool has_th = tsk__html_first(page, row, "./th") != NULL;
+	if (!has_th) {
+		if (!blk->message && tsk__node_has_class(table, "tb_c"))
+			blk->message = table;
+		return TSK_OK;
+	}
+	char *h = row_headers(page, row);
+	if (!h)
+		return TSK_ENOMEM;
+	if (!blk->history && strstr(h, "|荷物状況|") && strstr(h, "|日付|"))
+		blk->history = table;
+	else if (!blk->product && strstr(h, "|商品名|"))
+		blk->product = table;
+	free(h);
+	return TSK_OK;
+}
+
+/* Walk the body once, in document order, cutting it into detail blocks. */
+static int collect_blocks_2009(tsk__html *page, struct blocks_2009 *bl)
+{
+	xmlNodePtr root = xmlDocGetRootElement(page->doc);
+	for (xmlNodePtr n = root; n;) {
+		bool descend = n->type == XML_ELEMENT_NODE && !is_elem(n, "script") && !is_elem(n, "style");
+		if (is_elem(n, "a")) {
+			char *name = tsk__node_attr(n, "name");
+			char *href = tsk__node_attr(n, "href");
+			if (name && strncmp(name, "AA", 2) == 0 && strlen(name) < sizeof bl->v[0].name) {
+				if (bl->n == bl->cap) {
+					size_t cap = bl->cap ? bl->cap * 2 : 8;
+					struct block_2009 *v = realloc(bl->v, cap * sizeof *v);
+					if (!v) {
+						free(name);
+						free(href);
+						return TSK_ENOMEM;
+					}
+					bl->v = v;
+					bl->cap = cap;
+				}
+				struct block_2009 *b = &bl->v[bl->n++];
+				memset(b, 0, sizeof *b);
+				memcpy(b->name, name, strlen(name) + 1);
+			} else if (href && strcmp(href, "#SUMMARY") == 0 && bl->n) {
+				bl->v[bl->n - 1].back_link = true;
+			}
+			free(name);
+			free(href);
+		} else if (is_elem(n, "table") && bl->n) {
+			if (classify_table(page, n, &bl->v[bl->n - 1]) != TSK_OK)
+				return TSK_ENOMEM;
+		}
+		n = next_in_order(n, root, descend);
+	}
+	return TSK_OK;
+}
+
+static struct block_2009 *find_block(struct blocks_2009 *bl, const char *href)
+{
+	if (!href || href[0] != '#')
+		return NULL;
+	for (size_t i = 0; i < bl->n; i++)
+		if (strcmp(bl->v[i].name, href + 1) == 0)
+			return &bl->v[i];
+	return NULL;
+}
+
+/* 商品名 and the windows from the product table (header row + value row). */
+static int product_2009(tsk__html *page, xmlNodePtr table, tsk_shipment *s)
+{
+	xmlXPathObjectPtr heads = tsk__html_xpath(page, table, "(./tr | ./tbody/tr)[1]/th");
+	xmlXPathObjectPtr vals = tsk__html_xpath(page, table, "(./tr | ./tbody/tr)[2]/td");
+	char *service = NULL, *planned = NULL, *requested = NULL;
+	int rc = TSK_OK;
+	for (int i = 0; rc == TSK_OK && i < tsk__xpath_count(heads) && i < tsk__xpath_count(vals); i++) {
+		char *label = tsk__node_text_line(tsk__xpath_node(heads, i));
+		char *fl = label ? tsk__text_fold(label, true) : NULL;
+		char *data = tsk__node_text_line(tsk__xpath_node(vals, i));
+		if (!fl || !data) {
+			rc = TSK_ENOMEM;
+		} else if (strcmp(fl, "商品名") == 0 && !service) {
+			service = data;
+			data = NULL;
+		} else if (strncmp(fl, "お届け予定", strlen("お届け予定")) == 0 && !planned) {
+			planned = data;
+			data = NULL;
+		} else if (strncmp(fl, "お届け希望", strlen("お届け希望")) == 0 && !requested) {
+			/* お届け希望日時, or お届け希望時間 of タイムサービス */
+			requested = data;
+			data = NULL;
+		}
+		free(label);
+		free(fl);
+		free(data);
+	}
+	xmlXPathFreeObject(heads);
+	xmlXPathFreeObject(vals);
+	if (rc == TSK_OK)
+		rc = apply_service_and_eta(s, service, planned, requested);
+	free(service);
+	free(planned);
+	free(requested);
+	return rc;
+}
+
+enum { COL_STATUS, COL_DATE, COL_TIME, COL_PLACE, COL_CODE, COL__COUNT };
+
+static int history_2009(tsk__html *page, xmlNodePtr table, tsk_shipment *s)
+{
+	static const char *const names[COL__COUNT] = { "荷物状況", "日付", "時刻", "担当店名", "担当店コード" };
+	int col[COL__COUNT] = { -1, -1, -1, -1, -1 };
+	xmlXPathObjectPtr heads = tsk__html_xpath(page, table, "(./tr | ./tbody/tr)[1]/th");
+	int rc = TSK_OK;
+	for (int i = 0; rc == TSK_OK && i < tsk__xpath_count(heads); i++) {
+		char *t = tsk__node_text_line(tsk__xpath_node(heads, i));
+		char *f = t ? tsk__text_fold(t, true) : NULL;
+		if (!f)
+			rc = TSK_ENOMEM;
+		for (int c = 0; f && c < COL__COUNT; c++)
+			if (col[c] < 0 && strcmp(f, names[c]) == 0)
+				col[c] = i;
+		free(t);
+		free(f);
+	}
+	xmlXPathFreeObject(heads);
+	if (rc != TSK_OK || col[COL_STATUS] < 0)
+		return rc;
+	xmlXPathObjectPtr rows = tsk__html_xpath(page, table, "(./tr | ./tbody/tr)[td and not(th)]");
+	for (int r = 0; rc == TSK_OK && r < tsk__xpath_count(rows); r++) {
+		xmlXPathObjectPtr cells = tsk__html_xpath(page, tsk__xpath_node(rows, r), "./td");
+		char *text[COL__COUNT] = { NULL };
+		for (int c = 0; c < COL__COUNT; c++) {
+			text[c] = tsk__node_text_line(tsk__xpath_node(cells, col[c]));
+			if (!text[c])
+				rc = TSK_ENOMEM;
+		}
+		xmlXPathFreeObject(cells);
+		/* a row without a 荷物状況 word is layout filler, not an event */
+		if (rc == TSK_OK && *text[COL_STATUS])
+			rc = add_event(s, text[COL_STATUS], text[COL_DATE], text[COL_TIME], text[COL_PLACE],
+			               text[COL_CODE]);
+		for (int c = 0; c < COL__COUNT; c++)
+			free(text[c]);
+	}
+	xmlXPathFreeObject(rows);
+	return rc;
+}
+
+static int parse_row_2009(struct parse_state *ps, tsk__html *page, xmlNodePtr row,
+                          struct blocks_2009 *bl)
+{
+	xmlXPathObjectPtr cells = tsk__html_xpath(page, row, "./td");
+	if (!cells)
+		return oom(ps);
+	int rc = TSK_OK;
+	char *number = NULL, *state = NULL, *href = NULL, *message = NULL;
+	tsk_shipment *s = NULL;
+	struct block_2009 *blk = NULL;
+	if (tsk__xpath_count(cells) >= 4) {
+		xmlNodePtr num_cell = tsk__xpath_node(cells, 1);
+		char *shown = tsk__node_text_line(num_cell);
+		number = shown ? digits_of(shown) : NULL;
+		free(shown);
+		state = tsk__node_text_line(tsk__xpath_node(cells, 3));
+		href = tsk__node_attr(tsk__html_first(page, num_cell, ".//a[starts-with(@href, '#AA')]"),
+		                      "href");
+		if (!number || !state)
+			rc = oom(ps);
+	}
+	xmlXPathFreeObject(cells);
+	if (rc != TSK_OK || !number || !*number || already_listed(ps, number))
+		goto done;
+
+	/* The summary links each number to its detail block, and every block
+	 * ends with a link back to the summary: a missing block or back link
+	 * means the page stops short. */
+	blk = find_block(bl, href);
+	if (href && (!blk || !blk->back_link)) {
+		rc = tsk_error_set(ps->err, TSK_EPARSE,
+		                   "yamato: page is truncated (the details of %s end early)", number);
+		tsk_error_set_where(ps->err, "a[@name='%.16s']", href + 1);
+		goto done;
+	}
+	if ((rc = new_shipment(ps, number, &s)) != TSK_OK)
+		goto done;
+	if (blk && blk->message && !(message = tsk__node_text_line(blk->message)))
+		rc = TSK_ENOMEM;
+	if (rc == TSK_OK)
+		rc = apply_state(s, state, message);
+	/* the 2009 not-found block holds only the message, no history */
+	if (rc == TSK_OK && tsk_shipment_error(s) == TSK_OK && blk && !blk->history && message &&
+	    tsk__contains(message, "登録されておりません"))
+		rc = tsk_shipment_set_error(s, TSK_ENOTFOUND, "yamato: number not registered at Yamato");
+	if (rc == TSK_OK && blk && blk->product && tsk_shipment_error(s) == TSK_OK)
+		rc = product_2009(page, blk->product, s);
+	if (rc == TSK_OK && blk && blk->history && tsk_shipment_error(s) == TSK_OK)
+		rc = history_2009(page, blk->history, s);
+	rc = finish_shipment(ps, s, rc);
+done:
+	free(number);
+	free(state);
+	free(href);
+	free(message);
+	return rc;
+}
+
+static int parse_2009(tsk__html *page, struct parse_state *ps)
+{
+	struct blocks_2009 bl = { NULL, 0, 0 };
+	int rc = collect_blocks_2009(page, &bl);
+	if (rc != TSK_OK) {
+		free(bl.v);
+		return oom(ps);
+	}
+	xmlXPathObjectPtr rows = tsk__html_xpath(page, NULL, SUMMARY_ROWS_2009);
+	if (!rows)
+		rc = oom(ps);
+	for (int i = 0; rc == TSK_OK && i < tsk__xpath_count(rows); i++)
+		rc = parse_row_2009(ps, page, tsk__xpath_node(rows, i), &bl);
+	xmlXPathFreeObject(rows);
+	free(bl.v);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ parse */
+
+typedef struct yamato_layout {
+	const char *name;
+	bool (*recognise)(tsk__html *page);
+	int (*parse)(tsk__html *page, struct parse_state *ps);
+} yamato_layout;
+
+/* Today's layout first: it is what a live answer is. */
+static const yamato_layout yamato_layouts[] = {
+	{ "yamato-2019", recognise_2019, parse_2019 },
+	{ "yamato-2009", recognise_2009, parse_2009 },
+};
+
+/* The page title for the layout error, cut at a character boundary. */
+static void page_title(tsk__html *page, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	char *t = tsk__node_text_line(tsk__html_first(page, NULL, "//title"));
+	if (!t)
+		return;
+	size_t n = strlen(t);
+	if (n >= size) {
+		n = size - 1;
+		while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(buf, t, n);
+	buf[n] = '\0';
+	free(t);
+}
+
+static int yamato_parse(const tsk_adapter *self, const tsk_response *resp, const tsk_parse_env *env,
+                        tsk_shipment_list *out, tsk_error *err)
+{
+	(void)env; /* no page time is usable: the core infers years from now */
+	tsk__html page;
+	int rc = tsk__html_parse(&page, resp->body, resp->len, resp->content_type, err);
+	if (rc != TSK_OK)
+		return rc;
+	struct parse_state ps = { self, resp, out, tsk_shipment_list_count(out), err, NULL };
+	/* A cut-off answer is a parse error whatever its layout: neither a
+	 * shorter history nor a "new layout" would be true. */
+	bool cut = truncated(resp);
+	if (cut || !tsk__html_first(&page, NULL, "//body/*")) {
+		tsk__html_free(&page);
+		return tsk_error_set(err, TSK_EPARSE, "yamato: page is truncated (%s)",
+		                     cut ? "no </body> or </html> after <body>" : "nothing in <body>");
+	}
+	const yamato_layout *layout = NULL;
+	for (size_t i = 0; i < TSK__ARRAY_LEN(yamato_layouts) && !layout; i++)
+		if (yamato_layouts[i].recognise(&page))
+			layout = &yamato_layouts[i];
+	if (!layout) {
+		char title[96];
+		page_title(&page, title, sizeof title);
+		rc = tsk_error_set(err, TSK_ELAYOUT,
+		                   "yamato: page layout not recognised (title \"%s\"; known layouts: "
+		                   "yamato-2019, yamato-2009)",
+		                   title);
+		tsk__html_free(&page);
+		return rc;
+	}
+	ps.layout = layout->name;
+	rc = layout->parse(&page, &ps);
+	if (rc == TSK_OK && tsk_shipment_list_count(out) == ps.first && resp->count > 0)
+		/* the layout is known but shows none of the numbers asked: the
+		 * request or the page changed in a way this adapter does not know */
+		rc = tsk_error_set(err, TSK_ELAYOUT, "yamato: %s page shows none of the %zu numbers asked",
+		                   layout->name, resp->count);
+	tsk__html_free(&page);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- adapter */
+
+const tsk_adapter tsk__adapter_yamato = {
+	TSK_ADAPTER_VERSION,
+	"yamato",
+	"Yamato Transport (ヤマト運輸)",
+	TSK_ADAPTER_HTML | TSK_ADAPTER_BATCH,
+	YAMATO_MAX_BATCH,
+	YAMATO_ENDPOINT,
+	yamato_recognize,
+	yamato_build_requests,
+	yamato_parse,
+	yamato_map_status,
+	NULL,
+	NULL,
+};
