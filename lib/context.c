@@ -631,8 +631,10 @@ TSK_API int tsk_parse(tsk_shipment_list **out, tsk_ctx *ctx, const char *carrier
 	int rc = tsk__ctx_parse_response(ctx, a, &resp, l, &err);
 	if (rc != TSK_OK) {
 		tsk_shipment_list_free(l);
-		return tsk__ctx_error(ctx, rc, "%s: %s%s%s", carrier, err.message,
-		                      err.where[0] ? " at " : "", err.where);
+		/* adapters usually name themselves already */
+		bool named = strncmp(err.message, carrier, strlen(carrier)) == 0;
+		return tsk__ctx_error(ctx, rc, "%s%s%s%s%s", named ? "" : carrier, named ? "" : ": ",
+		                      err.message, err.where[0] ? " at " : "", err.where);
 	}
 	*out = l;
 	return TSK_OK;

@@ -273,8 +273,10 @@ TSK_API int tsk_track_batch(tsk_shipment_list **out, tsk_ctx *ctx, const char *c
 				goto done;
 			}
 			if (prc != TSK_OK)
-				snprintf(msg, sizeof msg, "%s: %s%s%s (%s)", a->name, err.message,
-				         err.where[0] ? " at " : "", err.where, r->url);
+				snprintf(msg, sizeof msg, "%s%s%s%s%s (%s)",
+				         strncmp(err.message, a->name, strlen(a->name)) == 0 ? "" : a->name,
+				         strncmp(err.message, a->name, strlen(a->name)) == 0 ? "" : ": ",
+				         err.message, err.where[0] ? " at " : "", err.where, r->url);
 		}
 		for (size_t p = 0; p < nprobes; p++) {
 			if (probes[p].adapter != a || probes[p].result)
