@@ -45,6 +45,9 @@
  *            one space, e.g. "text/html; charset=Shift_JIS"; default
  *            text/html.
  *   options  status=NNN               status to send (200-599, default 200)
+ *            template                 replace @NUMBER@ and @NUMBER_DASHED@
+ *                                     (NNNN-NNNN-NNNN) in the file by the
+ *                                     request's first number
  *            require-header=Name:Value  without that header (name compared
  *                                     case-insensitively, value exactly,
  *                                     %XX-decoded, so "Bearer%20t" works)
@@ -353,6 +356,7 @@ struct route {
     struct hdr *need; /* require-header options */
     size_t nneed;
     char *fault; /* fault=SPEC, already validated; NULL if none */
+    bool tmpl;   /* "template": @NUMBER@ / @NUMBER_DASHED@ become the first requested number */
     unsigned long served; /* sequence position, guarded by g.lock */
 };
 
@@ -1226,6 +1230,9 @@ static bool parse_route(const char *file, int line, char **tok, size_t ntok, str
             rt->need[rt->nneed].name = name;
             rt->need[rt->nneed].value = pct_decode(colon + 1, strlen(colon + 1), false, NULL);
             rt->nneed++;
+        } else if (strcmp(t, "template") == 0) {
+            in_options = true;
+            rt->tmpl = true;
         } else if (strncmp(t, "fault=", 6) == 0) {
             char err[160];
             struct fault f;
@@ -1289,6 +1296,39 @@ static bool load_routes(const char *file)
     free(line);
     fclose(fp);
     return ok;
+}
+
+/* Replace @NUMBER@ and @NUMBER_DASHED@ (4-4-4 for 12 digits) by the first
+ * number of the request key, so one not-found page answers any number. */
+static void apply_template(char **mem, size_t *len, const char *key)
+{
+    char num[32], dashed[40];
+    size_t n = strcspn(key, ",");
+    if (n >= sizeof num)
+        n = sizeof num - 1;
+    memcpy(num, key, n);
+    num[n] = '\0';
+    if (n == 12)
+        snprintf(dashed, sizeof dashed, "%.4s-%.4s-%.4s", num, num + 4, num + 8);
+    else
+        snprintf(dashed, sizeof dashed, "%s", num);
+    struct sbuf b = { 0 };
+    size_t i = 0;
+    while (i < *len) {
+        if ((*mem)[i] == '@' && *len - i >= 15 && memcmp(*mem + i, "@NUMBER_DASHED@", 15) == 0) {
+            sb_str(&b, dashed);
+            i += 15;
+        } else if ((*mem)[i] == '@' && *len - i >= 8 && memcmp(*mem + i, "@NUMBER@", 8) == 0) {
+            sb_str(&b, num);
+            i += 8;
+        } else {
+            sb_add(&b, *mem + i, 1);
+            i++;
+        }
+    }
+    free(*mem);
+    *mem = b.p;
+    *len = b.len;
 }
 
 static const struct route *match_route(const char *carrier, const char *key)
@@ -1805,6 +1845,8 @@ static bool handle_request(struct conn *c, const struct req *r)
             wr->served++;
             pthread_mutex_unlock(&g.lock);
             if (read_fixture(rt->files[idx], &rs.mem, &rs.len)) {
+                if (rt->tmpl)
+                    apply_template(&rs.mem, &rs.len, key);
                 rs.status = rt->status;
                 rs.ctype = rt->ctype;
             } else {
