@@ -22,6 +22,7 @@
  */
 #include "eta.h"
 #include "context.h"
+#include "exceptions.h"
 #include "timeutil.h"
 #include "util.h"
 
@@ -104,7 +105,12 @@ static const char *const arrival_not_words[] = {
 #define CONF_REDELIVERY     0.5
 #define CONF_AFTER_ATTEMPT  0.35
 #define CONF_REBASED        0.35
-/* A learned lane is used once it has this many deliveries. */
+/* An attempt that failed before this hour may be redelivered the same
+ * evening (the 19–21 slot can still be booked that day). */
+#define SAME_DAY_REDELIVERY_BEFORE 18
+/* A delay notice (weather, disaster) pushes the latest bound this many days. */
+#define DELAY_EXTRA_DAYS    2
+/* A lane is used once it has this many deliveries. */
 #define LEARN_MIN_SAMPLES   3
 
 /* ----------------------------------------------------------- text helpers */
@@ -659,6 +665,9 @@ static long last_with(const tsk_shipment *s, tsk_status st)
 	return -1;
 }
 
+static bool moving_window(struct window *w, const tsk_shipment *s, const struct tsk__eta_model *m,
+                          const struct tsk__lane *lane, long last, long latest);
+
 static bool model_window(struct window *w, const tsk_shipment *s, const struct tsk__eta_model *m)
 {
 	switch (s->status) {
@@ -686,8 +695,6 @@ static bool model_window(struct window *w, const tsk_shipment *s, const struct t
 	tsk__lane_resolve(&lane, s);
 	const struct tsk__transit_row *row = lane.row;
 	const tsk_event *lev = s->events[last];
-	int64_t lday = tsk__jst_day(lev->time.epoch);
-	int lhour = event_hour(lev);
 
 	if (s->status == TSK_STATUS_OUT_FOR_DELIVERY) {
 		long k = last_with(s, TSK_STATUS_OUT_FOR_DELIVERY);
@@ -704,17 +711,43 @@ static bool model_window(struct window *w, const tsk_shipment *s, const struct t
 	}
 	if (s->status == TSK_STATUS_FAILED_ATTEMPT) {
 		long k = last_with(s, TSK_STATUS_FAILED_ATTEMPT);
-		int64_t day = tsk__jst_day((k >= 0 ? s->events[k] : lev)->time.epoch);
-		day_window(w, row, day + 1, day + 2, CONF_AFTER_ATTEMPT);
+		const tsk_event *ev = k >= 0 ? s->events[k] : lev;
+		int64_t day = tsk__jst_day(ev->time.epoch);
+		int hour = event_hour(ev);
+		bool same_day = hour >= 0 && hour < SAME_DAY_REDELIVERY_BEFORE;
+		day_window(w, row, same_day ? day : day + 1, day + 2, CONF_AFTER_ATTEMPT);
+		if (same_day && ev->time.epoch > w->earliest)
+			w->earliest = ev->time.epoch;
 		return true;
 	}
 
 	double scale = s->status == TSK_STATUS_EXCEPTION ? 0.5 : 1.0;
+	bool ok = moving_window(w, s, m, &lane, last, latest);
+	if (ok && (lev->exception == TSK_EXC_WEATHER_OR_DISASTER_DELAY ||
+	           tsk__exception_keyword(lev, s->status == TSK_STATUS_EXCEPTION) == TSK_EXC_WEATHER_OR_DISASTER_DELAY)) {
+		/* the carrier announces a delay: later, and less sure */
+		int64_t d2 = tsk__cal_next_delivery_day(row->calendar, tsk__jst_day(w->latest) + DELAY_EXTRA_DAYS);
+		w->latest = tsk__jst_epoch(d2, row->day_end, 0);
+		w->confidence *= 0.5;
+	}
+	w->confidence *= scale;
+	return ok;
+}
+
+/* In transit (or label data only): redelivery, arrival, else the lane. */
+static bool moving_window(struct window *w, const tsk_shipment *s, const struct tsk__eta_model *m,
+                          const struct tsk__lane *lp, long last, long latest)
+{
+	const struct tsk__lane lane = *lp;
+	const struct tsk__transit_row *row = lane.row;
+	const tsk_event *lev = s->events[last];
+	int64_t lday = tsk__jst_day(lev->time.epoch);
+	int lhour = event_hour(lev);
 	long attempt = last_with(s, TSK_STATUS_FAILED_ATTEMPT);
 	if (attempt >= 0 && attempt < last) {
 		/* moving again after a failed attempt: a redelivery was arranged */
 		int64_t d1 = lhour >= 14 ? lday + 1 : lday;
-		day_window(w, row, d1, lday + 1, CONF_REDELIVERY * scale);
+		day_window(w, row, d1, lday + 1, CONF_REDELIVERY);
 		return true;
 	}
 	/* reaching the destination region counts as arrival only when it differs
@@ -722,7 +755,7 @@ static bool model_window(struct window *w, const tsk_shipment *s, const struct t
 	if (is_arrival(lev) || (lane.destination != TSK__REGION_NONE && lane.destination != lane.origin &&
 	                        last > lane.start && tsk__event_region(lev) == lane.destination)) {
 		int64_t d1 = lhour >= 12 ? lday + 1 : lday;
-		day_window(w, row, d1, lday + 1, CONF_ARRIVED * scale);
+		day_window(w, row, d1, lday + 1, CONF_ARRIVED);
 		return true;
 	}
 	if (lane.start < 0)
@@ -742,20 +775,33 @@ static bool model_window(struct window *w, const tsk_shipment *s, const struct t
 			d0++;
 		if (lane.only_info)
 			d0++; /* label data today, pickup tomorrow at the earliest */
-		int cls = lane.origin != TSK__REGION_NONE && lane.destination != TSK__REGION_NONE
-		                  ? distance[lane.origin][lane.destination]
-		                  : 4;
-		day_window(w, row, d0 + row->days[cls][0], d0 + row->days[cls][1] + (lane.only_info ? 1 : 0),
-		           cls == 4 ? row->confidence_nationwide : row->confidence);
+		/* the destination is rarely shown before delivery; the latest office
+		 * outside the origin region (a destination base, mostly) stands in
+		 * for it, with a confidence between the lane's and the nationwide */
+		int dest = lane.destination;
+		bool probable = false;
+		if (dest == TSK__REGION_NONE && lane.origin != TSK__REGION_NONE) {
+			int r = tsk__event_region(s->events[latest]);
+			if (r != TSK__REGION_NONE && r != lane.origin) {
+				dest = r;
+				probable = true;
+			}
+		}
+		int cls = lane.origin != TSK__REGION_NONE && dest != TSK__REGION_NONE ? distance[lane.origin][dest] : 4;
+		double conf = cls == 4 ? row->confidence_nationwide
+		              : probable ? (row->confidence + row->confidence_nationwide) / 2
+		                         : row->confidence;
+		day_window(w, row, d0 + row->days[cls][0], d0 + row->days[cls][1] + (lane.only_info ? 1 : 0), conf);
 	}
 	if (lane.only_info)
 		w->confidence *= 0.5;
-	/* still moving after the window closed: the next days, with less confidence */
-	if (tsk__event_instant(s->events[latest]) > w->latest) {
+	/* still moving (not at the delivery office) once the last day's deliveries
+	 * have started: it slips to the next days, with less confidence */
+	int64_t last_day = tsk__jst_day(w->latest);
+	if (tsk__event_instant(s->events[latest]) >= tsk__jst_epoch(last_day, row->day_start, 0)) {
 		int64_t day = tsk__jst_day(s->events[latest]->time.epoch);
 		day_window(w, row, day + 1, day + 2, CONF_REBASED);
 	}
-	w->confidence *= scale;
 	return true;
 }
 

@@ -228,8 +228,8 @@ START_TEST(model_moves_with_events)
 
 	tsk_shipment *s5 = progress(5);
 	tb_run(s5, s4, now);
-	/* a failed attempt: redelivery once the recipient asks, the next days */
-	assert_eta(s5, "2024-06-26T08:00:00+09:00", "2024-06-27T21:00:00+09:00", TSK_ETA_MODEL);
+	/* a failed attempt in the morning: redelivery from this evening to the day after tomorrow */
+	assert_eta(s5, "2024-06-25T09:51:00+09:00", "2024-06-27T21:00:00+09:00", TSK_ETA_MODEL);
 
 	tsk_shipment *s6 = progress(6);
 	tb_run(s6, s5, now);
@@ -259,6 +259,42 @@ START_TEST(model_rebases_when_slow)
 	tb_add(s, tb_event("2024-06-06 10:00", "作業店通過", IT, NONE, "羽田ＣＧ", NULL));
 	tb_run(s, NULL, "2024-06-06T11:00:00+09:00");
 	assert_eta(s, "2024-06-07T08:00:00+09:00", "2024-06-08T21:00:00+09:00", TSK_ETA_MODEL);
+	tsk_shipment_free(s);
+}
+END_TEST
+
+START_TEST(model_attempts_delays_and_bases)
+{
+	/* an attempt after 18:00: redelivery from tomorrow */
+	tsk_shipment *s = tb_shipment("yamato", "123456789012", "宅急便");
+	tb_add(s, tb_event("2024-06-03 10:00", "荷物受付", IT, NONE, "新宿センター", NULL));
+	tb_add(s, tb_event("2024-06-04 19:10", "持戻（ご不在）", TSK_STATUS_FAILED_ATTEMPT, NONE, NULL, NULL));
+	tb_run(s, NULL, "2024-06-04T20:00:00+09:00");
+	assert_eta(s, "2024-06-05T08:00:00+09:00", "2024-06-06T21:00:00+09:00", TSK_ETA_MODEL);
+	tsk_shipment_free(s);
+
+	/* a delay notice: two more days, half the confidence */
+	s = tb_shipment("sagawa", "123456789012", NULL);
+	ck_assert_int_eq(tsk_shipment_set_text(s, TSK_SHIPMENT_DESTINATION_REGION, "鹿児島県"), TSK_OK);
+	tb_add(s, tb_event("2024-08-28 17:00", "集荷", IT, NONE, "大阪店", NULL));
+	tb_run(s, NULL, "2024-08-28T18:00:00+09:00");
+	assert_eta(s, "2024-08-29T08:00:00+09:00", "2024-08-30T21:00:00+09:00", TSK_ETA_MODEL);
+	double before = tsk_shipment_eta(s)->confidence;
+	tb_add(s, tb_event("2024-08-29 07:00", "台風の影響により輸送を見合わせております", IT, NONE, "大阪店", NULL));
+	tb_run(s, NULL, "2024-08-29T08:00:00+09:00");
+	assert_eta(s, "2024-08-29T08:00:00+09:00", "2024-09-01T21:00:00+09:00", TSK_ETA_MODEL);
+	ck_assert(tsk_shipment_eta(s)->confidence < before);
+	tsk_shipment_free(s);
+
+	/* destination unknown, but the parcel reached a base in another region:
+	 * the lane from the origin to there instead of the nationwide row */
+	s = tb_shipment("yamato", "249770279150", "宅急便");
+	tb_add(s, tb_event("2024-07-24 19:50", "荷物受付", IT, NONE, "北東京物流システム支店", NULL));
+	tb_run(s, NULL, "2024-07-24T20:00:00+09:00");
+	assert_eta(s, "2024-07-25T08:00:00+09:00", "2024-07-27T21:00:00+09:00", TSK_ETA_MODEL);
+	tb_add(s, tb_event("2024-07-25 02:37", "作業店通過", IT, NONE, "長野ベース店", NULL));
+	tb_run(s, NULL, "2024-07-25T03:00:00+09:00");
+	assert_eta(s, "2024-07-25T08:00:00+09:00", "2024-07-26T21:00:00+09:00", TSK_ETA_MODEL);
 	tsk_shipment_free(s);
 }
 END_TEST
@@ -402,6 +438,7 @@ int main(void)
 	tcase_add_test(tc, model_regions_and_confidence);
 	tcase_add_test(tc, model_moves_with_events);
 	tcase_add_test(tc, model_rebases_when_slow);
+	tcase_add_test(tc, model_attempts_delays_and_bases);
 	tcase_add_test(tc, no_eta_when_final);
 	tcase_add_test(tc, learning_prefers_lanes);
 	suite_add_tcase(s, tc);
