@@ -32,6 +32,8 @@ struct tsk_change {
 	tsk_eta previous_eta, current_eta;
 	bool has_exception;
 	tsk_exception exception;       /* message owned */
+	bool has_previous_exception;   /* exception_raised by a severity rise */
+	tsk_exception previous_exception; /* message owned */
 };
 
 struct tsk_change_list {
@@ -72,6 +74,7 @@ TSK_API void tsk_change_list_free(tsk_change_list *l)
 	for (size_t i = 0; i < l->n; i++) {
 		tsk_event_free(l->items[i].event);
 		free((char *)l->items[i].exception.message);
+		free((char *)l->items[i].previous_exception.message);
 	}
 	free(l->items);
 	free(l->carrier);
@@ -131,12 +134,12 @@ static bool same_exception(const tsk_exception *a, const tsk_exception *b)
 	return true;
 }
 
-static bool has_exception(const tsk_shipment *s, const tsk_exception *e)
+static const tsk_exception *find_exception(const tsk_shipment *s, const tsk_exception *e)
 {
 	for (size_t i = 0; i < s->nexceptions; i++)
 		if (same_exception(&s->exceptions[i], e))
-			return true;
-	return false;
+			return &s->exceptions[i];
+	return NULL;
 }
 
 static int64_t abs64(int64_t x) { return x < 0 ? -x : x; }
@@ -147,18 +150,31 @@ static bool eta_moved(const tsk_eta *a, const tsk_eta *b, int64_t tolerance)
 	       abs64(a->latest.epoch - b->latest.epoch) > tolerance;
 }
 
+static int copy_exception(tsk_exception *dst, const tsk_exception *src)
+{
+	*dst = *src;
+	dst->message = NULL;
+	if (src->message && !(dst->message = tsk__strdup(src->message)))
+		return TSK_ENOMEM;
+	return TSK_OK;
+}
+
+/* previous: for a raise, the same exception at a lower severity, or NULL */
 static int add_exception_change(tsk_change_list *l, tsk_change_type type, const tsk_shipment *s,
-                                const tsk_exception *e, const tsk_time *time)
+                                const tsk_exception *e, const tsk_exception *previous, const tsk_time *time)
 {
 	tsk_change *c = list_add(l, type, s);
 	if (!c)
 		return TSK_ENOMEM;
 	c->has_exception = true;
-	c->exception = *e;
-	c->exception.message = NULL;
-	if (e->message && !(c->exception.message = tsk__strdup(e->message)))
+	if (copy_exception(&c->exception, e) != TSK_OK)
 		return TSK_ENOMEM;
-	c->has_previous = type == TSK_CHANGE_EXCEPTION_CLEARED;
+	if (previous) {
+		c->has_previous_exception = true;
+		if (copy_exception(&c->previous_exception, previous) != TSK_OK)
+			return TSK_ENOMEM;
+	}
+	c->has_previous = type == TSK_CHANGE_EXCEPTION_CLEARED || previous != NULL;
 	if (time)
 		c->time = *time;
 	return TSK_OK;
@@ -231,13 +247,18 @@ static int diff_fill(tsk_change_list *l, const tsk_shipment *old, const tsk_ship
 
 	/* 4. cleared, 5. raised */
 	for (size_t i = 0; old && i < old->nexceptions; i++)
-		if (!has_exception(cur, &old->exceptions[i]) &&
-		    add_exception_change(l, TSK_CHANGE_EXCEPTION_CLEARED, cur, &old->exceptions[i], latest) != TSK_OK)
+		if (!find_exception(cur, &old->exceptions[i]) &&
+		    add_exception_change(l, TSK_CHANGE_EXCEPTION_CLEARED, cur, &old->exceptions[i], NULL, latest) !=
+		            TSK_OK)
 			return TSK_ENOMEM;
 	for (size_t i = 0; i < cur->nexceptions; i++) {
 		const tsk_exception *e = &cur->exceptions[i];
-		if ((!old || !has_exception(old, e)) &&
-		    add_exception_change(l, TSK_CHANGE_EXCEPTION_RAISED, cur, e,
+		const tsk_exception *was = old ? find_exception(old, e) : NULL;
+		/* new, or the same one grown more severe (a deadline passed, a third
+		 * failed attempt): worth one more notification */
+		if (was && e->severity <= was->severity)
+			continue;
+		if (add_exception_change(l, TSK_CHANGE_EXCEPTION_RAISED, cur, e, was,
 		                         tsk_time_is_set(&e->time) ? &e->time : NULL) != TSK_OK)
 			return TSK_ENOMEM;
 	}
@@ -311,6 +332,10 @@ TSK_API const tsk_eta *tsk_change_current_eta(const tsk_change *c)
 TSK_API const tsk_exception *tsk_change_exception(const tsk_change *c)
 {
 	return c->has_exception ? &c->exception : NULL;
+}
+TSK_API const tsk_exception *tsk_change_previous_exception(const tsk_change *c)
+{
+	return c->has_previous_exception ? &c->previous_exception : NULL;
 }
 
 /* ----------------------------------------------------------------- JSON */
@@ -442,6 +467,12 @@ static void gen_change(yajl_gen g, const tsk_change *c)
 		break;
 	case TSK_CHANGE_EXCEPTION_CLEARED:
 		gen_exception(g, &c->exception);
+		break;
+	case TSK_CHANGE_EXCEPTION_RAISED:
+		if (c->has_previous_exception)
+			gen_exception(g, &c->previous_exception);
+		else
+			yajl_gen_null(g);
 		break;
 	default:
 		yajl_gen_null(g);

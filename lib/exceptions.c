@@ -96,17 +96,25 @@ static bool contains_ci(const char *hay, const char *needle)
 	return false;
 }
 
-static bool text_has(const tsk_event *ev, const char *word)
+/* The event's words, width-folded once: carrier status and description. */
+struct folded {
+	char *text[2];
+};
+
+static void fold_event(struct folded *f, const tsk_event *ev)
 {
-	const int fields[] = { TSK_EVENT_CARRIER_STATUS, TSK_EVENT_DESCRIPTION };
-	for (size_t f = 0; f < 2; f++) {
-		const char *t = ev->text[fields[f]];
-		if (!t)
-			continue;
-		char *folded = tsk__text_fold(t, false);
-		bool hit = contains_ci(folded ? folded : t, word);
-		free(folded);
-		if (hit)
+	const int fields[2] = { TSK_EVENT_CARRIER_STATUS, TSK_EVENT_DESCRIPTION };
+	for (int i = 0; i < 2; i++)
+		f->text[i] = ev->text[fields[i]] ? tsk__text_fold(ev->text[fields[i]], false) : NULL;
+}
+
+static bool folded_has(const struct folded *f, const tsk_event *ev, const char *word)
+{
+	const int fields[2] = { TSK_EVENT_CARRIER_STATUS, TSK_EVENT_DESCRIPTION };
+	for (int i = 0; i < 2; i++) {
+		/* when folding ran out of memory, the raw text still answers */
+		const char *t = f->text[i] ? f->text[i] : ev->text[fields[i]];
+		if (t && contains_ci(t, word))
 			return true;
 	}
 	return false;
@@ -114,14 +122,19 @@ static bool text_has(const tsk_event *ev, const char *word)
 
 tsk_exception_code tsk__exception_keyword(const tsk_event *ev, bool exception_status)
 {
+	struct folded f;
+	fold_event(&f, ev);
+	tsk_exception_code code = TSK_EXC_NONE;
 	if (exception_status)
-		for (size_t i = 0; i < TSK__ARRAY_LEN(exception_words); i++)
-			if (text_has(ev, exception_words[i].word))
-				return exception_words[i].code;
-	for (size_t i = 0; i < TSK__ARRAY_LEN(delay_words); i++)
-		if (text_has(ev, delay_words[i]))
-			return TSK_EXC_WEATHER_OR_DISASTER_DELAY;
-	return TSK_EXC_NONE;
+		for (size_t i = 0; i < TSK__ARRAY_LEN(exception_words) && code == TSK_EXC_NONE; i++)
+			if (folded_has(&f, ev, exception_words[i].word))
+				code = exception_words[i].code;
+	for (size_t i = 0; i < TSK__ARRAY_LEN(delay_words) && code == TSK_EXC_NONE; i++)
+		if (folded_has(&f, ev, delay_words[i]))
+			code = TSK_EXC_WEATHER_OR_DISASTER_DELAY;
+	free(f.text[0]);
+	free(f.text[1]);
+	return code;
 }
 
 /* Does an event of status st (carrying exception exc) resolve an active code? */

@@ -80,9 +80,11 @@ typedef struct tsk_diff_options {
  *     unless TSK_DIFF_ETA_ON_DELIVERY) or moved by more than the tolerance on
  *     either bound;
  *  4. exception_cleared — an exception of `old` is no longer in `current`;
- *  5. exception_raised — an exception of `current` was not in `old`
- *     (exceptions are the same when their codes are; unmapped_status ones
- *     when their messages, which name the carrier's word, are);
+ *  5. exception_raised — an exception of `current` was not in `old`, or
+ *     was there with a lower severity (pickup deadline near -> passed, a
+ *     third failed attempt); exceptions are the same when their codes are
+ *     (unmapped_status ones when their messages, which name the carrier's
+ *     word, are);
  *  6. delivered — `current` is delivered and `old` was not.
  * With `old` NULL everything is new: every event, the status (previous
  * null), the ETA, every exception and delivered when it is.
@@ -133,7 +135,8 @@ TSK_API long tsk_change_event_index(const tsk_change *c);
 TSK_API tsk_status tsk_change_previous_status(const tsk_change *c);
 TSK_API tsk_status tsk_change_current_status(const tsk_change *c);
 /** Non-zero when the change has a previous value (old was not NULL, and for
- *  eta_changed old had an ETA; exception_cleared always). */
+ *  eta_changed old had an ETA; exception_cleared always; exception_raised
+ *  when it is a severity rise). */
 TSK_API int tsk_change_has_previous(const tsk_change *c);
 /** eta_changed: the ETA before / after, NULL when there was / is none. */
 TSK_API const tsk_eta *tsk_change_previous_eta(const tsk_change *c);
@@ -141,6 +144,8 @@ TSK_API const tsk_eta *tsk_change_current_eta(const tsk_change *c);
 /** exception_raised / exception_cleared: the exception (raised: as now;
  *  cleared: as it was). NULL for other types. */
 TSK_API const tsk_exception *tsk_change_exception(const tsk_change *c);
+/** exception_raised by a severity rise: the exception as it was; else NULL. */
+TSK_API const tsk_exception *tsk_change_previous_exception(const tsk_change *c);
 
 /**
  * Serialize one change as one JSON object on one line (no newline):
@@ -160,7 +165,8 @@ TSK_API const tsk_exception *tsk_change_exception(const tsk_change *c);
  *                      old was NULL)
  *   eta_changed        previous / current ETA objects {earliest, latest,
  *                      source, confidence, original:{earliest, latest}} or null
- *   exception_raised   previous null; current {code, severity, time,
+ *   exception_raised   previous null (or, for a severity rise, the
+ *                      exception as it was); current {code, severity, time,
  *                      message, event_index}
  *   exception_cleared  previous that exception object; current null
  *   delivered          previous the status before (null when old was NULL);

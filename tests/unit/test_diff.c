@@ -178,6 +178,45 @@ START_TEST(every_change_type)
 }
 END_TEST
 
+START_TEST(severity_rise_is_raised_again)
+{
+	/* held for pickup: the deadline nears, then passes */
+	tsk_shipment *s = tb_shipment("yamato", "225303415632", "宅急便");
+	tb_add(s, tb_event("2024-06-08 14:00", "荷物受付", IT, NONE, "新宿センター", NULL));
+	tb_add(s, tb_event("2024-06-10 10:00", "保管中", TSK_STATUS_AVAILABLE_FOR_PICKUP, TSK_EXC_HELD_AT_OFFICE,
+	                   "新宿センター", NULL));
+	tb_run(s, NULL, "2024-06-15T09:00:00+09:00");
+	tsk_shipment *near;
+	ck_assert_int_eq(tsk_shipment_dup(&near, s), TSK_OK);
+	tb_run(s, near, "2024-06-15T18:00:00+09:00");
+	tsk_change_list *l = diff(near, s, NULL);
+	ck_assert_uint_eq(tsk_change_list_count(l), 0); /* polled again: nothing new */
+	tsk_change_list_free(l);
+	tb_run(s, near, "2024-06-17T09:00:00+09:00");
+	l = diff(near, s, NULL);
+	ck_assert_str_eq(types(l), "exception_raised");
+	const tsk_change *c = tsk_change_list_at(l, 0);
+	ck_assert(tsk_change_has_previous(c));
+	ck_assert_int_eq(tsk_change_exception(c)->severity, TSK_SEVERITY_CRITICAL);
+	ck_assert_int_eq(tsk_change_previous_exception(c)->severity, TSK_SEVERITY_WARNING);
+	char *json;
+	ck_assert_int_eq(tsk_change_to_json(&json, NULL, c, 0), TSK_OK);
+	yajl_val v = yajl_tree_parse(json, NULL, 0);
+	const char *pp[] = { "previous", "severity", NULL }, *cp[] = { "current", "severity", NULL };
+	ck_assert_str_eq(YAJL_GET_STRING(yajl_tree_get(v, pp, yajl_t_string)), "warning");
+	ck_assert_str_eq(YAJL_GET_STRING(yajl_tree_get(v, cp, yajl_t_string)), "critical");
+	yajl_tree_free(v);
+	tsk_free(json);
+	tsk_change_list_free(l);
+	/* the other way (a severity drop) is no news */
+	l = diff(s, near, NULL);
+	ck_assert_uint_eq(tsk_change_list_count(l), 0);
+	tsk_change_list_free(l);
+	tsk_shipment_free(near);
+	tsk_shipment_free(s);
+}
+END_TEST
+
 START_TEST(eta_tolerance)
 {
 	tsk_shipment *a = snap(1, NULL, "2024-06-08T15:00:00+09:00");
@@ -347,6 +386,7 @@ int main(void)
 	tcase_add_test(tc, no_change_is_empty);
 	tcase_add_test(tc, old_null_everything_new);
 	tcase_add_test(tc, every_change_type);
+	tcase_add_test(tc, severity_rise_is_raised_again);
 	tcase_add_test(tc, eta_tolerance);
 	tcase_add_test(tc, bad_input);
 	tcase_add_test(tc, json_lines);
