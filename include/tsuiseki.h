@@ -24,5 +24,6 @@
 #include "tsuiseki/adapter.h"
 #include "tsuiseki/context.h"
 #include "tsuiseki/json.h"
+#include "tsuiseki/diff.h"
 
 #endif /* TSUISEKI_H */

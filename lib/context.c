@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "context.h"
 #include "analyze.h"
+#include "eta.h"
 #include "html.h"
 #include "model.h"
 #include "util.h"
@@ -132,6 +133,7 @@ TSK_API void tsk_ctx_free(tsk_ctx *ctx)
 		dlclose(ctx->plugins[i]);
 	free(ctx->plugins);
 	free(ctx->locale);
+	tsk__eta_model_free(ctx->eta_model);
 	free(ctx);
 }
 
@@ -584,7 +586,7 @@ int tsk__ctx_complete(tsk_ctx *ctx, tsk_shipment *s, const tsk_shipment *previou
 	tsk_time now = tsk_ctx_now(ctx);
 	int rc = tsk__shipment_finalize(s, &now);
 	if (rc == TSK_OK)
-		rc = tsk__analyze(s, previous, &now);
+		rc = tsk__analyze(s, previous, &now, ctx->eta_model);
 	return rc;
 }
 

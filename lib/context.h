@@ -34,6 +34,7 @@ struct tsk_ctx {
 	size_t nplugins;
 	tsk__http *http;
 	char user_agent[64];
+	struct tsk__eta_model *eta_model;  /* learned transit lanes (lib/eta.c), NULL until learning */
 };
 
 /* Set the context's last error (printf-style); returns code. */

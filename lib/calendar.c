@@ -1,0 +1,259 @@
+/*
+ * The Japanese public-holiday calendar and the delivery calendars.
+ *
+ * Invariants: a pure function of the date — no table to load, no mutable
+ * state. The rules are those of the 国民の祝日に関する法律 (Act on National
+ * Holidays) as amended:
+ *   - 2000: 成人の日 and 体育の日 on Mondays (Happy Monday, 1998 amendment);
+ *   - 2003: 海の日 and 敬老の日 on Mondays (2001 amendment);
+ *   - 2007: 昭和の日 (4/29), みどりの日 moved to 5/4, a substitute holiday
+ *     falls on the first following non-holiday (not only Monday), and a
+ *     citizens' holiday may fall on a Sunday (2005 amendment);
+ *   - 2016: 山の日 (8/11) (2014 amendment);
+ *   - 2019: 天皇誕生日 moves from 12/23 to 2/23 from 2020 (none in 2019);
+ *     5/1 (即位の日) and 10/22 (即位礼正殿の儀) are holidays for 2019 only
+ *     (the 2018 special act), which makes 4/30 and 5/2 citizens' holidays;
+ *   - 2020: 体育の日 renamed スポーツの日 (2018 amendment); for the Tokyo
+ *     Olympics 海の日/スポーツの日/山の日 move to 7/23, 7/24, 8/10 in 2020
+ *     and 7/22, 7/23, 8/8 in 2021 (special measures act, 2018 and 2020
+ *     amendments).
+ * Checked against the Cabinet Office list (内閣府「国民の祝日について」,
+ * syukujitsu.csv) in tests/unit/test_calendar.c.
+ *
+ * The equinox days are fixed each February by the National Astronomical
+ * Observatory (国立天文台 暦要項); the usual approximation
+ *   day = floor(20.8431 + 0.242194 (y - 1980)) - floor((y - 1980) / 4)   (vernal)
+ *   day = floor(23.2488 + 0.242194 (y - 1980)) - floor((y - 1980) / 4)   (autumnal)
+ * reproduces them for 1980–2099.
+ */
+#include "calendar.h"
+#include "timeutil.h"
+
+#include <stddef.h>
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+/* In millionths of a day, to keep the approximation in integers. */
+static int equinox_day(int year, int64_t base_micro)
+{
+	int64_t n = year - 1980;
+	return (int)(floor_div(base_micro + 242194 * n, 1000000) - floor_div(n, 4));
+}
+
+static int vernal_equinox(int year) { return equinox_day(year, 20843100); }
+static int autumnal_equinox(int year) { return equinox_day(year, 23248800); }
+
+/* The day of the month of the n-th Monday. */
+static int nth_monday(int year, int month, int n)
+{
+	int wd = tsk__weekday(tsk__days_from_civil(year, month, 1));
+	int first = 1 + (8 - wd) % 7;
+	return first + 7 * (n - 1);
+}
+
+static const char *national_holiday(int y, int m, int d)
+{
+	switch (m) {
+	case 1:
+		if (d == 1)
+			return "元日";
+		if (y >= 2000 && d == nth_monday(y, 1, 2))
+			return "成人の日";
+		if (y < 2000 && d == 15)
+			return "成人の日";
+		return NULL;
+	case 2:
+		if (d == 11)
+			return "建国記念の日";
+		if (y >= 2020 && d == 23)
+			return "天皇誕生日";
+		return NULL;
+	case 3:
+		return d == vernal_equinox(y) ? "春分の日" : NULL;
+	case 4:
+		if (d == 29)
+			return y >= 2007 ? "昭和の日" : "みどりの日";
+		return NULL;
+	case 5:
+		if (d == 3)
+			return "憲法記念日";
+		if (d == 4 && y >= 2007)
+			return "みどりの日";
+		if (d == 5)
+			return "こどもの日";
+		if (y == 2019 && d == 1)
+			return "即位の日";
+		return NULL;
+	case 7:
+		if (y == 2020)
+			return d == 23 ? "海の日" : d == 24 ? "スポーツの日" : NULL;
+		if (y == 2021)
+			return d == 22 ? "海の日" : d == 23 ? "スポーツの日" : NULL;
+		if (y >= 2003)
+			return d == nth_monday(y, 7, 3) ? "海の日" : NULL;
+		return y >= 1996 && d == 20 ? "海の日" : NULL;
+	case 8:
+		if (y == 2020)
+			return d == 10 ? "山の日" : NULL;
+		if (y == 2021)
+			return d == 8 ? "山の日" : NULL;
+		return y >= 2016 && d == 11 ? "山の日" : NULL;
+	case 9:
+		if (d == autumnal_equinox(y))
+			return "秋分の日";
+		if (y >= 2003)
+			return d == nth_monday(y, 9, 3) ? "敬老の日" : NULL;
+		return d == 15 ? "敬老の日" : NULL;
+	case 10:
+		if (y == 2019 && d == 22)
+			return "即位礼正殿の儀";
+		if (y == 2020 || y == 2021)
+			return NULL; /* moved to July */
+		if (y >= 2000)
+			return d == nth_monday(y, 10, 2) ? (y >= 2020 ? "スポーツの日" : "体育の日") : NULL;
+		return d == 10 ? "体育の日" : NULL;
+	case 11:
+		if (d == 3)
+			return "文化の日";
+		if (d == 23)
+			return "勤労感謝の日";
+		return NULL;
+	case 12:
+		return y >= 1989 && y <= 2018 && d == 23 ? "天皇誕生日" : NULL;
+	default:
+		return NULL;
+	}
+}
+
+static const char *national_on_day(int64_t day)
+{
+	int y, m, d;
+	tsk__civil_from_days(day, &y, &m, &d);
+	return national_holiday(y, m, d);
+}
+
+/* 振替休日: a national holiday on a Sunday moves the rest day forward. */
+static bool substitute_holiday(int64_t day, int year)
+{
+	if (national_on_day(day))
+		return false;
+	if (year < 2007) /* the Monday after a Sunday holiday */
+		return tsk__weekday(day) == 1 && national_on_day(day - 1);
+	/* the first non-holiday after a Sunday holiday and the holidays that follow it */
+	for (int64_t k = day - 1; national_on_day(k); k--)
+		if (tsk__weekday(k) == 0)
+			return true;
+	return false;
+}
+
+/* 国民の休日: a day between two national holidays. */
+static bool citizens_holiday(int64_t day, int year)
+{
+	if (national_on_day(day) || !national_on_day(day - 1) || !national_on_day(day + 1))
+		return false;
+	if (year < 2007 && (tsk__weekday(day) == 0 || substitute_holiday(day, year)))
+		return false;
+	return true;
+}
+
+const char *tsk__jp_holiday_name(int year, int month, int day)
+{
+	if (month < 1 || month > 12 || day < 1 || day > tsk__days_in_month(year, month))
+		return NULL;
+	const char *n = national_holiday(year, month, day);
+	if (n)
+		return n;
+	int64_t days = tsk__days_from_civil(year, month, day);
+	if (substitute_holiday(days, year))
+		return "振替休日";
+	if (citizens_holiday(days, year))
+		return "国民の休日";
+	return NULL;
+}
+
+bool tsk__jp_is_holiday(int year, int month, int day)
+{
+	return tsk__jp_holiday_name(year, month, day) != 0;
+}
+
+/* Japan Post stopped delivering ordinary mail on Saturdays from
+ * 2021-10-02 (the 2020 amendment of the Postal Act, 郵便法). */
+#define MAIL_NO_SATURDAY_FROM 18902 /* tsk__days_from_civil(2021, 10, 2) */
+
+bool tsk__cal_is_delivery_day(tsk__calendar cal, int64_t day)
+{
+	if (cal == TSK__CAL_EVERY_DAY)
+		return true;
+	int wd = tsk__weekday(day);
+	if (wd == 0 || (wd == 6 && day >= MAIL_NO_SATURDAY_FROM))
+		return false;
+	int y, m, d;
+	tsk__civil_from_days(day, &y, &m, &d);
+	return !tsk__jp_is_holiday(y, m, d);
+}
+
+int64_t tsk__cal_next_delivery_day(tsk__calendar cal, int64_t day)
+{
+	/* the longest run without mail delivery is a few days (Golden Week) */
+	for (int i = 0; i < 31 && !tsk__cal_is_delivery_day(cal, day); i++)
+		day++;
+	return day;
+}
+
+int64_t tsk__jst_day(int64_t epoch)
+{
+	return floor_div(epoch + TSK_JST_OFFSET, 86400);
+}
+
+int64_t tsk__jst_epoch(int64_t day, int hour, int minute)
+{
+	return day * 86400 + (int64_t)hour * 3600 + (int64_t)minute * 60 - TSK_JST_OFFSET;
+}
+
+/* Beyond ten years every answer is "a very long time"; bound the walks. */
+#define MAX_WALK_DAYS 3660
+
+int64_t tsk__cal_elapsed(tsk__calendar cal, int64_t from, int64_t to)
+{
+	if (to <= from)
+		return 0;
+	if (cal == TSK__CAL_EVERY_DAY)
+		return to - from;
+	if (to - from > (int64_t)MAX_WALK_DAYS * 86400)
+		from = to - (int64_t)MAX_WALK_DAYS * 86400;
+	int64_t total = 0;
+	for (int64_t day = tsk__jst_day(from), last = tsk__jst_day(to); day <= last; day++) {
+		if (!tsk__cal_is_delivery_day(cal, day))
+			continue;
+		int64_t a = tsk__jst_epoch(day, 0, 0), b = a + 86400;
+		if (a < from)
+			a = from;
+		if (b > to)
+			b = to;
+		if (b > a)
+			total += b - a;
+	}
+	return total;
+}
+
+int64_t tsk__cal_add(tsk__calendar cal, int64_t from, int64_t seconds)
+{
+	if (cal == TSK__CAL_EVERY_DAY || seconds <= 0)
+		return from + (seconds > 0 ? seconds : 0);
+	int64_t t = from;
+	for (int i = 0; i < MAX_WALK_DAYS; i++) {
+		int64_t day = tsk__jst_day(t);
+		int64_t end = tsk__jst_epoch(day + 1, 0, 0);
+		if (tsk__cal_is_delivery_day(cal, day)) {
+			if (seconds <= end - t)
+				return t + seconds;
+			seconds -= end - t;
+		}
+		t = end;
+	}
+	return t + seconds;
+}

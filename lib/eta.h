@@ -1,0 +1,75 @@
+/*
+ * Private: the ETA — the carrier's stated window, else a model estimate
+ * from transit tables (lib/data/transit.def) or lanes learned from the
+ * caller's delivered shipments — and the service facts the exception rules
+ * share with it (calendar, service id).
+ */
+#ifndef TSK_LIB_ETA_H
+#define TSK_LIB_ETA_H
+
+#include "model.h"
+#include "calendar.h"
+
+/* Regions of lib/data/regions.def; TSK__REGION_NONE = not known. */
+enum {
+	TSK__REGION_NONE = -1,
+#define TSK_REGION(id, json, ja) TSK__REGION_##id,
+#include "data/regions.def"
+#undef TSK_REGION
+	TSK__REGION__COUNT
+};
+
+/* Region of a prefecture, region name or office name (UTF-8); NONE if unknown. */
+int tsk__region_of_text(const char *text);
+/* JIS prefecture code (1..47) found in a text, 0 if none. */
+int tsk__prefecture_of_text(const char *text);
+/* "kanto"…, or NULL for NONE. */
+const char *tsk__region_id(int region);
+/* Region by its id ("kanto"), NONE if unknown. */
+int tsk__region_from_id(const char *id);
+
+/* One row of lib/data/transit.def. */
+struct tsk__transit_row {
+	const char *carrier;
+	const char *service;       /* tsuiseki's service id: "takkyubin", "mail"… */
+	const char *keywords;
+	tsk__calendar calendar;
+	int cutoff_hour;
+	long since;                /* YYYYMMDD, 0 = always */
+	int day_start, day_end;    /* delivery hours */
+	signed char days[5][2];    /* class 0..3 and unknown: first, last day */
+	double confidence, confidence_nationwide;
+};
+
+/* What the model knows about a shipment's journey. */
+struct tsk__lane {
+	const struct tsk__transit_row *row;   /* never NULL */
+	int origin, destination;              /* regions, or NONE */
+	long start;                           /* index of the acceptance event, -1 if none */
+	bool only_info;                       /* only label data so far (info_received) */
+};
+
+/* Resolve carrier, service, regions and the acceptance event. */
+void tsk__lane_resolve(struct tsk__lane *out, const tsk_shipment *s);
+
+/* Learned per-lane transit times (owned by a context). */
+struct tsk__eta_model;
+void tsk__eta_model_free(struct tsk__eta_model *m);
+
+/*
+ * Set s->has_eta / s->eta: the carrier's window where stated, else the
+ * model's; none once delivered or returned. `original` comes from
+ * previous (the first window ever given), else it is this window.
+ * Pure function of the shipment, previous and the learned model (not of
+ * the clock: an ETA only moves when events arrive).
+ */
+void tsk__eta_compute(tsk_shipment *s, const tsk_shipment *previous,
+                      const struct tsk__eta_model *model);
+
+/* The region of an event: its region field, else its location; NONE if unknown. */
+int tsk__event_region(const tsk_event *ev);
+
+/* The instant of an event for arithmetic: DAY precision counts as noon. */
+int64_t tsk__event_instant(const tsk_event *ev);
+
+#endif

@@ -1,0 +1,512 @@
+/*
+ * The exceptions a shop acts on.
+ *
+ * Invariants:
+ *  - the list is rebuilt from the whole history on every call: events
+ *    raise exceptions, later events clear them (a failed attempt followed by
+ *    delivery is history, not an active exception), so the list always
+ *    describes the shipment as it is now;
+ *  - one active exception per code (its evidence is the latest event that
+ *    raised it), except unmapped_status: one per unmapped event, never
+ *    cleared, since it is about the data;
+ *  - order: event-driven ones by evidence index, then the page's
+ *    current-state one, then the clock-based ones (pickup_deadline_near,
+ *    stalled, late) with event index -1;
+ *  - clock-based exceptions carry the instant their rule fired (not `now`),
+ *    so the same shipment polled twice gives the same exception;
+ *  - thresholds are data: lib/data/stall.def, pickup.def, keywords.def.
+ */
+#include "exceptions.h"
+#include "calendar.h"
+#include "eta.h"
+#include "timeutil.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	const char *carrier, *service;
+	tsk_status status;
+	int hours;
+} stall_rows[] = {
+#define TSK_STALL(carrier, service, st, hours) { carrier, service, TSK_STATUS_##st, hours },
+#include "data/stall.def"
+#undef TSK_STALL
+};
+
+static const struct {
+	const char *carrier;
+	int days, first_day_counts, warn_days;
+} pickup_rows[] = {
+#define TSK_PICKUP(carrier, days, first, warn) { carrier, days, first, warn },
+#include "data/pickup.def"
+#undef TSK_PICKUP
+};
+
+static const char *const delay_words[] = {
+#define TSK_DELAY_WORD(w) w,
+#define TSK_EXCEPTION_WORD(w, code)
+#define TSK_ARRIVAL_WORD(w)
+#define TSK_ARRIVAL_NOT(w)
+#include "data/keywords.def"
+#undef TSK_DELAY_WORD
+#undef TSK_EXCEPTION_WORD
+#undef TSK_ARRIVAL_WORD
+#undef TSK_ARRIVAL_NOT
+};
+
+static const struct {
+	const char *word;
+	tsk_exception_code code;
+} exception_words[] = {
+#define TSK_DELAY_WORD(w)
+#define TSK_EXCEPTION_WORD(w, code) { w, TSK_EXC_##code },
+#define TSK_ARRIVAL_WORD(w)
+#define TSK_ARRIVAL_NOT(w)
+#include "data/keywords.def"
+#undef TSK_DELAY_WORD
+#undef TSK_EXCEPTION_WORD
+#undef TSK_ARRIVAL_WORD
+#undef TSK_ARRIVAL_NOT
+};
+
+/* A failed attempt this many times over is critical: someone should call. */
+#define CRITICAL_ATTEMPTS 3
+
+static bool contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (size_t i = 0; hay[i]; i++) {
+		size_t k = 0;
+		while (k < n && hay[i + k]) {
+			char a = hay[i + k], b = needle[k];
+			if (a >= 'A' && a <= 'Z')
+				a = (char)(a + 32);
+			if (b >= 'A' && b <= 'Z')
+				b = (char)(b + 32);
+			if (a != b)
+				break;
+			k++;
+		}
+		if (k == n)
+			return true;
+	}
+	return false;
+}
+
+/* The event's words, width-folded once: carrier status and description. */
+struct folded {
+	char *text[2];
+};
+
+static void fold_event(struct folded *f, const tsk_event *ev)
+{
+	const int fields[2] = { TSK_EVENT_CARRIER_STATUS, TSK_EVENT_DESCRIPTION };
+	for (int i = 0; i < 2; i++)
+		f->text[i] = ev->text[fields[i]] ? tsk__text_fold(ev->text[fields[i]], false) : NULL;
+}
+
+static bool folded_has(const struct folded *f, const tsk_event *ev, const char *word)
+{
+	const int fields[2] = { TSK_EVENT_CARRIER_STATUS, TSK_EVENT_DESCRIPTION };
+	for (int i = 0; i < 2; i++) {
+		/* when folding ran out of memory, the raw text still answers */
+		const char *t = f->text[i] ? f->text[i] : ev->text[fields[i]];
+		if (t && contains_ci(t, word))
+			return true;
+	}
+	return false;
+}
+
+tsk_exception_code tsk__exception_keyword(const tsk_event *ev, bool exception_status)
+{
+	struct folded f;
+	fold_event(&f, ev);
+	tsk_exception_code code = TSK_EXC_NONE;
+	if (exception_status)
+		for (size_t i = 0; i < TSK__ARRAY_LEN(exception_words) && code == TSK_EXC_NONE; i++)
+			if (folded_has(&f, ev, exception_words[i].word))
+				code = exception_words[i].code;
+	for (size_t i = 0; i < TSK__ARRAY_LEN(delay_words) && code == TSK_EXC_NONE; i++)
+		if (folded_has(&f, ev, delay_words[i]))
+			code = TSK_EXC_WEATHER_OR_DISASTER_DELAY;
+	free(f.text[0]);
+	free(f.text[1]);
+	return code;
+}
+
+/* Does an event of status st (carrying exception exc) resolve an active code? */
+static bool clears(tsk_exception_code code, tsk_status st, tsk_exception_code exc)
+{
+	if (exc == code)
+		return false;
+	switch (code) {
+	case TSK_EXC_FAILED_ATTEMPT:
+		return st == TSK_STATUS_DELIVERED || st == TSK_STATUS_OUT_FOR_DELIVERY ||
+		       st == TSK_STATUS_AVAILABLE_FOR_PICKUP || st == TSK_STATUS_RETURNED_TO_SENDER;
+	case TSK_EXC_HELD_AT_OFFICE:
+		return st == TSK_STATUS_DELIVERED || st == TSK_STATUS_OUT_FOR_DELIVERY ||
+		       st == TSK_STATUS_RETURNED_TO_SENDER;
+	case TSK_EXC_ADDRESS_PROBLEM:
+	case TSK_EXC_LOST:
+	case TSK_EXC_UNDER_INVESTIGATION:
+	case TSK_EXC_CUSTOMS_HOLD:
+	case TSK_EXC_WEATHER_OR_DISASTER_DELAY:
+		/* the parcel moves again */
+		return st == TSK_STATUS_DELIVERED || st == TSK_STATUS_OUT_FOR_DELIVERY ||
+		       st == TSK_STATUS_IN_TRANSIT || st == TSK_STATUS_AVAILABLE_FOR_PICKUP;
+	case TSK_EXC_REFUSED:
+		return st == TSK_STATUS_DELIVERED;
+	default:
+		/* damaged, returned_to_sender: facts that later events do not undo */
+		return false;
+	}
+}
+
+/* The code an event raises, from its adapter-given code, its status, its words. */
+static tsk_exception_code event_code(const tsk_event *ev)
+{
+	if (ev->exception != TSK_EXC_NONE)
+		return ev->exception;
+	switch (ev->status) {
+	case TSK_STATUS_FAILED_ATTEMPT: return TSK_EXC_FAILED_ATTEMPT;
+	case TSK_STATUS_AVAILABLE_FOR_PICKUP: return TSK_EXC_HELD_AT_OFFICE;
+	case TSK_STATUS_RETURNED_TO_SENDER: return TSK_EXC_RETURNED_TO_SENDER;
+	case TSK_STATUS_EXCEPTION: {
+		tsk_exception_code c = tsk__exception_keyword(ev, true);
+		/* the carrier flags a problem it does not name */
+		return c != TSK_EXC_NONE ? c : TSK_EXC_UNDER_INVESTIGATION;
+	}
+	default:
+		return TSK_EXC_NONE;
+	}
+}
+
+struct pending {
+	tsk_exception_code code;
+	tsk_severity severity;
+	tsk_time time;
+	long index;
+	char message[320];
+};
+
+struct plist {
+	struct pending *items;
+	size_t n, cap;
+};
+
+static struct pending *plist_add(struct plist *l)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct pending *n = realloc(l->items, cap * sizeof *n);
+		if (!n)
+			return NULL;
+		l->items = n;
+		l->cap = cap;
+	}
+	struct pending *p = &l->items[l->n++];
+	memset(p, 0, sizeof *p);
+	return p;
+}
+
+static void fmt_local(char *buf, size_t size, int64_t epoch, bool with_time)
+{
+	tsk_time t = { epoch, TSK_JST_OFFSET, TSK_PRECISION_MINUTE };
+	int y, m, d, h, mi;
+	tsk_time_fields(&t, &y, &m, &d, &h, &mi, NULL);
+	if (with_time)
+		snprintf(buf, size, "%04d-%02d-%02d %02d:%02d", y, m, d, h, mi);
+	else
+		snprintf(buf, size, "%04d-%02d-%02d", y, m, d);
+}
+
+static tsk_time minute_time(int64_t epoch)
+{
+	tsk_time t = { epoch, TSK_JST_OFFSET, TSK_PRECISION_MINUTE };
+	return t;
+}
+
+static void event_message(struct pending *p, const tsk_event *ev, int attempts)
+{
+	const char *word = ev->text[TSK_EVENT_CARRIER_STATUS];
+	const char *where = ev->text[TSK_EVENT_LOCATION];
+	switch (p->code) {
+	case TSK_EXC_FAILED_ATTEMPT:
+		if (attempts > 1)
+			snprintf(p->message, sizeof p->message,
+			         "Delivery attempt failed (%d attempts); the recipient must arrange redelivery",
+			         attempts);
+		else
+			snprintf(p->message, sizeof p->message,
+			         "Delivery attempt failed; the recipient must arrange redelivery");
+		break;
+	case TSK_EXC_HELD_AT_OFFICE:
+		snprintf(p->message, sizeof p->message, "Held for pickup%s%s", where ? " at " : "",
+		         where ? where : "");
+		break;
+	default:
+		snprintf(p->message, sizeof p->message, "%s%s%s", tsk_exception_name_en(p->code),
+		         word ? ": " : "", word ? word : "");
+		break;
+	}
+}
+
+static bool final_status(tsk_status st)
+{
+	return st == TSK_STATUS_DELIVERED || st == TSK_STATUS_RETURNED_TO_SENDER;
+}
+
+static int64_t last_activity(const tsk_shipment *s, bool *found)
+{
+	int64_t best = 0;
+	*found = false;
+	for (size_t i = 0; i < s->nevents; i++) {
+		const tsk_event *ev = s->events[i];
+		if (!tsk_time_is_set(&ev->time))
+			continue;
+		int64_t t = tsk__event_instant(ev);
+		if (!*found || t > best)
+			best = t;
+		*found = true;
+	}
+	return best;
+}
+
+static int pickup_rule(const tsk_shipment *s)
+{
+	for (size_t i = 0; i < TSK__ARRAY_LEN(pickup_rows); i++)
+		if (strcmp(pickup_rows[i].carrier, s->carrier) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void add_pickup_deadline(struct plist *out, const tsk_shipment *s, const tsk_time *now, bool *nomem)
+{
+	if (s->status != TSK_STATUS_FAILED_ATTEMPT && s->status != TSK_STATUS_AVAILABLE_FOR_PICKUP)
+		return;
+	int r = pickup_rule(s);
+	if (r < 0)
+		return;
+	/* the holding period runs from the first notice; redeliveries do not restart it */
+	const tsk_event *notice = NULL;
+	for (size_t i = 0; i < s->nevents && !notice; i++) {
+		const tsk_event *ev = s->events[i];
+		if (tsk_time_is_set(&ev->time) &&
+		    (ev->status == TSK_STATUS_FAILED_ATTEMPT || ev->status == TSK_STATUS_AVAILABLE_FOR_PICKUP))
+			notice = ev;
+	}
+	if (!notice)
+		return;
+	int64_t last_day = tsk__jst_day(notice->time.epoch) + pickup_rows[r].days -
+	                   (pickup_rows[r].first_day_counts ? 1 : 0);
+	int64_t deadline = tsk__jst_epoch(last_day + 1, 0, 0);
+	int64_t warn_from = deadline - (int64_t)pickup_rows[r].warn_days * 86400;
+	if (now->epoch < warn_from)
+		return;
+	struct pending *p = plist_add(out);
+	if (!p) {
+		*nomem = true;
+		return;
+	}
+	char day[32];
+	fmt_local(day, sizeof day, deadline - 1, false);
+	p->code = TSK_EXC_PICKUP_DEADLINE_NEAR;
+	p->index = -1;
+	if (now->epoch >= deadline) {
+		p->severity = TSK_SEVERITY_CRITICAL;
+		p->time = minute_time(deadline);
+		snprintf(p->message, sizeof p->message,
+		         "Pickup deadline passed (held until %s); the parcel goes back to the sender", day);
+	} else {
+		p->severity = tsk_exception_default_severity(TSK_EXC_PICKUP_DEADLINE_NEAR);
+		p->time = minute_time(warn_from);
+		snprintf(p->message, sizeof p->message, "Held until %s (%d days from the first notice)", day,
+		         pickup_rows[r].days);
+	}
+}
+
+static void add_stalled(struct plist *out, const tsk_shipment *s, const tsk_time *now, bool *nomem)
+{
+	if (final_status(s->status) || s->status == TSK_STATUS_NOT_FOUND || s->status == TSK_STATUS_UNKNOWN ||
+	    s->error != TSK_OK)
+		return;
+	bool found;
+	int64_t last = last_activity(s, &found);
+	if (!found)
+		return;
+	struct tsk__lane lane;
+	tsk__lane_resolve(&lane, s);
+	int hours = 0;
+	bool matched = false;
+	for (size_t i = 0; i < TSK__ARRAY_LEN(stall_rows) && !matched; i++) {
+		if (stall_rows[i].status != s->status)
+			continue;
+		if (strcmp(stall_rows[i].carrier, "*") != 0 && strcmp(stall_rows[i].carrier, s->carrier) != 0)
+			continue;
+		if (strcmp(stall_rows[i].service, "*") != 0 && strcmp(stall_rows[i].service, lane.row->service) != 0)
+			continue;
+		hours = stall_rows[i].hours;
+		matched = true;
+	}
+	if (hours <= 0)
+		return;
+	int64_t fire = tsk__cal_add(lane.row->calendar, last, (int64_t)hours * 3600);
+	if (now->epoch < fire)
+		return;
+	struct pending *p = plist_add(out);
+	if (!p) {
+		*nomem = true;
+		return;
+	}
+	char since[32];
+	fmt_local(since, sizeof since, last, true);
+	p->code = TSK_EXC_STALLED;
+	p->severity = tsk_exception_default_severity(TSK_EXC_STALLED);
+	p->time = minute_time(fire);
+	p->index = -1;
+	if (s->status == TSK_STATUS_INFO_RECEIVED)
+		snprintf(p->message, sizeof p->message,
+		         "Shipping data received %s but the parcel was never handed to the carrier", since);
+	else
+		snprintf(p->message, sizeof p->message, "No new event since %s (%s, more than %d hours)", since,
+		         tsk_status_to_string(s->status), hours);
+}
+
+static void add_late(struct plist *out, const tsk_shipment *s, const tsk_time *now, bool *nomem)
+{
+	if (!s->has_eta || final_status(s->status) || s->status == TSK_STATUS_AVAILABLE_FOR_PICKUP)
+		return;
+	int64_t bound = s->eta.latest.epoch;
+	if (tsk_time_is_set(&s->eta.original_latest) && s->eta.original_latest.epoch > bound)
+		bound = s->eta.original_latest.epoch;
+	if (now->epoch <= bound)
+		return;
+	struct pending *p = plist_add(out);
+	if (!p) {
+		*nomem = true;
+		return;
+	}
+	char promised[32];
+	int64_t first = tsk_time_is_set(&s->eta.original_latest) ? s->eta.original_latest.epoch : bound;
+	fmt_local(promised, sizeof promised, first, true);
+	p->code = TSK_EXC_LATE;
+	p->severity = tsk_exception_default_severity(TSK_EXC_LATE);
+	p->time = minute_time(bound);
+	p->index = -1;
+	snprintf(p->message, sizeof p->message, "Not delivered within the ETA (%s, first promised by %s)",
+	         tsk_eta_source_to_string(s->eta.source), promised);
+}
+
+int tsk__exceptions_compute(tsk_shipment *s, const tsk_time *now)
+{
+	tsk__shipment_clear_exceptions(s);
+	struct plist events = { NULL, 0, 0 }, clock = { NULL, 0, 0 };
+	bool nomem = false;
+	long active[TSK_EXC__COUNT];
+	for (int c = 0; c < TSK_EXC__COUNT; c++)
+		active[c] = -1;
+	int attempts = 0;
+
+	for (size_t i = 0; i < s->nevents && !nomem; i++) {
+		const tsk_event *ev = s->events[i];
+		tsk_exception_code code = event_code(ev);
+		for (int c = 1; c < TSK_EXC__COUNT; c++)
+			if (active[c] >= 0 && clears((tsk_exception_code)c, ev->status, code))
+				active[c] = -1;
+		if (code == TSK_EXC_FAILED_ATTEMPT)
+			attempts++;
+		if (code != TSK_EXC_NONE && code != TSK_EXC_UNMAPPED_STATUS)
+			active[code] = (long)i;
+		/* keyword evidence beside the adapter's code (a delay notice on a transit event) */
+		if (code != TSK_EXC_WEATHER_OR_DISASTER_DELAY &&
+		    tsk__exception_keyword(ev, false) == TSK_EXC_WEATHER_OR_DISASTER_DELAY)
+			active[TSK_EXC_WEATHER_OR_DISASTER_DELAY] = (long)i;
+		if (ev->unmapped) {
+			struct pending *p = plist_add(&events);
+			if (!p) {
+				nomem = true;
+				break;
+			}
+			p->code = TSK_EXC_UNMAPPED_STATUS;
+			p->severity = tsk_exception_default_severity(TSK_EXC_UNMAPPED_STATUS);
+			p->time = ev->time;
+			p->index = (long)i;
+			snprintf(p->message, sizeof p->message, "Carrier status not in tsuiseki's table: %s",
+			         ev->text[TSK_EVENT_CARRIER_STATUS] ? ev->text[TSK_EVENT_CARRIER_STATUS] : "(empty)");
+		}
+	}
+	/* the page's current-state field, when it names a problem no event shows */
+	tsk_exception_code sc = s->has_state ? s->state_exception : TSK_EXC_NONE;
+	bool state_pending = sc != TSK_EXC_NONE && sc != TSK_EXC_UNMAPPED_STATUS && active[sc] < 0 &&
+	                     !(final_status(s->status) && clears(sc, s->status, TSK_EXC_NONE));
+	/* an exception never hides delivered, and delivery resolves what it resolves */
+	if (s->status == TSK_STATUS_DELIVERED)
+		for (int c = 1; c < TSK_EXC__COUNT; c++)
+			if (active[c] >= 0 && clears((tsk_exception_code)c, TSK_STATUS_DELIVERED, TSK_EXC_NONE))
+				active[c] = -1;
+
+	for (int c = 1; c < TSK_EXC__COUNT && !nomem; c++) {
+		if (active[c] < 0)
+			continue;
+		struct pending *p = plist_add(&events);
+		if (!p) {
+			nomem = true;
+			break;
+		}
+		const tsk_event *ev = s->events[active[c]];
+		p->code = (tsk_exception_code)c;
+		p->severity = tsk_exception_default_severity(p->code);
+		if (p->code == TSK_EXC_FAILED_ATTEMPT && attempts >= CRITICAL_ATTEMPTS)
+			p->severity = TSK_SEVERITY_CRITICAL;
+		p->time = ev->time;
+		p->index = active[c];
+		event_message(p, ev, attempts);
+	}
+	/* stable order by evidence index (insertion sort keeps code order on ties) */
+	for (size_t i = 1; i < events.n; i++) {
+		struct pending tmp = events.items[i];
+		size_t k = i;
+		while (k > 0 && events.items[k - 1].index > tmp.index) {
+			events.items[k] = events.items[k - 1];
+			k--;
+		}
+		events.items[k] = tmp;
+	}
+	if (state_pending && !nomem) {
+		struct pending *p = plist_add(&events);
+		if (!p) {
+			nomem = true;
+		} else {
+			p->code = sc;
+			p->severity = tsk_exception_default_severity(sc);
+			p->index = s->nevents ? (long)s->nevents - 1 : -1;
+			if (s->nevents)
+				p->time = s->events[s->nevents - 1]->time;
+			snprintf(p->message, sizeof p->message, "%s%s%s", tsk_exception_name_en(sc),
+			         s->text[TSK_SHIPMENT_STATUS_TEXT] ? ": " : "",
+			         s->text[TSK_SHIPMENT_STATUS_TEXT] ? s->text[TSK_SHIPMENT_STATUS_TEXT] : "");
+		}
+	}
+	if (!nomem) {
+		add_pickup_deadline(&clock, s, now, &nomem);
+		add_stalled(&clock, s, now, &nomem);
+		add_late(&clock, s, now, &nomem);
+	}
+	int rc = nomem ? TSK_ENOMEM : TSK_OK;
+	for (size_t i = 0; rc == TSK_OK && i < events.n; i++) {
+		struct pending *p = &events.items[i];
+		rc = tsk__shipment_add_exception(s, p->code, p->severity, &p->time, p->message, p->index);
+	}
+	for (size_t i = 0; rc == TSK_OK && i < clock.n; i++) {
+		struct pending *p = &clock.items[i];
+		rc = tsk__shipment_add_exception(s, p->code, p->severity, &p->time, p->message, p->index);
+	}
+	free(events.items);
+	free(clock.items);
+	if (rc != TSK_OK)
+		tsk__shipment_clear_exceptions(s);
+	return rc;
+}
