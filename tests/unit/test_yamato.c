@@ -348,9 +348,18 @@ START_TEST(synthetic_unknown_words)
 	ck_assert_int_eq(tsk_event_status(ev), TSK_STATUS_FAILED_ATTEMPT);
 	ck_assert_int_eq(tsk_event_unmapped(ev), 1);
 	ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_FAILED_ATTEMPT);
-	ck_assert_uint_eq(tsk_shipment_exception_count(s), 1);
-	ck_assert_int_eq(tsk_shipment_exception_at(s, 0)->code, TSK_EXC_UNMAPPED_STATUS);
-	ck_assert_int_eq(tsk_shipment_exception_at(s, 0)->event_index, 2);
+	/* the word is surfaced as unmapped_status, and the failed attempt it implies is raised */
+	ck_assert_uint_eq(tsk_shipment_exception_count(s), 2);
+	bool unmapped_seen = false, attempt_seen = false;
+	for (size_t k = 0; k < 2; k++) {
+		const tsk_exception *e = tsk_shipment_exception_at(s, k);
+		if (e->code == TSK_EXC_UNMAPPED_STATUS) {
+			unmapped_seen = true;
+			ck_assert_int_eq(e->event_index, 2);
+		}
+		attempt_seen |= e->code == TSK_EXC_FAILED_ATTEMPT;
+	}
+	ck_assert(unmapped_seen && attempt_seen);
 	/* no rule: unknown; the last known event gives the status */
 	s = find(l, "400123456854");
 	ev = tsk_shipment_event_at(s, 2);
@@ -501,7 +510,9 @@ START_TEST(stated_windows)
 	if (windows[_i].earliest) {
 		assert_eta(s, windows[_i].earliest, windows[_i].latest);
 	} else {
-		ck_assert_msg(tsk_shipment_eta(s) == NULL, "%s: unexpected ETA %s", windows[_i].planned,
+		/* no stated window: no carrier ETA (the model may still estimate) */
+		ck_assert_msg(tsk_shipment_eta(s) == NULL || tsk_shipment_eta(s)->source != TSK_ETA_CARRIER,
+		              "%s: unexpected carrier ETA %s", windows[_i].planned,
 		              fmt(&tsk_shipment_eta(s)->earliest));
 	}
 	const char *want_raw = windows[_i].raw ? windows[_i].raw : windows[_i].planned;
