@@ -34,6 +34,7 @@ struct tsk_ctx {
 	size_t nplugins;
 	tsk__http *http;
 	char user_agent[64];
+	struct tsk__loop *loop;    /* event-loop queries (lib/query.c); NULL until used */
 };
 
 /* Set the context's last error (printf-style); returns code. */
@@ -60,6 +61,10 @@ int tsk__ctx_parse_response(tsk_ctx *ctx, const tsk_adapter *a, const tsk_respon
                             tsk_shipment_list *out, tsk_error *err);
 /* Finalise (years, status) and analyse (ETA, exceptions, next poll) one shipment. */
 int tsk__ctx_complete(tsk_ctx *ctx, tsk_shipment *s, const tsk_shipment *previous);
+
+/* Complete every outstanding query with TSK_ECANCELED (each done callback
+ * once), then free the event-loop state (lib/query.c). */
+void tsk__loop_free(tsk_ctx *ctx);
 
 /* Built-in adapters (carriers/builtin.c). */
 extern const tsk_adapter *const tsk__builtin_adapters[];
