@@ -330,6 +330,18 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 					tsk_shipment_list_take(&probes[p].result, parsed, q);
 					break;
 				}
+			/* the same number twice in the batch: an earlier probe took the
+			 * shipment; this one gets a copy */
+			for (size_t o = 0; o < p && !probes[p].result; o++) {
+				if (probes[o].adapter != a || !probes[o].result ||
+				    strcmp(inputs[probes[o].input].number, num) != 0)
+					continue;
+				if (tsk_shipment_dup(&probes[p].result, probes[o].result) != TSK_OK) {
+					tsk_shipment_list_free(parsed);
+					rc = TSK_ENOMEM;
+					goto done;
+				}
+			}
 			if (!probes[p].result) {
 				char nf[256];
 				snprintf(nf, sizeof nf, "%s's answer does not mention %s", a->name, num);

@@ -333,6 +333,30 @@ START_TEST(concurrent_queries_match_batch)
 }
 END_TEST
 
+START_TEST(duplicates_share_one_answer)
+{
+	tsk_ctx *ctx = make_ctx(NULL);
+	const char *dup[] = { "111111111111", "1111-1111-1111", "222222222222" };
+	tsk_shipment_list *l;
+	ck_assert_int_eq(tsk_track_batch(&l, ctx, "tc", dup, 3, NULL), TSK_OK);
+	/* asked once, answered twice */
+	ck_assert_int_eq(stat_value("requests"), 1);
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_msg(tsk_shipment_error(tsk_shipment_list_at(l, i)) == TSK_OK, "%zu: %s", i,
+		              tsk_shipment_error_message(tsk_shipment_list_at(l, i)));
+	char *want = list_json(l);
+	tsk_shipment_list_free(l);
+	struct loop lp;
+	loop_init(&lp, ctx);
+	submit(&lp, 0, "tc", dup, 3, NULL);
+	loop_until(&lp, 1, 10000);
+	ck_assert_str_eq(lp.done[0].json, want);
+	tsk_free(want);
+	tsk_ctx_free(ctx);
+	loop_dispose(&lp);
+}
+END_TEST
+
 START_TEST(previous_snapshot_matches_batch)
 {
 	tsk_ctx *ctx = make_ctx(NULL);
@@ -793,6 +817,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, concurrent_queries_match_batch);
+	tcase_add_test(tc, duplicates_share_one_answer);
 	tcase_add_test(tc, previous_snapshot_matches_batch);
 	tcase_add_test(tc, retries_go_through_the_timer);
 	tcase_add_test(tc, politeness_goes_through_the_timer);
