@@ -98,8 +98,11 @@ typedef struct tsk_query tsk_query;
 /**
  * Socket callback: start, change or stop watching a descriptor.
  * Runs from inside tsk_ctx_socket_action(), tsk_query_submit(),
- * tsk_query_cancel() and tsk_ctx_free(); it must only update the caller's
- * watch set.
+ * tsk_query_cancel() and tsk_ctx_free(), and from tsk_ctx_set_socket_cb()
+ * when it replaces a callback (the old one hears TSK_POLL_REMOVE for each
+ * descriptor it still watches); it must only update the caller's watch
+ * set. Every descriptor announced gets a TSK_POLL_REMOVE at the latest
+ * from tsk_ctx_free().
  * @param ctx the context
  * @param fd the descriptor
  * @param what TSK_POLL_IN, TSK_POLL_OUT, TSK_POLL_INOUT (replace what was

@@ -15,6 +15,7 @@
 #include <check.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -810,6 +811,49 @@ START_TEST(threads_with_own_contexts)
 }
 END_TEST
 
+/* tsk_ctx_wakeup from another thread still interrupts a blocking batch */
+struct waker {
+	tsk_ctx *ctx;
+	atomic_int stop;
+	int calls;
+};
+
+static void *waker_main(void *arg)
+{
+	struct waker *w = arg;
+	struct timespec ts = { 0, 100 * 1000000L };
+	nanosleep(&ts, NULL);
+	/* a wakeup before the batch waits is forgotten: repeat until it returns */
+	while (!atomic_load(&w->stop)) {
+		tsk_ctx_wakeup(w->ctx);
+		w->calls++;
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+START_TEST(wakeup_interrupts_a_blocking_batch)
+{
+	tsk_ctx *ctx = make_ctx("delay:5000");
+	struct waker w = { ctx, 0, 0 };
+	pthread_t th;
+	ck_assert_int_eq(pthread_create(&th, NULL, waker_main, &w), 0);
+	const char *nums[] = { "111111111111", "222222222222" };
+	tsk_shipment_list *l = NULL;
+	int64_t t0 = now_ms();
+	int rc = tsk_track_batch(&l, ctx, "tc", nums, 2, NULL);
+	int64_t took = now_ms() - t0;
+	atomic_store(&w.stop, 1);
+	pthread_join(th, NULL);
+	ck_assert_int_eq(rc, TSK_OK);
+	ck_assert_msg(took < 4000, "took %lld ms", (long long)took);
+	ck_assert_uint_eq(tsk_shipment_list_count(l), 2);
+	ck_assert_int_eq(tsk_shipment_error(tsk_shipment_list_at(l, 0)), TSK_ECANCELED);
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("loop");
@@ -833,6 +877,7 @@ int main(void)
 	tcase_add_checked_fixture(tt, setup, teardown);
 	tcase_set_timeout(tt, 60);
 	tcase_add_test(tt, threads_with_own_contexts);
+	tcase_add_test(tt, wakeup_interrupts_a_blocking_batch);
 	suite_add_tcase(s, tt);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
