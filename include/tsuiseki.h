@@ -23,6 +23,7 @@
 #include "tsuiseki/model.h"
 #include "tsuiseki/adapter.h"
 #include "tsuiseki/context.h"
+#include "tsuiseki/loop.h"
 #include "tsuiseki/json.h"
 #include "tsuiseki/diff.h"
 

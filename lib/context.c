@@ -117,6 +117,8 @@ TSK_API void tsk_ctx_free(tsk_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	/* first, while everything is intact: done callbacks may look at ctx */
+	tsk__loop_free(ctx);
 	for (size_t i = 0; i < ctx->ncarriers; i++)
 		if (ctx->carriers[i].owned && ctx->carriers[i].owned->destroy)
 			ctx->carriers[i].owned->destroy(ctx->carriers[i].owned);

@@ -32,6 +32,7 @@ struct tsk_ctx {
 	char *endpoint_scratch;    /* value returned by tsk_ctx_endpoint */
 	void **plugins;            /* dlopen handles */
 	size_t nplugins;
+	struct tsk__loop *loop;    /* event-loop queries (lib/query.c); NULL until used */
 	tsk__http *http;
 	char user_agent[64];
 	struct tsk__eta_model *eta_model;  /* learned transit lanes (lib/eta.c), NULL until learning */
@@ -55,6 +56,9 @@ int tsk__ctx_register_owned(tsk_ctx *ctx, tsk_adapter *adapter);
 const char *tsk__ctx_getenv(const tsk_ctx *ctx, const char *name);
 /* Effective endpoint of an adapter (never NULL when the adapter has a default). */
 const char *tsk__ctx_endpoint_for(tsk_ctx *ctx, const tsk_adapter *a);
+/* Complete every outstanding query with TSK_ECANCELED (each done callback
+ * once), then free the event-loop state (lib/query.c). */
+void tsk__loop_free(tsk_ctx *ctx);
 
 /* Parse one response with an adapter, then finalise and analyse each shipment. */
 int tsk__ctx_parse_response(tsk_ctx *ctx, const tsk_adapter *a, const tsk_response *resp,

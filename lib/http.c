@@ -1,15 +1,23 @@
 /*
- * The HTTP engine: libcurl multi, used blocking.
+ * The HTTP engine: libcurl multi, driven blocking (curl_multi_poll) or by
+ * the caller's event loop (curl_multi_socket_action).
  *
  * Invariants:
- *  - every job ends with exactly one result; one job's failure never
- *    touches another's;
- *  - at most max_parallel transfers per carrier are in flight, and starts
- *    per carrier are spaced by 1/requests_per_second;
+ *  - every job added ends with exactly one result; one job's failure never
+ *    touches another's; a job is held (job->xfer set) from add to its end;
+ *  - transfers start in the order they were added, as politeness allows:
+ *    at most max_parallel transfers per carrier are in flight, and starts
+ *    per carrier are spaced by 1/requests_per_second — the carrier table
+ *    lives as long as the engine, so the spacing holds across calls;
  *  - a retry waits base * 2^attempt with +-25 % jitter, or the server's
  *    Retry-After when it says so, capped at retry_max_ms;
  *  - the body is capped at max_response decoded bytes in the write
- *    callback (curl's own MAXFILESIZE only sees declared lengths).
+ *    callback (curl's own MAXFILESIZE only sees declared lengths);
+ *  - an engine is one driver for its whole life: curl forbids mixing
+ *    curl_multi_perform and curl_multi_socket_action on one multi handle;
+ *  - in the socket driver the owner is told about every descriptor curl
+ *    watches, and told to REMOVE each one before the engine is freed, so a
+ *    caller's watch set never keeps a descriptor the engine closed.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "http.h"
@@ -24,9 +32,42 @@
 #include <string.h>
 #include <time.h>
 
+struct carrier_state {
+	char *name;
+	long active;
+	int64_t next_start;
+};
+
+/* One job's transfer, from add to the job's end. */
+struct xfer {
+	struct xfer *prev, *next;  /* the engine's list, in add order */
+	tsk__http_job *job;
+	tsk__http_settings cfg;    /* the settings in force when it was added */
+	CURL *easy;                /* reused across retries */
+	struct curl_slist *headers;
+	tsk__buf body;
+	bool oversize;
+	bool running;              /* added to the multi handle */
+	int64_t not_before;        /* earliest start of the next attempt */
+	size_t carrier;            /* index into the carrier table */
+};
+
 struct tsk__http {
 	CURLM *multi;
-	atomic_int cancel;   /* set by tsk__http_wakeup from any thread */
+	bool socket_mode;
+	atomic_int cancel;         /* set by tsk__http_wakeup from any thread */
+	struct xfer *head, *tail;
+	size_t nxfers;
+	struct carrier_state *carriers;
+	size_t ncarriers;
+	uint64_t rng;
+	/* socket driver */
+	tsk__http_socket_fn socket_fn;
+	void *socket_userdata;
+	int64_t curl_deadline;     /* from CURLMOPT_TIMERFUNCTION; -1 none */
+	int *watched;              /* descriptors the owner was told to watch */
+	size_t nwatched, watched_cap;
+	int in_curl;               /* depth of calls into curl */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -43,7 +84,27 @@ int tsk__http_global_init(void)
 	return curl_init_rc == CURLE_OK ? TSK_OK : TSK_ERROR;
 }
 
-int tsk__http_new(tsk__http **out)
+int64_t tsk__http_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void tsk__http_job_dispose(tsk__http_job *job)
+{
+	free(job->body);
+	free(job->content_type);
+	job->body = job->content_type = NULL;
+	job->body_len = 0;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp);
+static int on_timer(CURLM *multi, long timeout_ms, void *userp);
+
+static int engine_new(tsk__http **out, bool socket_mode)
 {
 	tsk__http *h = calloc(1, sizeof *h);
 	if (!h)
@@ -53,15 +114,61 @@ int tsk__http_new(tsk__http **out)
 		free(h);
 		return TSK_ENOMEM;
 	}
+	h->socket_mode = socket_mode;
+	h->curl_deadline = -1;
+	/* jitter only, no security role: the clock and the address differ
+	 * enough between engines */
+	h->rng = ((uint64_t)tsk__http_now_ms() * 0x9E3779B97F4A7C15ULL) ^ (uint64_t)(uintptr_t)h;
+	h->rng |= 1;
 	*out = h;
 	return TSK_OK;
 }
+
+int tsk__http_new(tsk__http **out)
+{
+	return engine_new(out, false);
+}
+
+int tsk__http_new_socket(tsk__http **out, tsk__http_socket_fn fn, void *userdata)
+{
+	if (!fn)
+		return TSK_EINVAL;
+	int rc = engine_new(out, true);
+	if (rc != TSK_OK)
+		return rc;
+	tsk__http *h = *out;
+	h->socket_fn = fn;
+	h->socket_userdata = userdata;
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+	return TSK_OK;
+}
+
+static void end_xfer(tsk__http *h, struct xfer *x, bool notify);
 
 void tsk__http_free(tsk__http *h)
 {
 	if (!h)
 		return;
+	while (h->head) {
+		tsk__http_job *job = h->head->job;
+		job->result = TSK_ECANCELED;
+		snprintf(job->message, sizeof job->message, "transfer canceled");
+		end_xfer(h, h->head, false);
+	}
+	/* curl keeps idle connections open until cleanup and does not always
+	 * say REMOVE for them then: say it ourselves, then stop listening */
+	for (size_t i = 0; i < h->nwatched; i++)
+		h->socket_fn(h->watched[i], TSK_POLL_REMOVE, h->socket_userdata);
+	h->nwatched = 0;
+	h->socket_fn = NULL;
 	curl_multi_cleanup(h->multi);
+	for (size_t i = 0; i < h->ncarriers; i++)
+		free(h->carriers[i].name);
+	free(h->carriers);
+	free(h->watched);
 	free(h);
 }
 
@@ -73,45 +180,23 @@ int tsk__http_wakeup(tsk__http *h)
 	return curl_multi_wakeup(h->multi) == CURLM_OK ? TSK_OK : TSK_ERROR;
 }
 
-void tsk__http_job_dispose(tsk__http_job *job)
+bool tsk__http_busy(const tsk__http *h)
 {
-	free(job->body);
-	free(job->content_type);
-	job->body = job->content_type = NULL;
-	job->body_len = 0;
+	return h && h->in_curl > 0;
 }
 
-static int64_t now_ms(void)
+size_t tsk__http_pending(const tsk__http *h)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return h ? h->nxfers : 0;
 }
 
-/* Per-job transfer state. */
-struct xfer {
-	tsk__http_job *job;
-	CURL *easy;
-	struct curl_slist *headers;
-	tsk__buf body;
-	size_t cap;
-	bool oversize;
-	enum { X_WAITING, X_RUNNING, X_DONE } state;
-	int64_t not_before;        /* earliest start of the next attempt */
-	int carrier_slot;
-};
-
-struct carrier_state {
-	const char *name;
-	long active;
-	int64_t next_start;
-};
+/* ------------------------------------------------------------ transfers */
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
 	struct xfer *x = userdata;
 	size_t n = size * nmemb;
-	if (x->body.len + n > x->cap) {
+	if (x->body.len + n > x->cfg.max_response) {
 		x->oversize = true;
 		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
 	}
@@ -148,8 +233,9 @@ static int64_t backoff_ms(const tsk__http_settings *cfg, int attempt, long retry
 	return wait < 0 ? 0 : wait;
 }
 
-static int start_transfer(tsk__http *h, const tsk__http_settings *cfg, struct xfer *x)
+static int start_transfer(tsk__http *h, struct xfer *x)
 {
+	const tsk__http_settings *cfg = &x->cfg;
 	const tsk_request *r = x->job->req;
 	tsk__buf_dispose(&x->body);
 	tsk__buf_add(&x->body, "", 0);
@@ -206,7 +292,10 @@ static int start_transfer(tsk__http *h, const tsk__http_settings *cfg, struct xf
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	}
 	x->job->attempts++;
-	return curl_multi_add_handle(h->multi, e) == CURLM_OK ? TSK_OK : TSK_ENOMEM;
+	h->in_curl++;
+	CURLMcode mc = curl_multi_add_handle(h->multi, e);
+	h->in_curl--;
+	return mc == CURLM_OK ? TSK_OK : TSK_ENOMEM;
 }
 
 static bool retryable_curl(CURLcode c)
@@ -283,99 +372,182 @@ static bool finish_attempt(const tsk__http_settings *cfg, struct xfer *x, CURLco
 	return false;
 }
 
+/* Release a transfer; with notify, the job's done function runs last (it
+ * may not re-enter the engine). */
+static void end_xfer(tsk__http *h, struct xfer *x, bool notify)
+{
+	if (x->easy) {
+		h->in_curl++;
+		if (x->running)
+			curl_multi_remove_handle(h->multi, x->easy);
+		curl_easy_cleanup(x->easy);
+		h->in_curl--;
+	}
+	if (x->running)
+		h->carriers[x->carrier].active--;
+	curl_slist_free_all(x->headers);
+	tsk__buf_dispose(&x->body);
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		h->head = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	else
+		h->tail = x->prev;
+	h->nxfers--;
+	tsk__http_job *job = x->job;
+	job->xfer = NULL;
+	free(x);
+	if (notify && job->done)
+		job->done(job, job->done_userdata);
+}
+
+static int add_xfer(tsk__http *h, const tsk__http_settings *cfg, tsk__http_job *job)
+{
+	const char *name = job->carrier ? job->carrier : "";
+	size_t k = 0;
+	while (k < h->ncarriers && strcmp(h->carriers[k].name, name) != 0)
+		k++;
+	if (k == h->ncarriers) {
+		struct carrier_state *n = realloc(h->carriers, (k + 1) * sizeof *n);
+		if (!n)
+			return TSK_ENOMEM;
+		h->carriers = n;
+		memset(&n[k], 0, sizeof n[k]);
+		if (!(n[k].name = tsk__strdup(name)))
+			return TSK_ENOMEM;
+		h->ncarriers++;
+	}
+	struct xfer *x = calloc(1, sizeof *x);
+	if (!x)
+		return TSK_ENOMEM;
+	x->job = job;
+	x->cfg = *cfg;
+	x->carrier = k;
+	job->result = TSK_ERROR;
+	job->attempts = 0;
+	job->message[0] = '\0';
+	job->xfer = x;
+	x->prev = h->tail;
+	if (h->tail)
+		h->tail->next = x;
+	else
+		h->head = x;
+	h->tail = x;
+	h->nxfers++;
+	return TSK_OK;
+}
+
+/* When a waiting transfer may start; -1 while its carrier has no free slot
+ * (a slot frees only when a transfer ends, and that is an event). */
+static int64_t start_time(const tsk__http *h, const struct xfer *x)
+{
+	const struct carrier_state *c = &h->carriers[x->carrier];
+	if (c->active >= x->cfg.max_parallel)
+		return -1;
+	return x->not_before > c->next_start ? x->not_before : c->next_start;
+}
+
+/* Start what may start, in add order. */
+static void start_ready(tsk__http *h)
+{
+	int64_t t = tsk__http_now_ms();
+	struct xfer *next;
+	for (struct xfer *x = h->head; x; x = next) {
+		next = x->next;
+		if (x->running)
+			continue;
+		int64_t at = start_time(h, x);
+		if (at < 0 || at > t)
+			continue;
+		if (start_transfer(h, x) != TSK_OK) {
+			x->job->result = TSK_ENOMEM;
+			snprintf(x->job->message, sizeof x->job->message, "out of memory");
+			end_xfer(h, x, true);
+			continue;
+		}
+		struct carrier_state *c = &h->carriers[x->carrier];
+		x->running = true;
+		c->active++;
+		long rps = x->cfg.requests_per_second;
+		c->next_start = t + (rps > 0 ? 1000 / rps : 0);
+	}
+}
+
+/* The engine's own timer: the earliest start of a waiting transfer. */
+static int64_t own_deadline(const tsk__http *h)
+{
+	int64_t best = -1;
+	for (const struct xfer *x = h->head; x; x = x->next) {
+		if (x->running)
+			continue;
+		int64_t at = start_time(h, x);
+		if (at >= 0 && (best < 0 || at < best))
+			best = at;
+	}
+	return best;
+}
+
+/* Read curl's finished transfers: retry or end each. */
+static void collect(tsk__http *h)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(h->multi, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		struct xfer *x = NULL;
+		CURL *easy = msg->easy_handle;
+		CURLcode code = msg->data.result;
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+		h->in_curl++;
+		curl_multi_remove_handle(h->multi, easy);
+		h->in_curl--;
+		x->running = false;
+		h->carriers[x->carrier].active--;
+		if (finish_attempt(&x->cfg, x, code, &h->rng, tsk__http_now_ms()))
+			end_xfer(h, x, true);
+	}
+}
+
+/* -------------------------------------------------------- blocking driver */
+
 int tsk__http_run(tsk__http *h, const tsk__http_settings *cfg, tsk__http_job *jobs, size_t n)
 {
-	if (!h || !cfg || (n && !jobs))
+	if (!h || !cfg || (n && !jobs) || h->socket_mode || h->nxfers)
 		return TSK_EINVAL;
 	if (n == 0)
 		return TSK_OK;
-	struct xfer *xs = calloc(n, sizeof *xs);
-	struct carrier_state *cs = calloc(n, sizeof *cs);
-	if (!xs || !cs) {
-		free(xs);
-		free(cs);
-		return TSK_ENOMEM;
-	}
-	size_t ncs = 0;
 	for (size_t i = 0; i < n; i++) {
-		xs[i].job = &jobs[i];
-		xs[i].cap = cfg->max_response;
-		jobs[i].result = TSK_ERROR;
-		jobs[i].attempts = 0;
-		jobs[i].message[0] = '\0';
-		const char *name = jobs[i].carrier ? jobs[i].carrier : "";
-		size_t k = 0;
-		while (k < ncs && strcmp(cs[k].name, name) != 0)
-			k++;
-		if (k == ncs)
-			cs[ncs++].name = name;
-		xs[i].carrier_slot = (int)k;
+		jobs[i].done = NULL;
+		if (add_xfer(h, cfg, &jobs[i]) != TSK_OK) {
+			while (h->head)
+				end_xfer(h, h->head, false);
+			return TSK_ENOMEM;
+		}
 	}
-	uint64_t rng = (uint64_t)now_ms() * 0x9E3779B97F4A7C15ULL | 1;
-	int64_t spacing = cfg->requests_per_second > 0 ? 1000 / cfg->requests_per_second : 0;
-	size_t remaining = n;
 	int rc = TSK_OK;
 	atomic_store(&h->cancel, 0);
 
-	while (remaining > 0) {
-		int64_t t = now_ms();
-		int64_t next_wake = -1;
-		/* start what may start */
-		for (size_t i = 0; i < n; i++) {
-			struct xfer *x = &xs[i];
-			if (x->state != X_WAITING)
-				continue;
-			struct carrier_state *c = &cs[x->carrier_slot];
-			if (c->active >= cfg->max_parallel)
-				continue;
-			int64_t at = x->not_before > c->next_start ? x->not_before : c->next_start;
-			if (at > t) {
-				if (next_wake < 0 || at < next_wake)
-					next_wake = at;
-				continue;
-			}
-			if (start_transfer(h, cfg, x) != TSK_OK) {
-				x->job->result = TSK_ENOMEM;
-				snprintf(x->job->message, sizeof x->job->message, "out of memory");
-				x->state = X_DONE;
-				remaining--;
-				continue;
-			}
-			x->state = X_RUNNING;
-			c->active++;
-			c->next_start = t + spacing;
-		}
+	while (h->nxfers > 0) {
+		start_ready(h);
 		int running = 0;
 		if (curl_multi_perform(h->multi, &running) != CURLM_OK) {
 			rc = TSK_ERROR;
 			break;
 		}
-		CURLMsg *msg;
-		int left;
-		while ((msg = curl_multi_info_read(h->multi, &left))) {
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			struct xfer *x = NULL;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-			CURLcode code = msg->data.result;
-			curl_multi_remove_handle(h->multi, msg->easy_handle);
-			cs[x->carrier_slot].active--;
-			if (finish_attempt(cfg, x, code, &rng, now_ms())) {
-				x->state = X_DONE;
-				remaining--;
-			} else {
-				x->state = X_WAITING;
-			}
-		}
-		if (remaining == 0)
+		collect(h);
+		if (h->nxfers == 0)
 			break;
 		long curl_timeout = -1;
 		curl_multi_timeout(h->multi, &curl_timeout);
 		int64_t wait = 1000;
 		if (curl_timeout >= 0 && curl_timeout < wait)
 			wait = curl_timeout;
-		if (next_wake >= 0) {
-			int64_t until = next_wake - now_ms();
+		int64_t own = own_deadline(h);
+		if (own >= 0) {
+			int64_t until = own - tsk__http_now_ms();
 			if (until < wait)
 				wait = until < 0 ? 0 : until;
 		}
@@ -390,19 +562,133 @@ int tsk__http_run(tsk__http *h, const tsk__http_settings *cfg, tsk__http_job *jo
 			break;
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (xs[i].easy) {
-			curl_multi_remove_handle(h->multi, xs[i].easy);
-			curl_easy_cleanup(xs[i].easy);
-		}
-		curl_slist_free_all(xs[i].headers);
-		tsk__buf_dispose(&xs[i].body);
-		if (xs[i].state != X_DONE && rc != TSK_OK) {
-			xs[i].job->result = rc;
-			snprintf(xs[i].job->message, sizeof xs[i].job->message, "transfer interrupted");
-		}
+	while (h->head) {
+		tsk__http_job *job = h->head->job;
+		job->result = rc;
+		snprintf(job->message, sizeof job->message, "transfer interrupted");
+		end_xfer(h, h->head, false);
 	}
-	free(xs);
-	free(cs);
 	return rc;
+}
+
+/* ---------------------------------------------------------- socket driver */
+
+static bool watched_has(const tsk__http *h, int fd, size_t *at)
+{
+	for (size_t i = 0; i < h->nwatched; i++)
+		if (h->watched[i] == fd) {
+			*at = i;
+			return true;
+		}
+	return false;
+}
+
+static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	(void)easy;
+	(void)socketp;
+	tsk__http *h = userp;
+	if (!h->socket_fn)
+		return 0;
+	size_t at;
+	int fd = (int)s;
+	if (what == CURL_POLL_REMOVE) {
+		if (!watched_has(h, fd, &at))
+			return 0;
+		h->watched[at] = h->watched[--h->nwatched];
+		h->socket_fn(fd, TSK_POLL_REMOVE, h->socket_userdata);
+		return 0;
+	}
+	int tw = ((what & CURL_POLL_IN) ? TSK_POLL_IN : 0) | ((what & CURL_POLL_OUT) ? TSK_POLL_OUT : 0);
+	if (!tw)
+		return 0;
+	if (!watched_has(h, fd, &at)) {
+		if (h->nwatched == h->watched_cap) {
+			size_t cap = h->watched_cap ? h->watched_cap * 2 : 16;
+			int *n = realloc(h->watched, cap * sizeof *n);
+			if (!n)
+				return -1; /* curl fails the transfer: better than a lost socket */
+			h->watched = n;
+			h->watched_cap = cap;
+		}
+		h->watched[h->nwatched++] = fd;
+	}
+	h->socket_fn(fd, tw, h->socket_userdata);
+	return 0;
+}
+
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	(void)multi;
+	tsk__http *h = userp;
+	h->curl_deadline = timeout_ms < 0 ? -1 : tsk__http_now_ms() + timeout_ms;
+	return 0;
+}
+
+int tsk__http_add(tsk__http *h, const tsk__http_settings *cfg, tsk__http_job *job)
+{
+	if (!h || !cfg || !job || !h->socket_mode || job->xfer)
+		return TSK_EINVAL;
+	return add_xfer(h, cfg, job);
+}
+
+void tsk__http_kick(tsk__http *h)
+{
+	if (h && h->socket_mode)
+		start_ready(h);
+}
+
+int tsk__http_cancel(tsk__http *h, tsk__http_job *job)
+{
+	if (!h || !job || !job->xfer)
+		return TSK_EINVAL;
+	job->result = TSK_ECANCELED;
+	snprintf(job->message, sizeof job->message, "transfer canceled");
+	end_xfer(h, job->xfer, false);
+	return TSK_OK;
+}
+
+int tsk__http_socket_action(tsk__http *h, int fd, int events)
+{
+	if (!h || !h->socket_mode)
+		return TSK_EINVAL;
+	int mask = 0;
+	if (events & TSK_POLL_IN)
+		mask |= CURL_CSELECT_IN;
+	if (events & TSK_POLL_OUT)
+		mask |= CURL_CSELECT_OUT;
+	if (events & TSK_POLL_ERR)
+		mask |= CURL_CSELECT_ERR;
+	int running = 0;
+	h->in_curl++;
+	CURLMcode mc = fd == TSK_NO_FD
+	                       ? curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running)
+	                       : curl_multi_socket_action(h->multi, (curl_socket_t)fd, mask, &running);
+	h->in_curl--;
+	collect(h);
+	start_ready(h);
+	/* curl reports its timer only when it changes; one that has expired
+	 * and still stands (curl had nothing to do yet) is asked for again */
+	int64_t now = tsk__http_now_ms();
+	if (h->curl_deadline >= 0 && h->curl_deadline <= now) {
+		long ms = -1;
+		if (curl_multi_timeout(h->multi, &ms) == CURLM_OK)
+			h->curl_deadline = ms < 0 ? -1 : now + ms;
+	}
+	if (mc == CURLM_OK || mc == CURLM_BAD_SOCKET)
+		return TSK_OK; /* a descriptor curl has just closed: nothing to do */
+	return mc == CURLM_OUT_OF_MEMORY ? TSK_ENOMEM : TSK_ERROR;
+}
+
+int64_t tsk__http_deadline(const tsk__http *h)
+{
+	if (!h)
+		return -1;
+	int64_t own = own_deadline(h);
+	int64_t c = h->curl_deadline;
+	if (own < 0)
+		return c;
+	if (c < 0)
+		return own;
+	return own < c ? own : c;
 }

@@ -1,16 +1,27 @@
 /*
  * Private: the HTTP engine over libcurl. Only lib/http*.c include curl.
  *
- * One engine per context (a curl multi handle kept across calls so
- * connections are reused). tsk__http_run performs a set of jobs
- * concurrently and blocks until each has a result; a job never fails the
- * others.
+ * An engine is one curl multi handle (kept across calls, so connections are
+ * reused) plus the transfers it holds between calls — waiting for a
+ * politeness slot or a retry time, or running — and the per-carrier
+ * politeness state. A job never fails the others.
+ *
+ * Two drivers share everything but the way curl is pumped (curl forbids
+ * mixing curl_multi_perform and curl_multi_socket_action on one multi
+ * handle, so a context holds one engine of each kind):
+ *  - blocking: tsk__http_run adds a set of jobs and waits in
+ *    curl_multi_poll until each has a result (tsk_track, tsk_track_batch);
+ *  - socket: tsk__http_add / tsk__http_kick queue and start jobs,
+ *    tsk__http_socket_action pumps curl when the caller's loop sees a
+ *    socket or the timer fire, and each job's done function runs when it
+ *    ends (lib/query.c, include/tsuiseki/loop.h).
  */
 #ifndef TSK_LIB_HTTP_H
 #define TSK_LIB_HTTP_H
 
 #include "tsuiseki.h"
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct tsk__http_settings {
 	long connect_timeout_ms;
@@ -22,36 +33,82 @@ typedef struct tsk__http_settings {
 	long retry_max_ms;         /* cap of one wait (Retry-After included) */
 	long requests_per_second;  /* per carrier, 0 = unlimited */
 	bool verify_tls;
-	const char *user_agent;    /* "tsuiseki/0.1.0 (+https://…)" */
+	const char *user_agent;    /* "tsuiseki/0.1.0"; must outlive the job */
 } tsk__http_settings;
 
-typedef struct tsk__http_job {
+typedef struct tsk__http_job tsk__http_job;
+
+/* Called once when a job ends in the socket driver (never on cancel). */
+typedef void (*tsk__http_done_fn)(tsk__http_job *job, void *userdata);
+
+struct tsk__http_job {
 	/* in */
-	const tsk_request *req;
+	const tsk_request *req;    /* borrowed; must outlive the job */
 	const char *carrier;       /* politeness limits are per carrier */
+	tsk__http_done_fn done;    /* socket driver only; may be NULL */
+	void *done_userdata;
 	/* out */
 	int result;                /* TSK_OK: a complete response (any status
 	                              except exhausted 5xx/429); else TSK_ENETWORK,
 	                              TSK_ETIMEOUT, TSK_EHTTP (5xx after retries,
 	                              or body over max_response), TSK_ERATELIMITED
-	                              (429 after retries), TSK_ECANCELED */
+	                              (429 after retries), TSK_ECANCELED, TSK_ENOMEM */
 	long http_status;
 	char *body;                /* malloc'd, NUL-terminated, body_len bytes */
 	size_t body_len;
 	char *content_type;        /* malloc'd or NULL */
 	char message[256];         /* English, names URL and what happened */
 	int attempts;
-} tsk__http_job;
+	/* engine-private: the transfer while the job is queued or running */
+	void *xfer;
+};
 
 typedef struct tsk__http tsk__http;
 
+/* The socket driver tells its owner which descriptors to watch:
+ * what is TSK_POLL_IN, _OUT, _INOUT or _REMOVE. */
+typedef void (*tsk__http_socket_fn)(int fd, int what, void *userdata);
+
+/* A blocking engine (tsk__http_run). */
 int tsk__http_new(tsk__http **out);
+/* A socket-driven engine; fn is called from inside curl. */
+int tsk__http_new_socket(tsk__http **out, tsk__http_socket_fn fn, void *userdata);
+/* Ends every job still held (result TSK_ECANCELED, done not called), tells
+ * fn to REMOVE every descriptor still watched, then frees. Accepts NULL. */
 void tsk__http_free(tsk__http *h);
-/* Blocking: run every job; returns TSK_OK, or TSK_ENOMEM / TSK_ECANCELED
- * (tsk__http_wakeup from another thread) with the unfinished jobs marked. */
+
+/* Blocking driver: run every job; returns TSK_OK, or TSK_ENOMEM / TSK_ECANCELED
+ * (tsk__http_wakeup from another thread) / TSK_ERROR with the unfinished
+ * jobs marked. */
 int tsk__http_run(tsk__http *h, const tsk__http_settings *cfg, tsk__http_job *jobs, size_t n);
 /* Thread-safe: interrupt tsk__http_run. */
 int tsk__http_wakeup(tsk__http *h);
+
+/* Socket driver: queue a job (settings copied); nothing starts until
+ * tsk__http_kick or tsk__http_socket_action. TSK_OK or TSK_ENOMEM. */
+int tsk__http_add(tsk__http *h, const tsk__http_settings *cfg, tsk__http_job *job);
+/* Start what politeness allows. A job that cannot start (out of memory)
+ * ends at once through its done function. */
+void tsk__http_kick(tsk__http *h);
+/* Drop a queued or running job: result TSK_ECANCELED, done not called.
+ * TSK_EINVAL when the job is not held (already ended). */
+int tsk__http_cancel(tsk__http *h, tsk__http_job *job);
+/* fd ready (events: TSK_POLL_IN | _OUT | _ERR), or TSK_NO_FD when the
+ * timer fired. Ends finished jobs (done functions run), starts waiting
+ * ones. TSK_OK, TSK_ENOMEM or TSK_ERROR (curl's multi handle failed). */
+int tsk__http_socket_action(tsk__http *h, int fd, int events);
+/* When the engine next needs tsk__http_socket_action(TSK_NO_FD): the
+ * earliest of curl's timer and the engine's own (retry backoff,
+ * Retry-After, politeness), on the tsk__http_now_ms clock; -1 for none. */
+int64_t tsk__http_deadline(const tsk__http *h);
+/* True while the engine is inside curl (the socket function runs then):
+ * the owner must not re-enter the engine. */
+bool tsk__http_busy(const tsk__http *h);
+/* Jobs held (queued or running). */
+size_t tsk__http_pending(const tsk__http *h);
+
+/* Monotonic milliseconds. */
+int64_t tsk__http_now_ms(void);
 /* Free a job's outputs. */
 void tsk__http_job_dispose(tsk__http_job *job);
 /* One-time libcurl initialisation (pthread_once inside). */

@@ -2,10 +2,17 @@
  * Tracking: numbers -> requests (per carrier, batched) -> one concurrent
  * HTTP run -> parsed shipments, one per input number in input order.
  *
+ * Two phases around the engine (lib/track.h): prepare (normalize, find
+ * candidates, build requests and jobs) and finish (parse, choose, merge).
+ * tsk_track_batch runs the jobs blocking between them; lib/query.c runs
+ * them from the caller's event loop. Nothing between the phases depends on
+ * how the jobs ran, so both answer identically.
+ *
  * Invariants: a batch never fails because one number failed — each
  * shipment carries its own error; with carrier "auto" every candidate
  * carrier is asked in the same run and the one that knows the number wins.
  */
+#include "track.h"
 #include "context.h"
 #include "model.h"
 #include "request.h"
@@ -25,11 +32,24 @@ struct probe {
 };
 
 struct input {
-	const char *raw;
+	char *raw;                 /* copied: a query outlives its submit call */
 	char *number;              /* normalized */
 	int error;                 /* invalid_number etc. before any request */
 	char message[256];
 	const char *carrier_hint;  /* for error shipments */
+};
+
+struct tsk__track {
+	const tsk_adapter *fixed;  /* the carrier named, NULL for auto */
+	struct input *inputs;
+	size_t count;
+	struct probe *probes;
+	size_t nprobes;
+	tsk_request_list *reqs;
+	const char **req_carrier;  /* carrier of each request */
+	tsk__http_job *jobs;       /* one per request */
+	size_t njobs;
+	tsk_shipment_list *previous; /* kept copies (tsk__track_keep_previous) */
 };
 
 static tsk_shipment *error_shipment(const char *carrier, const char *number, int code, const char *msg)
@@ -138,12 +158,9 @@ static int make_requests(tsk_ctx *ctx, struct probe *probes, size_t nprobes, str
 	return rc;
 }
 
-TSK_API int tsk_track_batch(tsk_shipment_list **out, tsk_ctx *ctx, const char *carrier,
-                            const char *const *numbers, size_t count,
-                            const tsk_shipment_list *previous)
+int tsk__track_prepare(tsk__track **out, tsk_ctx *ctx, const char *carrier,
+                       const char *const *numbers, size_t count)
 {
-	if (!out || !ctx || (count && !numbers))
-		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_track_batch: missing argument");
 	*out = NULL;
 	bool auto_mode = !carrier || strcmp(carrier, "auto") == 0;
 	const tsk_adapter *fixed = NULL;
@@ -151,16 +168,15 @@ TSK_API int tsk_track_batch(tsk_shipment_list **out, tsk_ctx *ctx, const char *c
 		return tsk__ctx_error(ctx, TSK_ENOCARRIER, "no carrier named %s", carrier);
 
 	int rc = TSK_OK;
-	struct input *inputs = calloc(count ? count : 1, sizeof *inputs);
-	struct probe *probes = calloc((count ? count : 1) * (ctx->ncarriers ? ctx->ncarriers : 1), sizeof *probes);
-	tsk_request_list *reqs = NULL;
-	const char **req_carrier = NULL;
-	size_t nreq_carrier = 0;
-	tsk__http_job *jobs = NULL;
-	tsk_shipment_list *result = NULL;
+	tsk__track *t = calloc(1, sizeof *t);
+	if (!t)
+		return tsk__ctx_error(ctx, TSK_ENOMEM, "%s", tsk_strerror(TSK_ENOMEM));
+	struct input *inputs = t->inputs = calloc(count ? count : 1, sizeof *inputs);
+	struct probe *probes = t->probes = calloc((count ? count : 1) * (ctx->ncarriers ? ctx->ncarriers : 1), sizeof *probes);
+	t->fixed = fixed;
+	t->count = count;
 	size_t nprobes = 0;
-	if (!inputs || !probes || tsk_request_list_new(&reqs) != TSK_OK ||
-	    tsk_shipment_list_new(&result) != TSK_OK) {
+	if (!inputs || !probes || tsk_request_list_new(&t->reqs) != TSK_OK) {
 		rc = TSK_ENOMEM;
 		goto done;
 	}
@@ -168,7 +184,10 @@ TSK_API int tsk_track_batch(tsk_shipment_list **out, tsk_ctx *ctx, const char *c
 	/* 1. normalize and find candidates */
 	for (size_t i = 0; i < count; i++) {
 		struct input *in = &inputs[i];
-		in->raw = numbers[i] ? numbers[i] : "";
+		if (!(in->raw = tsk__strdup(numbers[i] ? numbers[i] : ""))) {
+			rc = TSK_ENOMEM;
+			goto done;
+		}
 		in->carrier_hint = fixed ? fixed->name : "auto";
 		tsk_error err;
 		tsk_error_clear(&err);
@@ -214,34 +233,51 @@ TSK_API int tsk_track_batch(tsk_shipment_list **out, tsk_ctx *ctx, const char *c
 	}
 
 	/* 2. requests */
-	rc = make_requests(ctx, probes, nprobes, inputs, reqs, &req_carrier, &nreq_carrier);
+	size_t nreq_carrier = 0;
+	rc = make_requests(ctx, probes, nprobes, inputs, t->reqs, &t->req_carrier, &nreq_carrier);
 	if (rc != TSK_OK)
 		goto done;
 
-	/* 3. one concurrent run */
-	size_t nreq = tsk_request_list_count(reqs);
+	/* 3. one job per request, run by the caller */
+	size_t nreq = tsk_request_list_count(t->reqs);
 	if (nreq) {
-		jobs = calloc(nreq, sizeof *jobs);
+		tsk__http_job *jobs = t->jobs = calloc(nreq, sizeof *jobs);
 		if (!jobs) {
 			rc = TSK_ENOMEM;
 			goto done;
 		}
 		for (size_t k = 0; k < nreq; k++) {
-			jobs[k].req = tsk_request_list_at(reqs, k);
-			jobs[k].carrier = req_carrier[k];
+			jobs[k].req = tsk_request_list_at(t->reqs, k);
+			jobs[k].carrier = t->req_carrier[k];
 		}
-		tsk__http_settings cfg = {
-			ctx->options[TSK_OPT_CONNECT_TIMEOUT_MS], ctx->options[TSK_OPT_TIMEOUT_MS],
-			(size_t)ctx->options[TSK_OPT_MAX_RESPONSE_BYTES], ctx->options[TSK_OPT_MAX_PARALLEL],
-			ctx->options[TSK_OPT_MAX_RETRIES], ctx->options[TSK_OPT_RETRY_BASE_MS],
-			ctx->options[TSK_OPT_RETRY_MAX_MS], ctx->options[TSK_OPT_REQUESTS_PER_SECOND],
-			ctx->options[TSK_OPT_VERIFY_TLS] != 0, ctx->user_agent,
-		};
-		int hrc = tsk__http_run(ctx->http, &cfg, jobs, nreq);
-		if (hrc == TSK_ENOMEM) {
-			rc = hrc;
-			goto done;
-		}
+		t->njobs = nreq;
+	}
+
+done:
+	t->nprobes = nprobes;
+	if (rc != TSK_OK) {
+		tsk__track_free(t);
+		return tsk__ctx_error(ctx, rc, "%s", tsk_strerror(rc));
+	}
+	*out = t;
+	return TSK_OK;
+}
+
+int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
+                      const tsk_shipment_list *previous)
+{
+	*out = NULL;
+	int rc = TSK_OK;
+	struct input *inputs = t->inputs;
+	struct probe *probes = t->probes;
+	size_t nprobes = t->nprobes, count = t->count, nreq = t->njobs;
+	tsk__http_job *jobs = t->jobs;
+	tsk_shipment_list *result = NULL;
+	if (!previous)
+		previous = t->previous;
+	if (tsk_shipment_list_new(&result) != TSK_OK) {
+		rc = TSK_ENOMEM;
+		goto done;
 	}
 
 	/* 4. parse each response; hand each shipment to its probe */
@@ -296,6 +332,18 @@ TSK_API int tsk_track_batch(tsk_shipment_list **out, tsk_ctx *ctx, const char *c
 					tsk_shipment_list_take(&probes[p].result, parsed, q);
 					break;
 				}
+			/* the same number twice in the batch: an earlier probe took the
+			 * shipment; this one gets a copy */
+			for (size_t o = 0; o < p && !probes[p].result; o++) {
+				if (probes[o].adapter != a || !probes[o].result ||
+				    strcmp(inputs[probes[o].input].number, num) != 0)
+					continue;
+				if (tsk_shipment_dup(&probes[p].result, probes[o].result) != TSK_OK) {
+					tsk_shipment_list_free(parsed);
+					rc = TSK_ENOMEM;
+					goto done;
+				}
+			}
 			if (!probes[p].result) {
 				char nf[256];
 				snprintf(nf, sizeof nf, "%s's answer does not mention %s", a->name, num);
@@ -371,25 +419,108 @@ TSK_API int tsk_track_batch(tsk_shipment_list **out, tsk_ctx *ctx, const char *c
 	}
 
 done:
-	for (size_t p = 0; p < nprobes; p++)
-		tsk_shipment_free(probes[p].result);
-	free(probes);
-	if (inputs)
-		for (size_t i = 0; i < count; i++)
-			free(inputs[i].number);
-	free(inputs);
-	if (jobs)
-		for (size_t k = 0; k < tsk_request_list_count(reqs); k++)
-			tsk__http_job_dispose(&jobs[k]);
-	free(jobs);
-	free(req_carrier);
-	tsk_request_list_free(reqs);
 	if (rc != TSK_OK) {
 		tsk_shipment_list_free(result);
 		return tsk__ctx_error(ctx, rc, "%s", tsk_strerror(rc));
 	}
 	*out = result;
 	return TSK_OK;
+}
+
+void tsk__track_free(tsk__track *t)
+{
+	if (!t)
+		return;
+	for (size_t p = 0; p < t->nprobes; p++)
+		tsk_shipment_free(t->probes[p].result);
+	free(t->probes);
+	if (t->inputs)
+		for (size_t i = 0; i < t->count; i++) {
+			free(t->inputs[i].raw);
+			free(t->inputs[i].number);
+		}
+	free(t->inputs);
+	if (t->jobs)
+		for (size_t k = 0; k < t->njobs; k++)
+			tsk__http_job_dispose(&t->jobs[k]);
+	free(t->jobs);
+	free(t->req_carrier);
+	tsk_request_list_free(t->reqs);
+	tsk_shipment_list_free(t->previous);
+	free(t);
+}
+
+tsk__http_job *tsk__track_jobs(tsk__track *t, size_t *count_out)
+{
+	*count_out = t->njobs;
+	return t->jobs;
+}
+
+int tsk__track_keep_previous(tsk__track *t, const tsk_shipment_list *previous)
+{
+	size_t n = tsk_shipment_list_count(previous);
+	if (n == 0)
+		return TSK_OK;
+	if (!t->previous && tsk_shipment_list_new(&t->previous) != TSK_OK)
+		return TSK_ENOMEM;
+	/* in list order, so that find_previous picks the same one as from the
+	 * caller's list */
+	for (size_t k = 0; k < n; k++) {
+		const tsk_shipment *p = tsk_shipment_list_at(previous, k);
+		bool wanted = false;
+		for (size_t i = 0; i < t->count && !wanted; i++)
+			wanted = t->inputs[i].number && strcmp(t->inputs[i].number, p->number) == 0;
+		if (!wanted)
+			continue;
+		tsk_shipment *copy = NULL;
+		if (tsk_shipment_dup(&copy, p) != TSK_OK)
+			return TSK_ENOMEM;
+		if (tsk_shipment_list_append(t->previous, copy) != TSK_OK) {
+			tsk_shipment_free(copy);
+			return TSK_ENOMEM;
+		}
+	}
+	return TSK_OK;
+}
+
+void tsk__track_http_settings(tsk__http_settings *out, const tsk_ctx *ctx)
+{
+	tsk__http_settings cfg = {
+		ctx->options[TSK_OPT_CONNECT_TIMEOUT_MS], ctx->options[TSK_OPT_TIMEOUT_MS],
+		(size_t)ctx->options[TSK_OPT_MAX_RESPONSE_BYTES], ctx->options[TSK_OPT_MAX_PARALLEL],
+		ctx->options[TSK_OPT_MAX_RETRIES], ctx->options[TSK_OPT_RETRY_BASE_MS],
+		ctx->options[TSK_OPT_RETRY_MAX_MS], ctx->options[TSK_OPT_REQUESTS_PER_SECOND],
+		ctx->options[TSK_OPT_VERIFY_TLS] != 0, ctx->user_agent,
+	};
+	*out = cfg;
+}
+
+TSK_API int tsk_track_batch(tsk_shipment_list **out, tsk_ctx *ctx, const char *carrier,
+                            const char *const *numbers, size_t count,
+                            const tsk_shipment_list *previous)
+{
+	if (!out || !ctx || (count && !numbers))
+		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_track_batch: missing argument");
+	*out = NULL;
+	tsk__track *t = NULL;
+	int rc = tsk__track_prepare(&t, ctx, carrier, numbers, count);
+	if (rc != TSK_OK)
+		return rc;
+	size_t njobs = 0;
+	tsk__http_job *jobs = tsk__track_jobs(t, &njobs);
+	if (njobs) {
+		tsk__http_settings cfg;
+		tsk__track_http_settings(&cfg, ctx);
+		/* TSK_ECANCELED (tsk_ctx_wakeup) is no failure: the jobs say so */
+		int hrc = tsk__http_run(ctx->http, &cfg, jobs, njobs);
+		if (hrc == TSK_ENOMEM) {
+			tsk__track_free(t);
+			return tsk__ctx_error(ctx, hrc, "%s", tsk_strerror(hrc));
+		}
+	}
+	rc = tsk__track_finish(out, t, ctx, previous);
+	tsk__track_free(t);
+	return rc;
 }
 
 TSK_API int tsk_track(tsk_shipment **out, tsk_ctx *ctx, const char *carrier, const char *number)
