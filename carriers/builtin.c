@@ -4,7 +4,10 @@
  */
 #include "context.h"
 
+extern const tsk_adapter tsk__adapter_japanpost;
+
 const tsk_adapter *const tsk__builtin_adapters[] = {
+	&tsk__adapter_japanpost,
 	NULL /* keeps the array non-empty; the count below excludes it */
 };
-const size_t tsk__builtin_adapter_count = 0;
+const size_t tsk__builtin_adapter_count = sizeof tsk__builtin_adapters / sizeof tsk__builtin_adapters[0] - 1;
