@@ -154,9 +154,10 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
 		p++;
 	if (*p != '<' || !strchr(utf8, '>')) {
+		/* the message quotes the body: fill it before the body goes */
+		tsk_error_set(err, TSK_EPARSE, "body is not HTML (starts with %.16s)", *p ? p : "nothing");
 		free(utf8);
-		return tsk_error_set(err, TSK_EPARSE, "body is not HTML (starts with %.16s)",
-		                     *p ? p : "nothing");
+		return TSK_EPARSE;
 	}
 	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
 	if (!ctxt) {
