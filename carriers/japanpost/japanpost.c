@@ -1,0 +1,1443 @@
+/*
+ * Japan Post (日本郵便): ゆうパック, ゆうパケット, registered and recorded
+ * mail (書留, 特定記録) and international items (EMS, S10 numbers).
+ *
+ * Invariants:
+ *  - Numbers: 12 digits with a mod-7 check digit (shared with Yamato and
+ *    Sagawa, so a weak claim), 11-digit 引受番号 (mod 7 of the first 10;
+ *    only Japan Post uses them) and UPU S10 numbers (CARRIERS.md §2).
+ *  - One request never mixes search kinds: 11-digit registered numbers go
+ *    with searchKind=S001, everything else with S002 (CARRIERS.md §3).
+ *  - Parsing is a pure function of the bytes: a list of layouts, each with
+ *    a recogniser and a parser, is tried in turn. A page no layout
+ *    recognises is TSK_ELAYOUT naming japanpost, never not_found; bytes
+ *    that are not HTML are TSK_EPARSE (from lib/html.c).
+ *  - Events keep the page order (oldest first on every Japan Post page)
+ *    and time_raw is the date cell as printed. Years come from the page:
+ *    today's layouts print them, the 2009 pages print the inquiry time at
+ *    the top, which becomes a NOT_AFTER year hint.
+ *  - The number a page shows (1234-5678-9012, "CN 000 000 005 JP") is
+ *    reduced to digits and letters, the form callers ask with.
+ *  - "Not found" is page text; it gives a shipment with TSK_ENOTFOUND and
+ *    no events.
+ *  - A body cut before </html> is TSK_EPARSE, never a shorter history.
+ */
+#include "html.h"
+#include "numbers.h"
+#include "statusmap.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JP_NAME "japanpost"
+#define JP_MAX_BATCH 10
+
+/* ------------------------------------------------------------ status words */
+
+static const tsk__status_word jp_words[] = {
+#define TSK_STATUS_WORD TSK__STATUS_ROW
+#include "status.def"
+};
+
+static const tsk__status_word jp_keywords[] = {
+#define TSK_STATUS_WORD(word, st, exc, en)
+#define TSK_STATUS_KEYWORD TSK__STATUS_ROW
+#include "status.def"
+};
+
+/* Exact match ignoring ASCII case as well: the English page is not
+ * consistent about "Returned to sender" / "Returned to Sender". */
+static const tsk__status_word *lookup_nocase(const char *word)
+{
+	char *wf = tsk__text_fold(word, true);
+	if (!wf)
+		return NULL;
+	const tsk__status_word *hit = NULL;
+	for (size_t i = 0; i < TSK__ARRAY_LEN(jp_words) && !hit; i++) {
+		char *tf = tsk__text_fold(jp_words[i].word, true);
+		if (tf && tsk__strcasecmp(tf, wf) == 0)
+			hit = &jp_words[i];
+		free(tf);
+	}
+	free(wf);
+	return hit;
+}
+
+static void jp_map_status(const tsk_adapter *self, const char *word, tsk_status_mapping *out)
+{
+	(void)self;
+	const tsk__status_word *hit = word ? tsk__status_lookup(jp_words, TSK__ARRAY_LEN(jp_words), word) : NULL;
+	if (!hit && word)
+		hit = lookup_nocase(word);
+	if (hit) {
+		out->status = hit->status;
+		out->exception = hit->exception;
+		out->english = hit->english;
+		out->unmapped = 0;
+		return;
+	}
+	/* keyword rules, else UNKNOWN; both leave unmapped = 1 */
+	tsk__status_map(NULL, 0, jp_keywords, TSK__ARRAY_LEN(jp_keywords), word, out);
+}
+
+/* ---------------------------------------------------------------- numbers */
+
+static bool s10_shape(const char *s)
+{
+	if (strlen(s) != 13)
+		return false;
+	for (int i = 0; i < 13; i++) {
+		bool letter = s[i] >= 'A' && s[i] <= 'Z';
+		bool digit = s[i] >= '0' && s[i] <= '9';
+		if ((i < 2 || i > 10) ? !letter : !digit)
+			return false;
+	}
+	return true;
+}
+
+static int jp_recognize(const tsk_adapter *self, const char *number, double *confidence_out,
+                        tsk_error *err)
+{
+	(void)self;
+	*confidence_out = 0;
+	if (!number)
+		return TSK_OK;
+	size_t n = strlen(number);
+	if (tsk__all_digits(number) && (n == 12 || n == 11)) {
+		int expected = 0;
+		if (!tsk__mod7_valid(number, &expected))
+			return tsk_error_set(err, TSK_EINVALID_NUMBER,
+			                     "%zu-digit Japan Post number %s: check digit is %c, expected %d "
+			                     "(mod 7 of the first %zu digits)",
+			                     n, number, number[n - 1], expected, n - 1);
+		/* 12 digits: Yamato and Sagawa use the same format and check, so
+		 * the claim is a third; 11-digit 引受番号 are Japan Post's alone */
+		*confidence_out = n == 12 ? 0.33 : 1.0;
+		return TSK_OK;
+	}
+	if (s10_shape(number)) {
+		int rc = tsk__s10_check(number, err);
+		if (rc != TSK_OK)
+			return rc;
+		/* JP: accepted by Japan Post; elsewhere: delivered by it in Japan
+		 * when incoming, so a strong but not exclusive claim */
+		*confidence_out = number[11] == 'J' && number[12] == 'P' ? 1.0 : 0.8;
+	}
+	return TSK_OK;
+}
+
+/* --------------------------------------------------------------- requests */
+
+/* The search kind of a number: S001 書留/特定記録 (11 digits), S002 for
+ * ゆうパック and the other 12-digit items and for S10 items, which the
+ * current direct search answers under S002 too (CARRIERS.md §3). */
+static const char *search_kind(const char *number)
+{
+	return strlen(number) == 11 && tsk__all_digits(number) ? "S001" : "S002";
+}
+
+static int add_request(const tsk_request_env *env, const char *kind, const char *const *numbers,
+                       size_t count, tsk_request_list *out, tsk_error *err)
+{
+	const char *locale = env->locale && strcmp(env->locale, "en") == 0 ? "en" : "ja";
+	tsk__buf url = TSK__BUF_INIT;
+	tsk__buf_puts(&url, env->endpoint);
+	tsk__buf_putc(&url, strchr(env->endpoint, '?') ? '&' : '?');
+	for (size_t i = 0; i < count; i++) {
+		char *enc = NULL;
+		if (tsk_url_encode(&enc, numbers[i], strlen(numbers[i])) != TSK_OK) {
+			tsk__buf_dispose(&url);
+			return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+		}
+		tsk__buf_printf(&url, "%sreqCodeNo%zu=%s", i ? "&" : "", i + 1, enc);
+		tsk_free(enc);
+	}
+	tsk__buf_printf(&url, "&searchKind=%s&locale=%s", kind, locale);
+	char *u = tsk__buf_detach(&url);
+	if (!u)
+		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+	tsk_request *req = NULL;
+	int rc = tsk_request_list_add(out, "GET", u, NULL, NULL, 0, numbers, count, &req);
+	free(u);
+	if (rc == TSK_OK)
+		rc = tsk_request_add_header(req, "Accept", "text/html");
+	if (rc != TSK_OK)
+		return tsk_error_set(err, rc, "japanpost: cannot build the request: %s", tsk_strerror(rc));
+	return TSK_OK;
+}
+
+static int jp_build_requests(const tsk_adapter *self, const tsk_request_env *env,
+                             const char *const *numbers, size_t count, tsk_request_list *out,
+                             tsk_error *err)
+{
+	(void)self;
+	if (!env || !env->endpoint || !*env->endpoint)
+		return tsk_error_set(err, TSK_ECONFIG, "japanpost: no endpoint");
+	if (count && !numbers)
+		return tsk_error_set(err, TSK_EINVAL, "japanpost: no numbers");
+	const char **group = calloc(count ? count : 1, sizeof *group);
+	bool *done = calloc(count ? count : 1, sizeof *done);
+	if (!group || !done) {
+		free(group);
+		free(done);
+		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+	}
+	int rc = TSK_OK;
+	/* kinds in the order they first appear, input order within a kind,
+	 * at most JP_MAX_BATCH numbers per request */
+	for (size_t i = 0; i < count && rc == TSK_OK; i++) {
+		if (done[i])
+			continue;
+		const char *kind = search_kind(numbers[i]);
+		size_t n = 0;
+		for (size_t j = i; j < count && rc == TSK_OK; j++) {
+			if (done[j] || strcmp(search_kind(numbers[j]), kind) != 0)
+				continue;
+			done[j] = true;
+			group[n++] = numbers[j];
+			if (n == JP_MAX_BATCH) {
+				rc = add_request(env, kind, group, n, out, err);
+				n = 0;
+			}
+		}
+		if (n && rc == TSK_OK)
+			rc = add_request(env, kind, group, n, out, err);
+	}
+	free(group);
+	free(done);
+	return rc;
+}
+
+/* ------------------------------------------------------------ DOM helpers */
+
+typedef struct nodes {
+	xmlNodePtr *v;
+	size_t n, cap;
+	bool failed;
+} nodes;
+
+static void nodes_push(nodes *l, xmlNodePtr n)
+{
+	if (l->failed)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		xmlNodePtr *v = realloc(l->v, cap * sizeof *v);
+		if (!v) {
+			l->failed = true;
+			return;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = n;
+}
+
+static void nodes_dispose(nodes *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+static bool is_elem(xmlNodePtr n, const char *name)
+{
+	return n && n->type == XML_ELEMENT_NODE && xmlStrcasecmp(n->name, (const xmlChar *)name) == 0;
+}
+
+/* Elements named a or b below parent in document order, without looking
+ * into a match or into a nested table. Cells are searched this way rather
+ * than as children because the 2009 pages wrap <td>s in <form>s. */
+static void collect(xmlNodePtr parent, const char *a, const char *b, nodes *out)
+{
+	for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (is_elem(c, a) || (b && is_elem(c, b))) {
+			nodes_push(out, c);
+			continue;
+		}
+		if (!is_elem(c, "table"))
+			collect(c, a, b, out);
+	}
+}
+
+/* A node set from XPath, copied so the XPath object can go. */
+static void xpath_nodes(tsk__html *page, xmlNodePtr ctx, const char *expr, nodes *out)
+{
+	xmlXPathObjectPtr obj = tsk__html_xpath(page, ctx, expr);
+	for (int i = 0; i < tsk__xpath_count(obj); i++)
+		nodes_push(out, tsk__xpath_node(obj, i));
+	if (obj)
+		xmlXPathFreeObject(obj);
+}
+
+/* A cell's text on one line: <br> as a space, &nbsp; as a space, trimmed.
+ * NULL only on ENOMEM. */
+static char *cell_text(xmlNodePtr cell)
+{
+	char *t = tsk__node_text_line(cell);
+	if (!t)
+		return NULL;
+	/* U+00A0 (&nbsp;) fills empty cells; it is white space here */
+	char *w = t;
+	for (char *r = t; *r;) {
+		if ((unsigned char)r[0] == 0xC2 && (unsigned char)r[1] == 0xA0) {
+			*w++ = ' ';
+			r += 2;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	char *clean = tsk__text_clean(t);
+	free(t);
+	return clean;
+}
+
+static bool has_not_found_text(const char *t)
+{
+	return t && (strstr(t, "お問い合わせ番号が見つかりません") || strstr(t, "入力桁数に誤り") ||
+	             strstr(t, "Your item was not found"));
+}
+
+/* Digits and letters of a number as the page shows it ("1234-5678-9012",
+ * "CN 000 000 005 JP"); NULL when there are none or on ENOMEM. */
+static char *display_number(const char *text)
+{
+	char *f = text ? tsk__text_fold(text, true) : NULL;
+	if (!f)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; f[i]; i++) {
+		char c = f[i];
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 32);
+		if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))
+			f[k++] = c;
+		else if (c != '-')
+			break; /* "317409136693(ゆうパック)…": the number ends here */
+	}
+	f[k] = '\0';
+	if (k < 8) { /* too short for any Japan Post number */
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* ------------------------------------------------------------ date parsing */
+
+static bool read_int(const char **p, int maxdigits, int *out, int *ndigits)
+{
+	const char *s = *p;
+	int v = 0, n = 0;
+	while (*s >= '0' && *s <= '9' && n < maxdigits) {
+		v = v * 10 + (*s - '0');
+		s++;
+		n++;
+	}
+	if (!n || (*s >= '0' && *s <= '9'))
+		return false;
+	*out = v;
+	if (ndigits)
+		*ndigits = n;
+	*p = s;
+	return true;
+}
+
+static bool eat(const char **p, const char *lit)
+{
+	size_t l = strlen(lit);
+	if (strncmp(*p, lit, l) != 0)
+		return false;
+	*p += l;
+	return true;
+}
+
+static void skip_spaces(const char **p)
+{
+	while (**p == ' ')
+		(*p)++;
+}
+
+/*
+ * A date at *p: "YYYY/MM/DD" (today's ja page), "MM/DD/YYYY" (the en
+ * page), "M月D日" (2009), "YYYY年M月D日" or "M/D". year 0 when not shown.
+ * Expects width-folded text.
+ */
+static bool parse_date_prefix(const char **p, int *y, int *mo, int *d)
+{
+	const char *s = *p;
+	int a, b, c, na, nc;
+	if (!read_int(&s, 4, &a, &na))
+		return false;
+	if (eat(&s, "/")) {
+		if (!read_int(&s, 2, &b, NULL))
+			return false;
+		const char *save = s;
+		if (eat(&s, "/") && read_int(&s, 4, &c, &nc)) {
+			if (na == 4 && nc <= 2) {
+				*y = a, *mo = b, *d = c;
+			} else if (na <= 2 && nc == 4) {
+				*y = c, *mo = a, *d = b;
+			} else {
+				return false;
+			}
+		} else {
+			if (na == 4)
+				return false;
+			s = save;
+			*y = 0, *mo = a, *d = b;
+		}
+	} else if (na == 4 && eat(&s, "年")) {
+		skip_spaces(&s);
+		if (!read_int(&s, 2, &b, NULL) || !eat(&s, "月") || !read_int(&s, 2, &c, NULL) ||
+		    !eat(&s, "日"))
+			return false;
+		*y = a, *mo = b, *d = c;
+	} else if (na <= 2 && eat(&s, "月")) {
+		if (!read_int(&s, 2, &c, NULL) || !eat(&s, "日"))
+			return false;
+		*y = 0, *mo = a, *d = c;
+	} else {
+		return false;
+	}
+	if (*mo < 1 || *mo > 12 || *d < 1 || *d > 31)
+		return false;
+	*p = s;
+	return true;
+}
+
+/* A whole date cell: a date, optionally followed by "H:MM". */
+static bool parse_when(const char *raw, int *y, int *mo, int *d, int *h, int *mi)
+{
+	char *f = tsk__text_fold(raw, false);
+	if (!f)
+		return false;
+	const char *p = f;
+	bool ok = parse_date_prefix(&p, y, mo, d);
+	*h = -1;
+	*mi = 0;
+	if (ok) {
+		skip_spaces(&p);
+		if (*p) {
+			ok = read_int(&p, 2, h, NULL) && eat(&p, ":") && read_int(&p, 2, mi, NULL);
+			skip_spaces(&p);
+			ok = ok && !*p && *h <= 23 && *mi <= 59;
+		}
+	}
+	free(f);
+	return ok;
+}
+
+/* "14", "14:00", "14時" at *p. */
+static bool read_clock(const char **p, int *h, int *mi)
+{
+	const char *s = *p;
+	if (!read_int(&s, 2, h, NULL))
+		return false;
+	*mi = 0;
+	if (eat(&s, ":")) {
+		if (!read_int(&s, 2, mi, NULL))
+			return false;
+	} else if (!eat(&s, "時")) {
+		return false;
+	}
+	if (*h > 24 || *mi > 59)
+		return false;
+	*p = s;
+	return true;
+}
+
+/*
+ * A stated delivery date with an optional band: "2024/06/14",
+ * "2024/06/14 14時～16時", "6月14日(金) 午前中", "06/14/2024 14:00-16:00".
+ * start_hour -1 = the whole day; end_hour -1 = open-ended.
+ */
+static bool parse_eta(const char *raw, int *y, int *mo, int *d, int *sh, int *sm, int *eh, int *em)
+{
+	char *f = tsk__text_fold(raw, false);
+	if (!f)
+		return false;
+	const char *p = f;
+	bool ok = parse_date_prefix(&p, y, mo, d);
+	*sh = *eh = -1;
+	*sm = *em = 0;
+	if (ok) {
+		/* skip a weekday "(金)" and spaces up to the band */
+		while (*p && !(*p >= '0' && *p <= '9') && strncmp(p, "午前", strlen("午前")) != 0)
+			p++;
+		if (eat(&p, "午前")) {
+			/* ゆうパック's 午前中 band ends at noon */
+			*sh = 8;
+			*eh = 12;
+		} else if (*p && read_clock(&p, sh, sm)) {
+			skip_spaces(&p);
+			if (eat(&p, "-") || eat(&p, "~") || eat(&p, "〜") || eat(&p, "から")) {
+				skip_spaces(&p);
+				if (!read_clock(&p, eh, em))
+					*eh = -1, *em = 0;
+			}
+			if (*sh > 23)
+				*sh = -1, *eh = -1;
+		}
+	}
+	free(f);
+	return ok;
+}
+
+/* The page's inquiry time "2009/09/10 11:54": the first table cell that is
+ * exactly a full date and time. */
+static bool page_time(tsk__html *page, tsk_time *out)
+{
+	nodes cells = { 0 };
+	xpath_nodes(page, NULL, "(//td)[position() <= 60]", &cells);
+	bool found = false;
+	for (size_t i = 0; i < cells.n && !found; i++) {
+		char *t = cell_text(cells.v[i]);
+		int y, mo, d, h, mi;
+		if (t && *t && parse_when(t, &y, &mo, &d, &h, &mi) && y > 0 && h >= 0)
+			found = tsk_time_from_fields(out, y, mo, d, h, mi, TSK_JST_OFFSET) == TSK_OK;
+		free(t);
+	}
+	nodes_dispose(&cells);
+	return found;
+}
+
+/* ---------------------------------------------------------- table columns */
+
+typedef enum jp_col {
+	COL_NUMBER = 0,
+	COL_DATE,
+	COL_SERVICE,
+	COL_STATUS,
+	COL_DETAIL,
+	COL_OFFICE,
+	COL_REGION,
+	COL__COUNT
+} jp_col;
+
+/* Header words per column, tried in this order for each header cell so
+ * "状態発生日" is the date and "最新状態" the status. */
+static const struct {
+	jp_col col;
+	const char *words[5];
+} col_words[] = {
+	{ COL_NUMBER, { "番号", "number", NULL } },
+	{ COL_DATE, { "発生日", "年月日", "date", NULL } },
+	{ COL_SERVICE, { "種別", "class", "type", NULL } },
+	{ COL_STATUS, { "状態", "配送履歴", "track record", "status", NULL } },
+	{ COL_DETAIL, { "詳細", "detail", NULL } },
+	{ COL_OFFICE, { "取扱", "office", NULL } },
+	{ COL_REGION, { "県名", "prefecture", NULL } },
+};
+
+static bool contains_nocase(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (; *hay; hay++)
+		if (tsk__strncasecmp(hay, needle, n) == 0)
+			return true;
+	return false;
+}
+
+/* Map the cells of a header row to columns; -1 where absent. Returns the
+ * number of columns recognised. ENOMEM is reported through *failed. */
+static int map_header(xmlNodePtr header_row, int idx[COL__COUNT], bool *failed)
+{
+	for (int c = 0; c < COL__COUNT; c++)
+		idx[c] = -1;
+	nodes cells = { 0 };
+	collect(header_row, "th", "td", &cells);
+	int found = 0;
+	for (size_t i = 0; i < cells.n; i++) {
+		char *t = cell_text(cells.v[i]);
+		if (!t) {
+			*failed = true;
+			break;
+		}
+		for (size_t k = 0; k < TSK__ARRAY_LEN(col_words); k++) {
+			bool hit = false;
+			for (int w = 0; col_words[k].words[w] && !hit; w++)
+				hit = contains_nocase(t, col_words[k].words[w]);
+			if (hit) {
+				if (idx[col_words[k].col] < 0) {
+					idx[col_words[k].col] = (int)i;
+					found++;
+				}
+				break;
+			}
+		}
+		free(t);
+	}
+	*failed = *failed || cells.failed;
+	nodes_dispose(&cells);
+	return found;
+}
+
+/* ----------------------------------------------------------- parse state */
+
+typedef struct jp_parse {
+	const tsk_adapter *self;
+	tsk__html *page;
+	const tsk_response *resp;
+	tsk_shipment_list *out;
+	size_t before;           /* shipments in out before this page */
+	tsk_error *err;
+	const char *layout;
+	bool has_hint;
+	tsk_time hint;           /* the page's inquiry time (2009 pages) */
+} jp_parse;
+
+static int oom(jp_parse *p)
+{
+	return tsk_error_set(p->err, TSK_ENOMEM, "out of memory");
+}
+
+static bool answered(const jp_parse *p, const char *number)
+{
+	for (size_t i = p->before; i < tsk_shipment_list_count(p->out); i++)
+		if (strcmp(tsk_shipment_tracking_number(tsk_shipment_list_at(p->out, i)), number) == 0)
+			return true;
+	return false;
+}
+
+/* The one number asked, for pages that do not print it; NULL otherwise. */
+static const char *single_asked(const jp_parse *p)
+{
+	return p->resp->count == 1 && p->resp->numbers && p->resp->numbers[0] ? p->resp->numbers[0] : NULL;
+}
+
+static int new_shipment(jp_parse *p, const char *number, tsk_shipment **out)
+{
+	*out = NULL;
+	int rc = tsk_shipment_new(out, JP_NAME, number);
+	if (rc == TSK_OK)
+		rc = tsk_shipment_set_text(*out, TSK_SHIPMENT_LAYOUT, p->layout);
+	if (rc == TSK_OK && p->has_hint)
+		rc = tsk_shipment_set_year_hint(*out, TSK_YEAR_HINT_NOT_AFTER, &p->hint);
+	if (rc != TSK_OK) {
+		tsk_shipment_free(*out);
+		*out = NULL;
+		return rc == TSK_ENOMEM ? oom(p) : tsk_error_set(p->err, rc, "japanpost: bad number %s", number);
+	}
+	return TSK_OK;
+}
+
+static int append(jp_parse *p, tsk_shipment *s)
+{
+	int rc = tsk_shipment_list_append(p->out, s);
+	return rc == TSK_OK ? TSK_OK : oom(p);
+}
+
+static int add_not_found(jp_parse *p, const char *number, const char *message)
+{
+	if (answered(p, number))
+		return TSK_OK;
+	tsk_shipment *s;
+	int rc = new_shipment(p, number, &s);
+	if (rc != TSK_OK)
+		return rc;
+	if (tsk_shipment_set_error(s, TSK_ENOTFOUND,
+	                           message && *message ? message : "Japan Post has no record of this number") !=
+	    TSK_OK) {
+		tsk_shipment_free(s);
+		return oom(p);
+	}
+	return append(p, s);
+}
+
+/* One event from the cells of an event row (+ the postal code row). */
+typedef struct jp_event_cells {
+	char *text[COL__COUNT];
+	char *postal;
+	char *location_code;
+} jp_event_cells;
+
+static void event_cells_dispose(jp_event_cells *c)
+{
+	for (int i = 0; i < COL__COUNT; i++)
+		free(c->text[i]);
+	free(c->postal);
+	free(c->location_code);
+	memset(c, 0, sizeof *c);
+}
+
+/* Read the columns of an event row. Returns false on ENOMEM. */
+static bool read_event_cells(const nodes *cells, const int idx[COL__COUNT], jp_event_cells *out)
+{
+	memset(out, 0, sizeof *out);
+	for (int c = 0; c < COL__COUNT; c++) {
+		if (idx[c] < 0 || (size_t)idx[c] >= cells->n)
+			continue;
+		out->text[c] = cell_text(cells->v[idx[c]]);
+		if (!out->text[c])
+			return false;
+	}
+	return true;
+}
+
+static int set_ev_text(tsk_event *ev, tsk_event_field f, const char *v)
+{
+	return v && *v ? tsk_event_set_text(ev, f, v) : TSK_OK;
+}
+
+static int add_event(jp_parse *p, tsk_shipment *s, const jp_event_cells *c)
+{
+	tsk_event *ev;
+	if (tsk_event_new(&ev) != TSK_OK)
+		return oom(p);
+	int rc = TSK_OK;
+	const char *when = c->text[COL_DATE];
+	if (rc == TSK_OK)
+		rc = set_ev_text(ev, TSK_EVENT_TIME_RAW, when);
+	int y, mo, d, h, mi;
+	/* an impossible date keeps its time_raw and gets no time */
+	if (rc == TSK_OK && when && parse_when(when, &y, &mo, &d, &h, &mi))
+		(void)tsk_event_set_local_time(ev, y, mo, d, h, mi, TSK_JST_OFFSET);
+	if (rc == TSK_OK)
+		rc = set_ev_text(ev, TSK_EVENT_CARRIER_STATUS, c->text[COL_STATUS]);
+	if (rc == TSK_OK)
+		rc = set_ev_text(ev, TSK_EVENT_DESCRIPTION, c->text[COL_DETAIL]);
+	if (rc == TSK_OK)
+		rc = set_ev_text(ev, TSK_EVENT_LOCATION, c->text[COL_OFFICE]);
+	if (rc == TSK_OK)
+		rc = set_ev_text(ev, TSK_EVENT_LOCATION_CODE, c->location_code);
+	if (rc == TSK_OK)
+		rc = set_ev_text(ev, TSK_EVENT_REGION, c->text[COL_REGION]);
+	if (rc == TSK_OK)
+		rc = set_ev_text(ev, TSK_EVENT_POSTAL_CODE, c->postal);
+	if (rc != TSK_OK) {
+		tsk_event_free(ev);
+		return rc == TSK_ENOMEM ? oom(p) : tsk_error_set(p->err, TSK_EPARSE, "japanpost: bad event text");
+	}
+	if (c->text[COL_STATUS] && *c->text[COL_STATUS]) {
+		tsk_status_mapping m;
+		jp_map_status(p->self, c->text[COL_STATUS], &m);
+		tsk_event_set_status(ev, m.status, m.exception, m.unmapped);
+	}
+	return tsk_shipment_append_event(s, ev) == TSK_OK ? TSK_OK : oom(p);
+}
+
+/* The office code the 2009 pages keep in a hidden input of the row. */
+static char *row_shop_code(jp_parse *p, xmlNodePtr row)
+{
+	return tsk__node_attr(tsk__html_first(p->page, row, ".//input[@name='shopCode']"), "value");
+}
+
+/*
+ * Walk rows of an event table. An event row has at least 4 cells; a row
+ * of one cell right after it is its postal code (the second <tr> of each
+ * event). Rows that carry a not-found message call on_not_found.
+ * visit(p, ctx, row, cells, idx, ev) is called for each event.
+ */
+typedef int (*row_visit)(jp_parse *p, void *ctx, xmlNodePtr row, const nodes *cells,
+                         jp_event_cells *ev);
+typedef int (*row_not_found)(jp_parse *p, void *ctx, const nodes *cells);
+
+static int walk_rows(jp_parse *p, const nodes *rows, const int idx[COL__COUNT], void *ctx,
+                     row_visit visit, row_not_found on_not_found)
+{
+	int rc = TSK_OK;
+	for (size_t r = 0; r < rows->n && rc == TSK_OK; r++) {
+		nodes cells = { 0 };
+		collect(rows->v[r], "td", NULL, &cells);
+		if (cells.failed) {
+			nodes_dispose(&cells);
+			return oom(p);
+		}
+		bool header = tsk__html_first(p->page, rows->v[r], "th") != NULL;
+		char *all = NULL;
+		if (!header && cells.n > 0 && cells.n < 4 && on_not_found) {
+			all = tsk__node_text_line(rows->v[r]);
+			if (!all) {
+				nodes_dispose(&cells);
+				return oom(p);
+			}
+		}
+		if (all && has_not_found_text(all)) {
+			rc = on_not_found(p, ctx, &cells);
+		} else if (!header && cells.n >= 4) {
+			jp_event_cells ev;
+			xmlNodePtr event_row = rows->v[r];
+			if (!read_event_cells(&cells, idx, &ev)) {
+				event_cells_dispose(&ev);
+				rc = oom(p);
+			} else {
+				/* the postal code row follows */
+				if (r + 1 < rows->n) {
+					nodes next = { 0 };
+					collect(rows->v[r + 1], "td", NULL, &next);
+					if (next.n == 1 && !tsk__html_first(p->page, rows->v[r + 1], "th")) {
+						ev.postal = cell_text(next.v[0]);
+						if (!ev.postal)
+							rc = oom(p);
+						r++;
+					}
+					nodes_dispose(&next);
+				}
+				if (rc == TSK_OK && visit)
+					rc = visit(p, ctx, event_row, &cells, &ev);
+				event_cells_dispose(&ev);
+			}
+		}
+		free(all);
+		nodes_dispose(&cells);
+	}
+	return rc;
+}
+
+/* ---------------------------------------------------- today's layout (2019) */
+
+static const char *const summary_tables =
+	"//table[@summary='照会結果' or @summary='配達状況詳細' or @summary='履歴情報']";
+
+static bool has_2019_tables(tsk__html *page)
+{
+	return tsk__html_first(page, NULL, summary_tables) != NULL;
+}
+
+static bool is_english(tsk__html *page)
+{
+	return tsk__html_first(page, NULL,
+	                       "//table[@summary='照会結果' or @summary='配達状況詳細' or @summary='履歴情報']"
+	                       "//th[contains(., 'Shipping track record') or contains(., 'Item number')]") ||
+	       tsk__html_first(page, NULL, "//table[@summary='照会結果']//td[contains(., 'Your item was not found')]");
+}
+
+static bool recognise_2019(tsk__html *page)
+{
+	return has_2019_tables(page) && !is_english(page);
+}
+
+static bool recognise_2019_en(tsk__html *page)
+{
+	return has_2019_tables(page) && is_english(page);
+}
+
+/* What the 配達状況詳細 table says about an item. */
+typedef struct jp_detail {
+	char *number;
+	char *service;
+	char *eta_date;
+	char *eta_band;
+} jp_detail;
+
+static void detail_dispose(jp_detail *d)
+{
+	free(d->number);
+	free(d->service);
+	free(d->eta_date);
+	free(d->eta_band);
+	memset(d, 0, sizeof *d);
+}
+
+/* Store one label/value pair of the detail table. false on ENOMEM. */
+static bool detail_pair(jp_detail *d, const char *label, const char *value)
+{
+	char **slot = NULL;
+	if (!*value)
+		return true;
+	if (strstr(label, "時間帯") || contains_nocase(label, "time"))
+		slot = &d->eta_band;
+	else if (strstr(label, "予定") || contains_nocase(label, "scheduled") ||
+	         contains_nocase(label, "expected"))
+		slot = &d->eta_date;
+	else if (strstr(label, "番号") || contains_nocase(label, "number"))
+		slot = &d->number;
+	else if (strstr(label, "種別") || contains_nocase(label, "class") || contains_nocase(label, "type"))
+		slot = &d->service;
+	if (!slot || *slot)
+		return true;
+	*slot = tsk__strdup(value);
+	return *slot != NULL;
+}
+
+/*
+ * Read 配達状況詳細: a header row of <th> with a data row of <td> under it
+ * (お問い合わせ番号 | 商品種別 | オプションサービス…), or rows that pair a
+ * <th> label with its <td> value. Returns false on ENOMEM.
+ */
+static bool read_detail(xmlNodePtr table, jp_detail *d)
+{
+	memset(d, 0, sizeof *d);
+	nodes rows = { 0 };
+	collect(table, "tr", NULL, &rows);
+	bool ok = !rows.failed;
+	char **labels = NULL;
+	size_t nlabels = 0;
+	for (size_t r = 0; r < rows.n && ok; r++) {
+		nodes th = { 0 }, td = { 0 };
+		collect(rows.v[r], "th", NULL, &th);
+		collect(rows.v[r], "td", NULL, &td);
+		ok = !th.failed && !td.failed;
+		if (ok && th.n && !td.n && !labels) {
+			labels = calloc(th.n, sizeof *labels);
+			ok = labels != NULL;
+			for (size_t i = 0; ok && i < th.n; i++) {
+				labels[i] = cell_text(th.v[i]);
+				ok = labels[i] != NULL;
+			}
+			nlabels = labels ? th.n : 0;
+		} else if (ok && td.n) {
+			/* label/value pairs in one row, else values under the header row */
+			for (size_t i = 0; ok && i < td.n; i++) {
+				char *label = i < th.n ? cell_text(th.v[i]) : NULL;
+				const char *use = label ? label : (i < nlabels ? labels[i] : NULL);
+				char *value = cell_text(td.v[i]);
+				ok = value && (i >= th.n || label);
+				if (ok && use)
+					ok = detail_pair(d, use, value);
+				free(label);
+				free(value);
+			}
+		}
+		nodes_dispose(&th);
+		nodes_dispose(&td);
+	}
+	for (size_t i = 0; i < nlabels; i++)
+		free(labels[i]);
+	free(labels);
+	nodes_dispose(&rows);
+	return ok;
+}
+
+static int apply_detail(jp_parse *p, tsk_shipment *s, const jp_detail *d)
+{
+	int rc = TSK_OK;
+	if (d->service)
+		rc = tsk_shipment_set_text(s, TSK_SHIPMENT_SERVICE, d->service);
+	if (rc == TSK_OK && (d->eta_date || d->eta_band)) {
+		tsk__buf raw = TSK__BUF_INIT;
+		tsk__buf_add(&raw, "", 0);
+		if (d->eta_date)
+			tsk__buf_puts(&raw, d->eta_date);
+		if (d->eta_date && d->eta_band)
+			tsk__buf_putc(&raw, ' ');
+		if (d->eta_band)
+			tsk__buf_puts(&raw, d->eta_band);
+		char *text = tsk__buf_detach(&raw);
+		if (!text)
+			return oom(p);
+		rc = tsk_shipment_set_text(s, TSK_SHIPMENT_ETA_RAW, text);
+		int y, mo, day, sh, sm, eh, em;
+		if (rc == TSK_OK && parse_eta(text, &y, &mo, &day, &sh, &sm, &eh, &em))
+			(void)tsk_shipment_set_eta_local(s, y, mo, day, sh, sm, eh, em);
+		free(text);
+	}
+	return rc == TSK_OK ? TSK_OK : oom(p);
+}
+
+static int visit_history_row(jp_parse *p, void *ctx, xmlNodePtr row, const nodes *cells,
+                             jp_event_cells *ev)
+{
+	(void)cells;
+	if (!ev->location_code)
+		ev->location_code = row_shop_code(p, row);
+	return add_event(p, ctx, ev);
+}
+
+/* Header row of an event table: the first row with <th>s. */
+static xmlNodePtr first_header_row(const nodes *rows)
+{
+	for (size_t i = 0; i < rows->n; i++) {
+		for (xmlNodePtr c = rows->v[i]->children; c; c = c->next)
+			if (is_elem(c, "th"))
+				return rows->v[i];
+	}
+	return NULL;
+}
+
+/* Events of a 履歴情報 table into s. Headers must name at least the date
+ * and the status column: the cells are not guessed by position. */
+static int read_history(jp_parse *p, xmlNodePtr table, tsk_shipment *s)
+{
+	nodes rows = { 0 };
+	collect(table, "tr", NULL, &rows);
+	if (rows.failed) {
+		nodes_dispose(&rows);
+		return oom(p);
+	}
+	int idx[COL__COUNT];
+	bool failed = false;
+	xmlNodePtr hdr = first_header_row(&rows);
+	if (hdr)
+		map_header(hdr, idx, &failed);
+	int rc = TSK_OK;
+	if (failed)
+		rc = oom(p);
+	else if (!hdr || idx[COL_DATE] < 0 || idx[COL_STATUS] < 0)
+		rc = tsk_error_set(p->err, TSK_ELAYOUT,
+		                   "japanpost: the 履歴情報 history table has no date/status headers");
+	if (rc == TSK_OK)
+		rc = walk_rows(p, &rows, idx, s, visit_history_row, NULL);
+	nodes_dispose(&rows);
+	return rc;
+}
+
+/* A 照会結果 row: the latest state of one number. */
+typedef struct jp_result_ctx {
+	char *not_found_message; /* a message row without a number */
+} jp_result_ctx;
+
+static int visit_result_row(jp_parse *p, void *vctx, xmlNodePtr row, const nodes *cells,
+                            jp_event_cells *ev)
+{
+	(void)vctx;
+	(void)cells;
+	char *number = display_number(ev->text[COL_NUMBER]);
+	if (!number) {
+		/* a row without a number is nothing we can attribute */
+		return tsk_error_set(p->err, TSK_ELAYOUT, "japanpost: a 照会結果 row shows no item number");
+	}
+	int rc = TSK_OK;
+	if (!answered(p, number)) {
+		tsk_shipment *s;
+		rc = new_shipment(p, number, &s);
+		if (rc == TSK_OK && ev->text[COL_SERVICE] && *ev->text[COL_SERVICE] &&
+		    tsk_shipment_set_text(s, TSK_SHIPMENT_SERVICE, ev->text[COL_SERVICE]) != TSK_OK)
+			rc = oom(p);
+		if (rc == TSK_OK) {
+			free(ev->location_code);
+			ev->location_code = row_shop_code(p, row);
+			rc = add_event(p, s, ev);
+		}
+		if (rc == TSK_OK) {
+			rc = append(p, s);
+		} else if (s) {
+			tsk_shipment_free(s);
+		}
+	}
+	free(number);
+	return rc;
+}
+
+static int result_not_found(jp_parse *p, void *vctx, const nodes *cells)
+{
+	jp_result_ctx *ctx = vctx;
+	char *first = cells->n ? cell_text(cells->v[0]) : NULL;
+	char *msg = cells->n ? cell_text(cells->v[cells->n - 1]) : NULL;
+	char *number = cells->n > 1 && first ? display_number(first) : NULL;
+	int rc = TSK_OK;
+	if (cells->n && (!first || !msg))
+		rc = oom(p);
+	else if (number)
+		rc = add_not_found(p, number, msg);
+	else if (!ctx->not_found_message && msg) {
+		/* the message alone: it answers for the numbers asked (see below) */
+		ctx->not_found_message = tsk__strdup(msg);
+		if (!ctx->not_found_message)
+			rc = oom(p);
+	}
+	free(first);
+	free(msg);
+	free(number);
+	return rc;
+}
+
+/* The 照会結果 table: one row pair per number, or the not-found message. */
+static int read_results(jp_parse *p, xmlNodePtr table, char **orphan_message)
+{
+	nodes rows = { 0 };
+	collect(table, "tr", NULL, &rows);
+	if (rows.failed) {
+		nodes_dispose(&rows);
+		return oom(p);
+	}
+	int idx[COL__COUNT];
+	bool failed = false;
+	xmlNodePtr hdr = first_header_row(&rows);
+	if (hdr)
+		map_header(hdr, idx, &failed);
+	int rc = failed ? oom(p) : TSK_OK;
+	if (rc == TSK_OK && (!hdr || idx[COL_NUMBER] < 0 || idx[COL_STATUS] < 0)) {
+		/* a result table with only the message has no headers to read */
+		static const int fallback[COL__COUNT] = { -1, -1, -1, -1, -1, -1, -1 };
+		memcpy(idx, fallback, sizeof idx);
+	}
+	jp_result_ctx ctx = { NULL };
+	if (rc == TSK_OK)
+		rc = walk_rows(p, &rows, idx, &ctx,
+		               idx[COL_NUMBER] >= 0 && idx[COL_STATUS] >= 0 ? visit_result_row : NULL,
+		               result_not_found);
+	nodes_dispose(&rows);
+	if (rc == TSK_OK && ctx.not_found_message && !*orphan_message)
+		*orphan_message = ctx.not_found_message;
+	else
+		free(ctx.not_found_message);
+	return rc;
+}
+
+/* Is a before b in the document? */
+static bool before_in_doc(xmlNodePtr a, xmlNodePtr b)
+{
+	return xmlXPathCmpNodes(a, b) == 1;
+}
+
+static int parse_2019(jp_parse *p)
+{
+	nodes details = { 0 }, hists = { 0 }, results = { 0 };
+	xpath_nodes(p->page, NULL, "//table[@summary='配達状況詳細']", &details);
+	xpath_nodes(p->page, NULL, "//table[@summary='履歴情報']", &hists);
+	xpath_nodes(p->page, NULL, "//table[@summary='照会結果']", &results);
+	int rc = details.failed || hists.failed || results.failed ? oom(p) : TSK_OK;
+	bool *hist_used = calloc(hists.n ? hists.n : 1, sizeof *hist_used);
+	if (!hist_used && rc == TSK_OK)
+		rc = oom(p);
+
+	/* each 配達状況詳細 with the 履歴情報 that follows it, before the next item */
+	for (size_t i = 0; i < details.n && rc == TSK_OK; i++) {
+		jp_detail d;
+		if (!read_detail(details.v[i], &d)) {
+			detail_dispose(&d);
+			rc = oom(p);
+			break;
+		}
+		const char *number = d.number ? d.number : single_asked(p);
+		char *norm = number ? display_number(number) : NULL;
+		if (!norm) {
+			detail_dispose(&d);
+			rc = tsk_error_set(p->err, TSK_ELAYOUT,
+			                   "japanpost: the 配達状況詳細 table shows no item number");
+			break;
+		}
+		xmlNodePtr hist = NULL;
+		for (size_t h = 0; h < hists.n && !hist; h++) {
+			if (hist_used[h] || !before_in_doc(details.v[i], hists.v[h]))
+				continue;
+			if (i + 1 < details.n && before_in_doc(details.v[i + 1], hists.v[h]))
+				break;
+			hist = hists.v[h];
+			hist_used[h] = true;
+		}
+		tsk_shipment *s = NULL;
+		if (!answered(p, norm)) {
+			rc = new_shipment(p, norm, &s);
+			if (rc == TSK_OK)
+				rc = apply_detail(p, s, &d);
+			if (rc == TSK_OK && hist)
+				rc = read_history(p, hist, s);
+			if (rc == TSK_OK) {
+				rc = append(p, s);
+			} else {
+				tsk_shipment_free(s);
+			}
+		}
+		free(norm);
+		detail_dispose(&d);
+	}
+
+	/* a history with no detail table above it: only when one number was asked */
+	for (size_t h = 0; h < hists.n && rc == TSK_OK; h++) {
+		if (hist_used[h])
+			continue;
+		const char *number = single_asked(p);
+		if (!number || answered(p, number)) {
+			rc = tsk_error_set(p->err, TSK_ELAYOUT,
+			                   "japanpost: a 履歴情報 history table without its item number");
+			break;
+		}
+		tsk_shipment *s;
+		rc = new_shipment(p, number, &s);
+		if (rc == TSK_OK)
+			rc = read_history(p, hists.v[h], s);
+		if (rc == TSK_OK)
+			rc = append(p, s);
+		else
+			tsk_shipment_free(s);
+	}
+
+	/* 照会結果: the latest state of numbers whose history is not shown,
+	 * and the not-found messages */
+	char *orphan = NULL;
+	for (size_t r = 0; r < results.n && rc == TSK_OK; r++)
+		rc = read_results(p, results.v[r], &orphan);
+	if (rc == TSK_OK && orphan) {
+		/* "not found" printed without the number: it answers the numbers
+		 * asked that the page does not otherwise mention */
+		size_t added = 0;
+		for (size_t i = 0; i < p->resp->count && rc == TSK_OK; i++)
+			if (p->resp->numbers && p->resp->numbers[i] && !answered(p, p->resp->numbers[i])) {
+				rc = add_not_found(p, p->resp->numbers[i], orphan);
+				added++;
+			}
+		if (rc == TSK_OK && !added && tsk_shipment_list_count(p->out) == p->before)
+			rc = tsk_error_set(p->err, TSK_EPARSE,
+			                   "japanpost: the page says \"%s\" but names no number, and none was asked",
+			                   orphan);
+	}
+	free(orphan);
+	if (rc == TSK_OK && tsk_shipment_list_count(p->out) == p->before)
+		rc = tsk_error_set(p->err, TSK_ELAYOUT, "japanpost: the %s page holds no item", p->layout);
+
+	free(hist_used);
+	nodes_dispose(&details);
+	nodes_dispose(&hists);
+	nodes_dispose(&results);
+	return rc;
+}
+
+/* ------------------------------------------------------ the 2009 layouts */
+
+/* The header row of the 2009 result table (class search_result). */
+static xmlNodePtr header_2009(tsk__html *page)
+{
+	return tsk__html_first(page, NULL, "//tr[@class='search_result']");
+}
+
+/* Does the first header cell name the number column (the list page)? */
+static bool header_2009_is_list(tsk__html *page, xmlNodePtr hdr)
+{
+	(void)page;
+	nodes cells = { 0 };
+	collect(hdr, "th", "td", &cells);
+	char *t = cells.n ? cell_text(cells.v[0]) : NULL;
+	bool list = t && strstr(t, "番号");
+	free(t);
+	nodes_dispose(&cells);
+	return list;
+}
+
+static char *message_2009(tsk__html *page)
+{
+	xmlNodePtr m = tsk__html_first(page, NULL, "//font[@class='message_font']");
+	return m ? cell_text(m) : NULL;
+}
+
+static bool recognise_2009_detail(tsk__html *page)
+{
+	if (has_2019_tables(page))
+		return false;
+	xmlNodePtr hdr = header_2009(page);
+	if (hdr)
+		return !header_2009_is_list(page, hdr);
+	/* no table: the 2009 frame with a not-found message */
+	char *msg = message_2009(page);
+	bool nf = has_not_found_text(msg);
+	free(msg);
+	return nf;
+}
+
+static bool recognise_2009_list(tsk__html *page)
+{
+	if (has_2019_tables(page))
+		return false;
+	xmlNodePtr hdr = header_2009(page);
+	return hdr && header_2009_is_list(page, hdr);
+}
+
+static int header_2009_map(jp_parse *p, int idx[COL__COUNT])
+{
+	bool failed = false;
+	map_header(header_2009(p->page), idx, &failed);
+	if (failed)
+		return oom(p);
+	if (idx[COL_DATE] < 0 || idx[COL_STATUS] < 0)
+		return tsk_error_set(p->err, TSK_ELAYOUT,
+		                     "japanpost: the 2009 result table has no date/status headers");
+	return TSK_OK;
+}
+
+/* "検索した番号は317409136693\n(ゆうパック)です": number and service. */
+static bool split_message_2009(const char *msg, char **number, char **service)
+{
+	*number = *service = NULL;
+	const char *at = msg ? strstr(msg, "番号は") : NULL;
+	if (at) {
+		*number = display_number(at + strlen("番号は"));
+		const char *open = strstr(at, "(");
+		const char *wide = strstr(at, "（");
+		size_t skip = 1;
+		if (wide && (!open || wide < open)) {
+			open = wide;
+			skip = strlen("（");
+		}
+		if (open) {
+			open += skip;
+			const char *close = strstr(open, ")");
+			const char *wclose = strstr(open, "）");
+			if (wclose && (!close || wclose < close))
+				close = wclose;
+			if (close && close > open) {
+				char *raw = tsk__strndup(open, (size_t)(close - open));
+				*service = raw ? tsk__text_clean(raw) : NULL;
+				free(raw);
+				if (!*service) {
+					free(*number);
+					*number = NULL;
+					return false;
+				}
+			}
+		}
+	}
+	return true;
+}
+
+static int parse_2009_detail(jp_parse *p)
+{
+	p->has_hint = page_time(p->page, &p->hint);
+	char *msg = message_2009(p->page);
+	char *number = NULL, *service = NULL;
+	if (!split_message_2009(msg, &number, &service)) {
+		free(msg);
+		return oom(p);
+	}
+	int rc = TSK_OK;
+	const char *num = number ? number : single_asked(p);
+	nodes rows = { 0 };
+	if (has_not_found_text(msg)) {
+		if (!num)
+			rc = tsk_error_set(p->err, TSK_EPARSE,
+			                   "japanpost: the page says \"%s\" but names no number, and none was asked",
+			                   msg);
+		else
+			rc = add_not_found(p, num, msg);
+		goto done;
+	}
+	if (!num) {
+		rc = tsk_error_set(p->err, TSK_ELAYOUT, "japanpost: the 2009 detail page shows no item number");
+		goto done;
+	}
+	int idx[COL__COUNT];
+	rc = header_2009_map(p, idx);
+	if (rc != TSK_OK)
+		goto done;
+	xpath_nodes(p->page, NULL, "//tr[@class='number_search_data']", &rows);
+	if (rows.failed) {
+		rc = oom(p);
+		goto done;
+	}
+	tsk_shipment *s;
+	rc = new_shipment(p, num, &s);
+	if (rc != TSK_OK)
+		goto done;
+	if (service && tsk_shipment_set_text(s, TSK_SHIPMENT_SERVICE, service) != TSK_OK)
+		rc = oom(p);
+	if (rc == TSK_OK)
+		rc = walk_rows(p, &rows, idx, s, visit_history_row, NULL);
+	if (rc == TSK_OK)
+		rc = append(p, s);
+	else
+		tsk_shipment_free(s);
+done:
+	nodes_dispose(&rows);
+	free(msg);
+	free(number);
+	free(service);
+	return rc;
+}
+
+static int visit_list_row_2009(jp_parse *p, void *ctx, xmlNodePtr row, const nodes *cells,
+                               jp_event_cells *ev)
+{
+	(void)ctx;
+	(void)cells;
+	if (!ev->text[COL_NUMBER] || !*ev->text[COL_NUMBER]) {
+		/* the number lives in the row's 詳細 form as well */
+		free(ev->text[COL_NUMBER]);
+		ev->text[COL_NUMBER] = tsk__node_attr(tsk__html_first(p->page, row, ".//input[@name='reqCode']"),
+		                                      "value");
+	}
+	if (has_not_found_text(ev->text[COL_STATUS])) {
+		char *number = display_number(ev->text[COL_NUMBER]);
+		int rc = number ? add_not_found(p, number, ev->text[COL_STATUS])
+		                : tsk_error_set(p->err, TSK_ELAYOUT, "japanpost: a 2009 list row shows no number");
+		free(number);
+		return rc;
+	}
+	return visit_result_row(p, NULL, row, cells, ev);
+}
+
+static int parse_2009_list(jp_parse *p)
+{
+	p->has_hint = page_time(p->page, &p->hint);
+	int idx[COL__COUNT];
+	int rc = header_2009_map(p, idx);
+	if (rc == TSK_OK && idx[COL_NUMBER] < 0)
+		rc = tsk_error_set(p->err, TSK_ELAYOUT, "japanpost: the 2009 list has no number column");
+	if (rc != TSK_OK)
+		return rc;
+	nodes rows = { 0 };
+	xpath_nodes(p->page, NULL, "//tr[@class='number_search_data']", &rows);
+	rc = rows.failed ? oom(p) : walk_rows(p, &rows, idx, NULL, visit_list_row_2009, NULL);
+	nodes_dispose(&rows);
+	if (rc == TSK_OK && tsk_shipment_list_count(p->out) == p->before)
+		rc = tsk_error_set(p->err, TSK_ELAYOUT, "japanpost: the 2009 list page holds no item");
+	return rc;
+}
+
+/* ---------------------------------------------------------------- layouts */
+
+typedef struct jp_layout {
+	const char *name;
+	bool (*recognise)(tsk__html *page);
+	int (*parse)(jp_parse *p);
+} jp_layout;
+
+/* Newest first; the recognisers exclude one another. */
+static const jp_layout jp_layouts[] = {
+	{ "japanpost-2019", recognise_2019, parse_2019 },
+	{ "japanpost-2019-en", recognise_2019_en, parse_2019 },
+	{ "japanpost-2009-detail", recognise_2009_detail, parse_2009_detail },
+	{ "japanpost-2009-list", recognise_2009_list, parse_2009_list },
+};
+
+/* Every Japan Post page ends with </html>. A body without it was cut off
+ * on the way, and the events it lost would make the status stale: that is
+ * an error, not a shorter history. */
+static bool has_html_end(const char *body, size_t len)
+{
+	static const char tag[] = "</html";
+	const size_t n = sizeof tag - 1;
+	for (size_t i = len >= n ? len - n + 1 : 0; i-- > 0;)
+		if (tsk__strncasecmp(body + i, tag, n) == 0)
+			return true;
+	return false;
+}
+
+static int jp_parse_response(const tsk_adapter *self, const tsk_response *resp,
+                             const tsk_parse_env *env, tsk_shipment_list *out, tsk_error *err)
+{
+	(void)env; /* years come from the page, never from the clock */
+	tsk__html page;
+	int rc = tsk__html_parse(&page, resp->body, resp->len, resp->content_type, err);
+	if (rc != TSK_OK)
+		return rc;
+	if (!has_html_end(resp->body, resp->len)) {
+		tsk__html_free(&page);
+		return tsk_error_set(err, TSK_EPARSE,
+		                     "japanpost: the page ends after %zu bytes without </html>: truncated",
+		                     resp->len);
+	}
+	rc = tsk_error_set(err, TSK_ELAYOUT,
+	                   "japanpost: page layout not recognised (tried japanpost-2019, japanpost-2019-en, "
+	                   "japanpost-2009-detail, japanpost-2009-list)");
+	for (size_t i = 0; i < TSK__ARRAY_LEN(jp_layouts); i++) {
+		if (!jp_layouts[i].recognise(&page))
+			continue;
+		tsk_error_clear(err);
+		jp_parse p = { self, &page, resp, out, tsk_shipment_list_count(out), err,
+		               jp_layouts[i].name, false, TSK_TIME_NULL_INIT };
+		rc = jp_layouts[i].parse(&p);
+		break;
+	}
+	tsk__html_free(&page);
+	return rc;
+}
+
+const tsk_adapter tsk__adapter_japanpost = {
+	.version = TSK_ADAPTER_VERSION,
+	.name = JP_NAME,
+	.display_name = "Japan Post (日本郵便)",
+	.flags = TSK_ADAPTER_HTML | TSK_ADAPTER_BATCH | TSK_ADAPTER_S10,
+	.max_batch = JP_MAX_BATCH,
+	.default_endpoint = "https://trackings.post.japanpost.jp/services/srv/search/direct",
+	.recognize = jp_recognize,
+	.build_requests = jp_build_requests,
+	.parse = jp_parse_response,
+	.map_status = jp_map_status,
+	.destroy = NULL,
+	.userdata = NULL,
+};
