@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} verbs[] = {
 		{ "track", cmd_track },   { "parse", cmd_parse },       { "detect", cmd_detect },
-		{ "carriers", cmd_carriers },
+		{ "watch", cmd_watch },   { "carriers", cmd_carriers },
 	};
 	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
 		if (strcmp(cmd, verbs[i].name) == 0)
