@@ -1,0 +1,426 @@
+/*
+ * The carriers end to end: the built-in adapters and the CLI go through
+ * libcurl to the loopback simulator serving the recorded pages of
+ * tests/data (routes in tests/data/routes): batching per carrier, auto
+ * detection across carriers, pages with a lying charset, `tsuiseki track
+ * --json` exit codes, and `tsuiseki watch` against pages that change
+ * between polls, including kills while the state file is written.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "simctl.h"
+#include <tsuiseki.h>
+
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <yajl/yajl_tree.h>
+
+static tsk_sim *sim;
+static char endpoints[3][256];
+
+static void setup(void)
+{
+	sim = tsk_sim_start(getenv("TSK_SIM"), getenv("TSK_TEST_DATA"));
+	ck_assert_ptr_nonnull(sim);
+	tsk_sim_url(sim, "/yamato/cgi-bin/tneko", endpoints[0], sizeof endpoints[0]);
+	tsk_sim_url(sim, "/sagawa/p/web/okurijosearch.do", endpoints[1], sizeof endpoints[1]);
+	tsk_sim_url(sim, "/japanpost/services/srv/search/direct", endpoints[2], sizeof endpoints[2]);
+	/* for the CLI, which reads the environment */
+	setenv("TSUISEKI_ENDPOINT_YAMATO", endpoints[0], 1);
+	setenv("TSUISEKI_ENDPOINT_SAGAWA", endpoints[1], 1);
+	setenv("TSUISEKI_ENDPOINT_JAPANPOST", endpoints[2], 1);
+}
+
+static void teardown(void)
+{
+	tsk_sim_stop(sim);
+	sim = NULL;
+}
+
+static tsk_ctx *make_ctx(void)
+{
+	tsk_ctx *ctx;
+	ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_ENVIRONMENT), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_set_endpoint(ctx, "yamato", endpoints[0]), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_set_endpoint(ctx, "sagawa", endpoints[1]), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_set_endpoint(ctx, "japanpost", endpoints[2]), TSK_OK);
+	tsk_time now;
+	tsk_time_parse_rfc3339(&now, "2009-09-11T12:00:00+09:00");
+	tsk_ctx_set_now(ctx, &now);
+	return ctx;
+}
+
+static long stat_value(const char *name)
+{
+	char *stats = tsk_sim_fetch(sim, "/_stats");
+	ck_assert_ptr_nonnull(stats);
+	const char *p = strstr(stats, name);
+	ck_assert_ptr_nonnull(p);
+	long v = strtol(p + strlen(name) + 1, NULL, 10);
+	free(stats);
+	return v;
+}
+
+static size_t count_substr(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+static tsk_shipment_list *track(tsk_ctx *ctx, const char *carrier, const char *const *numbers, size_t n)
+{
+	tsk_shipment_list *l = NULL;
+	ck_assert_int_eq(tsk_track_batch(&l, ctx, carrier, numbers, n, NULL), TSK_OK);
+	ck_assert_uint_eq(tsk_shipment_list_count(l), n);
+	return l;
+}
+
+START_TEST(yamato_page_of_seven_in_one_request)
+{
+	tsk_ctx *ctx = make_ctx();
+	const char *n[] = { "249740007075", "249749463353", "249749622780", "249749644502",
+		            "249769711516", "249770279150", "249770587345" };
+	tsk_shipment_list *l = track(ctx, "yamato", n, 7);
+	for (size_t i = 0; i < 7; i++) {
+		const tsk_shipment *s = tsk_shipment_list_at(l, i);
+		ck_assert_str_eq(tsk_shipment_tracking_number(s), n[i]);
+		ck_assert_int_eq(tsk_shipment_error(s), TSK_OK);
+		ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_DELIVERED);
+		ck_assert_str_eq(tsk_shipment_layout(s), "yamato-2009");
+	}
+	ck_assert_uint_eq(tsk_shipment_event_count(tsk_shipment_list_at(l, 0)), 6);
+	ck_assert_int_eq(stat_value("requests"), 1);
+	char *log = tsk_sim_fetch(sim, "/_log");
+	ck_assert_msg(strstr(log, "POST\t/yamato/cgi-bin/tneko\tapplication/x-www-form-urlencoded\tnumber00=1&number01=249740007075&number02="),
+	              "%s", log);
+	free(log);
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(yamato_batches_of_ten)
+{
+	tsk_ctx *ctx = make_ctx();
+	const char *n[12];
+	char buf[12][13];
+	for (int i = 0; i < 12; i++) {
+		/* valid mod-7 numbers nobody registered */
+		long long body = 40012345600LL + i;
+		snprintf(buf[i], sizeof buf[i], "%011lld%lld", body, body % 7);
+		n[i] = buf[i];
+	}
+	tsk_shipment_list *l = track(ctx, "yamato", n, 12);
+	for (size_t i = 0; i < 12; i++) {
+		ck_assert_str_eq(tsk_shipment_tracking_number(tsk_shipment_list_at(l, i)), n[i]);
+		ck_assert_int_eq(tsk_shipment_error(tsk_shipment_list_at(l, i)), TSK_ENOTFOUND);
+	}
+	ck_assert_int_eq(stat_value("requests"), 2);
+	char *log = tsk_sim_fetch(sim, "/_log");
+	ck_assert_uint_eq(count_substr(log, "number10="), 1);
+	ck_assert_uint_eq(count_substr(log, "number11="), 0);
+	ck_assert_uint_eq(count_substr(log, "number00=1"), 2);
+	free(log);
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(sagawa_one_number_per_request)
+{
+	tsk_ctx *ctx = make_ctx();
+	const char *n[] = { "600080190146", "600080758362", "600080936070" };
+	tsk_shipment_list *l = track(ctx, "sagawa", n, 3);
+	const size_t events[] = { 4, 8, 7 };
+	for (size_t i = 0; i < 3; i++) {
+		const tsk_shipment *s = tsk_shipment_list_at(l, i);
+		ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_DELIVERED);
+		ck_assert_uint_eq(tsk_shipment_event_count(s), events[i]);
+	}
+	ck_assert_int_eq(stat_value("requests"), 3);
+	char *log = tsk_sim_fetch(sim, "/_log");
+	ck_assert(strstr(log, "GET\t/sagawa/p/web/okurijosearch.do?okurijoNo=600080758362\t"));
+	free(log);
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(japanpost_list_and_kinds)
+{
+	tsk_ctx *ctx = make_ctx();
+	/* two numbers: the 2009 list page, one request */
+	const char *pair[] = { "317426268143", "317440458506" };
+	tsk_shipment_list *l = track(ctx, "japanpost", pair, 2);
+	ck_assert_int_eq(tsk_shipment_status(tsk_shipment_list_at(l, 0)), TSK_STATUS_DELIVERED);
+	ck_assert_int_eq(tsk_shipment_status(tsk_shipment_list_at(l, 1)), TSK_STATUS_DELIVERED);
+	ck_assert_str_eq(tsk_event_region(tsk_shipment_event_at(tsk_shipment_list_at(l, 1), 0)), "愛媛県");
+	tsk_shipment_list_free(l);
+	ck_assert_int_eq(stat_value("requests"), 1);
+	/* EMS (English page) and a registered-mail number, each its own kind of search */
+	const char *other[] = { "EF719215461JP", "131-12-38385-2" };
+	l = track(ctx, "japanpost", other, 2);
+	ck_assert_int_eq(tsk_shipment_status(tsk_shipment_list_at(l, 0)), TSK_STATUS_DELIVERED);
+	ck_assert_int_eq(tsk_shipment_status(tsk_shipment_list_at(l, 1)), TSK_STATUS_DELIVERED);
+	tsk_shipment_list_free(l);
+	ck_assert_int_eq(stat_value("requests"), 3);
+	char *log = tsk_sim_fetch(sim, "/_log");
+	ck_assert_msg(strstr(log, "reqCodeNo1=317426268143&reqCodeNo2=317440458506&searchKind=S002"), "%s", log);
+	ck_assert_msg(strstr(log, "reqCodeNo1=13112383852&searchKind=S001"), "%s", log);
+	ck_assert_msg(strstr(log, "reqCodeNo1=EF719215461JP&searchKind=S002"), "%s", log);
+	free(log);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(auto_finds_each_carrier)
+{
+	tsk_ctx *ctx = make_ctx();
+	static const struct {
+		const char *number, *carrier;
+		tsk_status status;
+	} cases[] = {
+		{ "2497-2497-3934", "yamato", TSK_STATUS_IN_TRANSIT },
+		{ "600078420325", "sagawa", TSK_STATUS_DELIVERED },
+		{ "317409136693", "japanpost", TSK_STATUS_DELIVERED },
+		{ "EF719215461JP", "japanpost", TSK_STATUS_DELIVERED },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		tsk_shipment *s = NULL;
+		ck_assert_int_eq(tsk_track(&s, ctx, "auto", cases[i].number), TSK_OK);
+		ck_assert_str_eq(tsk_shipment_carrier(s), cases[i].carrier);
+		ck_assert_int_eq(tsk_shipment_status(s), cases[i].status);
+		ck_assert_int_eq(tsk_shipment_error(s), TSK_OK);
+		ck_assert_ptr_null(tsk_shipment_also_known_by(s));
+		tsk_shipment_free(s);
+	}
+	/* the three 12-digit numbers asked all three carriers; the S10 only Japan Post */
+	ck_assert_int_eq(stat_value("requests"), 10);
+	/* nobody knows it: not found, and an invalid number is refused before any request */
+	tsk_shipment *s = NULL;
+	ck_assert_int_eq(tsk_track(&s, ctx, "auto", "4001-2345-6003"), TSK_OK);
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_ENOTFOUND);
+	ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_NOT_FOUND);
+	tsk_shipment_free(s);
+	ck_assert_int_eq(tsk_track(&s, ctx, "auto", "4001-2345-6004"), TSK_EINVALID_NUMBER);
+	ck_assert(strstr(tsk_ctx_last_error(ctx), "check digit"));
+	tsk_shipment_free(s);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(auto_says_when_two_carriers_know_a_number)
+{
+	tsk_ctx *ctx = make_ctx();
+	tsk_shipment *s = NULL;
+	ck_assert_int_eq(tsk_track(&s, ctx, "auto", "360477021553"), TSK_OK);
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_OK);
+	ck_assert_ptr_nonnull(tsk_shipment_also_known_by(s));
+	const char *other = strcmp(tsk_shipment_carrier(s), "yamato") == 0 ? "sagawa" : "yamato";
+	ck_assert_str_eq(tsk_shipment_also_known_by(s), other);
+	tsk_shipment_free(s);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(lying_charset_is_overruled)
+{
+	tsk_ctx *ctx = make_ctx();
+	const char *n = "816433984026";
+	tsk_shipment_list *l = track(ctx, "yamato", &n, 1);
+	const tsk_shipment *s = tsk_shipment_list_at(l, 0);
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_OK);
+	ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_IN_TRANSIT);
+	ck_assert_str_eq(tsk_event_carrier_status(tsk_shipment_event_at(s, tsk_shipment_event_count(s) - 1)),
+	                 "投函予定");
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------ the CLI */
+
+/* Run a shell command; returns its exit status and its stdout (caller frees). */
+static int run(const char *cmd, char **out)
+{
+	FILE *p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	size_t cap = 1 << 16, len = 0, n;
+	char *buf = malloc(cap);
+	while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+		len += n;
+		if (len + 1 == cap)
+			buf = realloc(buf, cap *= 2);
+	}
+	buf[len] = '\0';
+	int st = pclose(p);
+	*out = buf;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static const char *cli(void)
+{
+	return getenv("TSK_CLI");
+}
+
+START_TEST(cli_track_json)
+{
+	char cmd[1024], *out;
+	snprintf(cmd, sizeof cmd, "%s track --json --now 2009-09-11T12:00:00+09:00 --carrier sagawa 600078420325", cli());
+	ck_assert_int_eq(run(cmd, &out), 0);
+	char err[256];
+	yajl_val doc = yajl_tree_parse(out, err, sizeof err);
+	ck_assert_msg(doc != NULL, "%s: %s", err, out);
+	const char *schema_path[] = { "schema", NULL };
+	ck_assert_int_eq(YAJL_GET_INTEGER(yajl_tree_get(doc, schema_path, yajl_t_number)), 1);
+	const char *ships_path[] = { "shipments", NULL };
+	yajl_val ships = yajl_tree_get(doc, ships_path, yajl_t_array);
+	ck_assert_ptr_nonnull(ships);
+	ck_assert_uint_eq(ships->u.array.len, 1);
+	const char *st_path[] = { "status", NULL };
+	ck_assert_str_eq(YAJL_GET_STRING(yajl_tree_get(ships->u.array.values[0], st_path, yajl_t_string)), "delivered");
+	const char *at_path[] = { "delivered_at", NULL };
+	ck_assert_str_eq(YAJL_GET_STRING(yajl_tree_get(ships->u.array.values[0], at_path, yajl_t_string)),
+	                 "2009-07-12T11:27:00+09:00");
+	yajl_tree_free(doc);
+	free(out);
+	/* one unregistered number: exit 1 and an error object */
+	snprintf(cmd, sizeof cmd, "%s track --json --carrier yamato 249724973934 9999-9999-9994", cli());
+	ck_assert_int_eq(run(cmd, &out), 1);
+	ck_assert(strstr(out, "\"error\":{\"code\":\"not_found\""));
+	ck_assert(strstr(out, "\"tracking_number\":\"999999999994\""));
+	free(out);
+	/* usage errors: exit 2 */
+	snprintf(cmd, sizeof cmd, "%s track --carrier nosuch 249724973934 2>/dev/null", cli());
+	ck_assert_int_eq(run(cmd, &out), 2);
+	free(out);
+	snprintf(cmd, sizeof cmd, "%s track --bogus 2>/dev/null", cli());
+	ck_assert_int_eq(run(cmd, &out), 2);
+	free(out);
+	snprintf(cmd, sizeof cmd, "%s detect --json 2497-2497-3934 EF719215461QQ", cli());
+	ck_assert_int_eq(run(cmd, &out), 1);
+	ck_assert_msg(strstr(out, "{\"input\":\"2497-2497-3934\",\"number\":\"249724973934\",\"valid\":true,"
+	                          "\"candidates\":[{\"carrier\":\"yamato\",\"confidence\":0.34}"), "%s", out);
+	ck_assert_msg(strstr(out, "\"valid\":false,\"candidates\":[],\"error\":{\"code\":\"invalid_number\""), "%s", out);
+	free(out);
+}
+END_TEST
+
+START_TEST(cli_watch_prints_changes_once)
+{
+	char state[] = "/tmp/tsk-watch-XXXXXX";
+	int fd = mkstemp(state);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	unlink(state); /* watch starts without a state file */
+	char cmd[1024], *out;
+	snprintf(cmd, sizeof cmd, "%s watch --carrier yamato --interval 1 --state %s 6230-2386-6161", cli(), state);
+	ck_assert_int_eq(run(cmd, &out), 0);
+	/* poll 1: every event is new; poll 2: out for delivery; poll 3: delivered, then it stops */
+	ck_assert_uint_eq(count_substr(out, "\"type\":\"new_event\""), 6);
+	ck_assert_uint_eq(count_substr(out, "\"type\":\"delivered\""), 1);
+	ck_assert_msg(strstr(out, "\"type\":\"status_changed\",\"carrier\":\"yamato\",\"tracking_number\":\"623023866161\","
+	                          "\"status\":\"out_for_delivery\""), "%s", out);
+	ck_assert_int_eq(stat_value("requests"), 3);
+	free(out);
+	/* the state file holds the delivered snapshot; watching again finds nothing new */
+	tsk_shipment_list *l = NULL;
+	FILE *f = fopen(state, "rb");
+	ck_assert_ptr_nonnull(f);
+	char buf[1 << 16];
+	size_t len = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	tsk_error err;
+	ck_assert_int_eq(tsk_shipment_list_from_json(&l, buf, len, &err), TSK_OK);
+	ck_assert_int_eq(tsk_shipment_status(tsk_shipment_list_at(l, 0)), TSK_STATUS_DELIVERED);
+	ck_assert_uint_eq(tsk_shipment_event_count(tsk_shipment_list_at(l, 0)), 6);
+	tsk_shipment_list_free(l);
+	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_str_eq(out, "");
+	free(out);
+	unlink(state);
+}
+END_TEST
+
+START_TEST(cli_watch_survives_kills)
+{
+	char state[] = "/tmp/tsk-watch-kill-XXXXXX";
+	int fd = mkstemp(state);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	unlink(state);
+	srand((unsigned)time(NULL));
+	int killed_with_state = 0;
+	for (int round = 0; round < 12; round++) {
+		pid_t pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			/* a parcel that stays in transit: watch polls and rewrites the state every second */
+			execl(cli(), "tsuiseki", "watch", "--carrier", "yamato", "--interval", "1", "--state", state,
+			      "2497-2497-3934", "103261367661", "225303415632", (char *)NULL);
+			_exit(127);
+		}
+		struct timespec ts = { 0, (long)(rand() % 1500) * 1000000L };
+		while (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		nanosleep(&ts, NULL);
+		kill(pid, SIGKILL);
+		int st;
+		waitpid(pid, &st, 0);
+		FILE *f = fopen(state, "rb");
+		if (!f)
+			continue; /* killed before the first write: no file, never a torn one */
+		static char buf[1 << 20];
+		size_t len = fread(buf, 1, sizeof buf, f);
+		fclose(f);
+		tsk_shipment_list *l = NULL;
+		tsk_error err;
+		ck_assert_msg(tsk_shipment_list_from_json(&l, buf, len, &err) == TSK_OK,
+		              "round %d: torn state file: %s", round, err.message);
+		ck_assert_uint_eq(tsk_shipment_list_count(l), 3);
+		tsk_shipment_list_free(l);
+		killed_with_state++;
+	}
+	ck_assert_int_gt(killed_with_state, 0);
+	unlink(state);
+	/* no temporary files left behind that a later run would trip over */
+	char *out;
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "ls %s.tmp.* 2>/dev/null | wc -l", state);
+	run(cmd, &out);
+	free(out);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("carriers");
+	TCase *tc = tcase_create("carriers");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, yamato_page_of_seven_in_one_request);
+	tcase_add_test(tc, yamato_batches_of_ten);
+	tcase_add_test(tc, sagawa_one_number_per_request);
+	tcase_add_test(tc, japanpost_list_and_kinds);
+	tcase_add_test(tc, auto_finds_each_carrier);
+	tcase_add_test(tc, auto_says_when_two_carriers_know_a_number);
+	tcase_add_test(tc, lying_charset_is_overruled);
+	tcase_add_test(tc, cli_track_json);
+	tcase_add_test(tc, cli_watch_prints_changes_once);
+	tcase_add_test(tc, cli_watch_survives_kills);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
