@@ -131,6 +131,9 @@ TSK_API void tsk_ctx_free(tsk_ctx *ctx)
 	for (size_t i = 0; i < ctx->nplugins; i++)
 		dlclose(ctx->plugins[i]);
 	free(ctx->plugins);
+	for (size_t i = 0; i < ctx->nmapping_errors; i++)
+		free(ctx->mapping_errors[i]);
+	free(ctx->mapping_errors);
 	free(ctx->locale);
 	free(ctx);
 }
