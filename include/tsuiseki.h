@@ -24,5 +24,6 @@
 #include "tsuiseki/adapter.h"
 #include "tsuiseki/context.h"
 #include "tsuiseki/json.h"
+#include "tsuiseki/rest.h"
 
 #endif /* TSUISEKI_H */
