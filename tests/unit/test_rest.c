@@ -345,9 +345,9 @@ START_TEST(parse_error_paths)
 	ck_assert_uint_eq(tsk_shipment_list_count(l), 1);
 	ck_assert_str_eq(tsk_shipment_tracking_number(tsk_shipment_list_at(l, 0)), "");
 	tsk_shipment_list_free(l);
-	/* 404 that is not JSON */
-	ck_assert_int_eq(parse_answer(ctx, "rest:aftership", "Not Found", 404, one, 1, &l, &err), TSK_OK);
-	ck_assert_ptr_nonnull(strstr(tsk_shipment_error_message(tsk_shipment_list_at(l, 0)), "HTTP 404"));
+	/* a 404 that does not say so (a wrong endpoint) is an HTTP error, not "not found" */
+	ck_assert_int_eq(parse_answer(ctx, "rest:aftership", "Not Found", 404, one, 1, &l, &err), TSK_EHTTP);
+	ck_assert_ptr_nonnull(strstr(err.message, "rest:aftership: HTTP 404"));
 	tsk_shipment_list_free(l);
 
 	/* other HTTP errors carry the API's message */
@@ -793,8 +793,26 @@ START_TEST(minimal_mapping_and_duplicates)
 	ck_assert_str_eq(tsk_shipment_tracking_number(tsk_shipment_list_at(l, 1)), "B2");
 	ck_assert_int_eq(tsk_shipment_status(tsk_shipment_list_at(l, 0)), TSK_STATUS_UNKNOWN);
 	tsk_shipment_list_free(l);
+	/* not found by HTTP status alone */
+	const char *nfm = "{\"name\":\"nf\",\"version\":1,\"base_url\":\"https://x.test\"," BASE_REQ ","
+	                  RESP(",\"not_found\":{\"http_status\":[404,410],\"message\":\"why\"}") "}";
+	ck_assert_int_eq(tsk_ctx_load_mapping_string(ctx, nfm, strlen(nfm), "nf.json"), TSK_OK);
+	const char *two[] = { "A1", "B2" };
+	tsk_error err;
+	ck_assert_int_eq(parse_answer(ctx, "rest:nf", "gone", 410, two, 2, &l, &err), TSK_OK);
+	ck_assert_uint_eq(tsk_shipment_list_count(l), 2);
+	ck_assert_int_eq(tsk_shipment_error(tsk_shipment_list_at(l, 1)), TSK_ENOTFOUND);
+	ck_assert_ptr_nonnull(strstr(tsk_shipment_error_message(tsk_shipment_list_at(l, 1)), "HTTP 410"));
+	tsk_shipment_list_free(l);
+	ck_assert_int_eq(parse_answer(ctx, "rest:nf", "{\"why\":\"no such parcel\"}", 404, two, 1, &l, &err), TSK_OK);
+	ck_assert_ptr_nonnull(strstr(tsk_shipment_error_message(tsk_shipment_list_at(l, 0)), "no such parcel"));
+	tsk_shipment_list_free(l);
+	ck_assert_int_eq(parse_answer(ctx, "rest:nf", "{\"data\":[]}", 200, two, 2, &l, &err), TSK_OK);
+	ck_assert_uint_eq(tsk_shipment_list_count(l), 0);
+	tsk_shipment_list_free(l);
 	ck_assert_int_eq(tsk_ctx_load_mapping(ctx, "/nonexistent/x.json"), TSK_EIO);
 	ck_assert_ptr_nonnull(strstr(tsk_ctx_mapping_error_at(ctx, 1), "/nonexistent/x.json: cannot read"));
+	ck_assert_uint_eq(tsk_ctx_mapping_error_count(ctx), 2);
 	ck_assert_int_eq(tsk_ctx_load_mapping_string(ctx, NULL, 3, "x"), TSK_EINVAL);
 	tsk_ctx_free(ctx);
 }
