@@ -26,5 +26,6 @@
 #include "tsuiseki/loop.h"
 #include "tsuiseki/json.h"
 #include "tsuiseki/diff.h"
+#include "tsuiseki/rest.h"
 
 #endif /* TSUISEKI_H */

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const long option_defaults[TSK_OPT__COUNT] = {
 	[TSK_OPT_CONNECT_TIMEOUT_MS] = 10000,
@@ -82,6 +83,35 @@ void tsk__ctx_log(tsk_ctx *ctx, int level, const char *fmt, ...)
 	ctx->log_fn(level, msg, ctx->log_userdata);
 }
 
+/*
+ * The shipped REST mappings (the source tree's when it exists, so an
+ * uninstalled build finds them), then each directory of
+ * TSUISEKI_MAPPING_PATH; a later mapping of the same name replaces an
+ * earlier one. A broken mapping never fails the context: it is logged and
+ * listed (tsk_ctx_mapping_error_at).
+ */
+static void load_default_mappings(tsk_ctx *ctx)
+{
+	struct stat st;
+	const char *shipped = stat(TSK_SOURCE_MAPPING_DIR, &st) == 0 && S_ISDIR(st.st_mode)
+	                              ? TSK_SOURCE_MAPPING_DIR
+	                              : TSK_MAPPING_DIR;
+	tsk__rest_load_dir(ctx, shipped, true);
+	const char *path = tsk__ctx_getenv(ctx, "TSUISEKI_MAPPING_PATH");
+	while (path && *path) {
+		const char *end = strchr(path, ':');
+		size_t len = end ? (size_t)(end - path) : strlen(path);
+		if (len > 0 && len < 4096) {
+			char dir[4096];
+			memcpy(dir, path, len);
+			dir[len] = '\0';
+			tsk__rest_load_dir(ctx, dir, true);
+		}
+		path = end ? end + 1 : NULL;
+	}
+	ctx->last_error[0] = '\0';
+}
+
 TSK_API int tsk_ctx_new(tsk_ctx **out, unsigned int flags)
 {
 	if (!out)
@@ -108,6 +138,7 @@ TSK_API int tsk_ctx_new(tsk_ctx **out, unsigned int flags)
 				return rc;
 			}
 		}
+		load_default_mappings(ctx);
 	}
 	*out = ctx;
 	return TSK_OK;
@@ -134,6 +165,9 @@ TSK_API void tsk_ctx_free(tsk_ctx *ctx)
 	for (size_t i = 0; i < ctx->nplugins; i++)
 		dlclose(ctx->plugins[i]);
 	free(ctx->plugins);
+	for (size_t i = 0; i < ctx->nmapping_errors; i++)
+		free(ctx->mapping_errors[i]);
+	free(ctx->mapping_errors);
 	free(ctx->locale);
 	tsk__eta_model_free(ctx->eta_model);
 	free(ctx);

@@ -36,6 +36,8 @@ struct tsk_ctx {
 	tsk__http *http;
 	char user_agent[64];
 	struct tsk__eta_model *eta_model;  /* learned transit lanes (lib/eta.c), NULL until learning */
+	char **mapping_errors;     /* REST mappings that failed to load (carriers/rest) */
+	size_t nmapping_errors;
 };
 
 /* Set the context's last error (printf-style); returns code. */
@@ -65,6 +67,10 @@ int tsk__ctx_parse_response(tsk_ctx *ctx, const tsk_adapter *a, const tsk_respon
                             tsk_shipment_list *out, tsk_error *err);
 /* Finalise (years, status) and analyse (ETA, exceptions, next poll) one shipment. */
 int tsk__ctx_complete(tsk_ctx *ctx, tsk_shipment *s, const tsk_shipment *previous);
+
+/* Load every *.json mapping of a directory (carriers/rest/rest.c); with
+ * replace, a mapping overrides an earlier one of the same name. */
+int tsk__rest_load_dir(tsk_ctx *ctx, const char *dir, bool replace);
 
 /* Built-in adapters (carriers/builtin.c). */
 extern const tsk_adapter *const tsk__builtin_adapters[];

@@ -209,7 +209,9 @@ int tsk__track_prepare(tsk__track **out, tsk_ctx *ctx, const char *carrier,
 			tsk_error aerr;
 			tsk_error_clear(&aerr);
 			int arc = a->recognize(a, in->number, &conf, &aerr);
-			if (arc != TSK_OK || conf <= 0) {
+			/* named explicitly, an ANY_NUMBER adapter takes what it does not claim */
+			bool any = fixed && arc == TSK_OK && (a->flags & TSK_ADAPTER_ANY_NUMBER);
+			if (arc != TSK_OK || (conf <= 0 && !any)) {
 				if (fixed || !in->message[0]) {
 					snprintf(in->message, sizeof in->message, "%s",
 					         arc != TSK_OK ? aerr.message : "");

@@ -26,6 +26,13 @@ TSK_BEGIN_DECLS
 #define TSK_ADAPTER_JSON   (1u << 1)  /**< parses JSON responses */
 #define TSK_ADAPTER_BATCH  (1u << 2)  /**< one request may carry several numbers */
 #define TSK_ADAPTER_S10    (1u << 3)  /**< handles UPU S10 international numbers */
+/**
+ * Takes any number when the caller names the carrier explicitly, even
+ * though recognize() gives it confidence 0 (so `--carrier auto` never picks
+ * it). REST mappings without a number pattern set it: a paid API is only
+ * asked when named.
+ */
+#define TSK_ADAPTER_ANY_NUMBER (1u << 4)
 
 /* ------------------------------------------------------- building events */
 
