@@ -135,6 +135,13 @@ tsk_ctx *cli_context(const struct cli_opts *o)
 	if (o->have_now)
 		tsk_ctx_set_now(ctx, &o->now);
 	tsk_ctx_load_plugin_path(ctx, NULL);
+	if (o->mappings) {
+		rc = tsk_ctx_load_mappings_dir(ctx, o->mappings);
+		if (rc != TSK_OK)
+			fprintf(stderr, "tsuiseki: --mappings %s: %s\n", o->mappings, tsk_ctx_last_error(ctx));
+	}
+	for (size_t i = 0; i < tsk_ctx_mapping_error_count(ctx); i++)
+		fprintf(stderr, "tsuiseki: mapping not loaded: %s\n", tsk_ctx_mapping_error_at(ctx, i));
 	return ctx;
 }
 

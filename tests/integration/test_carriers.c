@@ -245,6 +245,73 @@ START_TEST(lying_charset_is_overruled)
 }
 END_TEST
 
+/* ---------------------------------------------- JSON APIs (REST adapter) */
+
+/* A context that reads credentials and endpoints from the environment, as
+ * applications and the CLI do. */
+static tsk_ctx *rest_ctx(void)
+{
+	char url[512];
+	setenv("TSUISEKI_ENDPOINT_REST_AFTERSHIP", tsk_sim_url(sim, "/rest/aftership", url, sizeof url), 1);
+	setenv("TSUISEKI_ENDPOINT_REST_17TRACK", tsk_sim_url(sim, "/rest/17track", url, sizeof url), 1);
+	setenv("TSUISEKI_ENDPOINT_REST_EASYPOST", tsk_sim_url(sim, "/rest/easypost", url, sizeof url), 1);
+	setenv("TSUISEKI_ENDPOINT_REST_MYAPI", tsk_sim_url(sim, "/rest/myapi", url, sizeof url), 1);
+	setenv("AFTERSHIP_API_KEY", "test-aftership-key", 1);
+	setenv("TRACK17_API_KEY", "test-17track-key", 1);
+	setenv("EASYPOST_API_KEY", "testkey", 1);
+	setenv("MYAPI_KEY", "test-myapi-key", 1);
+	tsk_ctx *ctx;
+	ck_assert_int_eq(tsk_ctx_new(&ctx, 0), TSK_OK);
+	return ctx;
+}
+
+START_TEST(rest_apis_end_to_end)
+{
+	tsk_ctx *ctx = rest_ctx();
+	static const struct {
+		const char *carrier, *number;
+		tsk_status status;
+		size_t events;
+	} cases[] = {
+		{ "rest:aftership", "1ZA2207X6791425225", TSK_STATUS_DELIVERED, 15 },
+		{ "rest:aftership", "9405903699300211343566", TSK_STATUS_IN_TRANSIT, 0 },
+		{ "rest:17track", "AA123456789BR", TSK_STATUS_DELIVERED, 0 },
+		{ "rest:easypost", "EZ1000000001", TSK_STATUS_INFO_RECEIVED, 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		tsk_shipment *s = NULL;
+		ck_assert_int_eq(tsk_track(&s, ctx, cases[i].carrier, cases[i].number), TSK_OK);
+		ck_assert_msg(tsk_shipment_error(s) == TSK_OK, "%s: %s", cases[i].carrier,
+		              tsk_shipment_error_message(s));
+		ck_assert_int_eq(tsk_shipment_status(s), cases[i].status);
+		if (cases[i].events)
+			ck_assert_uint_eq(tsk_shipment_event_count(s), cases[i].events);
+		tsk_shipment_free(s);
+	}
+	char *log = tsk_sim_fetch(sim, "/_log");
+	ck_assert_msg(strstr(log, "GET\t/rest/aftership/trackings?tracking_numbers=1ZA2207X6791425225\t"), "%s", log);
+	ck_assert_msg(strstr(log, "POST\t/rest/17track/gettrackinfo\tapplication/json\t"), "%s", log);
+	free(log);
+	tsk_ctx_free(ctx);
+
+	/* a wrong key: the API answers 401, an http error naming it */
+	setenv("AFTERSHIP_API_KEY", "wrong", 1);
+	ck_assert_int_eq(tsk_ctx_new(&ctx, 0), TSK_OK);
+	tsk_shipment *s = NULL;
+	ck_assert_int_eq(tsk_track(&s, ctx, "rest:aftership", "1ZA2207X6791425225"), TSK_OK);
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_EHTTP);
+	ck_assert_msg(strstr(tsk_shipment_error_message(s), "401"), "%s", tsk_shipment_error_message(s));
+	tsk_shipment_free(s);
+	/* no key at all: a configuration error before any request */
+	unsetenv("AFTERSHIP_API_KEY");
+	ck_assert_int_eq(tsk_track(&s, ctx, "rest:aftership", "1ZA2207X6791425225"), TSK_OK);
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_ECONFIG);
+	ck_assert_msg(strstr(tsk_shipment_error_message(s), "AFTERSHIP_API_KEY"), "%s", tsk_shipment_error_message(s));
+	tsk_shipment_free(s);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
 /* ------------------------------------------------------------ the CLI */
 
 /* Run a shell command; returns its exit status and its stdout (caller frees). */
@@ -309,6 +376,25 @@ START_TEST(cli_track_json)
 	ck_assert_msg(strstr(out, "{\"input\":\"2497-2497-3934\",\"number\":\"249724973934\",\"valid\":true,"
 	                          "\"candidates\":[{\"carrier\":\"yamato\",\"confidence\":0.34}"), "%s", out);
 	ck_assert_msg(strstr(out, "\"valid\":false,\"candidates\":[],\"error\":{\"code\":\"invalid_number\""), "%s", out);
+	free(out);
+}
+END_TEST
+
+START_TEST(cli_user_mapping)
+{
+	tsk_ctx_free(rest_ctx()); /* sets the endpoint and key variables */
+	char cmd[1024], *out;
+	snprintf(cmd, sizeof cmd, "%s track --json --mappings %s/mappings --carrier rest:myapi MY123456789JP",
+	         cli(), getenv("TSK_TEST_DATA"));
+	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_msg(strstr(out, "\"carrier\":\"rest:myapi\",\"tracking_number\":\"MY123456789JP\""), "%s", out);
+	ck_assert_msg(strstr(out, "\"status\":\"delivered\""), "%s", out);
+	ck_assert_msg(strstr(out, "\"delivered_at\":\"2024-12-03T14:25:00+09:00\""), "%s", out);
+	free(out);
+	snprintf(cmd, sizeof cmd, "%s carriers --mappings %s/mappings", cli(), getenv("TSK_TEST_DATA"));
+	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert(strstr(out, "rest:myapi"));
+	ck_assert(strstr(out, "rest:aftership"));
 	free(out);
 }
 END_TEST
@@ -414,7 +500,9 @@ int main(void)
 	tcase_add_test(tc, auto_finds_each_carrier);
 	tcase_add_test(tc, auto_says_when_two_carriers_know_a_number);
 	tcase_add_test(tc, lying_charset_is_overruled);
+	tcase_add_test(tc, rest_apis_end_to_end);
 	tcase_add_test(tc, cli_track_json);
+	tcase_add_test(tc, cli_user_mapping);
 	tcase_add_test(tc, cli_watch_prints_changes_once);
 	tcase_add_test(tc, cli_watch_survives_kills);
 	suite_add_tcase(s, tc);

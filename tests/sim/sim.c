@@ -66,7 +66,7 @@
  *   parameter without '=' counts as a value.  For an application/json (or
  *   +json) body, every JSON string literal that is not an object key.  A
  *   candidate is a number if, after removing '-' and spaces, it matches
- *   ^[0-9A-Za-z]{8,20}$ and has at least 8 digits.  Numbers are upper-cased,
+ *   ^[0-9A-Za-z]{8,40}$ and has at least 8 digits.  Numbers are upper-cased,
  *   duplicates dropped (first kept); key = numbers joined by ','.  A request
  *   with no number has the empty key, which only '*' matches.
  *
@@ -851,16 +851,16 @@ static void sl_push_unique(struct strlist *l, const char *s)
     l->v[l->n++] = xstrdup(s);
 }
 
-/* Apply the number rule to s[0..len): drop '-' and ' ', require 8..20
+/* Apply the number rule to s[0..len): drop '-' and ' ', require 8..40
  * ASCII alphanumerics with >= 8 digits; out gets the upper-cased form. */
-static bool normalize_number(const char *s, size_t len, char out[21])
+static bool normalize_number(const char *s, size_t len, char out[41])
 {
     size_t o = 0, digits = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (ch == '-' || ch == ' ')
             continue;
-        if (!is_alnum(ch) || o == 20)
+        if (!is_alnum(ch) || o == 40)
             return false;
         if (is_digit(ch))
             digits++;
@@ -872,7 +872,7 @@ static bool normalize_number(const char *s, size_t len, char out[21])
 
 static void add_candidate(struct strlist *l, const char *s, size_t len)
 {
-    char num[21];
+    char num[41];
     if (normalize_number(s, len, num))
         sl_push_unique(l, num);
 }
@@ -1166,10 +1166,10 @@ static bool parse_route(const char *file, int line, char **tok, size_t ntok, str
         struct sbuf k = { 0 };
         for (const char *s = tok[1]; *s;) {
             size_t n = strcspn(s, ",");
-            char num[21];
+            char num[41];
             if (!normalize_number(s, n, num)) {
                 free(k.p);
-                return route_error(file, line, "key element '%.*s' is not a tracking number (8-20 alnum, >= 8 digits)",
+                return route_error(file, line, "key element '%.*s' is not a tracking number (8-40 alnum, >= 8 digits)",
                                    (int)n, s);
             }
             if (k.len)
