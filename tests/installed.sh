@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Build the README's example against the *installed* library with
+# pkg-config, and track a number through the simulator with it: what a user
+# of the package does. usage: tests/installed.sh BUILD_DIR
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=$(cd "${1:-build}" && pwd)
+stage="$build/staging"
+rm -rf "$stage"
+meson install -C "$build" --destdir "$stage" >/dev/null
+pcdir=$(dirname "$(find "$stage" -name tsuiseki.pc | head -n 1)")
+libdir=$(dirname "$(find "$stage" -name 'libtsuiseki.so.0' | head -n 1)")
+export PKG_CONFIG_SYSROOT_DIR="$stage" PKG_CONFIG_PATH="$pcdir"
+cc -std=c11 -Wall -Wextra -Werror examples/readme.c $(pkg-config --cflags --libs tsuiseki) -o "$build/readme-installed"
+
+coproc SIM { exec "$build/tests/sim/tsk-sim" --root tests/data --idle-exit 60; }
+trap 'kill "$SIM_PID" 2>/dev/null || true' EXIT
+read -r word port <&"${SIM[0]}"
+[ "$word" = PORT ]
+export TSUISEKI_ENDPOINT_YAMATO="http://127.0.0.1:$port/yamato/cgi-bin/tneko"
+export TSUISEKI_ENDPOINT_SAGAWA="http://127.0.0.1:$port/sagawa/p/web/okurijosearch.do"
+export TSUISEKI_ENDPOINT_JAPANPOST="http://127.0.0.1:$port/japanpost/services/srv/search/direct"
+out=$(LD_LIBRARY_PATH="$libdir" "$build/readme-installed" 600078420325)
+echo "$out"
+# the binary really uses the installed library, and the answer is right
+LD_LIBRARY_PATH="$libdir" ldd "$build/readme-installed" | grep -q "$libdir/libtsuiseki.so.0"
+grep -q '^sagawa 600078420325: delivered$' <<<"$out"
+echo "installed library: 1 passed, 0 failed"
