@@ -12,6 +12,7 @@
 #include "tsuiseki/diff.h"
 #include "model.h"
 #include "timeline.h"
+#include "jsongen.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -340,137 +341,35 @@ TSK_API const tsk_exception *tsk_change_previous_exception(const tsk_change *c)
 
 /* ----------------------------------------------------------------- JSON */
 
-static void gen_str(yajl_gen g, const char *s)
-{
-	if (s)
-		yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-	else
-		yajl_gen_null(g);
-}
-
-static void gen_key(yajl_gen g, const char *k)
-{
-	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
-}
-
-static void gen_time(yajl_gen g, const tsk_time *t)
-{
-	if (!t || !tsk_time_is_set(t)) {
-		yajl_gen_null(g);
-		return;
-	}
-	char buf[48];
-	size_t n = tsk_time_format(buf, sizeof buf, t);
-	yajl_gen_string(g, (const unsigned char *)buf, n);
-}
-
-static void gen_eta(yajl_gen g, const tsk_eta *e)
-{
-	if (!e) {
-		yajl_gen_null(g);
-		return;
-	}
-	yajl_gen_map_open(g);
-	gen_key(g, "earliest");
-	gen_time(g, &e->earliest);
-	gen_key(g, "latest");
-	gen_time(g, &e->latest);
-	gen_key(g, "source");
-	gen_str(g, tsk_eta_source_to_string(e->source));
-	gen_key(g, "confidence");
-	char num[32];
-	int n = snprintf(num, sizeof num, "%.2f", e->confidence);
-	yajl_gen_number(g, num, (size_t)n);
-	gen_key(g, "original");
-	if (tsk_time_is_set(&e->original_earliest)) {
-		yajl_gen_map_open(g);
-		gen_key(g, "earliest");
-		gen_time(g, &e->original_earliest);
-		gen_key(g, "latest");
-		gen_time(g, &e->original_latest);
-		yajl_gen_map_close(g);
-	} else {
-		yajl_gen_null(g);
-	}
-	yajl_gen_map_close(g);
-}
-
-static void gen_event(yajl_gen g, const tsk_event *ev, long index)
-{
-	static const struct {
-		const char *key;
-		tsk_event_field field;
-	} texts[] = {
-		{ "time_raw", TSK_EVENT_TIME_RAW },
-		{ "carrier_status", TSK_EVENT_CARRIER_STATUS },
-		{ "description", TSK_EVENT_DESCRIPTION },
-		{ "location", TSK_EVENT_LOCATION },
-		{ "location_code", TSK_EVENT_LOCATION_CODE },
-		{ "region", TSK_EVENT_REGION },
-		{ "postal_code", TSK_EVENT_POSTAL_CODE },
-	};
-	yajl_gen_map_open(g);
-	gen_key(g, "index");
-	yajl_gen_integer(g, index);
-	gen_key(g, "time");
-	gen_time(g, &ev->time);
-	gen_key(g, "time_precision");
-	gen_str(g, ev->time.precision == TSK_PRECISION_MINUTE ? "minute"
-	           : ev->time.precision == TSK_PRECISION_DAY  ? "day"
-	                                                      : NULL);
-	gen_key(g, "status");
-	gen_str(g, tsk_status_to_string(ev->status));
-	for (size_t i = 0; i < TSK__ARRAY_LEN(texts); i++) {
-		gen_key(g, texts[i].key);
-		gen_str(g, ev->text[texts[i].field]);
-	}
-	yajl_gen_map_close(g);
-}
-
-static void gen_exception(yajl_gen g, const tsk_exception *e)
-{
-	yajl_gen_map_open(g);
-	gen_key(g, "code");
-	gen_str(g, tsk_exception_to_string(e->code));
-	gen_key(g, "severity");
-	gen_str(g, tsk_severity_to_string(e->severity));
-	gen_key(g, "time");
-	gen_time(g, &e->time);
-	gen_key(g, "message");
-	gen_str(g, e->message);
-	gen_key(g, "event_index");
-	yajl_gen_integer(g, e->event_index);
-	yajl_gen_map_close(g);
-}
 
 static void gen_change(yajl_gen g, const tsk_change *c)
 {
 	yajl_gen_map_open(g);
-	gen_key(g, "type");
-	gen_str(g, tsk_change_type_to_string(c->type));
-	gen_key(g, "carrier");
-	gen_str(g, c->carrier);
-	gen_key(g, "tracking_number");
-	gen_str(g, c->number);
-	gen_key(g, "status");
-	gen_str(g, tsk_status_to_string(c->status));
-	gen_key(g, "time");
-	gen_time(g, &c->time);
-	gen_key(g, "previous");
+	tsk__json_key(g, "type");
+	tsk__json_str(g, tsk_change_type_to_string(c->type));
+	tsk__json_key(g, "carrier");
+	tsk__json_str(g, c->carrier);
+	tsk__json_key(g, "tracking_number");
+	tsk__json_str(g, c->number);
+	tsk__json_key(g, "status");
+	tsk__json_str(g, tsk_status_to_string(c->status));
+	tsk__json_key(g, "time");
+	tsk__json_time(g, &c->time);
+	tsk__json_key(g, "previous");
 	switch (c->type) {
 	case TSK_CHANGE_STATUS_CHANGED:
 	case TSK_CHANGE_DELIVERED:
-		gen_str(g, c->has_previous ? tsk_status_to_string(c->previous_status) : NULL);
+		tsk__json_str(g, c->has_previous ? tsk_status_to_string(c->previous_status) : NULL);
 		break;
 	case TSK_CHANGE_ETA_CHANGED:
-		gen_eta(g, tsk_change_previous_eta(c));
+		tsk__json_eta(g, tsk_change_previous_eta(c));
 		break;
 	case TSK_CHANGE_EXCEPTION_CLEARED:
-		gen_exception(g, &c->exception);
+		tsk__json_exception(g, &c->exception);
 		break;
 	case TSK_CHANGE_EXCEPTION_RAISED:
 		if (c->has_previous_exception)
-			gen_exception(g, &c->previous_exception);
+			tsk__json_exception(g, &c->previous_exception);
 		else
 			yajl_gen_null(g);
 		break;
@@ -478,22 +377,22 @@ static void gen_change(yajl_gen g, const tsk_change *c)
 		yajl_gen_null(g);
 		break;
 	}
-	gen_key(g, "current");
+	tsk__json_key(g, "current");
 	switch (c->type) {
 	case TSK_CHANGE_NEW_EVENT:
-		gen_event(g, c->event, c->event_index);
+		tsk__json_event(g, c->event, c->event_index);
 		break;
 	case TSK_CHANGE_STATUS_CHANGED:
-		gen_str(g, tsk_status_to_string(c->current_status));
+		tsk__json_str(g, tsk_status_to_string(c->current_status));
 		break;
 	case TSK_CHANGE_ETA_CHANGED:
-		gen_eta(g, tsk_change_current_eta(c));
+		tsk__json_eta(g, tsk_change_current_eta(c));
 		break;
 	case TSK_CHANGE_EXCEPTION_RAISED:
-		gen_exception(g, &c->exception);
+		tsk__json_exception(g, &c->exception);
 		break;
 	case TSK_CHANGE_DELIVERED:
-		gen_time(g, &c->time);
+		tsk__json_time(g, &c->time);
 		break;
 	default:
 		yajl_gen_null(g);

@@ -7,6 +7,7 @@
  * load(dump(x)) dumps identically. Numbers are printed with fixed
  * precision so the text does not drift across round trips.
  */
+#include "jsongen.h"
 #include "model.h"
 #include "util.h"
 
@@ -18,7 +19,8 @@
 
 /* ----------------------------------------------------------------- writer */
 
-static void gen_str(yajl_gen g, const char *s)
+
+void tsk__json_str(yajl_gen g, const char *s)
 {
 	if (s)
 		yajl_gen_string(g, (const unsigned char *)s, strlen(s));
@@ -26,12 +28,12 @@ static void gen_str(yajl_gen g, const char *s)
 		yajl_gen_null(g);
 }
 
-static void gen_key(yajl_gen g, const char *k)
+void tsk__json_key(yajl_gen g, const char *k)
 {
 	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
 }
 
-static void gen_time(yajl_gen g, const tsk_time *t)
+void tsk__json_time(yajl_gen g, const tsk_time *t)
 {
 	if (!t || !tsk_time_is_set(t)) {
 		yajl_gen_null(g);
@@ -39,31 +41,35 @@ static void gen_time(yajl_gen g, const tsk_time *t)
 	}
 	char buf[48];
 	tsk_time_format(buf, sizeof buf, t);
-	gen_str(g, buf);
+	tsk__json_str(g, buf);
 }
 
 static void gen_precision(yajl_gen g, const tsk_time *t)
 {
 	switch (t->precision) {
-	case TSK_PRECISION_DAY: gen_str(g, "day"); break;
-	case TSK_PRECISION_MINUTE: gen_str(g, "minute"); break;
+	case TSK_PRECISION_DAY: tsk__json_str(g, "day"); break;
+	case TSK_PRECISION_MINUTE: tsk__json_str(g, "minute"); break;
 	default: yajl_gen_null(g); break;
 	}
 }
 
-static void gen_event(yajl_gen g, const tsk_event *ev)
+void tsk__json_event(yajl_gen g, const tsk_event *ev, long index)
 {
 	yajl_gen_map_open(g);
-	gen_key(g, "time"); gen_time(g, &ev->time);
-	gen_key(g, "time_precision"); gen_precision(g, &ev->time);
-	gen_key(g, "time_raw"); gen_str(g, ev->text[TSK_EVENT_TIME_RAW]);
-	gen_key(g, "status"); gen_str(g, tsk_status_to_string(ev->status));
-	gen_key(g, "carrier_status"); gen_str(g, ev->text[TSK_EVENT_CARRIER_STATUS]);
-	gen_key(g, "description"); gen_str(g, ev->text[TSK_EVENT_DESCRIPTION]);
-	gen_key(g, "location"); gen_str(g, ev->text[TSK_EVENT_LOCATION]);
-	gen_key(g, "location_code"); gen_str(g, ev->text[TSK_EVENT_LOCATION_CODE]);
-	gen_key(g, "region"); gen_str(g, ev->text[TSK_EVENT_REGION]);
-	gen_key(g, "postal_code"); gen_str(g, ev->text[TSK_EVENT_POSTAL_CODE]);
+	if (index >= 0) {
+		tsk__json_key(g, "index");
+		yajl_gen_integer(g, index);
+	}
+	tsk__json_key(g, "time"); tsk__json_time(g, &ev->time);
+	tsk__json_key(g, "time_precision"); gen_precision(g, &ev->time);
+	tsk__json_key(g, "time_raw"); tsk__json_str(g, ev->text[TSK_EVENT_TIME_RAW]);
+	tsk__json_key(g, "status"); tsk__json_str(g, tsk_status_to_string(ev->status));
+	tsk__json_key(g, "carrier_status"); tsk__json_str(g, ev->text[TSK_EVENT_CARRIER_STATUS]);
+	tsk__json_key(g, "description"); tsk__json_str(g, ev->text[TSK_EVENT_DESCRIPTION]);
+	tsk__json_key(g, "location"); tsk__json_str(g, ev->text[TSK_EVENT_LOCATION]);
+	tsk__json_key(g, "location_code"); tsk__json_str(g, ev->text[TSK_EVENT_LOCATION_CODE]);
+	tsk__json_key(g, "region"); tsk__json_str(g, ev->text[TSK_EVENT_REGION]);
+	tsk__json_key(g, "postal_code"); tsk__json_str(g, ev->text[TSK_EVENT_POSTAL_CODE]);
 	yajl_gen_map_close(g);
 }
 
@@ -78,68 +84,75 @@ static void gen_confidence(yajl_gen g, double c)
 	yajl_gen_number(g, buf, (size_t)n);
 }
 
+void tsk__json_eta(yajl_gen g, const tsk_eta *e)
+{
+	if (!e) {
+		yajl_gen_null(g);
+		return;
+	}
+	yajl_gen_map_open(g);
+	tsk__json_key(g, "earliest"); tsk__json_time(g, &e->earliest);
+	tsk__json_key(g, "latest"); tsk__json_time(g, &e->latest);
+	tsk__json_key(g, "source"); tsk__json_str(g, tsk_eta_source_to_string(e->source));
+	tsk__json_key(g, "confidence"); gen_confidence(g, e->confidence);
+	tsk__json_key(g, "original");
+	if (tsk_time_is_set(&e->original_earliest)) {
+		yajl_gen_map_open(g);
+		tsk__json_key(g, "earliest"); tsk__json_time(g, &e->original_earliest);
+		tsk__json_key(g, "latest"); tsk__json_time(g, &e->original_latest);
+		yajl_gen_map_close(g);
+	} else {
+		yajl_gen_null(g);
+	}
+	yajl_gen_map_close(g);
+}
+
+void tsk__json_exception(yajl_gen g, const tsk_exception *e)
+{
+	yajl_gen_map_open(g);
+	tsk__json_key(g, "code"); tsk__json_str(g, tsk_exception_to_string(e->code));
+	tsk__json_key(g, "severity"); tsk__json_str(g, tsk_severity_to_string(e->severity));
+	tsk__json_key(g, "time"); tsk__json_time(g, &e->time);
+	tsk__json_key(g, "message"); tsk__json_str(g, e->message);
+	tsk__json_key(g, "event_index"); yajl_gen_integer(g, e->event_index);
+	yajl_gen_map_close(g);
+}
+
 static void gen_shipment(yajl_gen g, const tsk_shipment *s)
 {
 	yajl_gen_map_open(g);
-	gen_key(g, "carrier"); gen_str(g, s->carrier);
-	gen_key(g, "tracking_number"); gen_str(g, s->number);
-	gen_key(g, "service"); gen_str(g, s->text[TSK_SHIPMENT_SERVICE]);
-	gen_key(g, "status"); gen_str(g, tsk_status_to_string(s->status));
-	gen_key(g, "status_text"); gen_str(g, s->text[TSK_SHIPMENT_STATUS_TEXT]);
-	gen_key(g, "delivered_at"); gen_time(g, &s->delivered_at);
-	gen_key(g, "eta");
-	if (s->has_eta) {
-		yajl_gen_map_open(g);
-		gen_key(g, "earliest"); gen_time(g, &s->eta.earliest);
-		gen_key(g, "latest"); gen_time(g, &s->eta.latest);
-		gen_key(g, "source"); gen_str(g, tsk_eta_source_to_string(s->eta.source));
-		gen_key(g, "confidence"); gen_confidence(g, s->eta.confidence);
-		gen_key(g, "original");
-		if (tsk_time_is_set(&s->eta.original_earliest)) {
-			yajl_gen_map_open(g);
-			gen_key(g, "earliest"); gen_time(g, &s->eta.original_earliest);
-			gen_key(g, "latest"); gen_time(g, &s->eta.original_latest);
-			yajl_gen_map_close(g);
-		} else {
-			yajl_gen_null(g);
-		}
-		yajl_gen_map_close(g);
-	} else {
-		yajl_gen_null(g);
-	}
-	gen_key(g, "exceptions");
+	tsk__json_key(g, "carrier"); tsk__json_str(g, s->carrier);
+	tsk__json_key(g, "tracking_number"); tsk__json_str(g, s->number);
+	tsk__json_key(g, "service"); tsk__json_str(g, s->text[TSK_SHIPMENT_SERVICE]);
+	tsk__json_key(g, "status"); tsk__json_str(g, tsk_status_to_string(s->status));
+	tsk__json_key(g, "status_text"); tsk__json_str(g, s->text[TSK_SHIPMENT_STATUS_TEXT]);
+	tsk__json_key(g, "delivered_at"); tsk__json_time(g, &s->delivered_at);
+	tsk__json_key(g, "eta"); tsk__json_eta(g, s->has_eta ? &s->eta : NULL);
+	tsk__json_key(g, "exceptions");
 	yajl_gen_array_open(g);
-	for (size_t i = 0; i < s->nexceptions; i++) {
-		const tsk_exception *e = &s->exceptions[i];
-		yajl_gen_map_open(g);
-		gen_key(g, "code"); gen_str(g, tsk_exception_to_string(e->code));
-		gen_key(g, "severity"); gen_str(g, tsk_severity_to_string(e->severity));
-		gen_key(g, "time"); gen_time(g, &e->time);
-		gen_key(g, "message"); gen_str(g, e->message);
-		gen_key(g, "event_index"); yajl_gen_integer(g, e->event_index);
-		yajl_gen_map_close(g);
-	}
+	for (size_t i = 0; i < s->nexceptions; i++)
+		tsk__json_exception(g, &s->exceptions[i]);
 	yajl_gen_array_close(g);
-	gen_key(g, "handoff");
+	tsk__json_key(g, "handoff");
 	if (s->handoff_carrier) {
 		yajl_gen_map_open(g);
-		gen_key(g, "carrier"); gen_str(g, s->handoff_carrier);
-		gen_key(g, "tracking_number"); gen_str(g, s->handoff_number);
+		tsk__json_key(g, "carrier"); tsk__json_str(g, s->handoff_carrier);
+		tsk__json_key(g, "tracking_number"); tsk__json_str(g, s->handoff_number);
 		yajl_gen_map_close(g);
 	} else {
 		yajl_gen_null(g);
 	}
-	gen_key(g, "next_poll"); gen_time(g, &s->next_poll);
-	gen_key(g, "events");
+	tsk__json_key(g, "next_poll"); tsk__json_time(g, &s->next_poll);
+	tsk__json_key(g, "events");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < s->nevents; i++)
-		gen_event(g, s->events[i]);
+		tsk__json_event(g, s->events[i], -1);
 	yajl_gen_array_close(g);
-	gen_key(g, "error");
+	tsk__json_key(g, "error");
 	if (s->error != TSK_OK) {
 		yajl_gen_map_open(g);
-		gen_key(g, "code"); gen_str(g, tsk_error_name(s->error));
-		gen_key(g, "message"); gen_str(g, s->error_message);
+		tsk__json_key(g, "code"); tsk__json_str(g, tsk_error_name(s->error));
+		tsk__json_key(g, "message"); tsk__json_str(g, s->error_message);
 		yajl_gen_map_close(g);
 	} else {
 		yajl_gen_null(g);
@@ -201,9 +214,9 @@ TSK_API int tsk_shipment_list_to_json(char **out, size_t *len_out, const tsk_shi
 	if (!g)
 		return TSK_ENOMEM;
 	yajl_gen_map_open(g);
-	gen_key(g, "schema");
+	tsk__json_key(g, "schema");
 	yajl_gen_integer(g, TSK_JSON_SCHEMA);
-	gen_key(g, "shipments");
+	tsk__json_key(g, "shipments");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < l->count; i++)
 		gen_shipment(g, l->items[i]);

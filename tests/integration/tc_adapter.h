@@ -5,7 +5,6 @@
  * with the words "moving" and "delivered". Registered through the public
  * API, so the tests are about the transport and the loop, not a carrier.
  *
- * The same definition as in test_transport.c (which keeps its own copy).
  * Include it once per test program: everything here is static.
  */
 #ifndef TSK_TEST_TC_ADAPTER_H
