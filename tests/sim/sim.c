@@ -1,7 +1,7 @@
 /*
  * tsk-sim - loopback "carrier simulator" for tsuiseki's HTTP tests.
  *
- * A small HTTP/1.1 server in the spirit of curl's tests/server/sws.c.  The
+ * A small HTTP/1.1 server that plays the carriers for the tests.  The
  * library's HTTP paths are exercised end to end through libcurl against this
  * program, so tests never reach the internet.  It only ever binds 127.0.0.1.
  *
