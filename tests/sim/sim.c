@@ -1141,6 +1141,11 @@ static bool safe_relpath(const char *p)
 }
 
 static bool route_error(const char *file, int line, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static bool route_error(const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
     fprintf(stderr, "tsk-sim: %s:%d: ", file, line);
