@@ -112,6 +112,8 @@ static void load_default_mappings(tsk_ctx *ctx)
 	ctx->last_error[0] = '\0';
 }
 
+static void pairs_free(struct tsk__pair *list, size_t n);
+
 TSK_API int tsk_ctx_new(tsk_ctx **out, unsigned int flags)
 {
 	if (!out)
@@ -154,11 +156,8 @@ TSK_API void tsk_ctx_free(tsk_ctx *ctx)
 		if (ctx->carriers[i].owned && ctx->carriers[i].owned->destroy)
 			ctx->carriers[i].owned->destroy(ctx->carriers[i].owned);
 	free(ctx->carriers);
-	for (size_t i = 0; i < ctx->nendpoints; i++) {
-		free(ctx->endpoints[i].carrier);
-		free(ctx->endpoints[i].url);
-	}
-	free(ctx->endpoints);
+	pairs_free(ctx->endpoints, ctx->nendpoints);
+	pairs_free(ctx->variables, ctx->nvariables);
 	free(ctx->endpoint_scratch);
 	tsk__http_free(ctx->http);
 	/* adapters registered from plugins point into them: close last */
@@ -230,11 +229,67 @@ TSK_API long tsk_ctx_option(const tsk_ctx *ctx, tsk_option opt)
 	return ctx->options[opt];
 }
 
+/* Set, replace or remove (value NULL) a name -> value pair of a list. */
+static int pair_set(struct tsk__pair **list, size_t *n, const char *name, const char *value)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp((*list)[i].name, name) != 0)
+			continue;
+		if (!value) {
+			free((*list)[i].name);
+			free((*list)[i].value);
+			(*list)[i] = (*list)[--*n];
+			return TSK_OK;
+		}
+		return tsk__strset(&(*list)[i].value, value) ? TSK_ENOMEM : TSK_OK;
+	}
+	if (!value)
+		return TSK_OK;
+	struct tsk__pair *grown = realloc(*list, (*n + 1) * sizeof *grown);
+	if (!grown)
+		return TSK_ENOMEM;
+	*list = grown;
+	char *k = tsk__strdup(name), *v = tsk__strdup(value);
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return TSK_ENOMEM;
+	}
+	grown[*n].name = k;
+	grown[*n].value = v;
+	++*n;
+	return TSK_OK;
+}
+
+static void pairs_free(struct tsk__pair *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(list[i].name);
+		free(list[i].value);
+	}
+	free(list);
+}
+
 const char *tsk__ctx_getenv(const tsk_ctx *ctx, const char *name)
 {
-	if (!ctx || (ctx->flags & TSK_CTX_NO_ENVIRONMENT))
+	if (!ctx)
+		return NULL;
+	for (size_t i = 0; i < ctx->nvariables; i++)
+		if (strcmp(ctx->variables[i].name, name) == 0)
+			return ctx->variables[i].value;
+	if (ctx->flags & TSK_CTX_NO_ENVIRONMENT)
 		return NULL;
 	return getenv(name);
+}
+
+TSK_API int tsk_ctx_set_variable(tsk_ctx *ctx, const char *name, const char *value)
+{
+	if (!ctx || !name || !*name)
+		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_ctx_set_variable: missing name");
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return tsk__ctx_error(ctx, TSK_EINVAL, "variable name %s: letters, digits and _ only", name);
+	return pair_set(&ctx->variables, &ctx->nvariables, name, value);
 }
 
 /* ------------------------------------------------------------- endpoints */
@@ -251,40 +306,14 @@ TSK_API int tsk_ctx_set_endpoint(tsk_ctx *ctx, const char *carrier, const char *
 	if (url && !url_ok(url))
 		return tsk__ctx_error(ctx, TSK_EINVAL, "endpoint for %s must be an http:// or https:// URL: %s",
 		                      carrier, url);
-	for (size_t i = 0; i < ctx->nendpoints; i++) {
-		if (strcmp(ctx->endpoints[i].carrier, carrier) != 0)
-			continue;
-		if (!url) {
-			free(ctx->endpoints[i].carrier);
-			free(ctx->endpoints[i].url);
-			ctx->endpoints[i] = ctx->endpoints[--ctx->nendpoints];
-			return TSK_OK;
-		}
-		return tsk__strset(&ctx->endpoints[i].url, url) ? TSK_ENOMEM : TSK_OK;
-	}
-	if (!url)
-		return TSK_OK;
-	struct tsk__endpoint *n = realloc(ctx->endpoints, (ctx->nendpoints + 1) * sizeof *n);
-	if (!n)
-		return TSK_ENOMEM;
-	ctx->endpoints = n;
-	char *c = tsk__strdup(carrier), *u = tsk__strdup(url);
-	if (!c || !u) {
-		free(c);
-		free(u);
-		return TSK_ENOMEM;
-	}
-	n[ctx->nendpoints].carrier = c;
-	n[ctx->nendpoints].url = u;
-	ctx->nendpoints++;
-	return TSK_OK;
+	return pair_set(&ctx->endpoints, &ctx->nendpoints, carrier, url);
 }
 
 const char *tsk__ctx_endpoint_for(tsk_ctx *ctx, const tsk_adapter *a)
 {
 	for (size_t i = 0; i < ctx->nendpoints; i++)
-		if (strcmp(ctx->endpoints[i].carrier, a->name) == 0)
-			return ctx->endpoints[i].url;
+		if (strcmp(ctx->endpoints[i].name, a->name) == 0)
+			return ctx->endpoints[i].value;
 	/* TSUISEKI_ENDPOINT_<CARRIER>: upper case, other characters as '_' */
 	char var[128] = "TSUISEKI_ENDPOINT_";
 	size_t k = strlen(var);

@@ -11,9 +11,9 @@ struct tsk__registered {
 	tsk_adapter *owned;        /* non-NULL when the registry frees it (destroy) */
 };
 
-struct tsk__endpoint {
-	char *carrier;
-	char *url;
+struct tsk__pair {
+	char *name;
+	char *value;
 };
 
 struct tsk_ctx {
@@ -27,8 +27,10 @@ struct tsk_ctx {
 	long options[TSK_OPT__COUNT];
 	struct tsk__registered *carriers;
 	size_t ncarriers, carriers_cap;
-	struct tsk__endpoint *endpoints;
+	struct tsk__pair *endpoints;     /* carrier -> base URL (tsk_ctx_set_endpoint) */
 	size_t nendpoints;
+	struct tsk__pair *variables;     /* tsk_ctx_set_variable */
+	size_t nvariables;
 	char *endpoint_scratch;    /* value returned by tsk_ctx_endpoint */
 	void **plugins;            /* dlopen handles */
 	size_t nplugins;
@@ -54,7 +56,8 @@ void tsk__ctx_log(tsk_ctx *ctx, int level, const char *fmt, ...)
 /* Register an adapter the registry owns: adapter->destroy(adapter) runs at
  * context free (or immediately when registration fails). */
 int tsk__ctx_register_owned(tsk_ctx *ctx, tsk_adapter *adapter);
-/* The environment lookup the context allows (NULL when NO_ENVIRONMENT). */
+/* A variable: the context's own (tsk_ctx_set_variable), else the process
+ * environment unless the context ignores it; NULL when unset. */
 const char *tsk__ctx_getenv(const tsk_ctx *ctx, const char *name);
 /* Effective endpoint of an adapter (never NULL when the adapter has a default). */
 const char *tsk__ctx_endpoint_for(tsk_ctx *ctx, const tsk_adapter *a);

@@ -118,11 +118,8 @@ static int make_requests(tsk_ctx *ctx, struct probe *probes, size_t nprobes, str
 				batch[nb++] = inputs[probes[j].input].number;
 			}
 		}
-		tsk_request_env env = { 1, tsk__ctx_endpoint_for(ctx, a), ctx->locale, NULL, NULL };
-		if (!(ctx->flags & TSK_CTX_NO_ENVIRONMENT)) {
-			env.getenv = ctx_getenv_cb;
-			env.getenv_userdata = ctx;
-		}
+		/* variables: the context's own, then the environment unless ignored */
+		tsk_request_env env = { 1, tsk__ctx_endpoint_for(ctx, a), ctx->locale, ctx_getenv_cb, ctx };
 		tsk_error err;
 		tsk_error_clear(&err);
 		size_t before = tsk_request_list_count(reqs);

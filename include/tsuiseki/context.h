@@ -65,6 +65,18 @@ TSK_API int tsk_ctx_set_endpoint(tsk_ctx *ctx, const char *carrier, const char *
  */
 TSK_API const char *tsk_ctx_endpoint(tsk_ctx *ctx, const char *carrier);
 
+/**
+ * Set a variable the context reads before the process environment: the
+ * credentials a REST mapping names (`${AFTERSHIP_API_KEY}`), or any
+ * TSUISEKI_* setting looked up after creation. Works also in a context made
+ * with TSK_CTX_NO_ENVIRONMENT, which then sees only these.
+ * @param name  copied; letters, digits and '_' only
+ * @param value copied; NULL removes the variable
+ * @return TSK_OK, TSK_EINVAL (bad name), TSK_ENOMEM.
+ * @since 0.1
+ */
+TSK_API int tsk_ctx_set_variable(tsk_ctx *ctx, const char *name, const char *value);
+
 /** Numeric options. */
 typedef enum tsk_option {
 	TSK_OPT_CONNECT_TIMEOUT_MS = 0, /**< default 10000 */

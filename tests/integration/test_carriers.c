@@ -294,6 +294,24 @@ START_TEST(rest_apis_end_to_end)
 	free(log);
 	tsk_ctx_free(ctx);
 
+	/* a context that ignores the environment gets its key from tsk_ctx_set_variable */
+	ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_ENVIRONMENT), TSK_OK);
+	char url[512];
+	ck_assert_int_eq(tsk_ctx_set_endpoint(ctx, "rest:aftership", tsk_sim_url(sim, "/rest/aftership", url, sizeof url)), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_set_variable(ctx, "AFTERSHIP_API_KEY", "test-aftership-key"), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_set_variable(ctx, "BAD-NAME", "x"), TSK_EINVAL);
+	tsk_shipment *own = NULL;
+	ck_assert_int_eq(tsk_track(&own, ctx, "rest:aftership", "1ZA2207X6791425225"), TSK_OK);
+	ck_assert_msg(tsk_shipment_error(own) == TSK_OK, "%s", tsk_shipment_error_message(own));
+	ck_assert_int_eq(tsk_shipment_status(own), TSK_STATUS_DELIVERED);
+	tsk_shipment_free(own);
+	/* removed again: the environment is not consulted */
+	ck_assert_int_eq(tsk_ctx_set_variable(ctx, "AFTERSHIP_API_KEY", NULL), TSK_OK);
+	ck_assert_int_eq(tsk_track(&own, ctx, "rest:aftership", "1ZA2207X6791425225"), TSK_OK);
+	ck_assert_int_eq(tsk_shipment_error(own), TSK_ECONFIG);
+	tsk_shipment_free(own);
+	tsk_ctx_free(ctx);
+
 	/* a wrong key: the API answers 401, an http error naming it */
 	setenv("AFTERSHIP_API_KEY", "wrong", 1);
 	ck_assert_int_eq(tsk_ctx_new(&ctx, 0), TSK_OK);
