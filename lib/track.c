@@ -52,16 +52,18 @@ struct tsk__track {
 	tsk_shipment_list *previous; /* kept copies (tsk__track_keep_previous) */
 };
 
-static tsk_shipment *error_shipment(const char *carrier, const char *number, int code, const char *msg)
+/* A shipment that carries only an error; like any other it goes through
+ * finalisation and analysis, so it has a status and a next poll time. */
+static tsk_shipment *error_shipment(tsk_ctx *ctx, const char *carrier, const char *number, int code,
+                                    const char *msg)
 {
 	tsk_shipment *s = NULL;
 	if (tsk_shipment_new(&s, carrier, number) != TSK_OK)
 		return NULL;
-	if (tsk_shipment_set_error(s, code, msg) != TSK_OK) {
+	if (tsk_shipment_set_error(s, code, msg) != TSK_OK || tsk__ctx_complete(ctx, s, NULL) != TSK_OK) {
 		tsk_shipment_free(s);
 		return NULL;
 	}
-	s->status = code == TSK_ENOTFOUND ? TSK_STATUS_NOT_FOUND : TSK_STATUS_UNKNOWN;
 	return s;
 }
 
@@ -136,7 +138,7 @@ static int make_requests(tsk_ctx *ctx, struct probe *probes, size_t nprobes, str
 					continue;
 				for (size_t k = 0; k < nb; k++)
 					if (strcmp(batch[k], inputs[probes[j].input].number) == 0)
-						probes[j].result = error_shipment(a->name, batch[k], brc, err.message);
+						probes[j].result = error_shipment(ctx, a->name, batch[k], brc, err.message);
 			}
 			continue;
 		}
@@ -323,7 +325,7 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 			if (!asked)
 				continue;
 			if (prc != TSK_OK) {
-				probes[p].result = error_shipment(a->name, num, prc, msg);
+				probes[p].result = error_shipment(ctx, a->name, num, prc, msg);
 				continue;
 			}
 			for (size_t q = 0; q < tsk_shipment_list_count(parsed); q++)
@@ -346,7 +348,7 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 			if (!probes[p].result) {
 				char nf[256];
 				snprintf(nf, sizeof nf, "%s's answer does not mention %s", a->name, num);
-				probes[p].result = error_shipment(a->name, num, TSK_ENOTFOUND, nf);
+				probes[p].result = error_shipment(ctx, a->name, num, TSK_ENOTFOUND, nf);
 			}
 		}
 		tsk_shipment_list_free(parsed);
@@ -357,7 +359,7 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 		struct input *in = &inputs[i];
 		tsk_shipment *s = NULL;
 		if (in->error) {
-			s = error_shipment(in->carrier_hint, in->number ? in->number : in->raw, in->error,
+			s = error_shipment(ctx, in->carrier_hint, in->number ? in->number : in->raw, in->error,
 			                   in->message);
 		} else {
 			struct probe *best = NULL;
@@ -408,7 +410,7 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 					}
 				}
 			} else {
-				s = error_shipment(in->carrier_hint, in->number, TSK_ERROR, "no answer");
+				s = error_shipment(ctx, in->carrier_hint, in->number, TSK_ERROR, "no answer");
 			}
 		}
 		if (!s || tsk_shipment_list_append(result, s) != TSK_OK) {
