@@ -364,14 +364,8 @@ static int register_entry(tsk_ctx *ctx, const tsk_adapter *a, tsk_adapter *owned
 		                      a->name);
 	if (tsk_ctx_carrier(ctx, a->name))
 		return tsk__ctx_error(ctx, TSK_EEXISTS, "adapter %s is already registered", a->name);
-	if (ctx->ncarriers == ctx->carriers_cap) {
-		size_t cap = ctx->carriers_cap ? ctx->carriers_cap * 2 : 8;
-		struct tsk__registered *n = realloc(ctx->carriers, cap * sizeof *n);
-		if (!n)
-			return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
-		ctx->carriers = n;
-		ctx->carriers_cap = cap;
-	}
+	if (!TSK__GROW(ctx->carriers, ctx->carriers_cap, ctx->ncarriers + 1))
+		return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
 	ctx->carriers[ctx->ncarriers].adapter = a;
 	ctx->carriers[ctx->ncarriers].owned = owned;
 	ctx->ncarriers++;

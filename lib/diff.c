@@ -92,14 +92,8 @@ TSK_API const tsk_change *tsk_change_list_at(const tsk_change_list *l, size_t i)
 
 static tsk_change *list_add(tsk_change_list *l, tsk_change_type type, const tsk_shipment *s)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		tsk_change *n = realloc(l->items, cap * sizeof *n);
-		if (!n)
-			return NULL;
-		l->items = n;
-		l->cap = cap;
-	}
+	if (!TSK__GROW(l->items, l->cap, l->n + 1))
+		return NULL;
 	tsk_change *c = &l->items[l->n++];
 	memset(c, 0, sizeof *c);
 	c->type = type;

@@ -409,14 +409,8 @@ static int lane_add(struct tsk__eta_model *m, const char *carrier, const char *s
 {
 	struct lane_stats *l = lane_find(m, carrier, service, origin, destination);
 	if (!l) {
-		if (m->nlanes == m->cap) {
-			size_t cap = m->cap ? m->cap * 2 : 16;
-			struct lane_stats *n = realloc(m->lanes, cap * sizeof *n);
-			if (!n)
-				return TSK_ENOMEM;
-			m->lanes = n;
-			m->cap = cap;
-		}
+		if (!TSK__GROW(m->lanes, m->cap, m->nlanes + 1))
+			return TSK_ENOMEM;
 		l = &m->lanes[m->nlanes];
 		memset(l, 0, sizeof *l);
 		if (!(l->carrier = tsk__strdup(carrier)))
@@ -426,14 +420,8 @@ static int lane_add(struct tsk__eta_model *m, const char *carrier, const char *s
 		l->destination = destination;
 		m->nlanes++;
 	}
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		double *n = realloc(l->hours, cap * sizeof *n);
-		if (!n)
-			return TSK_ENOMEM;
-		l->hours = n;
-		l->cap = cap;
-	}
+	if (!TSK__GROW(l->hours, l->cap, l->n + 1))
+		return TSK_ENOMEM;
 	size_t k = l->n;
 	while (k > 0 && l->hours[k - 1] > hours) {
 		l->hours[k] = l->hours[k - 1];
@@ -502,15 +490,9 @@ static int seen_insert(struct tsk__eta_model *m, const tsk_shipment *s, bool *al
 		else
 			hi = mid;
 	}
-	if (m->nseen == m->seen_cap) {
-		size_t cap = m->seen_cap ? m->seen_cap * 2 : 64;
-		char **n = realloc(m->seen, cap * sizeof *n);
-		if (!n) {
-			free(key);
-			return TSK_ENOMEM;
-		}
-		m->seen = n;
-		m->seen_cap = cap;
+	if (!TSK__GROW(m->seen, m->seen_cap, m->nseen + 1)) {
+		free(key);
+		return TSK_ENOMEM;
 	}
 	memmove(&m->seen[lo + 1], &m->seen[lo], (m->nseen - lo) * sizeof *m->seen);
 	m->seen[lo] = key;

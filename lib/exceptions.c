@@ -199,14 +199,8 @@ struct plist {
 
 static struct pending *plist_add(struct plist *l)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		struct pending *n = realloc(l->items, cap * sizeof *n);
-		if (!n)
-			return NULL;
-		l->items = n;
-		l->cap = cap;
-	}
+	if (!TSK__GROW(l->items, l->cap, l->n + 1))
+		return NULL;
 	struct pending *p = &l->items[l->n++];
 	memset(p, 0, sizeof *p);
 	return p;

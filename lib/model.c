@@ -405,15 +405,9 @@ TSK_API void tsk_shipment_set_state(tsk_shipment *s, tsk_status status, tsk_exce
 
 int tsk__shipment_insert_event(tsk_shipment *s, size_t pos, tsk_event *ev)
 {
-	if (s->nevents == s->events_cap) {
-		size_t cap = s->events_cap ? s->events_cap * 2 : 8;
-		tsk_event **n = realloc(s->events, cap * sizeof *n);
-		if (!n) {
-			tsk_event_free(ev);
-			return TSK_ENOMEM;
-		}
-		s->events = n;
-		s->events_cap = cap;
+	if (!TSK__GROW(s->events, s->events_cap, s->nevents + 1)) {
+		tsk_event_free(ev);
+		return TSK_ENOMEM;
 	}
 	if (pos > s->nevents)
 		pos = s->nevents;
@@ -542,15 +536,9 @@ TSK_API int tsk_shipment_list_append(tsk_shipment_list *l, tsk_shipment *s)
 		tsk_shipment_free(s);
 		return TSK_EINVAL;
 	}
-	if (l->count == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 4;
-		tsk_shipment **n = realloc(l->items, cap * sizeof *n);
-		if (!n) {
-			tsk_shipment_free(s);
-			return TSK_ENOMEM;
-		}
-		l->items = n;
-		l->cap = cap;
+	if (!TSK__GROW(l->items, l->cap, l->count + 1)) {
+		tsk_shipment_free(s);
+		return TSK_ENOMEM;
 	}
 	l->items[l->count++] = s;
 	return TSK_OK;

@@ -69,15 +69,7 @@ TSK_API int tsk_request_list_add(tsk_request_list *l, const char *method, const 
 				r->nnumbers = i + 1;
 		}
 	}
-	if (ok && l->count == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 4;
-		tsk_request **n = realloc(l->items, cap * sizeof *n);
-		ok = n != NULL;
-		if (ok) {
-			l->items = n;
-			l->cap = cap;
-		}
-	}
+	ok = ok && TSK__GROW(l->items, l->cap, l->count + 1);
 	if (!ok) {
 		request_free(r);
 		return TSK_ENOMEM;

@@ -1,8 +1,9 @@
 /*
- * Private helpers: growable buffers and UTF-8 text normalisation.
+ * Private helpers: growable buffers and arrays, UTF-8 text normalisation.
  *
- * Invariant: a tsk__buf's data is NUL-terminated whenever len > 0, and a
+ * Invariants: a tsk__buf's data is NUL-terminated whenever len > 0, and a
  * failed buffer never grows again (append errors surface once, at detach).
+ * tsk__grow never shrinks an array and leaves it untouched when it fails.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "util.h"
@@ -104,6 +105,31 @@ void tsk__buf_dispose(tsk__buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 	b->failed = false;
+}
+
+bool tsk__grow(void *items_ptr, size_t *cap, size_t need, size_t elem_size)
+{
+	if (need <= *cap)
+		return true;
+	size_t n = *cap ? *cap : 8;
+	while (n < need) {
+		if (n > SIZE_MAX / 2)
+			return false;
+		n *= 2;
+	}
+	if (elem_size && n > SIZE_MAX / elem_size)
+		return false;
+	/* the array pointer is read and written as bytes: items_ptr is a T **
+	 * whose pointee is not a void *, and object pointers share one
+	 * representation on every platform this builds for (POSIX) */
+	void *items;
+	memcpy(&items, items_ptr, sizeof items);
+	void *grown = realloc(items, n * elem_size);
+	if (!grown)
+		return false;
+	memcpy(items_ptr, &grown, sizeof grown);
+	*cap = n;
+	return true;
 }
 
 char *tsk__strdup(const char *s)

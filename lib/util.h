@@ -1,6 +1,6 @@
 /*
- * Private helpers shared by lib/ and carriers/: growable strings, UTF-8
- * text normalisation. Not part of the API.
+ * Private helpers shared by lib/ and carriers/: growable strings and
+ * arrays, UTF-8 text normalisation. Not part of the API.
  */
 #ifndef TSK_LIB_UTIL_H
 #define TSK_LIB_UTIL_H
@@ -37,6 +37,21 @@ void tsk__buf_printf(tsk__buf *b, const char *fmt, ...) TSK__PRINTF(2, 3);
 /* Hand the bytes over (caller frees with free()); an empty buffer gives "". NULL on failure. */
 char *tsk__buf_detach(tsk__buf *b);
 void tsk__buf_dispose(tsk__buf *b);
+
+/*
+ * Make room for need elements in a growable array. items_ptr points at the
+ * array pointer (a T **, passed as void *), *cap is its capacity in
+ * elements. The capacity doubles, from 8, until it holds need, so appending
+ * one element at a time costs amortised O(1). Returns false on ENOMEM or
+ * size overflow, leaving the array and *cap as they were. Use it through
+ * TSK__GROW, which takes the element size from the array's own type:
+ *
+ *     if (!TSK__GROW(l->items, l->cap, l->count + 1))
+ *             return TSK_ENOMEM;
+ *     l->items[l->count++] = x;
+ */
+bool tsk__grow(void *items_ptr, size_t *cap, size_t need, size_t elem_size);
+#define TSK__GROW(items, cap, need) tsk__grow(&(items), &(cap), (need), sizeof *(items))
 
 char *tsk__strdup(const char *s);
 char *tsk__strndup(const char *s, size_t n);

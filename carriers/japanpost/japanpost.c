@@ -222,15 +222,9 @@ static void nodes_push(nodes *l, xmlNodePtr n)
 {
 	if (l->failed)
 		return;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		xmlNodePtr *v = realloc(l->v, cap * sizeof *v);
-		if (!v) {
-			l->failed = true;
-			return;
-		}
-		l->v = v;
-		l->cap = cap;
+	if (!TSK__GROW(l->v, l->cap, l->n + 1)) {
+		l->failed = true;
+		return;
 	}
 	l->v[l->n++] = n;
 }

@@ -138,15 +138,9 @@ void tsk__rest_nodes_push(tsk__rest_nodes *out, yajl_val v)
 {
 	if (out->failed)
 		return;
-	if (out->n == out->cap) {
-		size_t cap = out->cap ? out->cap * 2 : 8;
-		yajl_val *n = realloc(out->v, cap * sizeof *n);
-		if (!n) {
-			out->failed = true;
-			return;
-		}
-		out->v = n;
-		out->cap = cap;
+	if (!TSK__GROW(out->v, out->cap, out->n + 1)) {
+		out->failed = true;
+		return;
 	}
 	out->v[out->n++] = v;
 }

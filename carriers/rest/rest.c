@@ -1096,15 +1096,9 @@ int tsk__rest_load_dir(tsk_ctx *ctx, const char *dir, bool replace)
 		size_t l = strlen(de->d_name);
 		if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".json") != 0)
 			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			char **nn = realloc(names, nc * sizeof *nn);
-			if (!nn) {
-				rc = TSK_ENOMEM;
-				break;
-			}
-			names = nn;
-			cap = nc;
+		if (!TSK__GROW(names, cap, n + 1)) {
+			rc = TSK_ENOMEM;
+			break;
 		}
 		if (!(names[n] = tsk__strdup(de->d_name))) {
 			rc = TSK_ENOMEM;

@@ -501,15 +501,9 @@ static void kv_add(kv_list *l, xmlNodePtr label, xmlNodePtr value)
 {
 	if (l->failed)
 		return;
-	if (l->count == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		kv_pair *n = realloc(l->items, cap * sizeof *n);
-		if (!n) {
-			l->failed = true;
-			return;
-		}
-		l->items = n;
-		l->cap = cap;
+	if (!TSK__GROW(l->items, l->cap, l->count + 1)) {
+		l->failed = true;
+		return;
 	}
 	char *a = tsk__node_text_line(label);
 	char *b = tsk__node_text_line(value);

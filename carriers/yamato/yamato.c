@@ -817,16 +817,10 @@ static int collect_blocks_2009(tsk__html *page, struct blocks_2009 *bl)
 			char *name = tsk__node_attr(n, "name");
 			char *href = tsk__node_attr(n, "href");
 			if (name && strncmp(name, "AA", 2) == 0 && strlen(name) < sizeof bl->v[0].name) {
-				if (bl->n == bl->cap) {
-					size_t cap = bl->cap ? bl->cap * 2 : 8;
-					struct block_2009 *v = realloc(bl->v, cap * sizeof *v);
-					if (!v) {
-						free(name);
-						free(href);
-						return TSK_ENOMEM;
-					}
-					bl->v = v;
-					bl->cap = cap;
+				if (!TSK__GROW(bl->v, bl->cap, bl->n + 1)) {
+					free(name);
+					free(href);
+					return TSK_ENOMEM;
 				}
 				struct block_2009 *b = &bl->v[bl->n++];
 				memset(b, 0, sizeof *b);
