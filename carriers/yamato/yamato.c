@@ -22,6 +22,7 @@
  *   is TSK_EPARSE naming the truncation.
  */
 #include "html.h"
+#include "jptime.h"
 #include "numbers.h"
 #include "statusmap.h"
 #include "util.h"
@@ -150,217 +151,9 @@ static bool blank(const char *t)
 	return b;
 }
 
-static const char *skip_ws(const char *p)
-{
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	return p;
-}
-
-static bool eat(const char **pp, const char *lit)
-{
-	size_t n = strlen(lit);
-	if (strncmp(*pp, lit, n) != 0)
-		return false;
-	*pp += n;
-	return true;
-}
-
-/* Read up to maxd ASCII digits; -1 when there is none. */
-static int read_num(const char **pp, int maxd, int *ndigits)
-{
-	const char *p = *pp;
-	int v = 0, n = 0;
-	while (n < maxd && *p >= '0' && *p <= '9') {
-		v = v * 10 + (*p - '0');
-		p++;
-		n++;
-	}
-	if (ndigits)
-		*ndigits = n;
-	if (n == 0)
-		return -1;
-	*pp = p;
-	return v;
-}
-
-/* A day: "09/01", "09月23日", with an optional leading year ("2024/12/03",
- * "2024年12月03日") and an optional weekday "(火)". Works on folded text. */
-static bool parse_day(const char **pp, int *year, int *month, int *day)
-{
-	const char *p = skip_ws(*pp);
-	int nd = 0;
-	int a = read_num(&p, 4, &nd);
-	if (a < 0)
-		return false;
-	int y = 0;
-	if (nd == 4) {
-		if (!(eat(&p, "/") || eat(&p, "年") || eat(&p, "-")))
-			return false;
-		y = a;
-		a = read_num(&p, 2, NULL);
-		if (a < 0)
-			return false;
-	} else if (nd > 2) {
-		return false;
-	}
-	if (!(eat(&p, "/") || eat(&p, "月") || (y && eat(&p, "-"))))
-		return false;
-	int d = read_num(&p, 2, NULL);
-	if (d < 0)
-		return false;
-	eat(&p, "日");
-	if (a < 1 || a > 12 || d < 1 || d > 31)
-		return false;
-	/* a weekday in parentheses: "(火)" */
-	const char *q = skip_ws(p);
-	if (*q == '(') {
-		const char *close = strchr(q, ')');
-		if (close && close - q <= 8)
-			p = close + 1;
-	}
-	*year = y;
-	*month = a;
-	*day = d;
-	*pp = p;
-	return true;
-}
-
-/* A clock time: "18:21", "14時", "14時30分". hour may be 24 when allow24. */
-static bool parse_clock(const char **pp, int *hour, int *minute, bool allow24)
-{
-	const char *p = skip_ws(*pp);
-	int h = read_num(&p, 2, NULL);
-	if (h < 0)
-		return false;
-	int m = 0;
-	if (eat(&p, ":")) {
-		m = read_num(&p, 2, NULL);
-		if (m < 0)
-			return false;
-	} else if (eat(&p, "時")) {
-		const char *save = p;
-		m = read_num(&p, 2, NULL);
-		if (m < 0 || !eat(&p, "分")) {
-			p = save;
-			m = 0;
-		}
-	} else {
-		return false;
-	}
-	if (h > (allow24 ? 24 : 23) || m > 59 || (h == 24 && m != 0))
-		return false;
-	*hour = h;
-	*minute = m;
-	*pp = p;
-	return true;
-}
-
-/* Local date and time of an event from its date text and time text (either
- * may hold both, as the 2019 ".date" does). */
-static bool parse_when(const char *date, const char *time, int *y, int *mo, int *d, int *h, int *mi)
-{
-	char *fd = tsk__text_fold(date ? date : "", false);
-	char *ft = tsk__text_fold(time ? time : "", false);
-	bool ok = false;
-	if (fd && ft) {
-		const char *p = fd;
-		ok = parse_day(&p, y, mo, d);
-		*h = -1;
-		*mi = 0;
-		if (ok) {
-			const char *q = skip_ws(p);
-			if (*q && !parse_clock(&q, h, mi, false))
-				*h = -1;
-			if (*h < 0) {
-				q = ft;
-				if (!parse_clock(&q, h, mi, false))
-					*h = -1;
-			}
-		}
-	}
-	free(fd);
-	free(ft);
-	return ok;
-}
-
-/* A stated delivery window. */
-struct window {
-	int year, month, day;
-	int start_hour, start_minute;  /* -1: the whole day */
-	int end_hour, end_minute;      /* -1: until the day's end */
-};
-
-static bool eat_dash(const char **pp)
-{
-	/* after folding: ASCII '-' and '~'; plus 〜 U+301C, ー U+30FC, − U+2212 */
-	return eat(pp, "-") || eat(pp, "~") || eat(pp, "\xE3\x80\x9C") || eat(pp, "\xE3\x83\xBC") ||
-	       eat(pp, "\xE2\x88\x92");
-}
-
-/*
- * お届け予定日時 / お届け希望日時 text -> window. Needs a date: "12/03",
- * "12月03日", then optionally "14時-16時", "14:00-16:00", "19-21時",
- * "午前中" (8-12), "19時以降" (19-21, the last band), "10:00まで" (from 8),
- * or a lone "14:00" (from then to the day's end). A time band with no date
- * ("08:00-12:00") cannot be placed and gives false.
- */
-static bool parse_window(const char *text, struct window *w)
-{
-	char *f = tsk__text_fold(text ? text : "", false);
-	if (!f)
-		return false;
-	const char *p = f;
-	bool ok = parse_day(&p, &w->year, &w->month, &w->day);
-	w->start_hour = w->end_hour = -1;
-	w->start_minute = w->end_minute = 0;
-	if (ok) {
-		p = skip_ws(p);
-		int h1 = -1, m1 = 0, h2, m2;
-		bool bare = false; /* "19" of "19-21時": the unit comes after the band */
-		if (eat(&p, "午前中")) {
-			w->start_hour = 8;
-			w->end_hour = 12;
-		} else if (!parse_clock(&p, &h1, &m1, true)) {
-			h1 = read_num(&p, 2, NULL);
-			bare = h1 >= 0;
-		}
-		if (h1 >= 0 && h1 <= 24) {
-			const char *band = skip_ws(p);
-			if (!bare && eat(&band, "以降")) {
-				/* the last band of the day ends at 21:00 */
-				w->start_hour = h1;
-				w->start_minute = m1;
-				if (h1 < 21)
-					w->end_hour = 21;
-			} else if (!bare && eat(&band, "まで")) {
-				/* "10:00まで": deliveries start at 8 */
-				w->start_hour = h1 > 8 ? 8 : 0;
-				w->end_hour = h1;
-				w->end_minute = m1;
-			} else if (eat_dash(&band)) {
-				band = skip_ws(band);
-				if (parse_clock(&band, &h2, &m2, true) && h2 * 60 + m2 > h1 * 60 + m1) {
-					w->start_hour = h1;
-					w->start_minute = m1;
-					w->end_hour = h2;
-					w->end_minute = m2;
-				}
-			} else if (!bare && h1 < 24) {
-				/* a lone time: from then on */
-				w->start_hour = h1;
-				w->start_minute = m1;
-			}
-		}
-		/* anything else after the date: the whole day */
-	}
-	free(f);
-	return ok;
-}
-
 /* Is window a later than (or the same day as) b? Years may be 0: a month
  * gap of more than half a year is a year boundary. */
-static bool window_not_before(const struct window *a, const struct window *b)
+static bool window_not_before(const tsk__jptime_window *a, const tsk__jptime_window *b)
 {
 	if (a->year && b->year && a->year != b->year)
 		return a->year > b->year;
@@ -446,10 +239,11 @@ static int add_event(tsk_shipment *s, const char *word, const char *date_text, c
 		tsk_event_free(ev);
 		return rc;
 	}
-	int y, mo, d, h, mi;
-	if (!blank(date_text) && parse_when(date_text, time_text, &y, &mo, &d, &h, &mi))
+	/* the date text may hold the time too, as the 2019 ".date" does */
+	tsk__jptime t;
+	if (!blank(date_text) && tsk__jptime_parse_stamp(&t, date_text, time_text, 0))
 		/* an impossible date (02/30) stays without a time: no guess */
-		(void)tsk_event_set_local_time(ev, y, mo, d, h, mi, TSK_JST_OFFSET);
+		(void)tsk_event_set_local_time(ev, t.year, t.month, t.day, t.hour, t.minute, TSK_JST_OFFSET);
 	tsk_status_mapping m;
 	yamato_map_status(NULL, word, &m);
 	tsk_event_set_status(ev, m.status, m.exception, m.unmapped);
@@ -505,10 +299,10 @@ static int apply_service_and_eta(tsk_shipment *s, const char *service, const cha
 	 * window, so it is used; an earlier request than the plan is a wish
 	 * the carrier could not meet and the plan stays.
 	 */
-	struct window wp, wr;
-	bool has_p = !blank(planned) && parse_window(planned, &wp);
-	bool has_r = !blank(requested) && parse_window(requested, &wr);
-	const struct window *use = has_p ? &wp : NULL;
+	tsk__jptime_window wp, wr;
+	bool has_p = !blank(planned) && tsk__jptime_parse_window(&wp, planned);
+	bool has_r = !blank(requested) && tsk__jptime_parse_window(&wr, requested);
+	const tsk__jptime_window *use = has_p ? &wp : NULL;
 	const char *raw = !blank(planned) ? planned : (!blank(requested) ? requested : NULL);
 	if (has_r && (!has_p || window_not_before(&wr, &wp))) {
 		use = &wr;
