@@ -26,6 +26,7 @@
  *   (CARRIERS.md §5.2 note).
  */
 #include "html.h"
+#include "jptime.h"
 #include "numbers.h"
 #include "statusmap.h"
 #include "util.h"
@@ -58,41 +59,20 @@ static const tsk__status_word sagawa_keywords[] = {
 /* Arrow markers the pages put before a status: ↓ ↑ ⇒ →. */
 static const char *const markers[] = { "↓", "↑", "⇒", "→" };
 
-static bool starts_with(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
 static bool ends_with(const char *s, size_t len, const char *suffix)
 {
 	size_t sl = strlen(suffix);
 	return len >= sl && memcmp(s + len - sl, suffix, sl) == 0;
 }
 
-/* Skip ASCII white space and U+3000. */
-static const char *skip_space(const char *p)
-{
-	for (;;) {
-		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-			p++;
-		else if (starts_with(p, "\xE3\x80\x80"))
-			p += 3;
-		else
-			return p;
-	}
-}
-
 /* Skip leading white space and arrow markers. */
 static const char *skip_marker(const char *p)
 {
 	for (;;) {
-		p = skip_space(p);
+		p = tsk__jptime_skip_space(p);
 		bool hit = false;
 		for (size_t i = 0; i < TSK__ARRAY_LEN(markers) && !hit; i++)
-			if (starts_with(p, markers[i])) {
-				p += strlen(markers[i]);
-				hit = true;
-			}
+			hit = tsk__jptime_eat(&p, markers[i]);
 		if (!hit)
 			return p;
 	}
@@ -217,168 +197,34 @@ static int sagawa_build_requests(const tsk_adapter *self, const tsk_request_env 
 
 /* ------------------------------------------------------- date/time texts */
 
-/* 1..maxd ASCII digits. */
-static const char *eat_int(const char *p, int maxd, int *v)
+/* A whole cell holding a date and an optional time ("12/30 15:02",
+ * "2009年07月12日", "08月19日 18時23分"); false when it is something else:
+ * a cell with more text than that is not read as a time. */
+static bool parse_cell_time(const char *text, tsk__jptime *lt)
 {
-	int n = 0, x = 0;
-	while (n < maxd && p[n] >= '0' && p[n] <= '9') {
-		x = x * 10 + (p[n] - '0');
-		n++;
-	}
-	if (n == 0)
-		return NULL;
-	*v = x;
-	return p + n;
+	return tsk__jptime_parse_stamp(lt, text, NULL, TSK__JPTIME_WHOLE);
 }
 
-static const char *eat(const char *p, const char *lit)
+static int event_set_local(tsk_event *ev, const tsk__jptime *lt)
 {
-	return p && starts_with(p, lit) ? p + strlen(lit) : NULL;
-}
-
-/* "YYYY年MM月DD日" */
-static const char *eat_ymd(const char *p, int *y, int *m, int *d)
-{
-	const char *q = eat_int(p, 4, y);
-	if (!q || q - p != 4)
-		return NULL;
-	q = eat(q, "年");
-	q = q ? eat_int(q, 2, m) : NULL;
-	q = eat(q, "月");
-	q = q ? eat_int(q, 2, d) : NULL;
-	return eat(q, "日");
-}
-
-/* "MM月DD日" or "MM/DD" */
-static const char *eat_md(const char *p, int *m, int *d)
-{
-	const char *q = eat_int(p, 2, m);
-	if (!q)
-		return NULL;
-	const char *r = eat(q, "月");
-	if (r) {
-		r = eat_int(r, 2, d);
-		return eat(r, "日");
-	}
-	r = eat(q, "/");
-	return r ? eat_int(r, 2, d) : NULL;
-}
-
-/* "HH:MM" or "HH時" / "HH時MM分" */
-static const char *eat_hm(const char *p, int *h, int *mi)
-{
-	const char *q = eat_int(p, 2, h);
-	if (!q)
-		return NULL;
-	const char *r = eat(q, ":");
-	if (r) {
-		const char *e = eat_int(r, 2, mi);
-		return e && e - r == 2 ? e : NULL;
-	}
-	r = eat(q, "時");
-	if (!r)
-		return NULL;
-	*mi = 0;
-	const char *e = eat_int(r, 2, mi);
-	if (e && eat(e, "分"))
-		return eat(e, "分");
-	*mi = 0;
-	return r;
-}
-
-/* A local date/time as printed; year 0 = not shown, hour -1 = no time. */
-typedef struct local_time {
-	int year, month, day, hour, minute;
-} local_time;
-
-/*
- * A whole cell holding a date and an optional time ("12/30 15:02",
- * "2009年07月12日", "08月19日 18時23分"). Full-width digits are folded
- * first. false when the cell is something else.
- */
-static bool parse_cell_time(const char *text, local_time *lt)
-{
-	char *f = tsk__text_fold(text, false);
-	if (!f)
-		return false;
-	bool ok = false;
-	const char *p = skip_space(f);
-	lt->year = 0;
-	lt->hour = -1;
-	lt->minute = 0;
-	const char *q = eat_ymd(p, &lt->year, &lt->month, &lt->day);
-	if (!q) {
-		lt->year = 0;
-		q = eat_md(p, &lt->month, &lt->day);
-	}
-	if (q) {
-		q = skip_space(q);
-		if (*q) {
-			q = eat_hm(q, &lt->hour, &lt->minute);
-			if (q)
-				q = skip_space(q);
-		}
-		ok = q && !*q;
-	}
-	free(f);
-	return ok;
-}
-
-static int event_set_local(tsk_event *ev, const local_time *lt)
-{
-	/* an impossible date (13/40) keeps its time_raw and has no time */
-	int rc = tsk_event_set_local_time(ev, lt->year, lt->month, lt->day, lt->hour,
-	                                  lt->hour < 0 ? -1 : lt->minute, TSK_JST_OFFSET);
+	/* an impossible date (02/30) keeps its time_raw and has no time */
+	int rc = tsk_event_set_local_time(ev, lt->year, lt->month, lt->day, lt->hour, lt->minute,
+	                                  TSK_JST_OFFSET);
 	return rc == TSK_EINVAL ? TSK_OK : rc;
 }
 
 /*
  * A stated delivery day: "12月05日", "2023年12月05日", optionally followed by
- * "午前中", "14時～16時", "14:00-16:00" or "18時23分". Sets the carrier
- * ETA; false when the text is not of that form (ETA_RAW still holds it).
+ * a band ("午前中", "14時～16時", "14:00-16:00", "18時23分"; lib/jptime.h).
+ * Sets the carrier ETA; false when the text shows no date (ETA_RAW still
+ * holds it).
  */
 static bool parse_eta(tsk_shipment *s, const char *text)
 {
-	char *f = tsk__text_fold(text, false);
-	if (!f)
-		return false;
-	int y = 0, m = 0, d = 0, sh = -1, sm = 0, eh = -1, em = 0;
-	const char *p = skip_space(f);
-	const char *q = eat_ymd(p, &y, &m, &d);
-	if (!q) {
-		y = 0;
-		q = eat_md(p, &m, &d);
-	}
-	bool ok = q != NULL;
-	if (ok) {
-		q = skip_space(q);
-		if (eat(q, "午前中")) {
-			/* the morning band of Japanese parcel carriers */
-			sh = 8;
-			eh = 12;
-			q = skip_space(eat(q, "午前中"));
-		} else if (*q) {
-			q = eat_hm(q, &sh, &sm);
-			if (q) {
-				q = skip_space(q);
-				const char *r = NULL;
-				static const char *const dashes[] = { "～", "〜", "~", "-" };
-				for (size_t i = 0; i < TSK__ARRAY_LEN(dashes) && !r; i++)
-					r = eat(q, dashes[i]);
-				if (r) {
-					q = eat_hm(skip_space(r), &eh, &em);
-					if (q)
-						q = skip_space(q);
-				}
-			}
-		}
-		ok = q && !*q && sh <= 23 && eh <= 24;
-	}
-	free(f);
-	if (!ok)
-		return false;
-	return tsk_shipment_set_eta_local(s, y, m, d, sh, sh < 0 ? -1 : sm, eh, eh < 0 ? -1 : em) ==
-	       TSK_OK;
+	tsk__jptime_window w;
+	return tsk__jptime_parse_window(&w, text) &&
+	       tsk_shipment_set_eta_local(s, w.year, w.month, w.day, w.start_hour, w.start_minute,
+	                                  w.end_hour, w.end_minute) == TSK_OK;
 }
 
 /* ----------------------------------------------------------------- events */
@@ -396,7 +242,7 @@ static int fail(tsk_error *err, int rc)
  * office is used). *prev is the status of the event before, for the
  * 保管中-after-配達中 rule, and is updated.
  */
-static int add_event(tsk_shipment *s, const char *word, const char *time_raw, const local_time *lt,
+static int add_event(tsk_shipment *s, const char *word, const char *time_raw, const tsk__jptime *lt,
                      const char *location, tsk_status *prev, tsk_error *err)
 {
 	tsk_event *ev;
@@ -593,7 +439,7 @@ static void kv_from_dl(xmlNodePtr dl, kv_list *l)
 
 static int set_ship_date(tsk_shipment *s, const char *text)
 {
-	local_time lt;
+	tsk__jptime lt;
 	if (!text || !parse_cell_time(text, &lt) || lt.year == 0)
 		return TSK_OK;
 	tsk_time t;
@@ -748,7 +594,7 @@ static int parse_history_2022(tsk__html *page, xmlNodePtr table, tsk_shipment *s
 			rc = fail(err, TSK_ENOMEM);
 		} else {
 			const char *word = skip_marker(status);
-			local_time lt;
+			tsk__jptime lt;
 			bool has_time = parse_cell_time(when, &lt);
 			if (*word || *when)
 				rc = add_event(s, word, when, has_time ? &lt : NULL, office, &prev, err);
@@ -923,24 +769,27 @@ static int add_line_2009(tsk_shipment *s, const char *line, tsk_status *prev, ts
 	const char *p = skip_marker(line);
 	if (!*p)
 		return TSK_OK;
-	local_time lt = { 0, 0, 0, -1, 0 };
-	const char *end = eat_ymd(p, &lt.year, &lt.month, &lt.day);
+	tsk__jptime lt;
+	const char *end = p;
 	const char *sentence = p;
 	char *raw = NULL;
-	if (end) {
-		const char *t = skip_space(end);
-		const char *te = eat_hm(t, &lt.hour, &lt.minute);
+	bool dated = tsk__jptime_date(&lt, &end);
+	if (dated) {
+		const char *t = tsk__jptime_skip_space(end);
+		const char *te = t;
 		/* HH:MM only: the 2009 cell prints times that way */
-		if (te && memchr(t, ':', (size_t)(te - t)))
+		if (tsk__jptime_clock(&lt, &te, false) && memchr(t, ':', (size_t)(te - t))) {
 			end = te;
-		else
+		} else {
 			lt.hour = -1;
+			lt.minute = 0;
+		}
 		raw = tsk__strndup(p, (size_t)(end - p));
 		if (!raw)
 			return fail(err, TSK_ENOMEM);
-		sentence = skip_space(end);
+		sentence = tsk__jptime_skip_space(end);
 	}
-	int rc = add_event(s, sentence, raw, end ? &lt : NULL, NULL, prev, err);
+	int rc = add_event(s, sentence, raw, dated ? &lt : NULL, NULL, prev, err);
 	free(raw);
 	return rc;
 }
