@@ -23,6 +23,7 @@
  *  - A body cut before </html> is TSK_EPARSE, never a shorter history.
  */
 #include "html.h"
+#include "jptime.h"
 #include "numbers.h"
 #include "statusmap.h"
 #include "util.h"
@@ -323,163 +324,11 @@ static char *display_number(const char *text)
 
 /* ------------------------------------------------------------ date parsing */
 
-static bool read_int(const char **p, int maxdigits, int *out, int *ndigits)
+/* A whole date cell: a date, optionally followed by a time; a cell with
+ * more text than that is not read as a time (see page_time). */
+static bool parse_when(const char *raw, tsk__jptime *t)
 {
-	const char *s = *p;
-	int v = 0, n = 0;
-	while (*s >= '0' && *s <= '9' && n < maxdigits) {
-		v = v * 10 + (*s - '0');
-		s++;
-		n++;
-	}
-	if (!n || (*s >= '0' && *s <= '9'))
-		return false;
-	*out = v;
-	if (ndigits)
-		*ndigits = n;
-	*p = s;
-	return true;
-}
-
-static bool eat(const char **p, const char *lit)
-{
-	size_t l = strlen(lit);
-	if (strncmp(*p, lit, l) != 0)
-		return false;
-	*p += l;
-	return true;
-}
-
-static void skip_spaces(const char **p)
-{
-	while (**p == ' ')
-		(*p)++;
-}
-
-/*
- * A date at *p: "YYYY/MM/DD" (today's ja page), "MM/DD/YYYY" (the en
- * page), "M月D日" (2009), "YYYY年M月D日" or "M/D". year 0 when not shown.
- * Expects width-folded text.
- */
-static bool parse_date_prefix(const char **p, int *y, int *mo, int *d)
-{
-	const char *s = *p;
-	int a, b, c, na, nc;
-	if (!read_int(&s, 4, &a, &na))
-		return false;
-	if (eat(&s, "/")) {
-		if (!read_int(&s, 2, &b, NULL))
-			return false;
-		const char *save = s;
-		if (eat(&s, "/") && read_int(&s, 4, &c, &nc)) {
-			if (na == 4 && nc <= 2) {
-				*y = a, *mo = b, *d = c;
-			} else if (na <= 2 && nc == 4) {
-				*y = c, *mo = a, *d = b;
-			} else {
-				return false;
-			}
-		} else {
-			if (na == 4)
-				return false;
-			s = save;
-			*y = 0, *mo = a, *d = b;
-		}
-	} else if (na == 4 && eat(&s, "年")) {
-		skip_spaces(&s);
-		if (!read_int(&s, 2, &b, NULL) || !eat(&s, "月") || !read_int(&s, 2, &c, NULL) ||
-		    !eat(&s, "日"))
-			return false;
-		*y = a, *mo = b, *d = c;
-	} else if (na <= 2 && eat(&s, "月")) {
-		if (!read_int(&s, 2, &c, NULL) || !eat(&s, "日"))
-			return false;
-		*y = 0, *mo = a, *d = c;
-	} else {
-		return false;
-	}
-	if (*mo < 1 || *mo > 12 || *d < 1 || *d > 31)
-		return false;
-	*p = s;
-	return true;
-}
-
-/* A whole date cell: a date, optionally followed by "H:MM". */
-static bool parse_when(const char *raw, int *y, int *mo, int *d, int *h, int *mi)
-{
-	char *f = tsk__text_fold(raw, false);
-	if (!f)
-		return false;
-	const char *p = f;
-	bool ok = parse_date_prefix(&p, y, mo, d);
-	*h = -1;
-	*mi = 0;
-	if (ok) {
-		skip_spaces(&p);
-		if (*p) {
-			ok = read_int(&p, 2, h, NULL) && eat(&p, ":") && read_int(&p, 2, mi, NULL);
-			skip_spaces(&p);
-			ok = ok && !*p && *h <= 23 && *mi <= 59;
-		}
-	}
-	free(f);
-	return ok;
-}
-
-/* "14", "14:00", "14時" at *p. */
-static bool read_clock(const char **p, int *h, int *mi)
-{
-	const char *s = *p;
-	if (!read_int(&s, 2, h, NULL))
-		return false;
-	*mi = 0;
-	if (eat(&s, ":")) {
-		if (!read_int(&s, 2, mi, NULL))
-			return false;
-	} else if (!eat(&s, "時")) {
-		return false;
-	}
-	if (*h > 24 || *mi > 59)
-		return false;
-	*p = s;
-	return true;
-}
-
-/*
- * A stated delivery date with an optional band: "2024/06/14",
- * "2024/06/14 14時～16時", "6月14日(金) 午前中", "06/14/2024 14:00-16:00".
- * start_hour -1 = the whole day; end_hour -1 = open-ended.
- */
-static bool parse_eta(const char *raw, int *y, int *mo, int *d, int *sh, int *sm, int *eh, int *em)
-{
-	char *f = tsk__text_fold(raw, false);
-	if (!f)
-		return false;
-	const char *p = f;
-	bool ok = parse_date_prefix(&p, y, mo, d);
-	*sh = *eh = -1;
-	*sm = *em = 0;
-	if (ok) {
-		/* skip a weekday "(金)" and spaces up to the band */
-		while (*p && !(*p >= '0' && *p <= '9') && strncmp(p, "午前", strlen("午前")) != 0)
-			p++;
-		if (eat(&p, "午前")) {
-			/* ゆうパック's 午前中 band ends at noon */
-			*sh = 8;
-			*eh = 12;
-		} else if (*p && read_clock(&p, sh, sm)) {
-			skip_spaces(&p);
-			if (eat(&p, "-") || eat(&p, "~") || eat(&p, "〜") || eat(&p, "から")) {
-				skip_spaces(&p);
-				if (!read_clock(&p, eh, em))
-					*eh = -1, *em = 0;
-			}
-			if (*sh > 23)
-				*sh = -1, *eh = -1;
-		}
-	}
-	free(f);
-	return ok;
+	return tsk__jptime_parse_stamp(t, raw, NULL, TSK__JPTIME_WHOLE);
 }
 
 /* The page's inquiry time "2009/09/10 11:54": the first table cell that is
@@ -491,9 +340,10 @@ static bool page_time(tsk__html *page, tsk_time *out)
 	bool found = false;
 	for (size_t i = 0; i < cells.n && !found; i++) {
 		char *t = cell_text(cells.v[i]);
-		int y, mo, d, h, mi;
-		if (t && *t && parse_when(t, &y, &mo, &d, &h, &mi) && y > 0 && h >= 0)
-			found = tsk_time_from_fields(out, y, mo, d, h, mi, TSK_JST_OFFSET) == TSK_OK;
+		tsk__jptime at;
+		if (t && *t && parse_when(t, &at) && at.year > 0 && at.hour >= 0)
+			found = tsk_time_from_fields(out, at.year, at.month, at.day, at.hour, at.minute,
+			                             TSK_JST_OFFSET) == TSK_OK;
 		free(t);
 	}
 	nodes_dispose(&cells);
@@ -687,10 +537,10 @@ static int add_event(jp_parse *p, tsk_shipment *s, const jp_event_cells *c)
 	const char *when = c->text[COL_DATE];
 	if (rc == TSK_OK)
 		rc = set_ev_text(ev, TSK_EVENT_TIME_RAW, when);
-	int y, mo, d, h, mi;
+	tsk__jptime t;
 	/* an impossible date keeps its time_raw and gets no time */
-	if (rc == TSK_OK && when && parse_when(when, &y, &mo, &d, &h, &mi))
-		(void)tsk_event_set_local_time(ev, y, mo, d, h, mi, TSK_JST_OFFSET);
+	if (rc == TSK_OK && when && parse_when(when, &t))
+		(void)tsk_event_set_local_time(ev, t.year, t.month, t.day, t.hour, t.minute, TSK_JST_OFFSET);
 	if (rc == TSK_OK)
 		rc = set_ev_text(ev, TSK_EVENT_CARRIER_STATUS, c->text[COL_STATUS]);
 	if (rc == TSK_OK)
@@ -916,9 +766,11 @@ static int apply_detail(jp_parse *p, tsk_shipment *s, const jp_detail *d)
 		if (!text)
 			return oom(p);
 		rc = tsk_shipment_set_text(s, TSK_SHIPMENT_ETA_RAW, text);
-		int y, mo, day, sh, sm, eh, em;
-		if (rc == TSK_OK && parse_eta(text, &y, &mo, &day, &sh, &sm, &eh, &em))
-			(void)tsk_shipment_set_eta_local(s, y, mo, day, sh, sm, eh, em);
+		/* "2024/06/14 14時～16時", "6月14日(金) 午前中": lib/jptime.h */
+		tsk__jptime_window w;
+		if (rc == TSK_OK && tsk__jptime_parse_window(&w, text))
+			(void)tsk_shipment_set_eta_local(s, w.year, w.month, w.day, w.start_hour, w.start_minute,
+			                                 w.end_hour, w.end_minute);
 		free(text);
 	}
 	return rc == TSK_OK ? TSK_OK : oom(p);
