@@ -336,6 +336,12 @@ char *tsk__node_attr(xmlNodePtr node, const char *name)
 	return copy;
 }
 
+bool tsk__node_is(xmlNodePtr node, const char *name)
+{
+	return node && node->type == XML_ELEMENT_NODE &&
+	       xmlStrcasecmp(node->name, (const xmlChar *)name) == 0;
+}
+
 bool tsk__node_has_class(xmlNodePtr node, const char *cls)
 {
 	char *v = tsk__node_attr(node, "class");

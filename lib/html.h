@@ -58,6 +58,8 @@ char *tsk__node_text(xmlNodePtr node);
 char *tsk__node_text_line(xmlNodePtr node);
 /* An attribute's value (caller frees), or NULL. */
 char *tsk__node_attr(xmlNodePtr node, const char *name);
+/* Is node an element of that name (ASCII case ignored)? false for NULL. */
+bool tsk__node_is(xmlNodePtr node, const char *name);
 /* Does the element's class attribute contain the word? */
 bool tsk__node_has_class(xmlNodePtr node, const char *cls);
 

@@ -236,11 +236,6 @@ static void nodes_dispose(nodes *l)
 	memset(l, 0, sizeof *l);
 }
 
-static bool is_elem(xmlNodePtr n, const char *name)
-{
-	return n && n->type == XML_ELEMENT_NODE && xmlStrcasecmp(n->name, (const xmlChar *)name) == 0;
-}
-
 /* Elements named a or b below parent in document order, without looking
  * into a match or into a nested table. Cells are searched this way rather
  * than as children because the 2009 pages wrap <td>s in <form>s. */
@@ -249,11 +244,11 @@ static void collect(xmlNodePtr parent, const char *a, const char *b, nodes *out)
 	for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next) {
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		if (is_elem(c, a) || (b && is_elem(c, b))) {
+		if (tsk__node_is(c, a) || (b && tsk__node_is(c, b))) {
 			nodes_push(out, c);
 			continue;
 		}
-		if (!is_elem(c, "table"))
+		if (!tsk__node_is(c, "table"))
 			collect(c, a, b, out);
 	}
 }
@@ -790,7 +785,7 @@ static xmlNodePtr first_header_row(const nodes *rows)
 {
 	for (size_t i = 0; i < rows->n; i++) {
 		for (xmlNodePtr c = rows->v[i]->children; c; c = c->next)
-			if (is_elem(c, "th"))
+			if (tsk__node_is(c, "th"))
 				return rows->v[i];
 	}
 	return NULL;

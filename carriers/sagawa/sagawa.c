@@ -281,11 +281,6 @@ static int add_event(tsk_shipment *s, const char *word, const char *time_raw, co
 
 #define HASCLASS(c) "contains(concat(' ',normalize-space(@class),' '),' " c " ')"
 
-static bool is_elem(xmlNodePtr n, const char *name)
-{
-	return n && n->type == XML_ELEMENT_NODE && xmlStrcasecmp(n->name, (const xmlChar *)name) == 0;
-}
-
 static xmlNodePtr next_elem(xmlNodePtr n)
 {
 	for (n = n ? n->next : NULL; n && n->type != XML_ELEMENT_NODE; n = n->next)
@@ -388,9 +383,9 @@ static int row_cells(xmlNodePtr tr, xmlNodePtr *cells, int max, int *ntd)
 	int n = 0;
 	*ntd = 0;
 	for (xmlNodePtr c = tr->children; c; c = c->next) {
-		if (!is_elem(c, "td") && !is_elem(c, "th"))
+		if (!tsk__node_is(c, "td") && !tsk__node_is(c, "th"))
 			continue;
-		if (is_elem(c, "td"))
+		if (tsk__node_is(c, "td"))
 			(*ntd)++;
 		if (n < max)
 			cells[n++] = c;
@@ -429,10 +424,10 @@ static void kv_from_table(tsk__html *page, xmlNodePtr table, kv_list *l)
 static void kv_from_dl(xmlNodePtr dl, kv_list *l)
 {
 	for (xmlNodePtr c = dl->children; c; c = c->next) {
-		if (!is_elem(c, "dt"))
+		if (!tsk__node_is(c, "dt"))
 			continue;
 		xmlNodePtr dd = next_elem(c);
-		if (is_elem(dd, "dd"))
+		if (tsk__node_is(dd, "dd"))
 			kv_add(l, c, dd);
 	}
 }
@@ -741,7 +736,7 @@ static void read_block_2009(tsk__html *page, xmlNodePtr table, block09 *b)
 	for (int i = 0; i < tsk__xpath_count(labels); i++) {
 		xmlNodePtr label = tsk__xpath_node(labels, i);
 		xmlNodePtr value = next_elem(label);
-		if (!is_elem(value, "td"))
+		if (!tsk__node_is(value, "td"))
 			continue;
 		char *ltext = tsk__node_text_line(label);
 		if (!ltext) {

@@ -532,11 +532,6 @@ struct blocks_2009 {
 	size_t n, cap;
 };
 
-static bool is_elem(xmlNodePtr n, const char *name)
-{
-	return n && n->type == XML_ELEMENT_NODE && xmlStrcasecmp(n->name, (const xmlChar *)name) == 0;
-}
-
 /* Next element in document order below root; children skipped when
  * descend is false (script and style bodies are never entered). */
 static xmlNodePtr next_in_order(xmlNodePtr n, xmlNodePtr root, bool descend)
@@ -606,8 +601,9 @@ static int collect_blocks_2009(tsk__html *page, struct blocks_2009 *bl)
 {
 	xmlNodePtr root = xmlDocGetRootElement(page->doc);
 	for (xmlNodePtr n = root; n;) {
-		bool descend = n->type == XML_ELEMENT_NODE && !is_elem(n, "script") && !is_elem(n, "style");
-		if (is_elem(n, "a")) {
+		bool descend = n->type == XML_ELEMENT_NODE && !tsk__node_is(n, "script") &&
+		               !tsk__node_is(n, "style");
+		if (tsk__node_is(n, "a")) {
 			char *name = tsk__node_attr(n, "name");
 			char *href = tsk__node_attr(n, "href");
 			if (name && strncmp(name, "AA", 2) == 0 && strlen(name) < sizeof bl->v[0].name) {
@@ -624,7 +620,7 @@ static int collect_blocks_2009(tsk__html *page, struct blocks_2009 *bl)
 			}
 			free(name);
 			free(href);
-		} else if (is_elem(n, "table") && bl->n) {
+		} else if (tsk__node_is(n, "table") && bl->n) {
 			if (classify_table(page, n, &bl->v[bl->n - 1]) != TSK_OK)
 				return TSK_ENOMEM;
 		}
