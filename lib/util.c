@@ -348,6 +348,17 @@ bool tsk__contains(const char *hay, const char *needle)
 	return hay && needle && strstr(hay, needle) != NULL;
 }
 
+const char *tsk__find_last_nocase(const char *hay, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+	if (n == 0 || len < n)
+		return NULL;
+	for (size_t i = len - n + 1; i-- > 0;)
+		if (tsk__strncasecmp(hay + i, needle, n) == 0)
+			return hay + i;
+	return NULL;
+}
+
 int tsk__read_file(const char *path, size_t limit, char **out, size_t *len_out)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");

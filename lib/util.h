@@ -82,6 +82,9 @@ int tsk__strcasecmp(const char *a, const char *b);
 int tsk__strncasecmp(const char *a, const char *b, size_t n);
 /* Does the text contain the UTF-8 needle? */
 bool tsk__contains(const char *hay, const char *needle);
+/* Where the ASCII needle stands last in the bytes [hay, hay+len), ASCII case
+ * ignored (a NUL byte matches nothing); NULL when nowhere or needle is "". */
+const char *tsk__find_last_nocase(const char *hay, size_t len, const char *needle);
 
 /* Read a whole file (caller frees); returns 0, or -1 with errno set. Limit in bytes. */
 int tsk__read_file(const char *path, size_t limit, char **out, size_t *len_out);

@@ -1230,12 +1230,7 @@ static const jp_layout jp_layouts[] = {
  * an error, not a shorter history. */
 static bool has_html_end(const char *body, size_t len)
 {
-	static const char tag[] = "</html";
-	const size_t n = sizeof tag - 1;
-	for (size_t i = len >= n ? len - n + 1 : 0; i-- > 0;)
-		if (tsk__strncasecmp(body + i, tag, n) == 0)
-			return true;
-	return false;
+	return tsk__find_last_nocase(body, len, "</html") != NULL;
 }
 
 static int jp_parse_response(const tsk_adapter *self, const tsk_response *resp,

@@ -351,17 +351,6 @@ static char *text_at(tsk__html *page, xmlNodePtr node, const char *expr)
 	return tsk__node_text_line(tsk__html_first(page, node, expr));
 }
 
-/* Case-insensitive search for an ASCII needle in bytes; the last hit. */
-static const char *find_last(const char *hay, size_t len, const char *needle)
-{
-	size_t n = strlen(needle);
-	const char *hit = NULL;
-	for (size_t i = 0; n && i + n <= len; i++)
-		if (tsk__strncasecmp(hay + i, needle, n) == 0)
-			hit = hay + i;
-	return hit;
-}
-
 /*
  * Did the answer stop short? A page that opens <body> closes it, or at
  * least </html>, after the last <body tag. The last one counts because the
@@ -370,11 +359,12 @@ static const char *find_last(const char *hay, size_t len, const char *needle)
  */
 static bool truncated(const tsk_response *resp)
 {
-	const char *body = find_last(resp->body, resp->len, "<body");
+	const char *body = tsk__find_last_nocase(resp->body, resp->len, "<body");
 	if (!body)
 		return false;
 	size_t rest = resp->len - (size_t)(body - resp->body);
-	return !find_last(body, rest, "</body") && !find_last(body, rest, "</html");
+	return !tsk__find_last_nocase(body, rest, "</body") &&
+	       !tsk__find_last_nocase(body, rest, "</html");
 }
 
 /* ------------------------------------------- layout "yamato-2019" (§4.1) */
@@ -491,8 +481,10 @@ static int parse_2019(tsk__html *page, struct parse_state *ps)
 	/* The page ends after the last block; without a closing </html> after
 	 * it the last history may be cut short. The print copy in <head> also
 	 * holds "</html>", so only a tag after the last block counts. */
-	const char *last_block = find_last(resp->body, resp->len, "parts-tracking-invoice-block");
-	if (last_block && !find_last(last_block, resp->len - (size_t)(last_block - resp->body), "</html"))
+	const char *last_block =
+		tsk__find_last_nocase(resp->body, resp->len, "parts-tracking-invoice-block");
+	size_t after = last_block ? resp->len - (size_t)(last_block - resp->body) : 0;
+	if (last_block && !tsk__find_last_nocase(last_block, after, "</html"))
 		return tsk_error_set(ps->err, TSK_EPARSE,
 		                     "yamato: page is truncated (no </html> after the last tracking block)");
 	xmlXPathObjectPtr blocks = tsk__html_xpath(page, NULL, "//div[" CLS("parts-tracking-invoice-block") "]");
