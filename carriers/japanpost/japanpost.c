@@ -791,25 +791,25 @@ static xmlNodePtr first_header_row(const nodes *rows)
 	return NULL;
 }
 
+/* The rows of a table (the caller disposes them, also on failure) and the
+ * columns its first header row names; every column -1 without one. */
+static int table_rows(jp_parse *p, xmlNodePtr table, nodes *rows, int idx[COL__COUNT])
+{
+	collect(table, "tr", NULL, rows);
+	bool failed = rows->failed;
+	/* map_header of no row leaves every column -1 */
+	map_header(failed ? NULL : first_header_row(rows), idx, &failed);
+	return failed ? oom(p) : TSK_OK;
+}
+
 /* Events of a 履歴情報 table into s. Headers must name at least the date
  * and the status column: the cells are not guessed by position. */
 static int read_history(jp_parse *p, xmlNodePtr table, tsk_shipment *s)
 {
 	nodes rows = { 0 };
-	collect(table, "tr", NULL, &rows);
-	if (rows.failed) {
-		nodes_dispose(&rows);
-		return oom(p);
-	}
 	int idx[COL__COUNT];
-	bool failed = false;
-	xmlNodePtr hdr = first_header_row(&rows);
-	if (hdr)
-		map_header(hdr, idx, &failed);
-	int rc = TSK_OK;
-	if (failed)
-		rc = oom(p);
-	else if (!hdr || idx[COL_DATE] < 0 || idx[COL_STATUS] < 0)
+	int rc = table_rows(p, table, &rows, idx);
+	if (rc == TSK_OK && (idx[COL_DATE] < 0 || idx[COL_STATUS] < 0))
 		rc = tsk_error_set(p->err, TSK_ELAYOUT,
 		                   "japanpost: the 履歴情報 history table has no date/status headers");
 	if (rc == TSK_OK)
@@ -882,18 +882,9 @@ static int result_not_found(jp_parse *p, void *vctx, const nodes *cells)
 static int read_results(jp_parse *p, xmlNodePtr table, char **orphan_message)
 {
 	nodes rows = { 0 };
-	collect(table, "tr", NULL, &rows);
-	if (rows.failed) {
-		nodes_dispose(&rows);
-		return oom(p);
-	}
 	int idx[COL__COUNT];
-	bool failed = false;
-	xmlNodePtr hdr = first_header_row(&rows);
-	if (hdr)
-		map_header(hdr, idx, &failed);
-	int rc = failed ? oom(p) : TSK_OK;
-	if (rc == TSK_OK && (!hdr || idx[COL_NUMBER] < 0 || idx[COL_STATUS] < 0)) {
+	int rc = table_rows(p, table, &rows, idx);
+	if (rc == TSK_OK && (idx[COL_NUMBER] < 0 || idx[COL_STATUS] < 0)) {
 		/* a result table with only the message has no headers to read */
 		static const int fallback[COL__COUNT] = { -1, -1, -1, -1, -1, -1, -1 };
 		memcpy(idx, fallback, sizeof idx);
