@@ -222,7 +222,6 @@ static void read_band(tsk__jptime_window *w, const char *p)
 		if (start.hour < 0)
 			return;
 	}
-	int from = start.hour * 60 + start.minute;
 	p = tsk__jptime_skip_space(p);
 	if (!bare && tsk__jptime_eat(&p, "以降")) {
 		/* the last band of the day ends at 21:00 */
@@ -236,7 +235,7 @@ static void read_band(tsk__jptime_window *w, const char *p)
 		w->end_hour = start.hour;
 		w->end_minute = start.minute;
 	} else if (eat_dash(&p)) {
-		if (tsk__jptime_clock(&end, &p, true) && end.hour * 60 + end.minute > from) {
+		if (tsk__jptime_clock(&end, &p, true)) {
 			w->start_hour = start.hour;
 			w->start_minute = start.minute;
 			w->end_hour = end.hour;
@@ -247,8 +246,10 @@ static void read_band(tsk__jptime_window *w, const char *p)
 		w->start_hour = start.hour;
 		w->start_minute = start.minute;
 	}
-	if (w->start_hour > 23) {
-		/* 24:00 ends a day, it starts none */
+	/* 24:00 ends a day, it starts none; and a band ends after it starts
+	 * ("00:00まで" is no band) */
+	if (w->start_hour > 23 ||
+	    (w->end_hour >= 0 && w->end_hour * 60 + w->end_minute <= w->start_hour * 60 + w->start_minute)) {
 		w->start_hour = w->end_hour = -1;
 		w->start_minute = w->end_minute = 0;
 	}

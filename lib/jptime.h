@@ -83,8 +83,8 @@ bool tsk__jptime_parse_stamp(tsk__jptime *out, const char *date_text, const char
 /*
  * A stated delivery window: a date, then the first band the rest of the
  * text shows (words before it, such as a weekday, are passed over). A band
- * that cannot be read, ends before it starts or starts at 24:00 leaves the
- * whole day. Returns false when the text starts with no date (a band alone,
+ * that cannot be read, ends no later than it starts ("16時-14時",
+ * "00:00まで") or starts at 24:00 leaves the whole day. Returns false when the text starts with no date (a band alone,
  * "08:00-12:00", cannot be placed) or on ENOMEM.
  */
 bool tsk__jptime_parse_window(tsk__jptime_window *out, const char *text);
