@@ -202,6 +202,15 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 	return TSK_OK;
 }
 
+bool tsk__html_truncated(const char *body, size_t len)
+{
+	const char *open = tsk__find_last_nocase(body, len, "<body");
+	if (!open) /* cut in the head, or a fragment that is no document at all */
+		return tsk__find_last_nocase(body, len, "<html") && !tsk__find_last_nocase(body, len, "</html");
+	size_t rest = len - (size_t)(open - body);
+	return !tsk__find_last_nocase(open, rest, "</html") && !tsk__find_last_nocase(open, rest, "</body");
+}
+
 void tsk__html_free(tsk__html *page)
 {
 	if (page->xpath)

@@ -38,6 +38,17 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
                     tsk_error *err);
 void tsk__html_free(tsk__html *page);
 
+/*
+ * Did the page stop short? A complete page closes </body> or </html> after
+ * its last "<body" (the last, because pages that keep a print copy in a
+ * <script> hold "<body …></body></html>" as strings); a document cut in
+ * its head opened <html> and never closed it; a fragment with neither is
+ * not judged. Carriers' pages always close them, so a
+ * body without them was cut on the way, and parsing what arrived would give
+ * a shorter history and a stale status: adapters report TSK_EPARSE instead.
+ */
+bool tsk__html_truncated(const char *body, size_t len);
+
 /* Evaluate an XPath expression (relative to node, or the document when
  * NULL); returns a node set (possibly empty) the caller frees with
  * xmlXPathFreeObject, or NULL on an invalid expression / ENOMEM. */

@@ -1216,14 +1216,6 @@ static const jp_layout jp_layouts[] = {
 	{ "japanpost-2009-list", recognise_2009_list, parse_2009_list },
 };
 
-/* Every Japan Post page ends with </html>. A body without it was cut off
- * on the way, and the events it lost would make the status stale: that is
- * an error, not a shorter history. */
-static bool has_html_end(const char *body, size_t len)
-{
-	return tsk__find_last_nocase(body, len, "</html") != NULL;
-}
-
 static int jp_parse_response(const tsk_adapter *self, const tsk_response *resp,
                              const tsk_parse_env *env, tsk_shipment_list *out, tsk_error *err)
 {
@@ -1232,7 +1224,7 @@ static int jp_parse_response(const tsk_adapter *self, const tsk_response *resp,
 	int rc = tsk__html_parse(&page, resp->body, resp->len, resp->content_type, err);
 	if (rc != TSK_OK)
 		return rc;
-	if (!has_html_end(resp->body, resp->len)) {
+	if (tsk__html_truncated(resp->body, resp->len)) {
 		tsk__html_free(&page);
 		return tsk_error_set(err, TSK_EPARSE,
 		                     "japanpost: the page ends after %zu bytes without </html>: truncated",

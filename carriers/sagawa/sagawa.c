@@ -961,6 +961,12 @@ static int sagawa_parse(const tsk_adapter *self, const tsk_response *resp, const
 	int rc = tsk__html_parse(&page, resp->body, resp->len, resp->content_type, err);
 	if (rc != TSK_OK)
 		return rc;
+	/* a cut-off answer is an error, never a shorter history */
+	if (tsk__html_truncated(resp->body, resp->len)) {
+		tsk__html_free(&page);
+		return tsk_error_set(err, TSK_EPARSE, "sagawa: the page ends after %zu bytes without "
+		                     "</body> or </html>: truncated", resp->len);
+	}
 	const sagawa_layout *layout = NULL;
 	for (size_t i = 0; i < TSK__ARRAY_LEN(sagawa_layouts) && !layout; i++)
 		if (sagawa_layouts[i].recognise(&page))

@@ -351,22 +351,6 @@ static char *text_at(tsk__html *page, xmlNodePtr node, const char *expr)
 	return tsk__node_text_line(tsk__html_first(page, node, expr));
 }
 
-/*
- * Did the answer stop short? A page that opens <body> closes it, or at
- * least </html>, after the last <body tag. The last one counts because the
- * print copy in <head> holds "<body …>" and "</body></html>" as strings.
- * A fragment without any <body> is not judged here.
- */
-static bool truncated(const tsk_response *resp)
-{
-	const char *body = tsk__find_last_nocase(resp->body, resp->len, "<body");
-	if (!body)
-		return false;
-	size_t rest = resp->len - (size_t)(body - resp->body);
-	return !tsk__find_last_nocase(body, rest, "</body") &&
-	       !tsk__find_last_nocase(body, rest, "</html");
-}
-
 /* ------------------------------------------- layout "yamato-2019" (§4.1) */
 
 #define CLS(c) "contains(concat(' ', normalize-space(@class), ' '), ' " c " ')"
@@ -831,7 +815,7 @@ static int yamato_parse(const tsk_adapter *self, const tsk_response *resp, const
 	struct parse_state ps = { self, resp, out, tsk_shipment_list_count(out), err, NULL };
 	/* A cut-off answer is a parse error whatever its layout: neither a
 	 * shorter history nor a "new layout" would be true. */
-	bool cut = truncated(resp);
+	bool cut = tsk__html_truncated(resp->body, resp->len);
 	if (cut || !tsk__html_first(&page, NULL, "//body/*")) {
 		tsk__html_free(&page);
 		return tsk_error_set(err, TSK_EPARSE, "yamato: page is truncated (%s)",
