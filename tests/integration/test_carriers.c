@@ -417,6 +417,24 @@ START_TEST(cli_user_mapping)
 }
 END_TEST
 
+START_TEST(poller_example_tracks)
+{
+	/* examples/poller.c, the poll(2) glue daemons copy, against the simulator */
+	char cmd[1024], *out;
+	snprintf(cmd, sizeof cmd, "%s --carrier yamato 225303415632 225303549181 225305292332", getenv("TSK_POLLER"));
+	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_msg(count_substr(out, ": delivered") == 3, "%s", out);
+	free(out);
+	snprintf(cmd, sizeof cmd, "%s 600078420325", getenv("TSK_POLLER"));
+	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_msg(strstr(out, "sagawa 600078420325: delivered"), "%s", out);
+	free(out);
+	snprintf(cmd, sizeof cmd, "%s 9999-9999-9994 2>/dev/null", getenv("TSK_POLLER"));
+	ck_assert_int_eq(run(cmd, &out), 1);
+	free(out);
+}
+END_TEST
+
 START_TEST(cli_watch_prints_changes_once)
 {
 	char state[] = "/tmp/tsk-watch-XXXXXX";
@@ -521,6 +539,7 @@ int main(void)
 	tcase_add_test(tc, rest_apis_end_to_end);
 	tcase_add_test(tc, cli_track_json);
 	tcase_add_test(tc, cli_user_mapping);
+	tcase_add_test(tc, poller_example_tracks);
 	tcase_add_test(tc, cli_watch_prints_changes_once);
 	tcase_add_test(tc, cli_watch_survives_kills);
 	suite_add_tcase(s, tc);
