@@ -8,24 +8,16 @@
 int cmd_carriers(int argc, char **argv)
 {
 	struct cli_opts o;
-	int rc = cli_parse_opts(&o, argc, argv, "carriers", " --mappings ");
-	if (rc != CLI_OK || o.nargs != 0) {
-		if (rc == CLI_OK)
-			fprintf(stderr, "usage: tsuiseki carriers [--mappings DIR]\n");
-		free(o.args);
-		return CLI_USAGE;
-	}
-	tsk_ctx *ctx = cli_context(&o);
-	if (!ctx) {
-		free(o.args);
-		return CLI_SOME_ERROR;
-	}
+	tsk_ctx *ctx;
+	int rc = cli_start(&o, &ctx, argc, argv, "carriers", " --mappings ", 0, 0,
+	                   "tsuiseki carriers [--mappings DIR]");
+	if (rc != CLI_OK)
+		return rc;
 	for (size_t i = 0; i < tsk_ctx_carrier_count(ctx); i++) {
 		const tsk_adapter *a = tsk_ctx_carrier_at(ctx, i);
 		printf("%-16s %-40s batch %-3zu %s\n", a->name, a->display_name ? a->display_name : "",
 		       a->max_batch, tsk_ctx_endpoint(ctx, a->name) ? tsk_ctx_endpoint(ctx, a->name) : "");
 	}
-	tsk_ctx_free(ctx);
-	free(o.args);
+	cli_finish(&o, ctx);
 	return CLI_OK;
 }

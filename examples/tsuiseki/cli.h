@@ -27,6 +27,16 @@ struct cli_opts {
 
 /* Parse the options common to the verbs; returns CLI_OK or CLI_USAGE (message printed). */
 int cli_parse_opts(struct cli_opts *o, int argc, char **argv, const char *verb, const char *allowed);
+/*
+ * The start every verb shares: parse the options (those in `allowed`),
+ * check there are min_args..max_args positional arguments (max -1: no
+ * limit; otherwise print `usage`), and set up a context. Returns CLI_OK
+ * with *ctx set, or the exit status to return (everything freed).
+ * Release with cli_finish().
+ */
+int cli_start(struct cli_opts *o, tsk_ctx **ctx, int argc, char **argv, const char *verb,
+              const char *allowed, int min_args, int max_args, const char *usage);
+void cli_finish(struct cli_opts *o, tsk_ctx *ctx);
 /* A context set up from the options (now, mappings); NULL after printing why. */
 tsk_ctx *cli_context(const struct cli_opts *o);
 /* Print shipments: JSON document or the readable timeline. Returns the exit status. */

@@ -145,6 +145,28 @@ tsk_ctx *cli_context(const struct cli_opts *o)
 	return ctx;
 }
 
+int cli_start(struct cli_opts *o, tsk_ctx **ctx, int argc, char **argv, const char *verb,
+              const char *allowed, int min_args, int max_args, const char *usage)
+{
+	*ctx = NULL;
+	int rc = cli_parse_opts(o, argc, argv, verb, allowed);
+	if (rc == CLI_OK && (o->nargs < min_args || (max_args >= 0 && o->nargs > max_args))) {
+		fprintf(stderr, "usage: %s\n", usage);
+		rc = CLI_USAGE;
+	}
+	if (rc == CLI_OK && !(*ctx = cli_context(o)))
+		rc = CLI_SOME_ERROR;
+	if (rc != CLI_OK)
+		free(o->args);
+	return rc;
+}
+
+void cli_finish(struct cli_opts *o, tsk_ctx *ctx)
+{
+	tsk_ctx_free(ctx);
+	free(o->args);
+}
+
 bool cli_colour(FILE *f)
 {
 	const char *nc = getenv("NO_COLOR");

@@ -24,18 +24,11 @@ static void put_json_string(FILE *out, const char *s)
 int cmd_detect(int argc, char **argv)
 {
 	struct cli_opts o;
-	int rc = cli_parse_opts(&o, argc, argv, "detect", " --json --mappings ");
-	if (rc != CLI_OK || o.nargs == 0) {
-		if (rc == CLI_OK)
-			fprintf(stderr, "usage: tsuiseki detect [--json] NUMBER...\n");
-		free(o.args);
-		return CLI_USAGE;
-	}
-	tsk_ctx *ctx = cli_context(&o);
-	if (!ctx) {
-		free(o.args);
-		return CLI_SOME_ERROR;
-	}
+	tsk_ctx *ctx;
+	int rc = cli_start(&o, &ctx, argc, argv, "detect", " --json --mappings ", 1, -1,
+	                   "tsuiseki detect [--json] NUMBER...");
+	if (rc != CLI_OK)
+		return rc;
 	int status = CLI_OK;
 	if (o.json)
 		fputs("{\"schema\":1,\"numbers\":[", stdout);
@@ -84,7 +77,6 @@ int cmd_detect(int argc, char **argv)
 	}
 	if (o.json)
 		fputs("]}\n", stdout);
-	tsk_ctx_free(ctx);
-	free(o.args);
+	cli_finish(&o, ctx);
 	return status;
 }

@@ -50,25 +50,23 @@ static char *slurp(const char *path, size_t *len_out)
 
 int cmd_parse(int argc, char **argv)
 {
+	static const char usage[] = "tsuiseki parse --carrier NAME [--json] [--explain] [--now TIME] FILE|-";
 	struct cli_opts o;
-	int rc = cli_parse_opts(&o, argc, argv, "parse", " --carrier --json --explain --now --mappings ");
-	if (rc != CLI_OK || o.nargs != 1 || !o.carrier) {
-		if (rc == CLI_OK)
-			fprintf(stderr, "usage: tsuiseki parse --carrier NAME [--json] [--explain] [--now TIME] FILE|-\n");
-		free(o.args);
+	tsk_ctx *ctx;
+	int rc = cli_start(&o, &ctx, argc, argv, "parse", " --carrier --json --explain --now --mappings ", 1, 1,
+	                   usage);
+	if (rc != CLI_OK)
+		return rc;
+	if (!o.carrier) {
+		fprintf(stderr, "usage: %s\n", usage);
+		cli_finish(&o, ctx);
 		return CLI_USAGE;
 	}
 	size_t len = 0;
 	char *body = slurp(o.args[0], &len);
 	if (!body) {
 		fprintf(stderr, "tsuiseki parse: cannot read %s: %s\n", o.args[0], strerror(errno));
-		free(o.args);
-		return CLI_SOME_ERROR;
-	}
-	tsk_ctx *ctx = cli_context(&o);
-	if (!ctx) {
-		free(body);
-		free(o.args);
+		cli_finish(&o, ctx);
 		return CLI_SOME_ERROR;
 	}
 	tsk_shipment_list *l = NULL;
@@ -97,8 +95,7 @@ int cmd_parse(int argc, char **argv)
 		status = cli_print_shipments(l, &o, stdout);
 	}
 	tsk_shipment_list_free(l);
-	tsk_ctx_free(ctx);
 	free(body);
-	free(o.args);
+	cli_finish(&o, ctx);
 	return status;
 }

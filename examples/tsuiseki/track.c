@@ -8,18 +8,11 @@
 int cmd_track(int argc, char **argv)
 {
 	struct cli_opts o;
-	int rc = cli_parse_opts(&o, argc, argv, "track", " --carrier --json --now --mappings ");
-	if (rc != CLI_OK || o.nargs == 0) {
-		if (rc == CLI_OK)
-			fprintf(stderr, "usage: tsuiseki track [--carrier NAME|auto] [--json] [--now TIME] NUMBER...\n");
-		free(o.args);
-		return CLI_USAGE;
-	}
-	tsk_ctx *ctx = cli_context(&o);
-	if (!ctx) {
-		free(o.args);
-		return CLI_SOME_ERROR;
-	}
+	tsk_ctx *ctx;
+	int rc = cli_start(&o, &ctx, argc, argv, "track", " --carrier --json --now --mappings ", 1, -1,
+	                   "tsuiseki track [--carrier NAME|auto] [--json] [--now TIME] NUMBER...");
+	if (rc != CLI_OK)
+		return rc;
 	tsk_shipment_list *l = NULL;
 	rc = tsk_track_batch(&l, ctx, o.carrier, (const char *const *)o.args, (size_t)o.nargs, NULL);
 	int status;
@@ -40,7 +33,6 @@ int cmd_track(int argc, char **argv)
 		status = cli_print_shipments(l, &o, stdout);
 	}
 	tsk_shipment_list_free(l);
-	tsk_ctx_free(ctx);
-	free(o.args);
+	cli_finish(&o, ctx);
 	return status;
 }
