@@ -25,4 +25,4 @@ echo "$out"
 # the binary really uses the installed library, and the answer is right
 LD_LIBRARY_PATH="$libdir" ldd "$build/readme-installed" | grep -q "$libdir/libtsuiseki.so.0"
 grep -q '^sagawa 600078420325: delivered$' <<<"$out"
-echo "installed library: 1 passed, 0 failed"
+echo "installed: 1 passed, 0 failed"
