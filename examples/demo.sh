@@ -49,5 +49,12 @@ step tsuiseki track --carrier yamato "$now" 225303415632 225303549181 2253052923
 step tsuiseki track --json --carrier japanpost "$now" 317426268143 317440458506
 "$cli" track --json --carrier japanpost $now 317426268143 317440458506
 
+# a JSON tracking API through the generic REST adapter: the simulator
+# serves a recorded AfterShip answer and checks the API key
+export TSUISEKI_ENDPOINT_REST_AFTERSHIP="$base/rest/aftership"
+export AFTERSHIP_API_KEY=test-aftership-key
+step tsuiseki track --carrier rest:aftership 1ZA2207X6791425225
+"$cli" track --carrier rest:aftership 1ZA2207X6791425225
+
 step tsuiseki track --carrier yamato "$now" 9999-9999-9994  "(an unregistered number: exit status 1)"
 "$cli" track --carrier yamato $now 9999-9999-9994 || echo "(exit status $?)"
