@@ -664,6 +664,12 @@ int tsk__ctx_parse_response(tsk_ctx *ctx, const tsk_adapter *a, const tsk_respon
 		}
 		if (err->code == TSK_OK)
 			tsk_error_set(err, rc, "%s", tsk_strerror(rc));
+		/* the message names the carrier once, whether or not the adapter did */
+		if (strncmp(err->message, a->name, strlen(a->name)) != 0) {
+			char msg[sizeof err->message];
+			snprintf(msg, sizeof msg, "%s", err->message);
+			tsk_error_set(err, rc, "%s: %s", a->name, msg);
+		}
 		return rc;
 	}
 	for (size_t i = before; i < tsk_shipment_list_count(out); i++) {
@@ -692,10 +698,7 @@ TSK_API int tsk_parse(tsk_shipment_list **out, tsk_ctx *ctx, const char *carrier
 	int rc = tsk__ctx_parse_response(ctx, a, &resp, l, &err);
 	if (rc != TSK_OK) {
 		tsk_shipment_list_free(l);
-		/* adapters usually name themselves already */
-		bool named = strncmp(err.message, carrier, strlen(carrier)) == 0;
-		return tsk__ctx_error(ctx, rc, "%s%s%s%s%s", named ? "" : carrier, named ? "" : ": ",
-		                      err.message, err.where[0] ? " at " : "", err.where);
+		return tsk__ctx_error(ctx, rc, "%s%s%s", err.message, err.where[0] ? " at " : "", err.where);
 	}
 	*out = l;
 	return TSK_OK;

@@ -310,10 +310,8 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 				goto done;
 			}
 			if (prc != TSK_OK)
-				snprintf(msg, sizeof msg, "%s%s%s%s%s (%s)",
-				         strncmp(err.message, a->name, strlen(a->name)) == 0 ? "" : a->name,
-				         strncmp(err.message, a->name, strlen(a->name)) == 0 ? "" : ": ",
-				         err.message, err.where[0] ? " at " : "", err.where, r->url);
+				snprintf(msg, sizeof msg, "%s%s%s (%s)", err.message,
+				         err.where[0] ? " at " : "", err.where, r->url);
 		}
 		for (size_t p = 0; p < nprobes; p++) {
 			if (probes[p].adapter != a || probes[p].result)
