@@ -50,7 +50,10 @@ step tsuiseki track --json --carrier japanpost "$now" 317426268143 317440458506
 "$cli" track --json --carrier japanpost $now 317426268143 317440458506
 
 # a JSON tracking API through the generic REST adapter: the simulator
-# serves a recorded AfterShip answer and checks the API key
+# serves a recorded AfterShip answer and checks the API key. The library
+# reads only installed mappings and the directories named here: point it at
+# the source tree's (an absolute path).
+export TSUISEKI_MAPPING_PATH="$PWD/carriers/rest/mappings"
 export TSUISEKI_ENDPOINT_REST_AFTERSHIP="$base/rest/aftership"
 export AFTERSHIP_API_KEY=test-aftership-key
 step tsuiseki track --carrier rest:aftership 1ZA2207X6791425225

@@ -84,19 +84,19 @@ void tsk__ctx_log(tsk_ctx *ctx, int level, const char *fmt, ...)
 }
 
 /*
- * The shipped REST mappings (the source tree's when it exists, so an
- * uninstalled build finds them), then each directory of
- * TSUISEKI_MAPPING_PATH; a later mapping of the same name replaces an
- * earlier one. A broken mapping never fails the context: it is logged and
- * listed (tsk_ctx_mapping_error_at).
+ * The installed REST mappings (TSK_MAPPING_DIR, skipped when absent), then
+ * each directory of TSUISEKI_MAPPING_PATH; a later mapping of the same name
+ * replaces an earlier one. Nothing else is read: an uninstalled build finds
+ * the source tree's mappings through TSUISEKI_MAPPING_PATH (set by the test
+ * environment and `meson devenv`), never through a path compiled in. A
+ * broken mapping never fails the context: it is logged and listed
+ * (tsk_ctx_mapping_error_at).
  */
 static void load_default_mappings(tsk_ctx *ctx)
 {
 	struct stat st;
-	const char *shipped = stat(TSK_SOURCE_MAPPING_DIR, &st) == 0 && S_ISDIR(st.st_mode)
-	                              ? TSK_SOURCE_MAPPING_DIR
-	                              : TSK_MAPPING_DIR;
-	tsk__rest_load_dir(ctx, shipped, true);
+	if (stat(TSK_MAPPING_DIR, &st) == 0 && S_ISDIR(st.st_mode))
+		tsk__rest_load_dir(ctx, TSK_MAPPING_DIR, true);
 	const char *path = tsk__ctx_getenv(ctx, "TSUISEKI_MAPPING_PATH");
 	while (path && *path) {
 		const char *end = strchr(path, ':');

@@ -25,4 +25,31 @@ echo "$out"
 # the binary really uses the installed library, and the answer is right
 LD_LIBRARY_PATH="$libdir" ldd "$build/readme-installed" | grep -q "$libdir/libtsuiseki.so.0"
 grep -q '^sagawa 600078420325: delivered$' <<<"$out"
-echo "installed: 1 passed, 0 failed"
+
+# The installed library reads only installed files and the paths the user
+# names: no path of the source tree is compiled into it, and a mapping
+# planted in the source tree's mapping directory is never loaded.
+src=$(pwd)
+lib="$libdir/libtsuiseki.so.0"
+if strings "$lib" | grep -F "$src" | grep -vF "$build"; then
+	echo "installed: $lib names the source tree" >&2
+	exit 1
+fi
+planted="$src/carriers/rest/mappings/zz-installed-check-planted.json"
+trap 'rm -f "$planted"; kill "$SIM_PID" 2>/dev/null || true' EXIT
+printf '%s\n' '{"name":"planted","version":1,"base_url":"http://127.0.0.1:9/stolen",' \
+	'"request":{"url":"{endpoint}/{number}"},' \
+	'"response":{"shipments":"data","shipment":{"number":"id"}}}' >"$planted"
+cli=$(find "$stage" -path '*/bin/tsuiseki' | head -n 1)
+shipped=$(find "$stage" -type d -path '*/share/tsuiseki/mappings' | head -n 1)
+listed=$(env -u TSUISEKI_MAPPING_PATH LD_LIBRARY_PATH="$libdir" "$cli" carriers)
+if grep -q 'rest:planted' <<<"$listed"; then
+	echo "installed: the library loaded a mapping from the source tree: $planted" >&2
+	exit 1
+fi
+# ...while the installed mappings, named by the user, do load
+listed=$(TSUISEKI_MAPPING_PATH="$shipped" LD_LIBRARY_PATH="$libdir" "$cli" carriers)
+grep -q '^rest:aftership ' <<<"$listed"
+! grep -q 'rest:planted' <<<"$listed"
+rm -f "$planted"
+echo "installed: 2 passed, 0 failed"

@@ -2,6 +2,7 @@
  * Page/expectation comparison for adapter tests (see pagecheck.h).
  */
 #include "pagecheck.h"
+#include "context.h"
 #include "tsuiseki.h"
 
 #include <check.h>
@@ -9,6 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_tree.h>
+
+tsk_ctx *tsk_test_ctx_new(unsigned int flags)
+{
+	tsk_ctx *ctx = NULL;
+	ck_assert_int_eq(tsk_ctx_new(&ctx, flags), TSK_OK);
+	/* a context that reads the environment finds them on TSUISEKI_MAPPING_PATH */
+	if ((flags & TSK_CTX_NO_ENVIRONMENT) && !(flags & TSK_CTX_NO_DEFAULT_CARRIERS)) {
+		const char *dir = getenv("TSK_TEST_MAPPINGS");
+		ck_assert_msg(dir && *dir, "TSK_TEST_MAPPINGS is not set (run the tests with meson test)");
+		/* replace: a copy installed on this machine must not hide the source's */
+		ck_assert_msg(tsk__rest_load_dir(ctx, dir, true) == TSK_OK, "%s", tsk_ctx_last_error(ctx));
+	}
+	return ctx;
+}
 
 const char *tsk_test_data_dir(void)
 {
@@ -143,8 +158,7 @@ size_t tsk_test_check_page(const char *carrier, const char *relpath, const char 
 	yajl_val exp = yajl_tree_parse(exp_text, errbuf, sizeof errbuf);
 	ck_assert_msg(exp != NULL, "%s: %s", exp_path, errbuf);
 
-	tsk_ctx *ctx;
-	ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_ENVIRONMENT), TSK_OK);
+	tsk_ctx *ctx = tsk_test_ctx_new(TSK_CTX_NO_ENVIRONMENT);
 	tsk_time t;
 	ck_assert_int_eq(tsk_time_parse_rfc3339(&t, now), TSK_OK);
 	tsk_ctx_set_now(ctx, &t);

@@ -14,6 +14,18 @@
 
 #include <stddef.h>
 
+typedef struct tsk_ctx tsk_ctx;
+
+/*
+ * A new context (flags as tsk_ctx_new) holding the source tree's shipped
+ * REST mappings, as an installed library would: a context that reads the
+ * environment finds them on TSUISEKI_MAPPING_PATH (set by the test
+ * environment), one that ignores it gets $TSK_TEST_MAPPINGS loaded
+ * explicitly; none with TSK_CTX_NO_DEFAULT_CARRIERS.
+ * Fails the test when it cannot be made.
+ */
+tsk_ctx *tsk_test_ctx_new(unsigned int flags);
+
 /* Directory of the test pages ($TSK_TEST_DATA, else tests/data of the source tree). */
 const char *tsk_test_data_dir(void);
 /* Read a file below the data directory (caller frees). Fails the test when absent. */

@@ -4,8 +4,13 @@
  * whether numbers were asked; the rest is the body, parsed with a fixed
  * `now` both through tsk_parse and through the adapter with that status.
  * Seeds: the JSON files of tests/data/rest (prefix two bytes, e.g. "\0\0").
+ * The mappings come from $TSK_TEST_MAPPINGS (carriers/rest/mappings; the
+ * test environment sets it, set it yourself for a libFuzzer run).
  */
+#include "context.h"
 #include "tsuiseki.h"
+
+#include <stdio.h>
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,8 +24,13 @@ static tsk_ctx *shared_ctx(void)
 	 * measure the file system, not the parser */
 	static tsk_ctx *ctx;
 	if (!ctx) {
+		const char *dir = getenv("TSK_TEST_MAPPINGS");
+		if (!dir) {
+			fprintf(stderr, "fuzz_rest_response: set TSK_TEST_MAPPINGS to carriers/rest/mappings\n");
+			abort();
+		}
 		if (tsk_ctx_new(&ctx, TSK_CTX_NO_ENVIRONMENT) != TSK_OK ||
-		    !tsk_ctx_carrier(ctx, "rest:aftership") || !tsk_ctx_carrier(ctx, "rest:17track") ||
+		    tsk__rest_load_dir(ctx, dir, true) != TSK_OK || !tsk_ctx_carrier(ctx, "rest:aftership") || !tsk_ctx_carrier(ctx, "rest:17track") ||
 		    !tsk_ctx_carrier(ctx, "rest:easypost"))
 			abort(); /* the shipped mappings must be found */
 		tsk_time now;

@@ -20,8 +20,7 @@
 
 static tsk_ctx *new_ctx(unsigned flags)
 {
-	tsk_ctx *ctx = NULL;
-	ck_assert_int_eq(tsk_ctx_new(&ctx, flags), TSK_OK);
+	tsk_ctx *ctx = tsk_test_ctx_new(flags);
 	tsk_time t;
 	ck_assert_int_eq(tsk_time_parse_rfc3339(&t, NOW), TSK_OK);
 	tsk_ctx_set_now(ctx, &t);
@@ -856,8 +855,12 @@ START_TEST(mapping_path_and_broken_mapping)
 	write_file(d2, "aftership.json",
 	           "{\"name\":\"aftership\",\"display_name\":\"AfterShip (local)\",\"version\":1,"
 	           "\"base_url\":\"https://as.test\"," BASE_REQ "," RESP("") "}");
-	char path[512];
-	snprintf(path, sizeof path, "%s::%s:/nonexistent/tsk-mappings", d1, d2);
+	/* the shipped mappings first, as the test environment gives them */
+	const char *shipped = getenv("TSK_TEST_MAPPINGS");
+	ck_assert_ptr_nonnull(shipped);
+	char *saved = getenv("TSUISEKI_MAPPING_PATH") ? strdup(getenv("TSUISEKI_MAPPING_PATH")) : NULL;
+	char path[4096];
+	snprintf(path, sizeof path, "%s:%s::%s:/nonexistent/tsk-mappings", shipped, d1, d2);
 	setenv("TSUISEKI_MAPPING_PATH", path, 1);
 
 	tsk_ctx *ctx = new_ctx(0);
@@ -890,7 +893,11 @@ START_TEST(mapping_path_and_broken_mapping)
 	ck_assert_int_eq(tsk_ctx_load_mappings_dir(ctx, "/nonexistent/tsk-mappings"), TSK_EIO);
 	tsk_ctx_free(ctx);
 
-	unsetenv("TSUISEKI_MAPPING_PATH");
+	if (saved)
+		setenv("TSUISEKI_MAPPING_PATH", saved, 1);
+	else
+		unsetenv("TSUISEKI_MAPPING_PATH");
+	free(saved);
 	const char *n1[] = { "custom.json", "broken.json", "notes.txt" }, *n2[] = { "aftership.json" };
 	remove_tree(d1, n1, 3);
 	remove_tree(d2, n2, 1);
