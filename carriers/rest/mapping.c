@@ -468,7 +468,16 @@ static bool env_name_char(char c, bool first)
 	       (!first && c >= '0' && c <= '9');
 }
 
-int tsk__rest_template_check(const char *tpl, unsigned *uses, char *why, size_t whylen)
+static bool declared(const tsk__rest_mapping *m, const char *name, size_t len)
+{
+	for (size_t i = 0; i < m->ncredentials; i++)
+		if (strlen(m->credentials[i]) == len && strncmp(m->credentials[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+int tsk__rest_template_check(const char *tpl, const tsk__rest_mapping *m, unsigned *uses, char *why,
+                             size_t whylen)
 {
 	for (const char *p = tpl; *p; p++) {
 		if (p[0] == '{' && p[1] == '{') {
@@ -483,6 +492,12 @@ int tsk__rest_template_check(const char *tpl, unsigned *uses, char *why, size_t 
 				snprintf(why, whylen,
 				         "bad environment reference at offset %zu (expected ${NAME}: up to "
 				         "100 letters, digits and _)", (size_t)(p - tpl));
+				return -1;
+			}
+			if (m && !declared(m, n, (size_t)(e - n))) {
+				snprintf(why, whylen,
+				         "${%.*s} is not a declared credential (a mapping reads only the "
+				         "variables listed in \"credentials\")", (int)(e - n), n);
 				return -1;
 			}
 			*uses |= TSK__USES_ENV;
@@ -514,7 +529,7 @@ int tsk__rest_template_check(const char *tpl, unsigned *uses, char *why, size_t 
 static int check_template(loader *l, const char *tpl, const char *where, unsigned *uses)
 {
 	char why[200];
-	if (tsk__rest_template_check(tpl, uses, why, sizeof why) != 0)
+	if (tsk__rest_template_check(tpl, l->m, uses, why, sizeof why) != 0)
 		return fail(l, where, "%s", why);
 	return TSK_OK;
 }
@@ -524,7 +539,7 @@ bool tsk__rest_body_mentions_number(yajl_val v)
 	if (YAJL_IS_STRING(v)) {
 		unsigned u = 0;
 		char why[8];
-		return tsk__rest_template_check(v->u.string, &u, why, sizeof why) == 0 &&
+		return tsk__rest_template_check(v->u.string, NULL, &u, why, sizeof why) == 0 &&
 		       (u & TSK__USES_NUMBER);
 	}
 	if (YAJL_IS_OBJECT(v)) {
@@ -601,6 +616,41 @@ static bool name_ok(const char *s)
 static bool url_ok(const char *u)
 {
 	return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
+}
+
+/* "credentials": the environment variables the templates may read, e.g.
+ * ["AFTERSHIP_API_KEY"]; any other ${NAME} is refused at load time. */
+static int load_credentials(loader *l, yajl_val v)
+{
+	const char *where = "credentials";
+	if (!YAJL_IS_ARRAY(v))
+		return fail(l, where, "expected an array of variable names, got %s", type_name(v));
+	tsk__rest_mapping *m = l->m;
+	if (v->u.array.len > 16)
+		return fail(l, where, "at most 16 credentials");
+	if (v->u.array.len && !(m->credentials = calloc(v->u.array.len, sizeof *m->credentials)))
+		return nomem(l);
+	for (size_t i = 0; i < v->u.array.len; i++) {
+		char kp[256];
+		indexpath(kp, sizeof kp, where, i);
+		yajl_val c = v->u.array.values[i];
+		if (!YAJL_IS_STRING(c))
+			return fail(l, kp, "expected a string, got %s", type_name(c));
+		const char *name = c->u.string;
+		size_t len = strlen(name);
+		bool ok = len > 0 && len <= 100;
+		for (size_t k = 0; ok && k < len; k++)
+			ok = env_name_char(name[k], k == 0);
+		if (!ok)
+			return fail(l, kp, "\"%s\" is not a variable name (up to 100 letters, digits and _, "
+			                   "not starting with a digit)", name);
+		if (declared(m, name, len))
+			return fail(l, kp, "%s is listed twice", name);
+		if (!(m->credentials[m->ncredentials] = tsk__strdup(name)))
+			return nomem(l);
+		m->ncredentials++;
+	}
+	return TSK_OK;
 }
 
 static int load_pattern(loader *l, yajl_val v)
@@ -1089,6 +1139,9 @@ void tsk__rest_mapping_free(tsk__rest_mapping *m)
 	free(m->adapter_name);
 	free(m->display_name);
 	free(m->base_url);
+	for (size_t i = 0; i < m->ncredentials; i++)
+		free(m->credentials[i]);
+	free(m->credentials);
 	free(m->method);
 	free(m->url);
 	free(m->content_type);
@@ -1146,7 +1199,7 @@ int tsk__rest_mapping_load(tsk__rest_mapping **out, const char *json, size_t len
 	if ((rc = want_object(&l, root, "")) != TSK_OK)
 		goto done;
 	static const char *const keys[] = { "name", "display_name", "description", "version", "base_url",
-		                            "number_pattern", "request", "response", NULL };
+		                            "credentials", "number_pattern", "request", "response", NULL };
 	if ((rc = check_keys(&l, root, "", keys)) != TSK_OK)
 		goto done;
 	long long version = 0;
@@ -1194,6 +1247,8 @@ int tsk__rest_mapping_load(tsk__rest_mapping **out, const char *json, size_t len
 		goto done;
 	}
 	yajl_val x;
+	if ((x = get(root, "credentials")) && (rc = load_credentials(&l, x)) != TSK_OK)
+		goto done;
 	if ((x = get(root, "number_pattern")) && (rc = load_pattern(&l, x)) != TSK_OK)
 		goto done;
 	if (!(x = get(root, "request"))) {

@@ -6,7 +6,8 @@
  * build_requests adds either every request of a call or none; parse is a
  * pure function of the response (no clock, no I/O), keeps the API's event
  * order (reversed once for newest_first APIs) and never sorts by time;
- * credentials come only from environment variables named in the mapping.
+ * credentials come only from the variables the mapping declares in
+ * "credentials".
  *
  * ==================================================================
  * Mapping format, version 1 (JSON; comments are allowed)
@@ -19,6 +20,10 @@
  *     "version": 1,                   required: the mapping format version
  *     "base_url": "https://…",        required: {endpoint}; the environment variable
  *                                     TSUISEKI_ENDPOINT_REST_<NAME> or tsk_ctx_set_endpoint() replace it
+ *     "credentials": ["AFTERSHIP_API_KEY"],   the variables the templates may read (${NAME}),
+ *                                     at most 16; any other ${NAME} fails the load naming its key
+ *                                     path, so a mapping cannot read $HOME or another service's
+ *                                     secret. Their values are redacted from every message.
  *     "number_pattern": {             optional; without it the carrier claims no number in
  *       "chars": "0-9A-Z",            auto mode (confidence 0) yet takes any number when named
  *       "min_length": 8,              explicitly (TSK_ADAPTER_ANY_NUMBER). With it, numbers made
@@ -43,8 +48,9 @@
  *   {number}    the tracking number: percent-encoded in the URL, JSON-escaped in a body
  *   {numbers}   every number of the batch, each encoded, joined by number_separator
  *   {locale}    "ja" or "en"
- *   ${NAME}     the environment variable NAME, read when the request is built (a
- *               missing one is TSK_ECONFIG naming it); "{{" is a literal "{".
+ *   ${NAME}     the variable NAME, one of "credentials": tsk_ctx_set_variable(), else the
+ *               environment unless the context ignores it; read when the request is built
+ *               (a missing one is TSK_ECONFIG naming it); "{{" is a literal "{".
  * In a body, an array of exactly one element that mentions {number} is
  * repeated once per number of the batch ([{"number":"{number}"}] becomes
  * [{"number":"A"},{"number":"B"}]); any other {number} needs batch_size 1.

@@ -135,6 +135,8 @@ typedef struct tsk__rest_mapping {
 	char *adapter_name;        /* "rest:aftership" */
 	char *display_name;
 	char *base_url;
+	char **credentials;        /* the only variables ${NAME} may name */
+	size_t ncredentials;
 
 	/* recognize */
 	bool has_pattern;
@@ -199,10 +201,12 @@ const tsk__rest_status *tsk__rest_status_lookup(const tsk__rest_mapping *m, cons
 /*
  * Check a request template (URL, header value, body string): placeholders
  * {endpoint}, {number}, {numbers}, {locale}, ${ENV_NAME}; "{{" is a
- * literal "{". Returns 0, or -1 with why filled; *uses gets TSK__USES_* bits.
+ * literal "{". With m, every ${NAME} must be one of m's declared
+ * credentials. Returns 0, or -1 with why filled; *uses gets TSK__USES_* bits.
  */
 enum { TSK__USES_NUMBER = 1, TSK__USES_NUMBERS = 2, TSK__USES_ENV = 4 };
-int tsk__rest_template_check(const char *tpl, unsigned *uses, char *why, size_t whylen);
+int tsk__rest_template_check(const char *tpl, const tsk__rest_mapping *m, unsigned *uses, char *why,
+                             size_t whylen);
 
 /* Does a body template subtree mention {number}? (A one-element array
  * that does is repeated once per number of the batch.) */

@@ -576,6 +576,7 @@ START_TEST(build_requests_templates)
 	tsk_ctx *ctx = new_ctx(TSK_CTX_NO_DEFAULT_CARRIERS | TSK_CTX_NO_ENVIRONMENT);
 	const char *m =
 		"{\"name\":\"tpl\",\"version\":1,\"base_url\":\"https://t.test/api\","
+		"\"credentials\":[\"ODD\"],"
 		"\"request\":{\"method\":\"POST\",\"url\":\"{endpoint}/x/{number}?k=${ODD}&l={locale}&lit={{x}\","
 		"\"headers\":{\"X-Key\":\"${ODD}\"},"
 		"\"body\":{\"n\":\"{number}\",\"all\":\"{numbers}\",\"fixed\":[1,true,null,\"{{\"]}},"
@@ -600,7 +601,7 @@ START_TEST(build_requests_templates)
 
 	/* an environment value with a line break never reaches a header */
 	const char *m2 = "{\"name\":\"hdr\",\"version\":1,\"base_url\":\"https://t.test\","
-	                 "\"request\":{\"url\":\"{endpoint}/{number}\",\"headers\":{\"X\":\"${BROKEN}\"}},"
+	                 "\"credentials\":[\"BROKEN\"],\"request\":{\"url\":\"{endpoint}/{number}\",\"headers\":{\"X\":\"${BROKEN}\"}},"
 	                 MINI_RESPONSE "}";
 	ck_assert_int_eq(tsk_ctx_load_mapping_string(ctx, m2, strlen(m2), "hdr.json"), TSK_OK);
 	a = tsk_ctx_carrier(ctx, "rest:hdr");
@@ -671,6 +672,19 @@ static const struct bad_case bad_cases[] = {
 	  "request.body: a GET request has no body" },
 	{ HEAD "\"request\":{\"url\":\"{endpoint}/{nubmer}\"}," RESP("") "}", "request.url: unknown placeholder at offset 11" },
 	{ HEAD "\"request\":{\"url\":\"{endpoint}/{number}?k=${1X}\"}," RESP("") "}", "request.url: bad environment reference" },
+	/* a mapping reads only the variables it declares as credentials */
+	{ HEAD "\"request\":{\"url\":\"{endpoint}/{number}\",\"headers\":{\"X-Stolen-Env\":\"${HOME}\"}}," RESP("") "}",
+	  "request.headers.X-Stolen-Env: ${HOME} is not a declared credential" },
+	{ HEAD "\"credentials\":[\"API_KEY\"],\"request\":{\"url\":\"{endpoint}/{number}?k=${API_KEY}&s=${AWS_SECRET_ACCESS_KEY}\"}," RESP("") "}",
+	  "request.url: ${AWS_SECRET_ACCESS_KEY} is not a declared credential" },
+	{ HEAD "\"credentials\":[\"K\"],\"request\":{\"url\":\"{endpoint}\",\"body\":{\"n\":\"{number}\",\"x\":[\"${PATH}\"]}}," RESP("") "}",
+	  "request.body.x[0]: ${PATH} is not a declared credential" },
+	{ HEAD "\"credentials\":[\"K\"],\"request\":{\"url\":\"{endpoint}/{number}\",\"basic_auth\":{\"username\":\"${K}\",\"password\":\"${USER}\"}}," RESP("") "}",
+	  "request.basic_auth.password: ${USER} is not a declared credential" },
+	{ HEAD "\"credentials\":\"K\"," BASE_REQ "," RESP("") "}", "credentials: expected an array of variable names, got a string" },
+	{ HEAD "\"credentials\":[\"K\",7]," BASE_REQ "," RESP("") "}", "credentials[1]: expected a string, got a number" },
+	{ HEAD "\"credentials\":[\"1K\"]," BASE_REQ "," RESP("") "}", "credentials[0]: \"1K\" is not a variable name" },
+	{ HEAD "\"credentials\":[\"K\",\"K\"]," BASE_REQ "," RESP("") "}", "credentials[1]: K is listed twice" },
 	{ HEAD "\"request\":{\"url\":\"{endpoint}/{number}\",\"batch_size\":5}," RESP("") "}",
 	  "request.url: {number} needs batch_size 1" },
 	{ HEAD "\"request\":{\"url\":\"{endpoint}/{numbers}\",\"batch_size\":0}," RESP("") "}",
