@@ -5,14 +5,13 @@
 
 #include <stdlib.h>
 
-int cmd_carriers(int argc, char **argv)
+int cmd_carriers(const struct cli_verb *v, int argc, char **argv)
 {
 	struct cli_opts o;
 	tsk_ctx *ctx;
-	int rc = cli_start(&o, &ctx, argc, argv, "carriers", " --mappings ", 0, 0,
-	                   "tsuiseki carriers [--mappings DIR]");
-	if (rc != CLI_OK)
-		return rc;
+	int status;
+	if (!cli_start(&o, &ctx, v, argc, argv, &status))
+		return status;
 	for (size_t i = 0; i < tsk_ctx_carrier_count(ctx); i++) {
 		const tsk_adapter *a = tsk_ctx_carrier_at(ctx, i);
 		printf("%-16s %-40s batch %-3zu %s\n", a->name, a->display_name ? a->display_name : "",

@@ -21,20 +21,18 @@ static void put_json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-int cmd_detect(int argc, char **argv)
+int cmd_detect(const struct cli_verb *v, int argc, char **argv)
 {
 	struct cli_opts o;
 	tsk_ctx *ctx;
-	int rc = cli_start(&o, &ctx, argc, argv, "detect", " --json --mappings ", 1, -1,
-	                   "tsuiseki detect [--json] NUMBER...");
-	if (rc != CLI_OK)
-		return rc;
-	int status = CLI_OK;
+	int status;
+	if (!cli_start(&o, &ctx, v, argc, argv, &status))
+		return status;
 	if (o.json)
 		fputs("{\"schema\":1,\"numbers\":[", stdout);
 	for (int i = 0; i < o.nargs; i++) {
 		tsk_detection *d = NULL;
-		rc = tsk_detect(&d, ctx, o.args[i]);
+		tsk_detect(&d, ctx, o.args[i]);
 		if (!d) {
 			fprintf(stderr, "tsuiseki detect: %s\n", tsk_ctx_last_error(ctx));
 			status = CLI_SOME_ERROR;

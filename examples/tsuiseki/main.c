@@ -1,65 +1,98 @@
 /*
  * tsuiseki — track parcels from the command line.
  *
- *   tsuiseki track  [--carrier NAME|auto] [--json] [--now TIME] NUMBER...
- *   tsuiseki parse  --carrier NAME [--json] [--explain] [--now TIME] FILE|-
- *   tsuiseki detect [--json] NUMBER...
- *   tsuiseki watch  [--interval S] [--state FILE] NUMBER...
- *   tsuiseki carriers
+ * The verbs and what they accept are the table below; `tsuiseki --help`
+ * and `tsuiseki VERB --help` print it.
  */
 #include "cli.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *f)
+#define NUMBERS_HELP                                                                               \
+	"NUMBER may be typed with hyphens or spaces. \"-\" reads one number per line from standard\n" \
+	"input (blank lines skipped); with no NUMBER and standard input a pipe or a file, the\n"      \
+	"numbers come from there.\n"
+
+const struct cli_verb cli_verbs[] = {
+	{ "track", cmd_track, "NUMBER...",
+	  "--carrier --json --lang --color --now --timeout --retries --mappings", 1, -1, true,
+	  "query the carriers and print each shipment's timeline",
+	  NUMBERS_HELP
+	  "\n"
+	  "Without --carrier (or with --carrier auto) every carrier the number may belong to is\n"
+	  "asked, and the one that knows it answers. --json prints one document\n"
+	  "{\"schema\":1,\"shipments\":[...]}, each shipment with an \"error\" (null when answered).\n" },
+	{ "parse", cmd_parse, "FILE|-", "--carrier --json --explain --lang --color --now --mappings", 1, 1,
+	  false, "parse a saved carrier page or API response (no network)",
+	  "--carrier NAME is required: a saved page does not say whose it is (see tsuiseki carriers).\n"
+	  "FILE \"-\" reads the page from standard input. With --json a page that cannot be\n"
+	  "parsed still prints one document, with the reason in its \"error\" object.\n" },
+	{ "detect", cmd_detect, "NUMBER...", "--json --mappings", 1, -1, true,
+	  "which carriers a number may belong to, best first (no network)", NUMBERS_HELP },
+	{ "watch", cmd_watch, "[NUMBER...]",
+	  "--carrier --interval --polls --state --now --timeout --retries --mappings", 0, -1, true,
+	  "poll politely and print each change as one JSON line",
+	  NUMBERS_HELP
+	  "\n"
+	  "With --state FILE the snapshots are kept between runs, and with no NUMBER the numbers\n"
+	  "the state file holds are watched. Polling stops when every shipment is delivered or\n"
+	  "returned, after --polls N polls, or on Ctrl-C.\n" },
+	{ "carriers", cmd_carriers, "", "--mappings", 0, 0, false,
+	  "list the carriers this build knows (name, display name, batch size, endpoint)", NULL },
+};
+const size_t cli_verb_count = sizeof cli_verbs / sizeof cli_verbs[0];
+
+static const struct cli_verb *find_verb(const char *name)
 {
-	fputs("usage: tsuiseki <command> [options]\n"
-	      "\n"
-	      "commands:\n"
-	      "  track  [--carrier NAME|auto] [--json] [--now TIME] [--mappings DIR] NUMBER...\n"
-	      "         query the carriers and print each shipment's timeline\n"
-	      "  parse  --carrier NAME [--json] [--explain] [--now TIME] FILE|-\n"
-	      "         parse a saved carrier page or API response (no network)\n"
-	      "  detect [--json] NUMBER...\n"
-	      "         which carriers a number may belong to, best first\n"
-	      "  watch  [--interval S] [--state FILE] [--carrier NAME] NUMBER...\n"
-	      "         poll politely and print each change as one JSON line\n"
-	      "  carriers\n"
-	      "         list the carriers this build knows\n"
-	      "\n"
-	      "TIME is RFC 3339 (2024-12-03T14:25:00+09:00). Endpoints can be redirected with\n"
-	      "TSUISEKI_ENDPOINT_<CARRIER>=URL; JSON mappings load from TSUISEKI_MAPPING_PATH.\n"
-	      "Exit status: 0 all answered, 1 some shipment has an error, 2 usage error.\n",
-	      f);
+	for (size_t i = 0; i < cli_verb_count; i++)
+		if (strcmp(name, cli_verbs[i].name) == 0)
+			return &cli_verbs[i];
+	return NULL;
+}
+
+static int unknown_command(const char *what, const char *cmd)
+{
+	const char *names[sizeof cli_verbs / sizeof cli_verbs[0] + 1];
+	for (size_t i = 0; i < cli_verb_count; i++)
+		names[i] = cli_verbs[i].name;
+	names[cli_verb_count] = "help";
+	const char *near = cli_suggest(cmd, names, cli_verb_count + 1);
+	if (near)
+		fprintf(stderr, "tsuiseki: %s '%s'; did you mean %s? See tsuiseki --help.\n", what, cmd, near);
+	else
+		fprintf(stderr, "tsuiseki: %s '%s'; see tsuiseki --help.\n", what, cmd);
+	return CLI_USAGE;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		usage(stderr);
+		cli_usage(stderr);
 		return CLI_USAGE;
 	}
 	const char *cmd = argv[1];
-	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-		usage(stdout);
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		cli_usage(stdout);
 		return CLI_OK;
 	}
-	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+	if (strcmp(cmd, "help") == 0) {
+		if (argc == 2) {
+			cli_usage(stdout);
+			return CLI_OK;
+		}
+		const struct cli_verb *v = find_verb(argv[2]);
+		if (!v)
+			return unknown_command("no help for", argv[2]);
+		cli_verb_help(v, stdout);
+		return CLI_OK;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0 || strcmp(cmd, "version") == 0) {
 		printf("tsuiseki %s\n", tsk_version());
 		return CLI_OK;
 	}
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} verbs[] = {
-		{ "track", cmd_track },   { "parse", cmd_parse },       { "detect", cmd_detect },
-		{ "watch", cmd_watch },   { "carriers", cmd_carriers },
-	};
-	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		if (strcmp(cmd, verbs[i].name) == 0)
-			return verbs[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "tsuiseki: unknown command '%s'\n\n", cmd);
-	usage(stderr);
-	return CLI_USAGE;
+	const struct cli_verb *v = find_verb(cmd);
+	if (!v)
+		return unknown_command(cmd[0] == '-' ? "unknown option" : "unknown command", cmd);
+	return v->run(v, argc - 1, argv + 1);
 }

@@ -48,17 +48,19 @@ static char *slurp(const char *path, size_t *len_out)
 	return buf;
 }
 
-int cmd_parse(int argc, char **argv)
+int cmd_parse(const struct cli_verb *v, int argc, char **argv)
 {
-	static const char usage[] = "tsuiseki parse --carrier NAME [--json] [--explain] [--now TIME] FILE|-";
 	struct cli_opts o;
 	tsk_ctx *ctx;
-	int rc = cli_start(&o, &ctx, argc, argv, "parse", " --carrier --json --explain --now --mappings ", 1, 1,
-	                   usage);
-	if (rc != CLI_OK)
-		return rc;
+	int status;
+	if (!cli_start(&o, &ctx, v, argc, argv, &status))
+		return status;
 	if (!o.carrier) {
-		fprintf(stderr, "usage: %s\n", usage);
+		if (o.carrier_auto)
+			cli_usage_error(v, "--carrier auto cannot parse a saved page: name the carrier whose page "
+			                   "it is (see tsuiseki carriers)");
+		else
+			cli_usage_error(v, "which carrier's page is it? give --carrier NAME (see tsuiseki carriers)");
 		cli_finish(&o, ctx);
 		return CLI_USAGE;
 	}
@@ -70,8 +72,7 @@ int cmd_parse(int argc, char **argv)
 		return CLI_SOME_ERROR;
 	}
 	tsk_shipment_list *l = NULL;
-	rc = tsk_parse(&l, ctx, o.carrier, body, len, NULL);
-	int status;
+	int rc = tsk_parse(&l, ctx, o.carrier, body, len, NULL);
 	if (rc == TSK_ENOCARRIER) {
 		fprintf(stderr, "tsuiseki parse: %s (see `tsuiseki carriers`)\n", tsk_ctx_last_error(ctx));
 		status = CLI_USAGE;

@@ -5,17 +5,15 @@
 
 #include <stdlib.h>
 
-int cmd_track(int argc, char **argv)
+int cmd_track(const struct cli_verb *v, int argc, char **argv)
 {
 	struct cli_opts o;
 	tsk_ctx *ctx;
-	int rc = cli_start(&o, &ctx, argc, argv, "track", " --carrier --json --now --mappings ", 1, -1,
-	                   "tsuiseki track [--carrier NAME|auto] [--json] [--now TIME] NUMBER...");
-	if (rc != CLI_OK)
-		return rc;
-	tsk_shipment_list *l = NULL;
-	rc = tsk_track_batch(&l, ctx, o.carrier, (const char *const *)o.args, (size_t)o.nargs, NULL);
 	int status;
+	if (!cli_start(&o, &ctx, v, argc, argv, &status))
+		return status;
+	tsk_shipment_list *l = NULL;
+	int rc = tsk_track_batch(&l, ctx, o.carrier, (const char *const *)o.args, (size_t)o.nargs, NULL);
 	if (rc == TSK_ENOCARRIER) {
 		fprintf(stderr, "tsuiseki track: %s (see `tsuiseki carriers`)\n", tsk_ctx_last_error(ctx));
 		status = CLI_USAGE;

@@ -128,24 +128,22 @@ static bool final_status(tsk_status st)
 	return st == TSK_STATUS_DELIVERED || st == TSK_STATUS_RETURNED_TO_SENDER;
 }
 
-int cmd_watch(int argc, char **argv)
+int cmd_watch(const struct cli_verb *v, int argc, char **argv)
 {
 	struct cli_opts o;
-	int rc = cli_parse_opts(&o, argc, argv, "watch",
-	                        " --interval --state --carrier --now --mappings --polls ");
-	if (rc != CLI_OK) {
-		free(o.args);
-		return CLI_USAGE;
-	}
+	tsk_ctx *ctx;
+	int status;
+	if (!cli_start(&o, &ctx, v, argc, argv, &status))
+		return status;
 	long interval = o.interval ? o.interval : 900;
 	tsk_shipment_list *state = NULL;
 	if (o.state) {
 		if (load_state(o.state, &state) != 0) {
-			free(o.args);
+			cli_finish(&o, ctx);
 			return CLI_SOME_ERROR;
 		}
 	} else if (tsk_shipment_list_new(&state) != TSK_OK) {
-		free(o.args);
+		cli_finish(&o, ctx);
 		return CLI_SOME_ERROR;
 	}
 	/* with no numbers, watch what the state file holds */
@@ -157,18 +155,11 @@ int cmd_watch(int argc, char **argv)
 		for (size_t i = 0; i < tsk_shipment_list_count(state); i++)
 			numbers[count++] = tsk_shipment_tracking_number(tsk_shipment_list_at(state, i));
 	if (count == 0) {
-		fprintf(stderr, "usage: tsuiseki watch [--interval S] [--state FILE] [--carrier NAME] NUMBER...\n");
+		cli_usage_error(v, "nothing to watch: give NUMBER... or a --state FILE that holds shipments");
 		tsk_shipment_list_free(state);
 		free(numbers);
-		free(o.args);
+		cli_finish(&o, ctx);
 		return CLI_USAGE;
-	}
-	tsk_ctx *ctx = cli_context(&o);
-	if (!ctx) {
-		tsk_shipment_list_free(state);
-		free(numbers);
-		free(o.args);
-		return CLI_SOME_ERROR;
 	}
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -178,7 +169,7 @@ int cmd_watch(int argc, char **argv)
 	/* the caller's own deliveries teach the ETA model its lanes */
 	tsk_ctx_learn_transit(ctx, state);
 
-	int status = CLI_OK;
+	status = CLI_OK;
 	for (long poll = 0; !stop_requested && (o.max_polls == 0 || poll < o.max_polls); poll++) {
 		tsk_shipment_list *fresh = NULL;
 		if (tsk_track_batch(&fresh, ctx, o.carrier, numbers, count, state) != TSK_OK) {
@@ -260,8 +251,7 @@ int cmd_watch(int argc, char **argv)
 			;
 	}
 	tsk_shipment_list_free(state);
-	tsk_ctx_free(ctx);
 	free(numbers);
-	free(o.args);
+	cli_finish(&o, ctx);
 	return status;
 }
