@@ -485,12 +485,10 @@ TSK_API int tsk_ctx_load_plugin_path(tsk_ctx *ctx, const char *path)
 		if (!probe)
 			continue; /* an absent directory is not an error */
 		closedir(probe);
+		/* tsk_ctx_load_plugins() logs each plugin that fails: once is enough */
 		int rc = tsk_ctx_load_plugins(ctx, d);
-		if (rc != TSK_OK) {
-			tsk__ctx_log(ctx, 1, "%s", ctx->last_error);
-			if (first == TSK_OK)
-				first = rc;
-		}
+		if (rc != TSK_OK && first == TSK_OK)
+			first = rc;
 	}
 	free(list);
 	return first;

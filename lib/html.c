@@ -168,15 +168,31 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
 		p++;
 	if (*p != '<' || !strchr(utf8, '>')) {
-		/* quote at most 16 bytes, cut on a character boundary, before
-		 * the text is freed */
-		int n = 0;
-		while (p[n] && n < 16)
-			n++;
-		while (n > 0 && p[n] && ((unsigned char)p[n] & 0xC0) == 0x80)
+		/* quote a short excerpt on one line (white space runs as one
+		 * space, whole characters, at most 24 bytes), before the text
+		 * is freed */
+		char excerpt[32];
+		size_t n = 0;
+		for (const unsigned char *q = (const unsigned char *)p; *q;) {
+			if (*q <= 0x20 || *q == 0x7f) {
+				if (n > 0 && excerpt[n - 1] != ' ')
+					excerpt[n++] = ' ';
+				q++;
+				continue;
+			}
+			size_t clen = *q < 0x80 ? 1 : (*q & 0xE0) == 0xC0 ? 2 : (*q & 0xF0) == 0xE0 ? 3 : 4;
+			if (n + clen > 24)
+				break;
+			for (size_t k = 0; k < clen && *q; k++)
+				excerpt[n++] = (char)*q++;
+		}
+		while (n > 0 && excerpt[n - 1] == ' ')
 			n--;
-		tsk_error_set(err, TSK_EPARSE, "body is not HTML (starts with %.*s)", *p ? n : 7,
-		              *p ? p : "nothing");
+		excerpt[n] = '\0';
+		if (n)
+			tsk_error_set(err, TSK_EPARSE, "body is not HTML (it starts with \"%s\")", excerpt);
+		else
+			tsk_error_set(err, TSK_EPARSE, "body is not HTML (it is empty)");
 		free(utf8);
 		return TSK_EPARSE;
 	}

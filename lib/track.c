@@ -88,6 +88,38 @@ static int probe_rank(const struct probe *p)
 	return p->result->error == TSK_ENOTFOUND ? 1 : 2;
 }
 
+/*
+ * No candidate knew the number: when several were asked, the error says
+ * so and gives each one's reason, not only the one kept.
+ */
+static int say_every_candidate(tsk_shipment *s, const struct probe *probes, size_t nprobes, size_t input,
+                               const struct probe *kept)
+{
+	size_t asked = 0;
+	for (size_t p = 0; p < nprobes; p++)
+		asked += probes[p].input == input;
+	if (asked < 2)
+		return TSK_OK;
+	tsk__buf b = TSK__BUF_INIT;
+	tsk__buf_printf(&b, "none of the %zu carriers asked %s: ", asked,
+	                s->error == TSK_ENOTFOUND ? "knows this number" : "answered");
+	bool first = true;
+	for (size_t p = 0; p < nprobes; p++) {
+		if (probes[p].input != input)
+			continue;
+		const tsk_shipment *r = &probes[p] == kept ? s : probes[p].result;
+		const char *name = probes[p].adapter->name;
+		const char *msg = r && r->error_message ? r->error_message : "no answer";
+		bool named = strncmp(msg, name, strlen(name)) == 0 && msg[strlen(name)] == ':';
+		tsk__buf_printf(&b, "%s%s%s%s", first ? "" : "; ", named ? "" : name, named ? "" : ": ", msg);
+		first = false;
+	}
+	char *msg = tsk__buf_detach(&b);
+	int rc = msg ? tsk_shipment_set_error(s, s->error, msg) : TSK_ENOMEM;
+	free(msg);
+	return rc;
+}
+
 static const char *ctx_getenv_cb(const char *name, void *userdata)
 {
 	return tsk__ctx_getenv(userdata, name);
@@ -383,7 +415,8 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 			}
 			if (best && best->result) {
 				if (known > 1)
-					tsk__ctx_log(ctx, 1, "%s is known to %zu carriers; keeping %s", in->number,
+					/* info, not a warning: tsk_shipment_also_known_by() tells the caller */
+					tsk__ctx_log(ctx, 2, "%s is known to %zu carriers; keeping %s", in->number,
 					             known, best->adapter->name);
 				s = best->result;
 				best->result = NULL;
@@ -397,6 +430,10 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 					char *alts = tsk__buf_detach(&b);
 					free(s->also_known_by);
 					s->also_known_by = alts;
+				}
+				if (known == 0 && (rc = say_every_candidate(s, probes, nprobes, i, best)) != TSK_OK) {
+					tsk_shipment_free(s);
+					goto done;
 				}
 				const tsk_shipment *prev = find_previous(previous, s->carrier, s->number);
 				if (prev && s->error == TSK_OK) {

@@ -479,9 +479,12 @@ static int add_not_found(jp_parse *p, const char *number, const char *message)
 	int rc = new_shipment(p, number, &s);
 	if (rc != TSK_OK)
 		return rc;
-	if (tsk_shipment_set_error(s, TSK_ENOTFOUND,
-	                           message && *message ? message : "Japan Post has no record of this number") !=
-	    TSK_OK) {
+	char msg[600];
+	if (message && *message)
+		snprintf(msg, sizeof msg, "japanpost: number not registered (%s)", message);
+	else
+		snprintf(msg, sizeof msg, "japanpost: number not registered");
+	if (tsk_shipment_set_error(s, TSK_ENOTFOUND, msg) != TSK_OK) {
 		tsk_shipment_free(s);
 		return oom(p);
 	}

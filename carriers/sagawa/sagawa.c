@@ -502,11 +502,11 @@ static int new_shipment(tsk_shipment **out, const char *number, const char *layo
 	return rc == TSK_OK ? TSK_OK : fail(err, rc);
 }
 
-static int not_found(tsk_shipment *s, const char *number, const char *message)
+/* One shape for every adapter: <carrier>: <what> (<the carrier's own words>). */
+static int not_found(tsk_shipment *s, const char *message)
 {
 	char msg[240];
-	snprintf(msg, sizeof msg, "Sagawa has no record of %s: %s", number && *number ? number : "this number",
-	         message);
+	snprintf(msg, sizeof msg, "sagawa: number not registered (%s)", message);
 	return tsk_shipment_set_error(s, TSK_ENOTFOUND, msg);
 }
 
@@ -628,8 +628,8 @@ static int parse_2022(tsk__html *page, const tsk_response *resp, tsk_shipment_li
 		number = tsk__strdup(resp->numbers[0]);
 	if (!*state && !history) {
 		rc = tsk_error_set(err, TSK_ELAYOUT,
-		                   "Sagawa page (%s) shows neither a state (span.state) nor a history "
-		                   "table (dd#detail1): layout changed?",
+		                   "sagawa: page layout not recognised (the %s page shows neither a state "
+		                   "(span.state) nor a history table (dd#detail1))",
 		                   layout);
 		goto done;
 	}
@@ -648,7 +648,7 @@ static int parse_2022(tsk__html *page, const tsk_response *resp, tsk_shipment_li
 		char *why = row ? tsk__node_text_line(row) : NULL;
 		rc = tsk_shipment_set_text(s, TSK_SHIPMENT_STATUS_TEXT, state);
 		if (rc == TSK_OK)
-			rc = not_found(s, number, why && *why ? why : state);
+			rc = not_found(s, why && *why ? why : state);
 		free(why);
 		if (rc != TSK_OK)
 			rc = fail(err, rc);
@@ -804,7 +804,7 @@ static int build_2009(const summary09 *row, block09 *b, tsk_shipment_list *out, 
 		if (m.status == TSK_STATUS_NOT_FOUND && !m.unmapped) {
 			rc = tsk_shipment_set_text(s, TSK_SHIPMENT_STATUS_TEXT, state);
 			if (rc == TSK_OK)
-				rc = not_found(s, number, state);
+				rc = not_found(s, state);
 			if (rc != TSK_OK) {
 				tsk_shipment_free(s);
 				return fail(err, rc);
@@ -917,8 +917,8 @@ static int parse_2009(tsk__html *page, const tsk_response *resp, tsk_shipment_li
 	}
 	if (rc == TSK_OK && made == 0)
 		rc = tsk_error_set(err, TSK_ELAYOUT,
-		                   "Sagawa page (sagawa-2009) has its result tables but no tracking "
-		                   "number in them: layout changed?");
+		                   "sagawa: page layout not recognised (the sagawa-2009 result tables hold "
+		                   "no tracking number)");
 done:
 	for (int i = 0; sum && i < nrows; i++) {
 		free(sum[i].number);
@@ -975,9 +975,9 @@ static int sagawa_parse(const tsk_adapter *self, const tsk_response *resp, const
 		rc = layout->parse(&page, resp, out, err);
 	else
 		rc = tsk_error_set(err, TSK_ELAYOUT,
-		                   "Sagawa page layout not recognised (no span.state or dd#detail1 of "
-		                   "today's page, no 2009 result tables)%s%s",
-		                   resp->url ? ": " : "", resp->url ? resp->url : "");
+		                   "sagawa: page layout not recognised (no span.state or dd#detail1 of "
+		                   "today's page, no 2009 result tables%s%s)",
+		                   resp->url ? "; " : "", resp->url ? resp->url : "");
 	tsk__html_free(&page);
 	return rc;
 }

@@ -265,8 +265,9 @@ static int apply_state(tsk_shipment *s, const char *word, const char *detail)
 		char *f = tsk__text_fold(word, true);
 		bool invalid = f && strstr(f, "誤り");
 		free(f);
-		snprintf(msg, sizeof msg, "yamato: %s (%s)%s%s",
-		         invalid ? "not a valid Yamato number" : "number not registered at Yamato", word,
+		/* one shape for every adapter: <carrier>: <what> (<the carrier's own words>) */
+		snprintf(msg, sizeof msg, "yamato: %s (%s%s%s)",
+		         invalid ? "not a valid number" : "number not registered", word,
 		         detail && *detail ? ": " : "", detail && *detail ? detail : "");
 		return tsk_shipment_set_error(s, TSK_ENOTFOUND, msg);
 	}
@@ -740,7 +741,7 @@ static int parse_row_2009(struct parse_state *ps, tsk__html *page, xmlNodePtr ro
 	/* the 2009 not-found block holds only the message, no history */
 	if (rc == TSK_OK && tsk_shipment_error(s) == TSK_OK && blk && !blk->history && message &&
 	    tsk__contains(message, "登録されておりません"))
-		rc = tsk_shipment_set_error(s, TSK_ENOTFOUND, "yamato: number not registered at Yamato");
+		rc = tsk_shipment_set_error(s, TSK_ENOTFOUND, "yamato: number not registered (登録されておりません)");
 	if (rc == TSK_OK && blk && blk->product && tsk_shipment_error(s) == TSK_OK)
 		rc = product_2009(page, blk->product, s);
 	if (rc == TSK_OK && blk && blk->history && tsk_shipment_error(s) == TSK_OK)

@@ -110,6 +110,12 @@ void cli_usage_error(const struct cli_verb *v, const char *fmt, ...)
 int cli_print_shipments(const tsk_shipment_list *l, const struct cli_opts *o, FILE *out);
 /* The readable timeline of one shipment. */
 void cli_print_shipment(const tsk_shipment *s, const struct cli_opts *o, FILE *out, bool colour);
+/* A JSON string literal of s (any bytes the user typed). */
+void cli_put_json_string(FILE *out, const char *s);
+/* Display columns of UTF-8 text (East Asian wide characters count two). */
+int cli_display_width(const char *s);
+/* Print s and pad it with spaces to `width` display columns. */
+void cli_put_padded(FILE *out, const char *s, int width);
 /* Should this stream get colours (--color, a terminal, TERM not dumb, NO_COLOR unset)? */
 bool cli_colour(const struct cli_opts *o, FILE *f);
 

@@ -522,6 +522,21 @@ void cli_finish(struct cli_opts *o, tsk_ctx *ctx)
 	free(o->input);
 }
 
+/* JSON string literal (the input may hold anything the user typed). */
+void cli_put_json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
 bool cli_colour(const struct cli_opts *o, FILE *f)
 {
 	if (choice_is(o->colour, "always"))

@@ -6,21 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* JSON string literal (the input may hold anything the user typed). */
-static void put_json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
-
 int cmd_detect(const struct cli_verb *v, int argc, char **argv)
 {
 	struct cli_opts o;
@@ -42,14 +27,14 @@ int cmd_detect(const struct cli_verb *v, int argc, char **argv)
 			status = CLI_SOME_ERROR;
 		if (o.json) {
 			printf("%s{\"input\":", i ? "," : "");
-			put_json_string(stdout, o.args[i]);
+			cli_put_json_string(stdout, o.args[i]);
 			fputs(",\"number\":", stdout);
-			put_json_string(stdout, tsk_detection_number(d));
+			cli_put_json_string(stdout, tsk_detection_number(d));
 			printf(",\"valid\":%s,\"candidates\":[", tsk_detection_valid(d) ? "true" : "false");
 			for (size_t k = 0; k < tsk_detection_count(d); k++) {
 				const tsk_candidate *c = tsk_detection_at(d, k);
 				printf("%s{\"carrier\":", k ? "," : "");
-				put_json_string(stdout, c->carrier);
+				cli_put_json_string(stdout, c->carrier);
 				printf(",\"confidence\":%.2f}", c->confidence);
 			}
 			fputs("],\"error\":", stdout);
@@ -57,7 +42,7 @@ int cmd_detect(const struct cli_verb *v, int argc, char **argv)
 				fputs("null", stdout);
 			} else {
 				fputs("{\"code\":\"invalid_number\",\"message\":", stdout);
-				put_json_string(stdout, tsk_detection_error(d) ? tsk_detection_error(d) : "invalid number");
+				cli_put_json_string(stdout, tsk_detection_error(d) ? tsk_detection_error(d) : "invalid number");
 				fputc('}', stdout);
 			}
 			fputc('}', stdout);

@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,6 +68,9 @@ static int unknown_command(const char *what, const char *cmd)
 
 int main(int argc, char **argv)
 {
+	/* display widths of the (UTF-8) text: wcwidth() needs a UTF-8 LC_CTYPE; nothing else changes */
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "");
 	if (argc < 2) {
 		cli_usage(stderr);
 		return CLI_USAGE;

@@ -66,20 +66,25 @@ int cmd_parse(const struct cli_verb *v, int argc, char **argv)
 	}
 	size_t len = 0;
 	char *body = slurp(o.args[0], &len);
-	if (!body) {
-		fprintf(stderr, "tsuiseki parse: cannot read %s: %s\n", o.args[0], strerror(errno));
-		cli_finish(&o, ctx);
-		return CLI_SOME_ERROR;
-	}
 	tsk_shipment_list *l = NULL;
-	int rc = tsk_parse(&l, ctx, o.carrier, body, len, NULL);
-	if (rc == TSK_ENOCARRIER) {
-		fprintf(stderr, "tsuiseki parse: %s (see `tsuiseki carriers`)\n", tsk_ctx_last_error(ctx));
-		status = CLI_USAGE;
+	int rc = TSK_EIO;
+	char why[600];
+	if (!body) {
+		snprintf(why, sizeof why, "cannot read %s: %s", o.args[0], strerror(errno));
+	} else {
+		rc = tsk_parse(&l, ctx, o.carrier, body, len, NULL);
+		snprintf(why, sizeof why, "%s", tsk_ctx_last_error(ctx));
+	}
+	if (rc != TSK_OK && o.json) {
+		/* one document other programs can read, the reason in it as track --json has it */
+		fputs("{\"schema\":1,\"shipments\":[],\"error\":{\"code\":", stdout);
+		cli_put_json_string(stdout, tsk_error_name(rc));
+		fputs(",\"message\":", stdout);
+		cli_put_json_string(stdout, why);
+		fputs("}}\n", stdout);
+		status = CLI_SOME_ERROR;
 	} else if (rc != TSK_OK) {
-		fprintf(stderr, "tsuiseki parse: %s: %s\n", tsk_error_name(rc), tsk_ctx_last_error(ctx));
-		if (o.json)
-			printf("{\"schema\":1,\"shipments\":[]}\n");
+		fprintf(stderr, "tsuiseki parse: %s\n", why);
 		status = CLI_SOME_ERROR;
 	} else {
 		if (o.explain) {

@@ -55,6 +55,10 @@ START_TEST(future_abi_is_refused)
 	ck_assert(strstr(tsk_ctx_last_error(ctx), "ABI"));
 	ck_assert_ptr_null(tsk_ctx_carrier(ctx, "example"));
 	ck_assert_int_eq(warnings, 1);
+	/* through the plugin path too, the refusal is reported once */
+	warnings = 0;
+	ck_assert_int_eq(tsk_ctx_load_plugin_path(ctx, getenv("TSK_PLUGIN_DIR_FUTURE")), TSK_EVERSION);
+	ck_assert_int_eq(warnings, 1);
 	tsk_ctx_free(ctx);
 }
 END_TEST
