@@ -133,6 +133,58 @@ START_TEST(yamato_batches_of_ten)
 }
 END_TEST
 
+static char *dump(const tsk_shipment *s)
+{
+	char *json = NULL;
+	ck_assert_int_eq(tsk_shipment_to_json(&json, NULL, s, 0), TSK_OK);
+	return json;
+}
+
+/* The simulator answers a batch that no route names as a whole number by
+ * number (each number's own route), as the carriers do: every shipment of
+ * the batch is the one that number gives when tracked alone. */
+static void batch_equals_singles(tsk_ctx *ctx, const char *carrier, const char *const *n, size_t count,
+                                 const char *layout)
+{
+	tsk_sim_reset(sim);
+	tsk_shipment_list *l = track(ctx, carrier, n, count);
+	ck_assert_int_eq(stat_value("requests"), 1);
+	for (size_t i = 0; i < count; i++) {
+		const tsk_shipment *b = tsk_shipment_list_at(l, i);
+		ck_assert_str_eq(tsk_shipment_tracking_number(b), n[i]);
+		ck_assert_msg(tsk_shipment_error(b) == TSK_OK || tsk_shipment_error(b) == TSK_ENOTFOUND, "%s: %s", n[i],
+		              tsk_shipment_error_message(b));
+		if (tsk_shipment_error(b) == TSK_OK) /* japanpost-2019 or japanpost-2019-en */
+			ck_assert_msg(strncmp(tsk_shipment_layout(b), layout, strlen(layout)) == 0, "%s: layout %s",
+			              n[i], tsk_shipment_layout(b));
+		tsk_shipment *one = NULL;
+		ck_assert_int_eq(tsk_track(&one, ctx, carrier, n[i]), TSK_OK);
+		char *jb = dump(b), *j1 = dump(one);
+		ck_assert_str_eq(jb, j1);
+		tsk_free(jb);
+		tsk_free(j1);
+		tsk_shipment_free(one);
+	}
+	tsk_shipment_list_free(l);
+}
+
+START_TEST(batches_of_known_numbers_number_by_number)
+{
+	tsk_ctx *ctx = make_ctx();
+	/* the 2009 Yamato page: single pages, one number of a three-number
+	 * page, and the not-registered page */
+	const char *y09[] = { "249724973934", "271012047736", "225303549181", "103261367661", "999999999994" };
+	batch_equals_singles(ctx, "yamato", y09, 5, "yamato-2009");
+	/* today's Yamato page, with a number nobody registered (the '*' template) */
+	const char *y19[] = { "400123456795", "400123456880", "360477021553" };
+	batch_equals_singles(ctx, "yamato", y19, 3, "yamato-2019");
+	/* today's Japan Post page: ja and en pages, and an unknown number */
+	const char *jp[] = { "432109876542", "123456789013", "EF719215461JP" };
+	batch_equals_singles(ctx, "japanpost", jp, 3, "japanpost-2019");
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(sagawa_one_number_per_request)
 {
 	tsk_ctx *ctx = make_ctx();
@@ -534,6 +586,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, yamato_page_of_seven_in_one_request);
 	tcase_add_test(tc, yamato_batches_of_ten);
+	tcase_add_test(tc, batches_of_known_numbers_number_by_number);
 	tcase_add_test(tc, sagawa_one_number_per_request);
 	tcase_add_test(tc, japanpost_list_and_kinds);
 	tcase_add_test(tc, auto_finds_each_carrier);

@@ -58,6 +58,25 @@
  *   First matching line wins.  Requests answered by a fault, 401 or 404 do
  *   not advance a route's file sequence.
  *
+ * BATCHES (yamato, japanpost)
+ *   A request for numbers that no route names as a whole (only '*' would
+ *   match) is answered number by number, as the carriers answer a batch:
+ *   each number's own route (its exact route, else a several-number route
+ *   naming it, else '*' with the template filled for that number) gives
+ *   a page, and one page is composed from them: the first number's page is
+ *   the frame, and in each section of the layout (yamato-2019: the number
+ *   list and the invoice blocks; yamato-2009: the ten summary slots, empty
+ *   ones kept, and the detail blocks; japanpost-2019: the 配達状況詳細 +
+ *   履歴情報 tables or the 照会結果 table) the items showing each number
+ *   come in request order, renumbered (N件目, AA anchors and links, numberNN
+ *   inputs).  Each route advances its file sequence once per request and
+ *   its faults apply; a route status other than 200 answers with that
+ *   number's page; require-header holds for every route.  Pages of
+ *   different layouts (or of none) cannot make one page: 500 naming the
+ *   number.  A single number whose only route is a several-number route is
+ *   answered the same way (its parts alone).  Other carriers (sagawa asks
+ *   one number per request) keep the '*' route for any unnamed key.
+ *
  * TRACKING NUMBERS (the request key)
  *   Candidates, in order of appearance: the last path segment (text after
  *   the last '/', %-decoded), every query parameter value, and every
@@ -107,7 +126,9 @@
  *                 "-" is written %2D.
  *   GET  /_stats  "requests <n>\nconnections <n>\nmax_concurrent <n>\n":
  *                 logged requests; distinct TCP connections that carried
- *                 one; maximum number of requests in flight at once.
+ *                 one; maximum number of requests in flight at once (a
+ *                 request is in flight from when it is read until its
+ *                 answer starts going out).
  *   POST /_reset  clear log, stats, fault counters and file sequences.
  *
  * HTTP
@@ -128,6 +149,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1742,6 +1764,504 @@ static void request_key(const struct req *r, const char *path, const char *query
     sl_free(&nums);
 }
 
+/* ------------------------------------------------------------------------ */
+/* batch composition                                                        */
+
+/*
+ * A request for several numbers that no route names as a whole is answered
+ * the way the carriers answer it: one page holding each number's part, each
+ * part taken from that number's own route (its exact route, else a
+ * several-number route naming it, else the carrier's '*' route with the
+ * template filled for that number).  The first number's page is the frame;
+ * in each of the layout's sections the frame's items are replaced by the
+ * items of the numbers, in request order, renumbered (N件目, anchors, input
+ * names) so links between sections stay right.  An item belongs to a number
+ * when it shows that number (digits, with or without '-' and spaces).
+ */
+
+/* Renumbering: "<prefix><ndigits digits>" becomes the prefix and
+ * (k + base) * mul in ndigits digits, zero-padded, for the k-th item. */
+struct renum {
+    const char *prefix;
+    int ndigits;
+    int base, mul;
+};
+
+enum ordinal_kind { ORD_NONE, ORD_ASCII, ORD_SJIS_FULLWIDTH };
+
+struct section {
+    const char *items[2]; /* an item starts at any of these (NULL-terminated) */
+    const char *end;      /* the section ends at the first of this after its first item */
+    bool keep_fillers;    /* the frame's items that show no number stay (empty slots) */
+};
+
+struct layout {
+    const char *carrier;
+    const char *name;
+    const char *detect; /* present in the body of a page of this layout */
+    struct section sections[2];
+    size_t nsections;
+    enum ordinal_kind ordinal;
+    struct renum renums[3];
+    size_t nrenums;
+};
+
+static const struct layout layouts[] = {
+    /* today's Yamato page: the list of numbers, then one invoice block per number */
+    { "yamato", "yamato-2019", "class=\"parts-tracking-invoice-block\"",
+      { { { "<li><div class=\"number\">", NULL }, "</ul></div>", false },
+        { { "<div class=\"tracking-anchor\"", NULL }, "<div class=\"tracking-print\">", false } },
+      2, ORD_ASCII,
+      { { "id=\"AA", 3, 0, 1 }, { "href=\"#AA", 3, 0, 1 } }, 2 },
+    /* the 2009 page: ten summary slots (empty ones stay), then one detail
+     * block per number found */
+    { "yamato", "yamato-2009", "<tr align=\"middle\">\n <td rowspan=\"2\">",
+      { { { "<tr align=\"middle\">\n <td rowspan=\"2\">", NULL }, "</table>\n</form>", true },
+        { { "<a name=\"AA", NULL }, "<!-- Start Footer -->", false } },
+      2, ORD_SJIS_FULLWIDTH,
+      { { "name=\"AA", 2, 0, 10 }, { "href=\"#AA", 2, 0, 10 }, { "name=\"number", 2, 1, 1 } }, 3 },
+    /* today's Japan Post page: per number a 配達状況詳細 table and its
+     * 履歴情報 table, or a 照会結果 table (not found, latest state) */
+    { "japanpost", "japanpost-2019", "<table class=\"tableType01 txt_c m_b5\" summary=\"",
+      { { { "<table class=\"tableType01 txt_c m_b5\" summary=\"\xe9\x85\x8d\xe9\x81\x94\xe7\x8a\xb6\xe6\xb3\x81\xe8\xa9\xb3\xe7\xb4\xb0\">",
+            "<table class=\"tableType01 txt_c m_b5\" summary=\"\xe7\x85\xa7\xe4\xbc\x9a\xe7\xb5\x90\xe6\x9e\x9c\">" },
+          "</div>\n</form>", false } },
+      1, ORD_NONE, { { NULL, 0, 0, 0 } }, 0 },
+};
+
+static bool carrier_composes(const char *carrier)
+{
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++)
+        if (strcmp(layouts[i].carrier, carrier) == 0)
+            return true;
+    return false;
+}
+
+static const char *memfind(const char *hay, size_t hlen, const char *needle)
+{
+    size_t nl = strlen(needle);
+    if (nl == 0 || nl > hlen)
+        return NULL;
+    for (const char *p = hay; p + nl <= hay + hlen; p++) {
+        p = memchr(p, needle[0], (size_t)(hay + hlen - p));
+        if (!p || p + nl > hay + hlen)
+            return NULL;
+        if (memcmp(p, needle, nl) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/* Where the page's own <body> starts: the last "<body" (the print copies in
+ * <head> carry one too). */
+static size_t body_start(const char *mem, size_t len)
+{
+    size_t at = 0;
+    for (const char *p = mem; (p = memfind(p, len - (size_t)(p - mem), "<body")) != NULL; p++)
+        at = (size_t)(p - mem);
+    return at;
+}
+
+static const struct layout *detect_layout(const char *carrier, const char *mem, size_t len)
+{
+    size_t b = body_start(mem, len);
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++)
+        if (strcmp(layouts[i].carrier, carrier) == 0 && memfind(mem + b, len - b, layouts[i].detect))
+            return &layouts[i];
+    return NULL;
+}
+
+static const char *next_item(const struct section *s, const char *from, const char *lim)
+{
+    const char *best = NULL;
+    for (size_t i = 0; i < 2 && s->items[i]; i++) {
+        const char *p = memfind(from, (size_t)(lim - from), s->items[i]);
+        if (p && (!best || p < best))
+            best = p;
+    }
+    return best;
+}
+
+struct span {
+    const char *p;
+    size_t n;
+};
+
+struct page_part {
+    char *mem; /* the whole page (owned) */
+    size_t len;
+    size_t start[2], end[2]; /* each section's item region */
+    struct span *items[2];
+    size_t nitems[2];
+};
+
+/* Cut a page into its sections and their items; false when a section is
+ * missing (the page is not of the layout after all). */
+static bool split_page(const struct layout *lo, struct page_part *pp)
+{
+    const char *lim = pp->mem + pp->len;
+    const char *pos = pp->mem + body_start(pp->mem, pp->len);
+    for (size_t s = 0; s < lo->nsections; s++) {
+        const struct section *sec = &lo->sections[s];
+        const char *first = next_item(sec, pos, lim);
+        const char *end = first ? memfind(first, (size_t)(lim - first), sec->end) : NULL;
+        if (!end)
+            return false;
+        pp->start[s] = (size_t)(first - pp->mem);
+        pp->end[s] = (size_t)(end - pp->mem);
+        for (const char *it = first; it < end;) {
+            const char *nx = next_item(sec, it + 1, end);
+            if (!nx)
+                nx = end;
+            pp->items[s] = xrealloc(pp->items[s], (pp->nitems[s] + 1) * sizeof *pp->items[s]);
+            pp->items[s][pp->nitems[s]++] = (struct span){ it, (size_t)(nx - it) };
+            it = nx;
+        }
+        pos = end;
+    }
+    return true;
+}
+
+/* Does the item show this number (ignoring '-' and spaces between its
+ * characters, case-insensitively)? */
+static bool item_shows(const struct span *it, const char *number)
+{
+    size_t nl = strlen(number);
+    for (size_t i = 0; i < it->n; i++) {
+        size_t k = 0, j = i;
+        while (j < it->n && k < nl) {
+            unsigned char ch = (unsigned char)it->p[j];
+            if (k > 0 && (ch == '-' || ch == ' ')) {
+                j++;
+                continue;
+            }
+            if (up(ch) != (unsigned char)number[k])
+                break;
+            j++;
+            k++;
+        }
+        if (k == nl && (j >= it->n || !is_alnum((unsigned char)it->p[j])) &&
+            (i == 0 || !is_alnum((unsigned char)it->p[i - 1])))
+            return true;
+    }
+    return false;
+}
+
+/* Does the item show a tracking number at all (ten or more digits in a
+ * run, '-' and spaces allowed between them)?  Empty slots do not. */
+static bool item_has_number(const struct span *it)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < it->n; i++) {
+        unsigned char ch = (unsigned char)it->p[i];
+        if (is_digit(ch)) {
+            if (++run >= 10)
+                return true;
+        } else if (!(run && (ch == '-' || ch == ' '))) {
+            run = 0;
+        }
+    }
+    return false;
+}
+
+/* "件目" in UTF-8 and in Shift_JIS */
+static const char KENME_UTF8[] = "\xe4\xbb\xb6\xe7\x9b\xae";
+static const char KENME_SJIS[] = "\x8c\x8f\x96\xda";
+
+/* Append item it to b as the k-th (0-based) of its section: ordinals and
+ * numbered names rewritten. */
+static void put_item(struct sbuf *b, const struct layout *lo, const struct span *it, int k)
+{
+    size_t i = 0;
+    while (i < it->n) {
+        const char *p = it->p + i;
+        size_t left = it->n - i;
+        bool done = false;
+        for (size_t r = 0; r < lo->nrenums && !done; r++) {
+            const struct renum *rn = &lo->renums[r];
+            size_t pl = strlen(rn->prefix);
+            if (left < pl + (size_t)rn->ndigits || memcmp(p, rn->prefix, pl) != 0)
+                continue;
+            int d = 0;
+            while (d < rn->ndigits && is_digit((unsigned char)p[pl + d]))
+                d++;
+            if (d != rn->ndigits)
+                continue;
+            sb_add(b, p, pl);
+            sb_printf(b, "%0*d", rn->ndigits, (k + rn->base) * rn->mul);
+            i += pl + (size_t)d;
+            done = true;
+        }
+        if (done)
+            continue;
+        if (lo->ordinal == ORD_ASCII && is_digit((unsigned char)*p)) {
+            size_t d = 0;
+            while (d < left && is_digit((unsigned char)p[d]))
+                d++;
+            if (left - d >= 6 && memcmp(p + d, KENME_UTF8, 6) == 0 && (i == 0 || !is_digit((unsigned char)p[-1]))) {
+                sb_printf(b, "%d", k + 1);
+                i += d;
+                continue;
+            }
+        }
+        if (lo->ordinal == ORD_SJIS_FULLWIDTH && (unsigned char)p[0] == 0x81 && left >= 2 && (unsigned char)p[1] == 0x40 &&
+            left >= 8 && (unsigned char)p[2] == 0x82 && memcmp(p + 4, KENME_SJIS, 4) == 0) {
+            /* "　１件目": a padded one-digit ordinal */
+            i += 4;
+            goto sjis;
+        }
+        if (lo->ordinal == ORD_SJIS_FULLWIDTH && (unsigned char)p[0] == 0x82 && left >= 2 &&
+            (unsigned char)p[1] >= 0x4f && (unsigned char)p[1] <= 0x58) {
+            size_t d = 0;
+            while (d + 1 < left && (unsigned char)p[d] == 0x82 && (unsigned char)p[d + 1] >= 0x4f &&
+                   (unsigned char)p[d + 1] <= 0x58)
+                d += 2;
+            if (left - d >= 4 && memcmp(p + d, KENME_SJIS, 4) == 0) {
+                i += d;
+            sjis:
+                if (k + 1 < 10)
+                    sb_add(b, "\x81\x40", 2);
+                char digits[16];
+                snprintf(digits, sizeof digits, "%d", k + 1);
+                for (char *q = digits; *q; q++) {
+                    char fw[2] = { (char)0x82, (char)(0x4f + (*q - '0')) };
+                    sb_add(b, fw, 2);
+                }
+                continue;
+            }
+        }
+        sb_add(b, p, 1);
+        i++;
+    }
+}
+
+static void free_part(struct page_part *pp)
+{
+    free(pp->mem);
+    for (size_t s = 0; s < 2; s++)
+        free(pp->items[s]);
+}
+
+/* Compose the answer for nums from their pages (pages[i] owned by the
+ * caller, of the carrier).  On success *out is the page; on failure err
+ * says why. */
+static bool compose_pages(const char *carrier, const struct strlist *nums, char **mems, size_t *lens, char **out,
+                          size_t *outlen, char *err, size_t errlen)
+{
+    const struct layout *lo = detect_layout(carrier, mems[0], lens[0]);
+    if (!lo) {
+        snprintf(err, errlen, "tsk-sim: cannot compose a %s batch: the page of %s is of no composable layout\n",
+                 carrier, nums->v[0]);
+        return false;
+    }
+    struct page_part *pp = xmalloc(nums->n * sizeof *pp);
+    memset(pp, 0, nums->n * sizeof *pp);
+    bool ok = true;
+    for (size_t i = 0; i < nums->n && ok; i++) {
+        pp[i].mem = mems[i];
+        pp[i].len = lens[i];
+        if (detect_layout(carrier, mems[i], lens[i]) != lo || !split_page(lo, &pp[i])) {
+            snprintf(err, errlen, "tsk-sim: cannot compose a %s batch: the page of %s is not of layout %s like %s's\n",
+                     carrier, nums->v[i], lo->name, nums->v[0]);
+            ok = false;
+        }
+    }
+    struct sbuf b = { 0 };
+    size_t pos = 0;
+    for (size_t s = 0; s < lo->nsections && ok; s++) {
+        sb_add(&b, pp[0].mem + pos, pp[0].start[s] - pos);
+        int k = 0;
+        for (size_t i = 0; i < nums->n; i++) {
+            for (size_t t = 0; t < pp[i].nitems[s]; t++)
+                if (item_shows(&pp[i].items[s][t], nums->v[i]))
+                    put_item(&b, lo, &pp[i].items[s][t], lo->sections[s].keep_fillers ? k++ : k);
+            if (!lo->sections[s].keep_fillers)
+                k++;
+        }
+        if (lo->sections[s].keep_fillers) {
+            /* the frame's empty slots, as many as it had beyond its numbers */
+            for (size_t t = 0; t < pp[0].nitems[s] && (size_t)k < pp[0].nitems[s]; t++)
+                if (!item_has_number(&pp[0].items[s][t]))
+                    put_item(&b, lo, &pp[0].items[s][t], k++);
+        }
+        pos = pp[0].end[s];
+    }
+    if (ok) {
+        sb_add(&b, pp[0].mem + pos, pp[0].len - pos);
+        *out = b.p;
+        *outlen = b.len;
+    } else {
+        free(b.p);
+    }
+    for (size_t i = 0; i < nums->n; i++) {
+        pp[i].mem = NULL;
+        free_part(&pp[i]);
+    }
+    free(pp);
+    return ok;
+}
+
+/* The route that answers one number of a batch: its exact route, else a
+ * several-number route naming it, else the carrier's '*' route. */
+static const struct route *route_for_number(const char *carrier, const char *num)
+{
+    const struct route *multi = NULL, *star = NULL;
+    size_t nl = strlen(num);
+    for (size_t i = 0; i < g.nroutes; i++) {
+        const struct route *rt = &g.routes[i];
+        if (strcmp(rt->carrier, carrier) != 0)
+            continue;
+        if (strcmp(rt->key, num) == 0)
+            return rt;
+        if (!star && strcmp(rt->key, "*") == 0)
+            star = rt;
+        for (const char *k = rt->key; !multi && *k;) {
+            size_t kl = strcspn(k, ",");
+            if (kl == nl && strncmp(k, num, nl) == 0)
+                multi = rt;
+            k += kl + (k[kl] == ',');
+        }
+    }
+    return multi ? multi : star;
+}
+
+static void split_key(const char *key, struct strlist *out)
+{
+    for (const char *k = key; *k;) {
+        size_t kl = strcspn(k, ",");
+        char *one = xstrndup(k, kl);
+        sl_push_unique(out, one);
+        free(one);
+        k += kl + (k[kl] == ',');
+    }
+}
+
+static void text_answer(struct resp *rs, int status, const char *msg)
+{
+    rs->status = status;
+    rs->ctype = "text/plain";
+    rs->mem = xstrdup(msg);
+    rs->len = strlen(msg);
+}
+
+/* Serve the next file of a route (advancing its sequence) into *mem. */
+static bool serve_route_file(const struct route *rt, const char *number, char **mem, size_t *len, char *err,
+                             size_t errlen)
+{
+    pthread_mutex_lock(&g.lock);
+    struct route *wr = (struct route *)rt; /* only .served is written, under the lock */
+    size_t idx = wr->served < wr->nfiles ? wr->served : wr->nfiles - 1;
+    wr->served++;
+    pthread_mutex_unlock(&g.lock);
+    if (!read_fixture(rt->files[idx], mem, len)) {
+        fprintf(stderr, "tsk-sim: cannot read fixture %s\n", rt->files[idx]);
+        snprintf(err, errlen, "tsk-sim: cannot read fixture %s\n", rt->files[idx]);
+        return false;
+    }
+    if (rt->tmpl)
+        apply_template(mem, len, number);
+    return true;
+}
+
+/* Routes of a batch's numbers (one per number, NULL for none). */
+static const struct route **batch_routes(const char *carrier, const struct strlist *nums)
+{
+    const struct route **rts = xmalloc(nums->n * sizeof *rts);
+    for (size_t i = 0; i < nums->n; i++)
+        rts[i] = route_for_number(carrier, nums->v[i]);
+    return rts;
+}
+
+/* Faults of the routes that answer a batch, each route counted once. */
+static void batch_faults(const struct route **rts, size_t n, struct fault *f)
+{
+    char err[200];
+    for (size_t i = 0; i < n; i++) {
+        bool seen = !rts[i] || !rts[i]->fault;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = rts[j] == rts[i];
+        if (seen)
+            continue;
+        char cname[32];
+        snprintf(cname, sizeof cname, "route:%d", rts[i]->line);
+        parse_faults(rts[i]->fault, bump_counter(cname), f, err, sizeof err);
+    }
+}
+
+/* Answer a batch from its numbers' own routes (see above). */
+static void compose_batch(const struct req *r, const char *carrier, const struct strlist *nums,
+                          const struct route **rts, struct resp *rs)
+{
+    char err[400];
+    for (size_t i = 0; i < nums->n; i++) {
+        const char *missing = NULL;
+        if (!rts[i]) {
+            snprintf(err, sizeof err, "no route for %s %s\n", carrier, nums->v[i]);
+            text_answer(rs, 404, err);
+            return;
+        }
+        if (!headers_satisfied(rts[i], r, &missing)) {
+            snprintf(err, sizeof err, "missing or wrong header %s\n", missing);
+            text_answer(rs, 401, err);
+            return;
+        }
+    }
+    char **mems = xmalloc(nums->n * sizeof *mems);
+    size_t *lens = xmalloc(nums->n * sizeof *lens);
+    bool ok = true;
+    size_t got = 0;
+    int status = 200;
+    size_t status_of = 0;
+    for (size_t i = 0; i < nums->n && ok; i++) {
+        /* a route that answers several numbers of the batch serves one file for all */
+        size_t same = i;
+        for (size_t j = 0; j < i && same == i; j++)
+            if (rts[j] == rts[i] && !rts[i]->tmpl)
+                same = j;
+        if (same != i) {
+            mems[i] = xstrndup(mems[same], lens[same]);
+            lens[i] = lens[same];
+        } else {
+            ok = serve_route_file(rts[i], nums->v[i], &mems[i], &lens[i], err, sizeof err);
+        }
+        if (ok && rts[i]->status != 200 && status == 200) {
+            status = rts[i]->status;
+            status_of = i;
+        }
+        got += ok;
+    }
+    if (!ok) {
+        text_answer(rs, 500, err);
+    } else if (status != 200) {
+        /* a number whose route answers an error status makes the answer */
+        rs->status = status;
+        rs->ctype = rts[status_of]->ctype;
+        rs->mem = mems[status_of];
+        rs->len = lens[status_of];
+        mems[status_of] = NULL;
+    } else if (compose_pages(carrier, nums, mems, lens, &rs->mem, &rs->len, err, sizeof err)) {
+        rs->status = 200;
+        rs->ctype = rts[0]->ctype;
+    } else {
+        fputs(err, stderr);
+        text_answer(rs, 500, err);
+    }
+    for (size_t i = 0; i < got; i++)
+        free(mems[i]);
+    free(mems);
+    free(lens);
+}
+
+static void end_inflight(bool *counted)
+{
+    if (!*counted)
+        return;
+    pthread_mutex_lock(&g.lock);
+    g.inflight--;
+    pthread_mutex_unlock(&g.lock);
+    *counted = false;
+}
+
 static bool handle_request(struct conn *c, const struct req *r)
 {
     size_t plen = strcspn(r->target, "?");
@@ -1759,6 +2279,7 @@ static bool handle_request(struct conn *c, const struct req *r)
     pthread_mutex_lock(&g.lock);
     if (++g.inflight > g.max_inflight)
         g.max_inflight = g.inflight;
+    bool counted = true;
     pthread_mutex_unlock(&g.lock);
 
     bool keep = r->keep_alive;
@@ -1770,6 +2291,8 @@ static bool handle_request(struct conn *c, const struct req *r)
     struct resp rs;
     memset(&rs, 0, sizeof rs);
     rs.gen_len = -1;
+    struct strlist batch = { 0 };
+    const struct route **batch_rts = NULL;
 
     if (strncmp(path, "/_fault/", 8) == 0) {
         const char *spec = path + 8;
@@ -1791,6 +2314,19 @@ static bool handle_request(struct conn *c, const struct req *r)
 
     request_key(r, rest, query, &carrier, &key);
     const struct route *rt = match_route(carrier, key);
+    /* numbers that no route names together, of a carrier whose pages can be
+     * composed: each number's own route */
+    if (key[0] && (!rt || strcmp(rt->key, "*") == 0) && carrier_composes(carrier)) {
+        split_key(key, &batch);
+        batch_rts = batch_routes(carrier, &batch);
+        if (batch.n > 1 || (batch_rts[0] && strcmp(batch_rts[0]->key, "*") != 0)) {
+            batch_faults(batch_rts, batch.n, &f);
+            rt = NULL;
+        } else {
+            free(batch_rts);
+            batch_rts = NULL;
+        }
+    }
     if (rt && rt->fault) {
         char cname[32];
         snprintf(cname, sizeof cname, "route:%d", rt->line);
@@ -1821,12 +2357,14 @@ static bool handle_request(struct conn *c, const struct req *r)
             snprintf(rs.extra, sizeof rs.extra, "Retry-After: %lld\r\n", f.retry_after);
     } else if (f.garbage) {
         rs.status = 200;
-        rs.ctype = rt ? rt->ctype : "text/html";
+        rs.ctype = rt ? rt->ctype : batch_rts && batch_rts[0] ? batch_rts[0]->ctype : "text/html";
         rs.mem = garbage_body(&rs.len);
     } else if (f.oversize >= 0) {
         rs.status = 200;
         rs.gen_len = f.oversize < OV_MIN ? OV_MIN : f.oversize;
         rs.chunked = f.chunked;
+    } else if (batch_rts) {
+        compose_batch(r, carrier, &batch, batch_rts, &rs);
     } else if (!rt) {
         struct sbuf b = { 0 };
         sb_printf(&b, "no route for %s %s\n", carrier[0] ? carrier : "-", key[0] ? key : "-");
@@ -1844,34 +2382,25 @@ static bool handle_request(struct conn *c, const struct req *r)
             rs.mem = b.p;
             rs.len = b.len;
         } else {
-            pthread_mutex_lock(&g.lock);
-            struct route *wr = (struct route *)rt; /* only .served is written, under the lock */
-            size_t idx = wr->served < wr->nfiles ? wr->served : wr->nfiles - 1;
-            wr->served++;
-            pthread_mutex_unlock(&g.lock);
-            if (read_fixture(rt->files[idx], &rs.mem, &rs.len)) {
-                if (rt->tmpl)
-                    apply_template(&rs.mem, &rs.len, key);
+            char ferr[300];
+            if (serve_route_file(rt, key, &rs.mem, &rs.len, ferr, sizeof ferr)) {
                 rs.status = rt->status;
                 rs.ctype = rt->ctype;
             } else {
-                fprintf(stderr, "tsk-sim: cannot read fixture %s\n", rt->files[idx]);
-                struct sbuf b = { 0 };
-                sb_printf(&b, "tsk-sim: cannot read fixture %s\n", rt->files[idx]);
-                rs.status = 500;
-                rs.ctype = "text/plain";
-                rs.mem = b.p;
-                rs.len = b.len;
+                text_answer(&rs, 500, ferr);
             }
         }
     }
+    /* In flight until its answer starts going out: the client may read it
+     * and send its next request before this thread would get further. */
+    end_inflight(&counted);
     keep = send_response(c, r, &rs, &f, keep);
 
 done:
-    pthread_mutex_lock(&g.lock);
-    g.inflight--;
-    pthread_mutex_unlock(&g.lock);
+    end_inflight(&counted);
     free(rs.mem);
+    free(batch_rts);
+    sl_free(&batch);
     free(carrier);
     free(key);
     free(path);
@@ -2088,6 +2617,11 @@ int main(int argc, char **argv)
         if (fd < 0)
             continue;
         set_nonblock_cloexec(fd);
+        /* Answers go out as a head and a body write: without this, Nagle
+         * holds the body back until the peer's delayed ACK (~40 ms per
+         * keep-alive response). */
+        int nodelay = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof nodelay);
         /* Threads may have finished while we sat in poll(): reap them now so
          * their slots count as free. */
         reap(false);
