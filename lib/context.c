@@ -12,6 +12,7 @@
 #include "eta.h"
 #include "html.h"
 #include "model.h"
+#include "redact.h"
 #include "util.h"
 #include "tsuiseki/version.h"
 
@@ -68,6 +69,7 @@ int tsk__ctx_error(tsk_ctx *ctx, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ctx->last_error, sizeof ctx->last_error, fmt, ap);
 	va_end(ap);
+	tsk__redact(ctx->last_error, sizeof ctx->last_error, ctx->last_error, NULL, 0);
 	return code;
 }
 
@@ -80,6 +82,7 @@ void tsk__ctx_log(tsk_ctx *ctx, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	tsk__redact(msg, sizeof msg, msg, NULL, 0);
 	ctx->log_fn(level, msg, ctx->log_userdata);
 }
 

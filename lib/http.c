@@ -21,6 +21,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "http.h"
+#include "redact.h"
 #include "request.h"
 #include "util.h"
 
@@ -50,6 +51,8 @@ struct xfer {
 	bool running;              /* added to the multi handle */
 	int64_t not_before;        /* earliest start of the next attempt */
 	size_t carrier;            /* index into the carrier table */
+	char *url;                 /* after a followed redirect; NULL: the request's */
+	int redirects;             /* followed so far */
 };
 
 struct tsk__http {
@@ -265,11 +268,11 @@ static int start_transfer(tsk__http *h, struct xfer *x)
 			return TSK_ENOMEM;
 		x->headers = n;
 	}
-	curl_easy_setopt(e, CURLOPT_URL, r->url);
+	curl_easy_setopt(e, CURLOPT_URL, x->url ? x->url : r->url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+	/* redirects are followed here, not by curl: only within the origin the
+	 * request was built for (finish_attempt) */
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, cfg->timeout_ms);
@@ -316,12 +319,92 @@ static bool retryable_curl(CURLcode c)
 	}
 }
 
+/* scheme://host:port of a URL (default ports made explicit, host lower
+ * case); false when it is not an absolute http(s) URL. */
+static bool origin_of(const char *url, char *out, size_t outlen)
+{
+	CURLU *u = curl_url();
+	if (!u)
+		return false;
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	bool ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	          curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	          curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	          curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+	          (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0);
+	if (ok) {
+		for (char *p = host; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		snprintf(out, outlen, "%s://%s:%s", scheme, host, port);
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+/*
+ * A 3xx answer. Followed (true, x->url set) only to the same origin
+ * (scheme, host and port) as the request it answers, so credentials and
+ * the query never go to another host and https never becomes http; a
+ * redirect that would turn a POST into a GET without its body, one to
+ * another origin, one without a usable Location and the sixth in a row end
+ * the job with TSK_EHTTP naming the status and the target's origin.
+ */
+static bool follow_redirect(struct xfer *x, long status, const char *url, const char *shown)
+{
+	tsk__http_job *job = x->job;
+	const tsk_request *r = job->req;
+	char *location = NULL;
+	curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &location);
+	char from[160], to[160];
+	job->result = TSK_EHTTP;
+	if (!location || !origin_of(url, from, sizeof from) || !origin_of(location, to, sizeof to)) {
+		snprintf(job->message, sizeof job->message, "%s: HTTP %ld redirect without a usable Location",
+		         shown, status);
+		return false;
+	}
+	char target[160];
+	tsk__redact(target, sizeof target, to, (const char *const *)r->secrets, r->nsecrets);
+	if (strcmp(from, to) != 0) {
+		snprintf(job->message, sizeof job->message,
+		         "%s: HTTP %ld redirect to another host (%s) refused", shown, status, target);
+		return false;
+	}
+	if (strcmp(r->method, "GET") != 0 && status != 307 && status != 308) {
+		snprintf(job->message, sizeof job->message,
+		         "%s: HTTP %ld redirect would turn the %s into a GET without its body; not followed",
+		         shown, status, r->method);
+		return false;
+	}
+	if (x->redirects >= 5) {
+		snprintf(job->message, sizeof job->message, "%s: more than 5 redirects", shown);
+		return false;
+	}
+	char *copy = tsk__strdup(location);
+	if (!copy) {
+		job->result = TSK_ENOMEM;
+		snprintf(job->message, sizeof job->message, "out of memory");
+		return false;
+	}
+	free(x->url);
+	x->url = copy;
+	x->redirects++;
+	return true;
+}
+
 /* Decide the outcome of one finished attempt; returns true when final. */
 static bool finish_attempt(const tsk__http_settings *cfg, struct xfer *x, CURLcode code,
                            uint64_t *rng, int64_t now)
 {
 	tsk__http_job *job = x->job;
-	const char *url = job->req->url;
+	const tsk_request *r = job->req;
+	const char *current = x->url ? x->url : r->url;
+	/* every message names the URL without its secrets */
+	char url[300];
+	tsk__redact(url, sizeof url, current, (const char *const *)r->secrets, r->nsecrets);
 	long status = 0;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	job->http_status = status;
@@ -340,6 +423,13 @@ static bool finish_attempt(const tsk__http_settings *cfg, struct xfer *x, CURLco
 		         curl_easy_strerror(code), job->attempts, job->attempts == 1 ? "" : "s");
 		if (!retryable_curl(code) || !can_retry)
 			return true;
+	} else if (status >= 300 && status < 400 && status != 304) {
+		if (!follow_redirect(x, status, current, url))
+			return true;
+		/* a hop, not a retry: start again at once */
+		job->attempts--;
+		x->not_before = now;
+		return false;
 	} else if (status == 429 || status >= 500) {
 		curl_off_t ra = 0;
 		if (curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
@@ -387,6 +477,7 @@ static void end_xfer(tsk__http *h, struct xfer *x, bool notify)
 		h->carriers[x->carrier].active--;
 	curl_slist_free_all(x->headers);
 	tsk__buf_dispose(&x->body);
+	free(x->url);
 	if (x->prev)
 		x->prev->next = x->next;
 	else

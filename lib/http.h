@@ -57,7 +57,7 @@ struct tsk__http_job {
 	char *body;                /* malloc'd, NUL-terminated, body_len bytes */
 	size_t body_len;
 	char *content_type;        /* malloc'd or NULL */
-	char message[256];         /* English, names URL and what happened */
+	char message[512];         /* English, names URL (redacted) and what happened */
 	int attempts;
 	/* engine-private: the transfer while the job is queued or running */
 	void *xfer;

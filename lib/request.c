@@ -30,7 +30,27 @@ static void request_free(tsk_request *r)
 	for (size_t i = 0; i < r->nnumbers; i++)
 		free(r->numbers[i]);
 	free(r->numbers);
+	for (size_t i = 0; i < r->nsecrets; i++)
+		free(r->secrets[i]);
+	free(r->secrets);
 	free(r);
+}
+
+int tsk__request_add_secret(tsk_request *r, const char *value)
+{
+	if (!r || !value || !*value)
+		return TSK_OK;
+	for (size_t i = 0; i < r->nsecrets; i++)
+		if (strcmp(r->secrets[i], value) == 0)
+			return TSK_OK;
+	char **grown = realloc(r->secrets, (r->nsecrets + 1) * sizeof *grown);
+	if (!grown)
+		return TSK_ENOMEM;
+	r->secrets = grown;
+	if (!(grown[r->nsecrets] = tsk__strdup(value)))
+		return TSK_ENOMEM;
+	r->nsecrets++;
+	return TSK_OK;
 }
 
 TSK_API void tsk_request_list_free(tsk_request_list *l)

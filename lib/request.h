@@ -14,7 +14,13 @@ struct tsk_request {
 	size_t nheaders;
 	char **numbers;
 	size_t nnumbers;
+	char **secrets;        /* credential values in it: hidden from every message */
+	size_t nsecrets;
 };
+
+/* Remember a credential value the request carries (copied; empty and
+ * repeated values are ignored), so messages about it can hide it. */
+int tsk__request_add_secret(tsk_request *r, const char *value);
 
 struct tsk_request_list {
 	tsk_request **items;

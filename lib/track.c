@@ -17,6 +17,7 @@
 #include "model.h"
 #include "request.h"
 #include "timeline.h"
+#include "redact.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -60,7 +61,9 @@ static tsk_shipment *error_shipment(tsk_ctx *ctx, const char *carrier, const cha
 	tsk_shipment *s = NULL;
 	if (tsk_shipment_new(&s, carrier, number) != TSK_OK)
 		return NULL;
-	if (tsk_shipment_set_error(s, code, msg) != TSK_OK || tsk__ctx_complete(ctx, s, NULL) != TSK_OK) {
+	char shown[512];
+	tsk__redact(shown, sizeof shown, msg, NULL, 0);
+	if (tsk_shipment_set_error(s, code, shown) != TSK_OK || tsk__ctx_complete(ctx, s, NULL) != TSK_OK) {
 		tsk_shipment_free(s);
 		return NULL;
 	}
@@ -345,6 +348,9 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 				snprintf(msg, sizeof msg, "%s%s%s (%s)", err.message,
 				         err.where[0] ? " at " : "", err.where, r->url);
 		}
+		/* the URL and the server's words may carry the request's credentials */
+		if (prc != TSK_OK)
+			tsk__redact(msg, sizeof msg, msg, (const char *const *)r->secrets, r->nsecrets);
 		for (size_t p = 0; p < nprobes; p++) {
 			if (probes[p].adapter != a || probes[p].result)
 				continue;

@@ -134,6 +134,7 @@
 #define _GNU_SOURCE
 #include "rest_internal.h"
 #include "context.h"
+#include "request.h"
 #include "tsuiseki/rest.h"
 
 #include <dirent.h>
@@ -181,7 +182,26 @@ struct expand_ctx {
 	size_t count;
 	const char *number;        /* {number}: the repeated body item's, else the first */
 	const char *where;         /* key path of the template, for messages */
+	struct secrets *secrets;   /* the credential values expanded, or NULL */
 };
+
+/* The credential values a request was built with (borrowed from the
+ * variables, copied into the request once it is added). */
+struct secrets {
+	const char *v[16];
+	size_t n;
+};
+
+static void secrets_add(struct secrets *s, const char *value)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] == value || strcmp(s->v[i], value) == 0)
+			return;
+	if (s->n < TSK__ARRAY_LEN(s->v))
+		s->v[s->n++] = value;
+}
 
 static void put_json_escaped(tsk__buf *b, const char *s)
 {
@@ -251,6 +271,7 @@ static int expand(const struct expand_ctx *x, const char *tpl, int enc, tsk__buf
 				                     x->m->adapter_name, name, x->where,
 				                     x->env && x->env->getenv ? ""
 				                                              : "; the context ignores the environment");
+			secrets_add(x->secrets, val);
 			rc = put_enc(x, out, val, enc, err);
 			p = e;
 			continue;
@@ -379,6 +400,7 @@ struct built {
 	tsk__buf url, body;
 	tsk__buf *headers;         /* "Name: value" lines split at add time */
 	size_t nheaders;
+	struct secrets secrets;
 };
 
 static void built_dispose(struct built *b)
@@ -393,7 +415,7 @@ static void built_dispose(struct built *b)
 static int build_one(const tsk__rest_mapping *m, const tsk_request_env *env, const char *const *numbers,
                      size_t count, struct built *b, tsk_error *err)
 {
-	struct expand_ctx x = { m, env, numbers, count, numbers[0], "request.url" };
+	struct expand_ctx x = { m, env, numbers, count, numbers[0], "request.url", &b->secrets };
 	int rc = expand(&x, m->url, ENC_URL, &b->url, err);
 	if (rc != TSK_OK)
 		return rc;
@@ -476,6 +498,8 @@ static int rest_build_requests(const tsk_adapter *self, const tsk_request_env *e
 			*colon = '\0';
 			rc = tsk_request_add_header(r, line, colon + 2);
 		}
+		for (size_t i = 0; i < all[k].secrets.n && rc == TSK_OK; i++)
+			rc = tsk__request_add_secret(r, all[k].secrets.v[i]);
 	}
 	for (size_t k = 0; k < nreq; k++)
 		built_dispose(&all[k]);

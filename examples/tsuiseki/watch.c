@@ -76,7 +76,7 @@ static int save_state(const char *path, const tsk_shipment_list *state)
 		return -1;
 	char tmp[4096];
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600); /* snapshots are the shop's data */
 	int rc = -1;
 	if (fd >= 0) {
 		size_t off = 0;

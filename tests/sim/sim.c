@@ -106,10 +106,14 @@
  *     close          close the connection without answering.
  *     garbage        200 with 512 bytes of binary junk, Content-Type of the
  *                    matched route (text/html if none).
+ *     redirect:NNN[:<loc>]  answer NNN (301, 302, 303, 307, 308) with
+ *                    "Location: <loc><normal path>[?query]"; <loc> is
+ *                    %-encoded (e.g. http%3A%2F%2F127.0.0.1%3A8081 for
+ *                    another server), without it the same server.
  *   Any spec may end in x<N>: apply it only to the first N requests carrying
  *   this exact prefix string (counter per distinct prefix, e.g. "500x2" and
  *   "500x2+delay:10" count separately); later requests behave normally.
- *   Precedence: close > status > garbage > oversize > route; delay, drip,
+ *   Precedence: close > redirect > status > garbage > oversize > route; delay, drip,
  *   truncate and charset modify whatever is sent; for repeated kinds the
  *   last spec wins.  A malformed spec gets 400 "bad fault spec".
  *   Note: libcurl transparently retries once when a *reused* connection is
@@ -1000,6 +1004,8 @@ struct fault {
     char charset[64];        /* "" = none */
     long long oversize;      /* -1 = none */
     bool chunked, close, garbage;
+    int redirect;            /* 3xx status of a redirect; 0 = none */
+    char location[400];      /* its Location prefix ("" = this server) */
 };
 
 static void fault_init(struct fault *f)
@@ -1083,6 +1089,27 @@ static bool parse_faults(const char *list, unsigned long ordinal, struct fault *
                 f->oversize = v;
                 f->chunked = NAME_IS("oversize-chunked");
             }
+        } else if (NAME_IS("redirect")) {
+            /* redirect:NNN[:<%-encoded location prefix>] */
+            long long st = 0;
+            const char *tcolon = arg ? memchr(arg, ':', alen) : NULL;
+            size_t slen = tcolon ? (size_t)(tcolon - arg) : alen;
+            ok = arg && parse_num(arg, slen, 308, &st) &&
+                 (st == 301 || st == 302 || st == 303 || st == 307 || st == 308);
+            size_t dlen = 0;
+            char *dec = NULL;
+            if (ok && tcolon) {
+                dec = pct_decode(tcolon + 1, alen - slen - 1, false, &dlen);
+                ok = dlen < sizeof f->location;
+                for (size_t k = 0; ok && k < dlen; k++)
+                    ok = dec[k] > 0x20 && dec[k] < 0x7f;
+            }
+            if (ok && apply) {
+                f->redirect = (int)st;
+                memcpy(f->location, dec ? dec : "", dlen);
+                f->location[dlen] = '\0';
+            }
+            free(dec);
         } else if (NAME_IS("close")) {
             ok = !arg;
             if (ok && apply)
@@ -1506,7 +1533,7 @@ static const char *reason(int st)
 struct resp {
     int status;
     const char *ctype;
-    char extra[128];   /* extra header lines, each ending in CRLF */
+    char extra[1024];  /* extra header lines, each ending in CRLF */
     char *mem;         /* owned body */
     size_t len;
     long long gen_len; /* >= 0: generated oversize body instead of mem */
@@ -2344,7 +2371,20 @@ static bool handle_request(struct conn *c, const struct req *r)
     }
 
     rs.ctype = "text/html";
-    if (f.status) {
+    if (f.redirect) {
+        /* the Location is the prefix, then the normal path and query */
+        rs.status = f.redirect;
+        struct sbuf b = { 0 };
+        sb_printf(&b, "<!DOCTYPE html>\n<html><body><p>moved</p></body></html>\n");
+        rs.mem = b.p;
+        rs.len = b.len;
+        int n = snprintf(rs.extra, sizeof rs.extra, "Location: %s%s%s%s\r\n", f.location, rest,
+                         query ? "?" : "", query ? query : "");
+        if (n < 0 || (size_t)n >= sizeof rs.extra) {
+            rs.status = 500;
+            rs.extra[0] = '\0';
+        }
+    } else if (f.status) {
         rs.status = f.status;
         struct sbuf b = { 0 };
         sb_printf(&b,
