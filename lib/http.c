@@ -5,7 +5,8 @@
  * Invariants:
  *  - every job added ends with exactly one result; one job's failure never
  *    touches another's; a job is held (job->xfer set) from add to its end;
- *  - transfers start in the order they were added, as politeness allows:
+ *  - transfers of a carrier start in the order they were added (a retry
+ *    takes its place again once its time has come), as politeness allows:
  *    at most max_parallel transfers per carrier are in flight, and starts
  *    per carrier are spaced by 1/requests_per_second — the carrier table
  *    lives as long as the engine, so the spacing holds across calls;
@@ -17,7 +18,10 @@
  *    curl_multi_perform and curl_multi_socket_action on one multi handle;
  *  - in the socket driver the owner is told about every descriptor curl
  *    watches, and told to REMOVE each one before the engine is freed, so a
- *    caller's watch set never keeps a descriptor the engine closed.
+ *    caller's watch set never keeps a descriptor the engine closed;
+ *  - a waiting transfer sits in exactly one of its carrier's two heaps,
+ *    a running one in none: one socket action or timer costs O(log n) per
+ *    transfer it starts or ends, plus O(carriers).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "http.h"
@@ -33,10 +37,23 @@
 #include <string.h>
 #include <time.h>
 
+/* A binary min-heap of waiting transfers; each knows its place (heap_at),
+ * so a canceled one leaves in O(log n). */
+struct heap {
+	struct xfer **v;
+	size_t n, cap;
+	bool by_time;              /* order by not_before, then add order; else add order */
+};
+
+/* Per carrier, the transfers waiting to start: "ready" ones (new, or a
+ * retry whose time has come) in add order, and retries not yet due by
+ * time. Starting or timing one costs O(log n), never a walk of the batch. */
 struct carrier_state {
 	char *name;
 	long active;
 	int64_t next_start;
+	size_t nxfers;             /* held, waiting or running: the heaps' room */
+	struct heap ready, later;
 };
 
 /* One job's transfer, from add to the job's end. */
@@ -50,6 +67,9 @@ struct xfer {
 	bool oversize;
 	bool running;              /* added to the multi handle */
 	int64_t not_before;        /* earliest start of the next attempt */
+	uint64_t seq;              /* add order */
+	enum { WAIT_NONE, WAIT_READY, WAIT_LATER } waits; /* which heap of its carrier */
+	size_t heap_at;
 	size_t carrier;            /* index into the carrier table */
 	char *url;                 /* after a followed redirect; NULL: the request's */
 	int redirects;             /* followed so far */
@@ -61,6 +81,7 @@ struct tsk__http {
 	atomic_int cancel;         /* set by tsk__http_wakeup from any thread */
 	struct xfer *head, *tail;
 	size_t nxfers;
+	uint64_t seq;
 	struct carrier_state *carriers;
 	size_t ncarriers;
 	uint64_t rng;
@@ -100,6 +121,74 @@ void tsk__http_job_dispose(tsk__http_job *job)
 	free(job->content_type);
 	job->body = job->content_type = NULL;
 	job->body_len = 0;
+}
+
+/* ----------------------------------------------------------------- heaps */
+
+static bool heap_less(const struct heap *hp, const struct xfer *a, const struct xfer *b)
+{
+	if (hp->by_time && a->not_before != b->not_before)
+		return a->not_before < b->not_before;
+	return a->seq < b->seq;
+}
+
+static void heap_set(struct heap *hp, size_t i, struct xfer *x)
+{
+	hp->v[i] = x;
+	x->heap_at = i;
+}
+
+static void heap_up(struct heap *hp, size_t i)
+{
+	struct xfer *x = hp->v[i];
+	while (i > 0 && heap_less(hp, x, hp->v[(i - 1) / 2])) {
+		heap_set(hp, i, hp->v[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(hp, i, x);
+}
+
+static void heap_down(struct heap *hp, size_t i)
+{
+	struct xfer *x = hp->v[i];
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= hp->n)
+			break;
+		if (c + 1 < hp->n && heap_less(hp, hp->v[c + 1], hp->v[c]))
+			c++;
+		if (!heap_less(hp, hp->v[c], x))
+			break;
+		heap_set(hp, i, hp->v[c]);
+		i = c;
+	}
+	heap_set(hp, i, x);
+}
+
+/* Room was made when the transfer was added (heap_reserve), so a push
+ * never fails. */
+static void heap_push(struct heap *hp, struct xfer *x)
+{
+	x->waits = hp->by_time ? WAIT_LATER : WAIT_READY;
+	heap_set(hp, hp->n++, x);
+	heap_up(hp, hp->n - 1);
+}
+
+static void heap_remove(struct heap *hp, struct xfer *x)
+{
+	size_t i = x->heap_at;
+	x->waits = WAIT_NONE;
+	struct xfer *last = hp->v[--hp->n];
+	if (i == hp->n)
+		return;
+	heap_set(hp, i, last);
+	heap_up(hp, i);
+	heap_down(hp, last->heap_at);
+}
+
+static bool heap_reserve(struct heap *hp, size_t need)
+{
+	return need <= hp->cap || TSK__GROW(hp->v, hp->cap, need);
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -168,8 +257,11 @@ void tsk__http_free(tsk__http *h)
 	h->nwatched = 0;
 	h->socket_fn = NULL;
 	curl_multi_cleanup(h->multi);
-	for (size_t i = 0; i < h->ncarriers; i++)
+	for (size_t i = 0; i < h->ncarriers; i++) {
 		free(h->carriers[i].name);
+		free(h->carriers[i].ready.v);
+		free(h->carriers[i].later.v);
+	}
 	free(h->carriers);
 	free(h->watched);
 	free(h);
@@ -202,6 +294,13 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 	if (x->body.len + n > x->cfg.max_response) {
 		x->oversize = true;
 		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+	}
+	if (x->body.len == 0) {
+		/* a declared length sizes the buffer at once: no doubling, no slack */
+		curl_off_t cl = -1;
+		if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
+		    cl > 0 && (curl_off_t)n <= cl && (uint64_t)cl <= x->cfg.max_response)
+			tsk__buf_reserve_exact(&x->body, (size_t)cl);
 	}
 	tsk__buf_add(&x->body, data, n);
 	return x->body.failed ? 0 : n;
@@ -241,7 +340,6 @@ static int start_transfer(tsk__http *h, struct xfer *x)
 	const tsk__http_settings *cfg = &x->cfg;
 	const tsk_request *r = x->job->req;
 	tsk__buf_dispose(&x->body);
-	tsk__buf_add(&x->body, "", 0);
 	x->oversize = false;
 	if (!x->easy && !(x->easy = curl_easy_init()))
 		return TSK_ENOMEM;
@@ -473,8 +571,12 @@ static void end_xfer(tsk__http *h, struct xfer *x, bool notify)
 		curl_easy_cleanup(x->easy);
 		h->in_curl--;
 	}
+	struct carrier_state *c = &h->carriers[x->carrier];
 	if (x->running)
-		h->carriers[x->carrier].active--;
+		c->active--;
+	if (x->waits != WAIT_NONE)
+		heap_remove(x->waits == WAIT_LATER ? &c->later : &c->ready, x);
+	c->nxfers--;
 	curl_slist_free_all(x->headers);
 	tsk__buf_dispose(&x->body);
 	free(x->url);
@@ -508,14 +610,21 @@ static int add_xfer(tsk__http *h, const tsk__http_settings *cfg, tsk__http_job *
 		memset(&n[k], 0, sizeof n[k]);
 		if (!(n[k].name = tsk__strdup(name)))
 			return TSK_ENOMEM;
+		n[k].later.by_time = true;
 		h->ncarriers++;
 	}
+	struct carrier_state *c = &h->carriers[k];
+	if (!heap_reserve(&c->ready, c->nxfers + 1) || !heap_reserve(&c->later, c->nxfers + 1))
+		return TSK_ENOMEM;
 	struct xfer *x = calloc(1, sizeof *x);
 	if (!x)
 		return TSK_ENOMEM;
 	x->job = job;
 	x->cfg = *cfg;
 	x->carrier = k;
+	x->seq = h->seq++;
+	c->nxfers++;
+	heap_push(&c->ready, x);
 	job->result = TSK_ERROR;
 	job->attempts = 0;
 	job->message[0] = '\0';
@@ -530,39 +639,53 @@ static int add_xfer(tsk__http *h, const tsk__http_settings *cfg, tsk__http_job *
 	return TSK_OK;
 }
 
-/* When a waiting transfer may start; -1 while its carrier has no free slot
- * (a slot frees only when a transfer ends, and that is an event). */
-static int64_t start_time(const tsk__http *h, const struct xfer *x)
+/* A carrier's retries whose time has come join its ready ones. */
+static void promote_due(struct carrier_state *c, int64_t now)
 {
-	const struct carrier_state *c = &h->carriers[x->carrier];
-	if (c->active >= x->cfg.max_parallel)
-		return -1;
-	return x->not_before > c->next_start ? x->not_before : c->next_start;
+	while (c->later.n && c->later.v[0]->not_before <= now) {
+		struct xfer *x = c->later.v[0];
+		heap_remove(&c->later, x);
+		heap_push(&c->ready, x);
+	}
 }
 
-/* Start what may start, in add order. */
+/* When a carrier's next waiting transfer may start; -1 while none waits or
+ * its carrier has no free slot (a slot frees only when a transfer ends,
+ * and that is an event). */
+static int64_t start_time(const struct carrier_state *c)
+{
+	const struct xfer *x = c->ready.n ? c->ready.v[0] : c->later.n ? c->later.v[0] : NULL;
+	if (!x || c->active >= x->cfg.max_parallel)
+		return -1;
+	int64_t at = c->ready.n ? 0 : x->not_before;
+	return at > c->next_start ? at : c->next_start;
+}
+
+/* Start what may start: per carrier in add order, as politeness allows. */
 static void start_ready(tsk__http *h)
 {
 	int64_t t = tsk__http_now_ms();
-	struct xfer *next;
-	for (struct xfer *x = h->head; x; x = next) {
-		next = x->next;
-		if (x->running)
-			continue;
-		int64_t at = start_time(h, x);
-		if (at < 0 || at > t)
-			continue;
-		if (start_transfer(h, x) != TSK_OK) {
-			x->job->result = TSK_ENOMEM;
-			snprintf(x->job->message, sizeof x->job->message, "out of memory");
-			end_xfer(h, x, true);
-			continue;
+	for (size_t k = 0; k < h->ncarriers; k++) {
+		struct carrier_state *c = &h->carriers[k];
+		promote_due(c, t);
+		for (;;) {
+			int64_t at = start_time(c);
+			if (at < 0 || at > t || !c->ready.n)
+				break;
+			struct xfer *x = c->ready.v[0];
+			heap_remove(&c->ready, x);
+			if (start_transfer(h, x) != TSK_OK) {
+				x->job->result = TSK_ENOMEM;
+				snprintf(x->job->message, sizeof x->job->message, "out of memory");
+				end_xfer(h, x, true);
+				c = &h->carriers[k];
+				continue;
+			}
+			x->running = true;
+			c->active++;
+			long rps = x->cfg.requests_per_second;
+			c->next_start = t + (rps > 0 ? 1000 / rps : 0);
 		}
-		struct carrier_state *c = &h->carriers[x->carrier];
-		x->running = true;
-		c->active++;
-		long rps = x->cfg.requests_per_second;
-		c->next_start = t + (rps > 0 ? 1000 / rps : 0);
 	}
 }
 
@@ -570,10 +693,8 @@ static void start_ready(tsk__http *h)
 static int64_t own_deadline(const tsk__http *h)
 {
 	int64_t best = -1;
-	for (const struct xfer *x = h->head; x; x = x->next) {
-		if (x->running)
-			continue;
-		int64_t at = start_time(h, x);
+	for (size_t k = 0; k < h->ncarriers; k++) {
+		int64_t at = start_time(&h->carriers[k]);
 		if (at >= 0 && (best < 0 || at < best))
 			best = at;
 	}
@@ -599,6 +720,8 @@ static void collect(tsk__http *h)
 		h->carriers[x->carrier].active--;
 		if (finish_attempt(&x->cfg, x, code, &h->rng, tsk__http_now_ms()))
 			end_xfer(h, x, true);
+		else
+			heap_push(&h->carriers[x->carrier].later, x);
 	}
 }
 
@@ -611,7 +734,6 @@ int tsk__http_run(tsk__http *h, const tsk__http_settings *cfg, tsk__http_job *jo
 	if (n == 0)
 		return TSK_OK;
 	for (size_t i = 0; i < n; i++) {
-		jobs[i].done = NULL;
 		if (add_xfer(h, cfg, &jobs[i]) != TSK_OK) {
 			while (h->head)
 				end_xfer(h, h->head, false);

@@ -38,14 +38,16 @@ typedef struct tsk__http_settings {
 
 typedef struct tsk__http_job tsk__http_job;
 
-/* Called once when a job ends in the socket driver (never on cancel). */
+/* Called once when a job ends with a result, in either driver (never on
+ * cancel, nor for the jobs a blocking run leaves unfinished); it must not
+ * re-enter the engine. */
 typedef void (*tsk__http_done_fn)(tsk__http_job *job, void *userdata);
 
 struct tsk__http_job {
 	/* in */
 	const tsk_request *req;    /* borrowed; must outlive the job */
 	const char *carrier;       /* politeness limits are per carrier */
-	tsk__http_done_fn done;    /* socket driver only; may be NULL */
+	tsk__http_done_fn done;    /* may be NULL */
 	void *done_userdata;
 	/* out */
 	int result;                /* TSK_OK: a complete response (any status

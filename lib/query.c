@@ -153,8 +153,8 @@ static void finish(tsk_query *q)
 
 static void on_job_done(tsk__http_job *job, void *userdata)
 {
-	(void)job;
 	tsk_query *q = userdata;
+	tsk__track_absorb(q->track, job);
 	if (--q->jobs_left == 0 && !q->adding && q->state == Q_RUNNING)
 		finish(q);
 }

@@ -30,7 +30,10 @@ struct probe {
 	const tsk_adapter *adapter;
 	double confidence;
 	tsk_shipment *result;      /* owned until chosen */
+	size_t next_same;          /* next probe of the same carrier and number, or NONE */
 };
+
+#define NONE ((size_t)-1)
 
 struct input {
 	char *raw;                 /* copied: a query outlives its submit call */
@@ -38,9 +41,75 @@ struct input {
 	int error;                 /* invalid_number etc. before any request */
 	char message[256];
 	const char *carrier_hint;  /* for error shipments */
+	size_t first_probe, nprobes; /* its probes are contiguous */
 };
 
+/*
+ * An open-addressing index of items by a key of two strings (a carrier
+ * name and a number), so that answers find their numbers in O(1) however
+ * large the batch. Slots hold item + 1 (0: empty); the table is at least
+ * twice as large as what it holds. The keys stay in the items.
+ */
+typedef void (*index_key_fn)(const void *items, size_t i, const char **a, const char **b);
+
+struct index {
+	size_t *slots;
+	size_t mask;
+	const void *items;
+	index_key_fn key;
+};
+
+static uint64_t hash_key(const char *a, const char *b)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)a; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	h = (h ^ 0xff) * 1099511628211ULL;
+	for (const unsigned char *p = (const unsigned char *)b; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return h ^ (h >> 29);
+}
+
+static int index_init(struct index *ix, size_t n, const void *items, index_key_fn key)
+{
+	size_t cap = 16;
+	while (cap < 2 * n)
+		cap *= 2;
+	ix->slots = calloc(cap, sizeof *ix->slots);
+	ix->mask = cap - 1;
+	ix->items = items;
+	ix->key = key;
+	return ix->slots ? TSK_OK : TSK_ENOMEM;
+}
+
+static void index_dispose(struct index *ix)
+{
+	free(ix->slots);
+	ix->slots = NULL;
+}
+
+/* The first item with the key, or NONE. With insert (item i), an absent
+ * key gets item i. */
+static size_t index_find(struct index *ix, const char *a, const char *b, bool insert, size_t i)
+{
+	if (!ix->slots)
+		return NONE;
+	for (size_t at = hash_key(a, b) & ix->mask;; at = (at + 1) & ix->mask) {
+		size_t v = ix->slots[at];
+		if (!v) {
+			if (insert)
+				ix->slots[at] = i + 1;
+			return NONE;
+		}
+		const char *ka, *kb;
+		ix->key(ix->items, v - 1, &ka, &kb);
+		if (strcmp(ka, a) == 0 && strcmp(kb, b) == 0)
+			return v - 1;
+	}
+}
+
 struct tsk__track {
+	tsk_ctx *ctx;
 	const tsk_adapter *fixed;  /* the carrier named, NULL for auto */
 	struct input *inputs;
 	size_t count;
@@ -49,7 +118,10 @@ struct tsk__track {
 	tsk_request_list *reqs;
 	const char **req_carrier;  /* carrier of each request */
 	tsk__http_job *jobs;       /* one per request */
+	bool *absorbed;            /* per job: its answer went to its probes */
 	size_t njobs;
+	struct index probe_ix;     /* (carrier, number) -> first probe */
+	bool nomem;                /* absorbing an answer ran out of memory */
 	tsk_shipment_list *previous; /* kept copies (tsk__track_keep_previous) */
 };
 
@@ -70,15 +142,31 @@ static tsk_shipment *error_shipment(tsk_ctx *ctx, const char *carrier, const cha
 	return s;
 }
 
-static const tsk_shipment *find_previous(const tsk_shipment_list *prev, const char *carrier,
-                                         const char *number)
+static void previous_key(const void *items, size_t i, const char **a, const char **b)
 {
-	for (size_t i = 0; i < tsk_shipment_list_count(prev); i++) {
-		const tsk_shipment *p = tsk_shipment_list_at(prev, i);
-		if (strcmp(p->number, number) == 0 && (!carrier || strcmp(p->carrier, carrier) == 0))
-			return p;
-	}
-	return NULL;
+	const tsk_shipment *p = tsk_shipment_list_at(items, i);
+	*a = p->carrier ? p->carrier : "";
+	*b = p->number ? p->number : "";
+}
+
+static void probe_key(const void *items, size_t i, const char **a, const char **b)
+{
+	const tsk__track *t = items;
+	*a = t->probes[i].adapter->name;
+	*b = t->inputs[t->probes[i].input].number;
+}
+
+static void input_key(const void *items, size_t i, const char **a, const char **b)
+{
+	const tsk__track *t = items;
+	*a = "";
+	*b = t->inputs[i].number ? t->inputs[i].number : "";
+}
+
+/* The probes of carrier a for a number, in probe order (NONE: none). */
+static size_t first_probe(tsk__track *t, const tsk_adapter *a, const char *number)
+{
+	return index_find(&t->probe_ix, a->name, number, false, 0);
 }
 
 /* Prefer: found > other error > not found; among found, more events, then confidence. */
@@ -95,21 +183,17 @@ static int probe_rank(const struct probe *p)
  * No candidate knew the number: when several were asked, the error says
  * so and gives each one's reason, not only the one kept.
  */
-static int say_every_candidate(tsk_shipment *s, const struct probe *probes, size_t nprobes, size_t input,
+static int say_every_candidate(tsk_shipment *s, const struct probe *probes, size_t asked,
                                const struct probe *kept)
 {
-	size_t asked = 0;
-	for (size_t p = 0; p < nprobes; p++)
-		asked += probes[p].input == input;
+	/* probes: the number's own, contiguous */
 	if (asked < 2)
 		return TSK_OK;
 	tsk__buf b = TSK__BUF_INIT;
 	tsk__buf_printf(&b, "none of the %zu carriers asked %s: ", asked,
 	                s->error == TSK_ENOTFOUND ? "knows this number" : "answered");
 	bool first = true;
-	for (size_t p = 0; p < nprobes; p++) {
-		if (probes[p].input != input)
-			continue;
+	for (size_t p = 0; p < asked; p++) {
 		const tsk_shipment *r = &probes[p] == kept ? s : probes[p].result;
 		const char *name = probes[p].adapter->name;
 		const char *msg = r && r->error_message ? r->error_message : "no answer";
@@ -128,39 +212,69 @@ static const char *ctx_getenv_cb(const char *name, void *userdata)
 	return tsk__ctx_getenv(userdata, name);
 }
 
-static int make_requests(tsk_ctx *ctx, struct probe *probes, size_t nprobes, struct input *inputs,
-                         tsk_request_list *reqs, const char ***req_carrier, size_t *nreq_carrier)
+/* Group probes by carrier in input order, cut at max_batch. Each carrier's
+ * probes are taken through a cursor into its own list, so grouping costs
+ * O(probes) whatever the mix. */
+static int make_requests(tsk__track *t)
 {
-	/* group probes by adapter, keep input order, cut at max_batch */
+	tsk_ctx *ctx = t->ctx;
+	struct probe *probes = t->probes;
+	size_t nprobes = t->nprobes;
+	struct input *inputs = t->inputs;
+	size_t nc = ctx->ncarriers ? ctx->ncarriers : 1;
+	size_t *order = malloc((nprobes ? nprobes : 1) * sizeof *order);
+	size_t *start = calloc(nc + 1, sizeof *start);
+	size_t *cursor = calloc(nc, sizeof *cursor);
+	size_t *carrier_of = malloc((nprobes ? nprobes : 1) * sizeof *carrier_of);
 	bool *used = calloc(nprobes ? nprobes : 1, sizeof *used);
-	if (!used)
-		return TSK_ENOMEM;
 	int rc = TSK_OK;
+	if (!order || !start || !cursor || !carrier_of || !used) {
+		rc = TSK_ENOMEM;
+		goto done;
+	}
+	/* a counting sort of the probes by carrier, stable */
+	for (size_t i = 0; i < nprobes; i++) {
+		size_t c = 0;
+		while (c + 1 < nc && ctx->carriers[c].adapter != probes[i].adapter)
+			c++;
+		carrier_of[i] = c;
+		start[c + 1]++;
+	}
+	for (size_t c = 0; c < nc; c++)
+		start[c + 1] += start[c];
+	for (size_t c = 0; c < nc; c++)
+		cursor[c] = start[c];
+	for (size_t i = 0; i < nprobes; i++)
+		order[cursor[carrier_of[i]]++] = i;
+	for (size_t c = 0; c < nc; c++)
+		cursor[c] = start[c];
+
 	for (size_t i = 0; i < nprobes && rc == TSK_OK; i++) {
 		if (used[i])
 			continue;
 		const tsk_adapter *a = probes[i].adapter;
+		size_t c = carrier_of[i];
 		const char *batch[64];
 		size_t nb = 0;
 		size_t max = a->max_batch < 64 ? a->max_batch : 64;
-		for (size_t j = i; j < nprobes && nb < max; j++) {
-			if (used[j] || probes[j].adapter != a)
-				continue;
+		if (max == 0)
+			max = 1;
+		while (cursor[c] < start[c + 1] && nb < max) {
+			size_t j = order[cursor[c]++];
 			/* the same number twice in one batch is asked once */
 			bool dup = false;
 			for (size_t k = 0; k < nb && !dup; k++)
 				dup = strcmp(batch[k], inputs[probes[j].input].number) == 0;
 			used[j] = true;
-			if (!dup) {
+			if (!dup)
 				batch[nb++] = inputs[probes[j].input].number;
-			}
 		}
 		/* variables: the context's own, then the environment unless ignored */
 		tsk_request_env env = { 1, tsk__ctx_endpoint_for(ctx, a), ctx->locale, ctx_getenv_cb, ctx };
 		tsk_error err;
 		tsk_error_clear(&err);
-		size_t before = tsk_request_list_count(reqs);
-		int brc = env.endpoint ? a->build_requests(a, &env, batch, nb, reqs, &err)
+		size_t before = tsk_request_list_count(t->reqs);
+		int brc = env.endpoint ? a->build_requests(a, &env, batch, nb, t->reqs, &err)
 		                       : tsk_error_set(&err, TSK_ECONFIG, "%s has no endpoint configured", a->name);
 		if (brc == TSK_ENOMEM) {
 			rc = brc;
@@ -168,26 +282,27 @@ static int make_requests(tsk_ctx *ctx, struct probe *probes, size_t nprobes, str
 		}
 		if (brc != TSK_OK) {
 			/* this carrier cannot be asked: every probe of the batch gets the error */
-			for (size_t j = 0; j < nprobes; j++) {
-				if (probes[j].adapter != a || probes[j].result)
-					continue;
-				for (size_t k = 0; k < nb; k++)
-					if (strcmp(batch[k], inputs[probes[j].input].number) == 0)
-						probes[j].result = error_shipment(ctx, a->name, batch[k], brc, err.message);
-			}
+			for (size_t k = 0; k < nb; k++)
+				for (size_t p = first_probe(t, a, batch[k]); p != NONE; p = probes[p].next_same)
+					if (!probes[p].result)
+						probes[p].result = error_shipment(ctx, a->name, batch[k], brc, err.message);
 			continue;
 		}
-		size_t after = tsk_request_list_count(reqs);
-		const char **n = realloc(*req_carrier, after * sizeof *n);
-		if (!n && after) {
+		size_t after = tsk_request_list_count(t->reqs);
+		const char **n = realloc(t->req_carrier, (after ? after : 1) * sizeof *n);
+		if (!n) {
 			rc = TSK_ENOMEM;
 			break;
 		}
-		*req_carrier = n;
+		t->req_carrier = n;
 		for (size_t k = before; k < after; k++)
-			(*req_carrier)[k] = a->name;
-		*nreq_carrier = after;
+			t->req_carrier[k] = a->name;
 	}
+done:
+	free(order);
+	free(start);
+	free(cursor);
+	free(carrier_of);
 	free(used);
 	return rc;
 }
@@ -205,6 +320,7 @@ int tsk__track_prepare(tsk__track **out, tsk_ctx *ctx, const char *carrier,
 	tsk__track *t = calloc(1, sizeof *t);
 	if (!t)
 		return tsk__ctx_error(ctx, TSK_ENOMEM, "%s", tsk_strerror(TSK_ENOMEM));
+	t->ctx = ctx;
 	struct input *inputs = t->inputs = calloc(count ? count : 1, sizeof *inputs);
 	struct probe *probes = t->probes = calloc((count ? count : 1) * (ctx->ncarriers ? ctx->ncarriers : 1), sizeof *probes);
 	t->fixed = fixed;
@@ -218,6 +334,7 @@ int tsk__track_prepare(tsk__track **out, tsk_ctx *ctx, const char *carrier,
 	/* 1. normalize and find candidates */
 	for (size_t i = 0; i < count; i++) {
 		struct input *in = &inputs[i];
+		in->first_probe = nprobes;
 		if (!(in->raw = tsk__strdup(numbers[i] ? numbers[i] : ""))) {
 			rc = TSK_ENOMEM;
 			goto done;
@@ -258,27 +375,53 @@ int tsk__track_prepare(tsk__track **out, tsk_ctx *ctx, const char *carrier,
 			probes[nprobes].input = i;
 			probes[nprobes].adapter = a;
 			probes[nprobes].confidence = conf;
+			probes[nprobes].next_same = NONE;
 			nprobes++;
 			found++;
 		}
+		in->nprobes = found;
 		if (!found) {
 			in->error = TSK_EINVALID_NUMBER;
 			if (!in->message[0])
 				snprintf(in->message, sizeof in->message, "no carrier recognises %s", in->number);
 		}
 	}
+	t->nprobes = nprobes;
 
-	/* 2. requests */
-	size_t nreq_carrier = 0;
-	rc = make_requests(ctx, probes, nprobes, inputs, t->reqs, &t->req_carrier, &nreq_carrier);
+	/* 2. the index of probes by (carrier, number); the same number asked
+	 * twice chains its probes in input order */
+	if (index_init(&t->probe_ix, nprobes, t, probe_key) != TSK_OK) {
+		rc = TSK_ENOMEM;
+		goto done;
+	}
+	{
+		size_t *last = malloc((nprobes ? nprobes : 1) * sizeof *last);
+		if (!last) {
+			rc = TSK_ENOMEM;
+			goto done;
+		}
+		for (size_t p = 0; p < nprobes; p++) {
+			size_t head = index_find(&t->probe_ix, probes[p].adapter->name,
+			                         inputs[probes[p].input].number, true, p);
+			last[p] = p;
+			if (head != NONE) {
+				probes[last[head]].next_same = p;
+				last[head] = p;
+			}
+		}
+		free(last);
+	}
+
+	/* 3. requests */
+	rc = make_requests(t);
 	if (rc != TSK_OK)
 		goto done;
 
-	/* 3. one job per request, run by the caller */
+	/* 4. one job per request, run by the caller */
 	size_t nreq = tsk_request_list_count(t->reqs);
 	if (nreq) {
 		tsk__http_job *jobs = t->jobs = calloc(nreq, sizeof *jobs);
-		if (!jobs) {
+		if (!jobs || !(t->absorbed = calloc(nreq, sizeof *t->absorbed))) {
 			rc = TSK_ENOMEM;
 			goto done;
 		}
@@ -299,87 +442,71 @@ done:
 	return TSK_OK;
 }
 
-int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
-                      const tsk_shipment_list *previous)
+/* Parse one job's answer and hand each shipment to the probes that asked
+ * for its number; then drop the body, so a batch holds shipments, not
+ * pages. */
+static int absorb(tsk__track *t, size_t k)
 {
-	*out = NULL;
-	int rc = TSK_OK;
-	struct input *inputs = t->inputs;
+	tsk_ctx *ctx = t->ctx;
 	struct probe *probes = t->probes;
-	size_t nprobes = t->nprobes, count = t->count, nreq = t->njobs;
-	tsk__http_job *jobs = t->jobs;
-	tsk_shipment_list *result = NULL;
-	if (!previous)
-		previous = t->previous;
-	if (tsk_shipment_list_new(&result) != TSK_OK) {
-		rc = TSK_ENOMEM;
-		goto done;
+	tsk__http_job *job = &t->jobs[k];
+	const tsk_request *r = job->req;
+	const tsk_adapter *a = tsk_ctx_carrier(ctx, job->carrier);
+	t->absorbed[k] = true;
+	tsk_shipment_list *parsed = NULL;
+	int prc = job->result;
+	int rc = TSK_OK;
+	char msg[512];
+	snprintf(msg, sizeof msg, "%s", job->message);
+	if (prc == TSK_OK && job->http_status >= 400 && !(a->flags & TSK_ADAPTER_JSON)) {
+		prc = TSK_EHTTP;
+		snprintf(msg, sizeof msg, "%s: HTTP %ld", r->url, job->http_status);
 	}
-
-	/* 4. parse each response; hand each shipment to its probe */
-	for (size_t k = 0; k < nreq; k++) {
-		const tsk_request *r = jobs[k].req;
-		const tsk_adapter *a = tsk_ctx_carrier(ctx, jobs[k].carrier);
-		tsk_shipment_list *parsed = NULL;
-		int prc = jobs[k].result;
-		char msg[512];
-		snprintf(msg, sizeof msg, "%s", jobs[k].message);
-		if (prc == TSK_OK && jobs[k].http_status >= 400 && !(a->flags & TSK_ADAPTER_JSON)) {
-			prc = TSK_EHTTP;
-			snprintf(msg, sizeof msg, "%s: HTTP %ld", r->url, jobs[k].http_status);
+	if (prc == TSK_OK) {
+		if (tsk_shipment_list_new(&parsed) != TSK_OK) {
+			rc = TSK_ENOMEM;
+			goto done;
 		}
-		if (prc == TSK_OK) {
-			if (tsk_shipment_list_new(&parsed) != TSK_OK) {
-				rc = TSK_ENOMEM;
-				goto done;
-			}
-			tsk_response resp = { 1, jobs[k].body ? jobs[k].body : "", jobs[k].body_len,
-				              jobs[k].content_type, jobs[k].http_status,
-				              (const char *const *)r->numbers, r->nnumbers, r->url };
-			tsk_error err;
-			tsk_error_clear(&err);
-			prc = tsk__ctx_parse_response(ctx, a, &resp, parsed, &err);
-			if (prc == TSK_ENOMEM) {
-				tsk_shipment_list_free(parsed);
-				rc = prc;
-				goto done;
-			}
-			if (prc != TSK_OK)
-				snprintf(msg, sizeof msg, "%s%s%s (%s)", err.message,
-				         err.where[0] ? " at " : "", err.where, r->url);
+		tsk_response resp = { 1, job->body ? job->body : "", job->body_len,
+			              job->content_type, job->http_status,
+			              (const char *const *)r->numbers, r->nnumbers, r->url };
+		tsk_error err;
+		tsk_error_clear(&err);
+		prc = tsk__ctx_parse_response(ctx, a, &resp, parsed, &err);
+		if (prc == TSK_ENOMEM) {
+			rc = prc;
+			goto done;
 		}
-		/* the URL and the server's words may carry the request's credentials */
 		if (prc != TSK_OK)
-			tsk__redact(msg, sizeof msg, msg, (const char *const *)r->secrets, r->nsecrets);
-		for (size_t p = 0; p < nprobes; p++) {
-			if (probes[p].adapter != a || probes[p].result)
-				continue;
-			const char *num = inputs[probes[p].input].number;
-			bool asked = false;
-			for (size_t q = 0; q < r->nnumbers && !asked; q++)
-				asked = strcmp(r->numbers[q], num) == 0;
-			if (!asked)
+			snprintf(msg, sizeof msg, "%s%s%s (%s)", err.message,
+			         err.where[0] ? " at " : "", err.where, r->url);
+	}
+	/* the URL and the server's words may carry the request's credentials */
+	if (prc != TSK_OK)
+		tsk__redact(msg, sizeof msg, msg, (const char *const *)r->secrets, r->nsecrets);
+	/* the numbers asked (at most a batch) against the shipments parsed */
+	for (size_t q = 0; q < r->nnumbers; q++) {
+		const char *num = r->numbers[q];
+		size_t taken = NONE; /* the probe that took this request's shipment */
+		for (size_t p = first_probe(t, a, num); p != NONE; p = probes[p].next_same) {
+			if (probes[p].result)
 				continue;
 			if (prc != TSK_OK) {
 				probes[p].result = error_shipment(ctx, a->name, num, prc, msg);
 				continue;
 			}
-			for (size_t q = 0; q < tsk_shipment_list_count(parsed); q++)
-				if (strcmp(parsed->items[q]->number, num) == 0) {
-					tsk_shipment_list_take(&probes[p].result, parsed, q);
+			for (size_t s = 0; s < tsk_shipment_list_count(parsed); s++)
+				if (strcmp(parsed->items[s]->number, num) == 0) {
+					tsk_shipment_list_take(&probes[p].result, parsed, s);
+					taken = p;
 					break;
 				}
 			/* the same number twice in the batch: an earlier probe took the
 			 * shipment; this one gets a copy */
-			for (size_t o = 0; o < p && !probes[p].result; o++) {
-				if (probes[o].adapter != a || !probes[o].result ||
-				    strcmp(inputs[probes[o].input].number, num) != 0)
-					continue;
-				if (tsk_shipment_dup(&probes[p].result, probes[o].result) != TSK_OK) {
-					tsk_shipment_list_free(parsed);
-					rc = TSK_ENOMEM;
-					goto done;
-				}
+			if (!probes[p].result && taken != NONE &&
+			    tsk_shipment_dup(&probes[p].result, probes[taken].result) != TSK_OK) {
+				rc = TSK_ENOMEM;
+				goto done;
 			}
 			if (!probes[p].result) {
 				char nf[256];
@@ -387,10 +514,74 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 				probes[p].result = error_shipment(ctx, a->name, num, TSK_ENOTFOUND, nf);
 			}
 		}
-		tsk_shipment_list_free(parsed);
+	}
+done:
+	tsk_shipment_list_free(parsed);
+	tsk__http_job_dispose(job);
+	if (rc != TSK_OK)
+		t->nomem = true;
+	return rc;
+}
+
+void tsk__track_absorb(tsk__track *t, tsk__http_job *job)
+{
+	size_t k = (size_t)(job - t->jobs);
+	if (k < t->njobs && !t->absorbed[k])
+		absorb(t, k);
+}
+
+static void on_job_done(tsk__http_job *job, void *userdata)
+{
+	tsk__track_absorb(userdata, job);
+}
+
+void tsk__track_absorb_on_done(tsk__track *t)
+{
+	for (size_t k = 0; k < t->njobs; k++) {
+		t->jobs[k].done = on_job_done;
+		t->jobs[k].done_userdata = t;
+	}
+}
+
+int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
+                      const tsk_shipment_list *previous)
+{
+	*out = NULL;
+	int rc = TSK_OK;
+	struct input *inputs = t->inputs;
+	struct probe *probes = t->probes;
+	size_t count = t->count;
+	tsk_shipment_list *result = NULL;
+	struct index prev_ix = { NULL, 0, NULL, NULL };
+	if (!previous)
+		previous = t->previous;
+	if (t->nomem || tsk_shipment_list_new(&result) != TSK_OK) {
+		rc = TSK_ENOMEM;
+		goto done;
 	}
 
-	/* 5. one shipment per input, in input order */
+	/* 5. the answers not yet absorbed as they arrived */
+	for (size_t k = 0; k < t->njobs; k++)
+		if (!t->absorbed[k] && absorb(t, k) != TSK_OK) {
+			rc = TSK_ENOMEM;
+			goto done;
+		}
+
+	/* the previous snapshots by (carrier, number); the first in list order wins */
+	size_t nprev = tsk_shipment_list_count(previous);
+	if (nprev) {
+		if (index_init(&prev_ix, nprev, previous, previous_key) != TSK_OK) {
+			rc = TSK_ENOMEM;
+			goto done;
+		}
+		for (size_t k = 0; k < nprev; k++) {
+			const char *a, *b;
+			previous_key(previous, k, &a, &b);
+			index_find(&prev_ix, a, b, true, k);
+		}
+	}
+
+	/* 6. one shipment per input, in input order */
 	for (size_t i = 0; i < count; i++) {
 		struct input *in = &inputs[i];
 		tsk_shipment *s = NULL;
@@ -400,14 +591,13 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 		} else {
 			struct probe *best = NULL;
 			size_t known = 0;
-			for (size_t p = 0; p < nprobes; p++) {
-				if (probes[p].input != i)
-					continue;
+			size_t p0 = in->first_probe, p1 = in->first_probe + in->nprobes;
+			for (size_t p = p0; p < p1; p++) {
 				/* the same number asked twice in the batch: share the answer */
 				if (!probes[p].result) {
-					for (size_t q = 0; q < nprobes; q++)
-						if (q != p && probes[q].result && probes[q].adapter == probes[p].adapter &&
-						    strcmp(inputs[probes[q].input].number, in->number) == 0) {
+					for (size_t q = first_probe(t, probes[p].adapter, in->number); q != NONE;
+					     q = probes[q].next_same)
+						if (q != p && probes[q].result) {
 							tsk_shipment_dup(&probes[p].result, probes[q].result);
 							break;
 						}
@@ -428,8 +618,8 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 				best->result = NULL;
 				if (known > 1) {
 					tsk__buf b = TSK__BUF_INIT;
-					for (size_t p = 0; p < nprobes; p++)
-						if (probes[p].input == i && probes[p].result && probe_rank(&probes[p]) == 3) {
+					for (size_t p = p0; p < p1; p++)
+						if (probes[p].result && probe_rank(&probes[p]) == 3) {
 							tsk__buf_puts(&b, b.len ? "," : "");
 							tsk__buf_puts(&b, probes[p].adapter->name);
 						}
@@ -437,11 +627,12 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 					free(s->also_known_by);
 					s->also_known_by = alts;
 				}
-				if (known == 0 && (rc = say_every_candidate(s, probes, nprobes, i, best)) != TSK_OK) {
+				if (known == 0 && (rc = say_every_candidate(s, probes + p0, p1 - p0, best)) != TSK_OK) {
 					tsk_shipment_free(s);
 					goto done;
 				}
-				const tsk_shipment *prev = find_previous(previous, s->carrier, s->number);
+				size_t pk = index_find(&prev_ix, s->carrier, s->number, false, 0);
+				const tsk_shipment *prev = pk == NONE ? NULL : tsk_shipment_list_at(previous, pk);
 				if (prev && s->error == TSK_OK) {
 					if (tsk__timeline_merge(s, prev) != TSK_OK ||
 					    tsk__ctx_complete(ctx, s, prev) != TSK_OK) {
@@ -461,6 +652,7 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 	}
 
 done:
+	index_dispose(&prev_ix);
 	if (rc != TSK_OK) {
 		tsk_shipment_list_free(result);
 		return tsk__ctx_error(ctx, rc, "%s", tsk_strerror(rc));
@@ -486,7 +678,9 @@ void tsk__track_free(tsk__track *t)
 		for (size_t k = 0; k < t->njobs; k++)
 			tsk__http_job_dispose(&t->jobs[k]);
 	free(t->jobs);
+	free(t->absorbed);
 	free(t->req_carrier);
+	index_dispose(&t->probe_ix);
 	tsk_request_list_free(t->reqs);
 	tsk_shipment_list_free(t->previous);
 	free(t);
@@ -505,24 +699,25 @@ int tsk__track_keep_previous(tsk__track *t, const tsk_shipment_list *previous)
 		return TSK_OK;
 	if (!t->previous && tsk_shipment_list_new(&t->previous) != TSK_OK)
 		return TSK_ENOMEM;
-	/* in list order, so that find_previous picks the same one as from the
+	struct index numbers;
+	if (index_init(&numbers, t->count, t, input_key) != TSK_OK)
+		return TSK_ENOMEM;
+	for (size_t i = 0; i < t->count; i++)
+		if (t->inputs[i].number)
+			index_find(&numbers, "", t->inputs[i].number, true, i);
+	/* in list order, so that finish picks the same one as from the
 	 * caller's list */
-	for (size_t k = 0; k < n; k++) {
+	int rc = TSK_OK;
+	for (size_t k = 0; k < n && rc == TSK_OK; k++) {
 		const tsk_shipment *p = tsk_shipment_list_at(previous, k);
-		bool wanted = false;
-		for (size_t i = 0; i < t->count && !wanted; i++)
-			wanted = t->inputs[i].number && strcmp(t->inputs[i].number, p->number) == 0;
-		if (!wanted)
+		if (!p->number || index_find(&numbers, "", p->number, false, 0) == NONE)
 			continue;
 		tsk_shipment *copy = NULL;
-		if (tsk_shipment_dup(&copy, p) != TSK_OK)
-			return TSK_ENOMEM;
-		if (tsk_shipment_list_append(t->previous, copy) != TSK_OK) {
-			tsk_shipment_free(copy);
-			return TSK_ENOMEM;
-		}
+		if (tsk_shipment_dup(&copy, p) != TSK_OK || tsk_shipment_list_append(t->previous, copy) != TSK_OK)
+			rc = TSK_ENOMEM; /* append frees the copy it refuses */
 	}
-	return TSK_OK;
+	index_dispose(&numbers);
+	return rc;
 }
 
 void tsk__track_http_settings(tsk__http_settings *out, const tsk_ctx *ctx)
@@ -551,6 +746,8 @@ TSK_API int tsk_track_batch(tsk_shipment_list **out, tsk_ctx *ctx, const char *c
 	size_t njobs = 0;
 	tsk__http_job *jobs = tsk__track_jobs(t, &njobs);
 	if (njobs) {
+		/* each answer is parsed as it arrives and its body dropped */
+		tsk__track_absorb_on_done(t);
 		tsk__http_settings cfg;
 		tsk__track_http_settings(&cfg, ctx);
 		/* TSK_ECANCELED (tsk_ctx_wakeup) is no failure: the jobs say so */

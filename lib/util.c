@@ -38,6 +38,21 @@ static bool buf_reserve(tsk__buf *b, size_t extra)
 	return true;
 }
 
+bool tsk__buf_reserve_exact(tsk__buf *b, size_t extra)
+{
+	if (b->failed || extra > SIZE_MAX - b->len - 1)
+		return false;
+	size_t need = b->len + extra + 1;
+	if (need <= b->cap)
+		return true;
+	char *p = realloc(b->data, need);
+	if (!p)
+		return false;
+	b->data = p;
+	b->cap = need;
+	return true;
+}
+
 void tsk__buf_add(tsk__buf *b, const char *data, size_t len)
 {
 	if (!buf_reserve(b, len))

@@ -31,6 +31,10 @@ typedef struct tsk__buf {
 #define TSK__BUF_INIT { NULL, 0, 0, false }
 
 void tsk__buf_add(tsk__buf *b, const char *data, size_t len);
+/* Make room for exactly extra more bytes (and the NUL), when the final
+ * size is known, so the buffer is not rounded up. False when it cannot
+ * (the buffer stays as it was and usable). */
+bool tsk__buf_reserve_exact(tsk__buf *b, size_t extra);
 void tsk__buf_puts(tsk__buf *b, const char *s);
 void tsk__buf_putc(tsk__buf *b, char c);
 void tsk__buf_printf(tsk__buf *b, const char *fmt, ...) TSK__PRINTF(2, 3);
