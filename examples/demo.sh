@@ -7,13 +7,19 @@
 #
 # usage: examples/demo.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-build=${1:-build}
+# BUILD_DIR is taken from where you run the demo, like every other path you type
+given=${1:-build}
+src=$(cd "$(dirname "$0")/.." && pwd)
+if ! build=$(cd "$given" 2>/dev/null && pwd); then
+	echo "demo: no build directory $given here ($(pwd)); build first: meson setup $given $src && ninja -C $given" >&2
+	exit 2
+fi
 cli="$build/examples/tsuiseki"
 sim="$build/tests/sim/tsk-sim"
 for f in "$cli" "$sim"; do
-	[ -x "$f" ] || { echo "demo: $f is missing; build first: meson setup $build && ninja -C $build" >&2; exit 2; }
+	[ -x "$f" ] || { echo "demo: $f is missing; build it first: ninja -C $given" >&2; exit 2; }
 done
+cd "$src"
 
 # Start the simulator on a free port; it exits on its own if forgotten.
 coproc SIM { exec "$sim" --root tests/data --idle-exit 120; }
@@ -28,7 +34,12 @@ export TSUISEKI_ENDPOINT_JAPANPOST="$base/japanpost/services/srv/search/direct"
 # the year-less dates land in 2009 and the clock-based exceptions fit.
 now="--now 2009-09-11T12:00:00+09:00"
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+# Bold step headers only on a terminal that shows them (not piped, not TERM=dumb, no NO_COLOR)
+if [ -t 1 ] && [ "${TERM:-dumb}" != dumb ] && [ -z "${NO_COLOR:-}" ]; then
+	step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+else
+	step() { printf '\n$ %s\n' "$*"; }
+fi
 
 step tsuiseki carriers
 "$cli" carriers

@@ -24,6 +24,8 @@ int main(int argc, char **argv)
 		       tsk_event_location(ev) ? tsk_event_location(ev) : "");
 	}
 	int failed = tsk_shipment_error(s) != TSK_OK;
+	if (failed) /* not_found, network, layout_changed...: the shipment says why */
+		fprintf(stderr, "%s: %s\n", tsk_error_name(tsk_shipment_error(s)), tsk_shipment_error_message(s));
 	tsk_shipment_free(s);
 	tsk_ctx_free(ctx);
 	return failed;

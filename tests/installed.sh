@@ -52,4 +52,31 @@ listed=$(TSUISEKI_MAPPING_PATH="$shipped" LD_LIBRARY_PATH="$libdir" "$cli" carri
 grep -q '^rest:aftership ' <<<"$listed"
 ! grep -q 'rest:planted' <<<"$listed"
 rm -f "$planted"
-echo "installed: 2 passed, 0 failed"
+
+# The README's C example is examples/readme.c, to the letter (after its first comment line).
+if ! diff <(sed -n '/^```c$/,/^```$/p' README.md | sed '1d;$d') <(tail -n +2 examples/readme.c) >&2; then
+	echo "installed: README.md's C example differs from examples/readme.c" >&2
+	exit 1
+fi
+# ...and it says why a lookup failed
+if LD_LIBRARY_PATH="$libdir" "$build/readme-installed" 9999-9999-9994 >/dev/null 2>"$build/readme-err"; then
+	echo "installed: an unregistered number did not fail" >&2
+	exit 1
+fi
+grep -q '^not_found: none of the 3 carriers asked knows this number: yamato: number not registered (' "$build/readme-err"
+
+# The static library, linked as the README says (system libcurl, libxml2, yajl stay shared)
+cc -std=c11 examples/readme.c $(pkg-config --cflags --libs-only-L tsuiseki) -Wl,-Bstatic -ltsuiseki -Wl,-Bdynamic \
+	$(pkg-config --libs libcurl libxml-2.0) -lyajl -pthread -ldl -lm -o "$build/readme-static"
+! ldd "$build/readme-static" | grep -q libtsuiseki
+"$build/readme-static" 600078420325 | grep -q '^sagawa 600078420325: delivered$'
+
+# The installed command, run away from the source and build trees
+(
+	cd /
+	export LD_LIBRARY_PATH="$libdir"
+	"$cli" --help | grep -q '^usage: tsuiseki <command>'
+	"$cli" track --help | grep -q '^usage: tsuiseki track \[options\] NUMBER...$'
+	echo 600078420325 | "$cli" track --json --carrier sagawa | grep -q '"status":"delivered"'
+)
+echo "installed: 5 passed, 0 failed"

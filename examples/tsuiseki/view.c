@@ -150,6 +150,10 @@ void cli_print_shipment(const tsk_shipment *s, const struct cli_opts *o, FILE *o
 	if (eta) {
 		format_time(a, sizeof a, &eta->earliest);
 		format_time(b, sizeof b, &eta->latest);
+		/* a window of one whole day reads as that day */
+		if (strlen(a) == 16 && strncmp(a, b, 10) == 0 && strcmp(a + 11, "00:00") == 0 &&
+		    strcmp(b + 11, "23:59") == 0)
+			a[10] = b[10] = '\0';
 		fprintf(out, "  %s %s%s%s (%s, %s %.2f)\n", word(o, "ETA", "お届け予定"), a,
 		        strcmp(a, b) != 0 ? " .. " : "", strcmp(a, b) != 0 ? b : "",
 		        tsk_eta_source_to_string(eta->source), word(o, "confidence", "確度"), eta->confidence);
