@@ -23,7 +23,8 @@ export TSUISEKI_ENDPOINT_JAPANPOST="http://127.0.0.1:$port/japanpost/services/sr
 out=$(LD_LIBRARY_PATH="$libdir" "$build/readme-installed" 600078420325)
 echo "$out"
 # the binary really uses the installed library, and the answer is right
-LD_LIBRARY_PATH="$libdir" ldd "$build/readme-installed" | grep -q "$libdir/libtsuiseki.so.0"
+linked=$(LD_LIBRARY_PATH="$libdir" ldd "$build/readme-installed")
+grep -q "$libdir/libtsuiseki.so.0" <<<"$linked"
 grep -q '^sagawa 600078420325: delivered$' <<<"$out"
 
 # The installed library reads only installed files and the paths the user
@@ -68,15 +69,21 @@ grep -q '^not_found: none of the 3 carriers asked knows this number: yamato: num
 # The static library, linked as the README says (system libcurl, libxml2, yajl stay shared)
 cc -std=c11 examples/readme.c $(pkg-config --cflags --libs-only-L tsuiseki) -Wl,-Bstatic -ltsuiseki -Wl,-Bdynamic \
 	$(pkg-config --libs libcurl libxml-2.0) -lyajl -pthread -ldl -lm -o "$build/readme-static"
-! ldd "$build/readme-static" | grep -q libtsuiseki
-"$build/readme-static" 600078420325 | grep -q '^sagawa 600078420325: delivered$'
+# (outputs are captured before grep: grep -q may stop reading early, and pipefail would see SIGPIPE)
+linked=$(ldd "$build/readme-static")
+! grep -q libtsuiseki <<<"$linked"
+out=$("$build/readme-static" 600078420325)
+grep -q '^sagawa 600078420325: delivered$' <<<"$out"
 
 # The installed command, run away from the source and build trees
 (
 	cd /
 	export LD_LIBRARY_PATH="$libdir"
-	"$cli" --help | grep -q '^usage: tsuiseki <command>'
-	"$cli" track --help | grep -q '^usage: tsuiseki track \[options\] NUMBER...$'
-	echo 600078420325 | "$cli" track --json --carrier sagawa | grep -q '"status":"delivered"'
+	out=$("$cli" --help)
+	grep -q '^usage: tsuiseki <command>' <<<"$out"
+	out=$("$cli" track --help)
+	grep -q '^usage: tsuiseki track \[options\] NUMBER...$' <<<"$out"
+	out=$(echo 600078420325 | "$cli" track --json --carrier sagawa)
+	grep -q '"status":"delivered"' <<<"$out"
 )
 echo "installed: 5 passed, 0 failed"
