@@ -70,6 +70,7 @@ int tsk__ctx_error(tsk_ctx *ctx, int code, const char *fmt, ...)
 	vsnprintf(ctx->last_error, sizeof ctx->last_error, fmt, ap);
 	va_end(ap);
 	tsk__redact(ctx->last_error, sizeof ctx->last_error, ctx->last_error, NULL, 0);
+	tsk__message_fix(ctx->last_error);
 	return code;
 }
 
@@ -83,6 +84,7 @@ void tsk__ctx_log(tsk_ctx *ctx, int level, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	tsk__redact(msg, sizeof msg, msg, NULL, 0);
+	tsk__message_fix(msg);
 	ctx->log_fn(level, msg, ctx->log_userdata);
 }
 
@@ -209,7 +211,7 @@ TSK_API int tsk_ctx_set_locale(tsk_ctx *ctx, const char *locale)
 {
 	if (!ctx || !locale || (strcmp(locale, "ja") != 0 && strcmp(locale, "en") != 0))
 		return tsk__ctx_error(ctx, TSK_EINVAL, "locale must be \"ja\" or \"en\"");
-	return tsk__strset(&ctx->locale, locale) ? TSK_ENOMEM : TSK_OK;
+	return tsk__strset(&ctx->locale, locale) ? tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory") : TSK_OK;
 }
 
 TSK_API int tsk_ctx_set_option(tsk_ctx *ctx, tsk_option opt, long value)
@@ -292,7 +294,8 @@ TSK_API int tsk_ctx_set_variable(tsk_ctx *ctx, const char *name, const char *val
 	for (const char *p = name; *p; p++)
 		if (!isalnum((unsigned char)*p) && *p != '_')
 			return tsk__ctx_error(ctx, TSK_EINVAL, "variable name %s: letters, digits and _ only", name);
-	return pair_set(&ctx->variables, &ctx->nvariables, name, value);
+	int rc = pair_set(&ctx->variables, &ctx->nvariables, name, value);
+	return rc == TSK_OK ? rc : tsk__ctx_error(ctx, rc, "out of memory");
 }
 
 /* ------------------------------------------------------------- endpoints */
@@ -305,11 +308,12 @@ static bool url_ok(const char *url)
 TSK_API int tsk_ctx_set_endpoint(tsk_ctx *ctx, const char *carrier, const char *url)
 {
 	if (!ctx || !carrier)
-		return TSK_EINVAL;
+		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_ctx_set_endpoint: missing carrier");
 	if (url && !url_ok(url))
 		return tsk__ctx_error(ctx, TSK_EINVAL, "endpoint for %s must be an http:// or https:// URL: %s",
 		                      carrier, url);
-	return pair_set(&ctx->endpoints, &ctx->nendpoints, carrier, url);
+	int rc = pair_set(&ctx->endpoints, &ctx->nendpoints, carrier, url);
+	return rc == TSK_OK ? rc : tsk__ctx_error(ctx, rc, "out of memory");
 }
 
 const char *tsk__ctx_endpoint_for(tsk_ctx *ctx, const tsk_adapter *a)
@@ -354,7 +358,7 @@ TSK_API const char *tsk_ctx_endpoint(tsk_ctx *ctx, const char *carrier)
 static int register_entry(tsk_ctx *ctx, const tsk_adapter *a, tsk_adapter *owned)
 {
 	if (!ctx || !a)
-		return TSK_EINVAL;
+		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_ctx_register_adapter: missing argument");
 	if (a->version == 0 || a->version > TSK_ADAPTER_VERSION)
 		return tsk__ctx_error(ctx, TSK_EVERSION,
 		                      "adapter %s: version %u is not supported (1..%u)",
@@ -411,7 +415,7 @@ TSK_API const tsk_adapter *tsk_ctx_carrier(const tsk_ctx *ctx, const char *name)
 TSK_API int tsk_ctx_load_plugins(tsk_ctx *ctx, const char *dir)
 {
 	if (!ctx || !dir)
-		return TSK_EINVAL;
+		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_ctx_load_plugins: missing directory");
 	DIR *d = opendir(dir);
 	if (!d)
 		return tsk__ctx_error(ctx, TSK_EIO, "cannot open plugin directory %s", dir);
@@ -579,7 +583,7 @@ static int cmp_candidate(const void *a, const void *b)
 TSK_API int tsk_detect(tsk_detection **out, tsk_ctx *ctx, const char *input)
 {
 	if (!out || !ctx || !input)
-		return TSK_EINVAL;
+		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_detect: missing argument");
 	*out = NULL;
 	tsk_detection *d = calloc(1, sizeof *d);
 	if (!d)
@@ -629,7 +633,8 @@ TSK_API int tsk_detect(tsk_detection **out, tsk_ctx *ctx, const char *input)
 				              strlen(d->number), d->number);
 		}
 	} else if (!d->number) {
-		d->number = tsk__strdup(input);
+		/* what the user typed, printable: bytes that are not UTF-8 as U+FFFD */
+		d->number = tsk__utf8_repair(input);
 	}
 	if (rc != TSK_OK) {
 		d->error = tsk__strdup(err.message);

@@ -336,87 +336,79 @@ TSK_API const tsk_exception *tsk_change_previous_exception(const tsk_change *c)
 /* ----------------------------------------------------------------- JSON */
 
 
-static void gen_change(yajl_gen g, const tsk_change *c)
+static void gen_change(tsk__jw *w, const tsk_change *c)
 {
-	yajl_gen_map_open(g);
-	tsk__json_key(g, "type");
-	tsk__json_str(g, tsk_change_type_to_string(c->type));
-	tsk__json_key(g, "carrier");
-	tsk__json_str(g, c->carrier);
-	tsk__json_key(g, "tracking_number");
-	tsk__json_str(g, c->number);
-	tsk__json_key(g, "status");
-	tsk__json_str(g, tsk_status_to_string(c->status));
-	tsk__json_key(g, "time");
-	tsk__json_time(g, &c->time);
-	tsk__json_key(g, "previous");
+	tsk__jw_map_open(w);
+	tsk__json_key(w, "type");
+	tsk__json_str(w, tsk_change_type_to_string(c->type));
+	tsk__json_key(w, "carrier");
+	tsk__json_str(w, c->carrier);
+	tsk__json_key(w, "tracking_number");
+	tsk__json_str(w, c->number);
+	tsk__json_key(w, "status");
+	tsk__json_str(w, tsk_status_to_string(c->status));
+	tsk__json_key(w, "time");
+	tsk__json_time(w, &c->time);
+	tsk__json_key(w, "previous");
 	switch (c->type) {
 	case TSK_CHANGE_STATUS_CHANGED:
 	case TSK_CHANGE_DELIVERED:
-		tsk__json_str(g, c->has_previous ? tsk_status_to_string(c->previous_status) : NULL);
+		tsk__json_str(w, c->has_previous ? tsk_status_to_string(c->previous_status) : NULL);
 		break;
 	case TSK_CHANGE_ETA_CHANGED:
-		tsk__json_eta(g, tsk_change_previous_eta(c));
+		tsk__json_eta(w, tsk_change_previous_eta(c));
 		break;
 	case TSK_CHANGE_EXCEPTION_CLEARED:
-		tsk__json_exception(g, &c->exception);
+		tsk__json_exception(w, &c->exception);
 		break;
 	case TSK_CHANGE_EXCEPTION_RAISED:
 		if (c->has_previous_exception)
-			tsk__json_exception(g, &c->previous_exception);
+			tsk__json_exception(w, &c->previous_exception);
 		else
-			yajl_gen_null(g);
+			tsk__jw_null(w);
 		break;
 	default:
-		yajl_gen_null(g);
+		tsk__jw_null(w);
 		break;
 	}
-	tsk__json_key(g, "current");
+	tsk__json_key(w, "current");
 	switch (c->type) {
 	case TSK_CHANGE_NEW_EVENT:
-		tsk__json_event(g, c->event, c->event_index);
+		tsk__json_event(w, c->event, c->event_index);
 		break;
 	case TSK_CHANGE_STATUS_CHANGED:
-		tsk__json_str(g, tsk_status_to_string(c->current_status));
+		tsk__json_str(w, tsk_status_to_string(c->current_status));
 		break;
 	case TSK_CHANGE_ETA_CHANGED:
-		tsk__json_eta(g, tsk_change_current_eta(c));
+		tsk__json_eta(w, tsk_change_current_eta(c));
 		break;
 	case TSK_CHANGE_EXCEPTION_RAISED:
-		tsk__json_exception(g, &c->exception);
+		tsk__json_exception(w, &c->exception);
 		break;
 	case TSK_CHANGE_DELIVERED:
-		tsk__json_time(g, &c->time);
+		tsk__json_time(w, &c->time);
 		break;
 	default:
-		yajl_gen_null(g);
+		tsk__jw_null(w);
 		break;
 	}
-	yajl_gen_map_close(g);
+	tsk__jw_map_close(w);
 }
 
 /* Generate one change and append it to b. */
 static int change_json(tsk__buf *b, const tsk_change *c, unsigned int flags)
 {
-	yajl_gen g = yajl_gen_alloc(NULL);
-	if (!g)
-		return TSK_ENOMEM;
-	yajl_gen_config(g, yajl_gen_validate_utf8, 1);
-	if (flags & TSK_JSON_PRETTY)
-		yajl_gen_config(g, yajl_gen_beautify, 1);
-	gen_change(g, c);
-	const unsigned char *buf;
-	size_t len;
-	int rc = TSK_OK;
-	if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
-		rc = TSK_EINVAL; /* only invalid UTF-8 can fail here: the builders refuse it */
-	else {
-		/* yajl's beautifier ends with a newline; one object is one line or block */
-		while (len && buf[len - 1] == '\n')
-			len--;
-		tsk__buf_add(b, (const char *)buf, len);
-	}
-	yajl_gen_free(g);
+	tsk__jw w;
+	int rc = tsk__jw_open(&w, (flags & TSK_JSON_PRETTY) != 0, NULL);
+	if (rc != TSK_OK)
+		return rc;
+	gen_change(&w, c);
+	char *text = NULL;
+	size_t len = 0;
+	rc = tsk__jw_close(&w, &text, &len);
+	if (rc == TSK_OK)
+		tsk__buf_add(b, text, len);
+	free(text);
 	return rc;
 }
 

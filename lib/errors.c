@@ -64,6 +64,7 @@ TSK_API int tsk_error_set(tsk_error *err, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof err->message, fmt, ap);
 	va_end(ap);
+	tsk__message_fix(err->message);
 	return code;
 }
 
@@ -75,4 +76,5 @@ TSK_API void tsk_error_set_where(tsk_error *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->where, sizeof err->where, fmt, ap);
 	va_end(ap);
+	tsk__message_fix(err->where);
 }

@@ -8,6 +8,7 @@
  * precision so the text does not drift across round trips.
  */
 #include "jsongen.h"
+#include "jsonread.h"
 #include "model.h"
 #include "util.h"
 
@@ -17,179 +18,277 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+/* Snapshots larger than this are refused (a state file of thousands of
+ * shipments is a few MiB). */
+#define TSK__SNAPSHOT_MAX_BYTES (128u << 20)
+
 /* ----------------------------------------------------------------- writer */
 
-
-void tsk__json_str(yajl_gen g, const char *s)
+/* Keep the first failure; write nothing after it. */
+static bool jw_ok(tsk__jw *w, yajl_gen_status st)
 {
-	if (s)
-		yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-	else
-		yajl_gen_null(g);
+	if (st != yajl_gen_status_ok && w->status == TSK_OK)
+		w->status = st == yajl_gen_invalid_string ? TSK_EINVAL : TSK_ERROR;
+	return w->status == TSK_OK;
 }
 
-void tsk__json_key(yajl_gen g, const char *k)
+static void print_cb(void *ctx, const char *str, size_t len)
 {
-	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+	tsk__buf_add(ctx, str, len);
 }
 
-void tsk__json_time(yajl_gen g, const tsk_time *t)
+int tsk__jw_open(tsk__jw *w, bool pretty, const char *indent)
 {
-	if (!t || !tsk_time_is_set(t)) {
-		yajl_gen_null(g);
-		return;
+	memset(w, 0, sizeof *w);
+	tsk__yajl_mem_init(&w->mem);
+	/* yajl_gen_alloc does not check one of its allocations: see jsonmem.h */
+	if (setjmp(w->mem.oom)) {
+		tsk__yajl_mem_release(&w->mem);
+		return TSK_ENOMEM;
 	}
-	char buf[48];
-	tsk_time_format(buf, sizeof buf, t);
-	tsk__json_str(g, buf);
+	w->g = yajl_gen_alloc(&w->mem.funcs);
+	if (!w->g)
+		return TSK_ENOMEM;
+	/* the text goes to our buffer, so yajl allocates nothing more */
+	yajl_gen_config(w->g, yajl_gen_print_callback, print_cb, &w->out);
+	w->mem.armed = 0;
+	yajl_gen_config(w->g, yajl_gen_beautify, pretty ? 1 : 0);
+	if (indent)
+		yajl_gen_config(w->g, yajl_gen_indent_string, indent);
+	/* the contract is UTF-8 text: keep Japanese as is, refuse invalid bytes */
+	yajl_gen_config(w->g, yajl_gen_validate_utf8, 1);
+	w->status = TSK_OK;
+	return TSK_OK;
 }
 
-static void gen_precision(yajl_gen g, const tsk_time *t)
+int tsk__jw_close(tsk__jw *w, char **out, size_t *len_out)
 {
-	switch (t->precision) {
-	case TSK_PRECISION_DAY: tsk__json_str(g, "day"); break;
-	case TSK_PRECISION_MINUTE: tsk__json_str(g, "minute"); break;
-	default: yajl_gen_null(g); break;
-	}
-}
-
-void tsk__json_event(yajl_gen g, const tsk_event *ev, long index)
-{
-	yajl_gen_map_open(g);
-	if (index >= 0) {
-		tsk__json_key(g, "index");
-		yajl_gen_integer(g, index);
-	}
-	tsk__json_key(g, "time"); tsk__json_time(g, &ev->time);
-	tsk__json_key(g, "time_precision"); gen_precision(g, &ev->time);
-	tsk__json_key(g, "time_raw"); tsk__json_str(g, ev->text[TSK_EVENT_TIME_RAW]);
-	tsk__json_key(g, "status"); tsk__json_str(g, tsk_status_to_string(ev->status));
-	tsk__json_key(g, "carrier_status"); tsk__json_str(g, ev->text[TSK_EVENT_CARRIER_STATUS]);
-	tsk__json_key(g, "description"); tsk__json_str(g, ev->text[TSK_EVENT_DESCRIPTION]);
-	tsk__json_key(g, "location"); tsk__json_str(g, ev->text[TSK_EVENT_LOCATION]);
-	tsk__json_key(g, "location_code"); tsk__json_str(g, ev->text[TSK_EVENT_LOCATION_CODE]);
-	tsk__json_key(g, "region"); tsk__json_str(g, ev->text[TSK_EVENT_REGION]);
-	tsk__json_key(g, "postal_code"); tsk__json_str(g, ev->text[TSK_EVENT_POSTAL_CODE]);
-	yajl_gen_map_close(g);
-}
-
-static void gen_confidence(yajl_gen g, double c)
-{
-	char buf[32];
-	if (c < 0)
-		c = 0;
-	if (c > 1)
-		c = 1;
-	int n = snprintf(buf, sizeof buf, "%.2f", c);
-	yajl_gen_number(g, buf, (size_t)n);
-}
-
-void tsk__json_eta(yajl_gen g, const tsk_eta *e)
-{
-	if (!e) {
-		yajl_gen_null(g);
-		return;
-	}
-	yajl_gen_map_open(g);
-	tsk__json_key(g, "earliest"); tsk__json_time(g, &e->earliest);
-	tsk__json_key(g, "latest"); tsk__json_time(g, &e->latest);
-	tsk__json_key(g, "source"); tsk__json_str(g, tsk_eta_source_to_string(e->source));
-	tsk__json_key(g, "confidence"); gen_confidence(g, e->confidence);
-	tsk__json_key(g, "original");
-	if (tsk_time_is_set(&e->original_earliest)) {
-		yajl_gen_map_open(g);
-		tsk__json_key(g, "earliest"); tsk__json_time(g, &e->original_earliest);
-		tsk__json_key(g, "latest"); tsk__json_time(g, &e->original_latest);
-		yajl_gen_map_close(g);
-	} else {
-		yajl_gen_null(g);
-	}
-	yajl_gen_map_close(g);
-}
-
-void tsk__json_exception(yajl_gen g, const tsk_exception *e)
-{
-	yajl_gen_map_open(g);
-	tsk__json_key(g, "code"); tsk__json_str(g, tsk_exception_to_string(e->code));
-	tsk__json_key(g, "severity"); tsk__json_str(g, tsk_severity_to_string(e->severity));
-	tsk__json_key(g, "time"); tsk__json_time(g, &e->time);
-	tsk__json_key(g, "message"); tsk__json_str(g, e->message);
-	tsk__json_key(g, "event_index"); yajl_gen_integer(g, e->event_index);
-	yajl_gen_map_close(g);
-}
-
-static void gen_shipment(yajl_gen g, const tsk_shipment *s)
-{
-	yajl_gen_map_open(g);
-	tsk__json_key(g, "carrier"); tsk__json_str(g, s->carrier);
-	tsk__json_key(g, "tracking_number"); tsk__json_str(g, s->number);
-	tsk__json_key(g, "service"); tsk__json_str(g, s->text[TSK_SHIPMENT_SERVICE]);
-	tsk__json_key(g, "status"); tsk__json_str(g, tsk_status_to_string(s->status));
-	tsk__json_key(g, "status_text"); tsk__json_str(g, s->text[TSK_SHIPMENT_STATUS_TEXT]);
-	tsk__json_key(g, "delivered_at"); tsk__json_time(g, &s->delivered_at);
-	tsk__json_key(g, "eta"); tsk__json_eta(g, s->has_eta ? &s->eta : NULL);
-	tsk__json_key(g, "exceptions");
-	yajl_gen_array_open(g);
-	for (size_t i = 0; i < s->nexceptions; i++)
-		tsk__json_exception(g, &s->exceptions[i]);
-	yajl_gen_array_close(g);
-	tsk__json_key(g, "handoff");
-	if (s->handoff_carrier) {
-		yajl_gen_map_open(g);
-		tsk__json_key(g, "carrier"); tsk__json_str(g, s->handoff_carrier);
-		tsk__json_key(g, "tracking_number"); tsk__json_str(g, s->handoff_number);
-		yajl_gen_map_close(g);
-	} else {
-		yajl_gen_null(g);
-	}
-	tsk__json_key(g, "next_poll"); tsk__json_time(g, &s->next_poll);
-	tsk__json_key(g, "events");
-	yajl_gen_array_open(g);
-	for (size_t i = 0; i < s->nevents; i++)
-		tsk__json_event(g, s->events[i], -1);
-	yajl_gen_array_close(g);
-	tsk__json_key(g, "error");
-	if (s->error != TSK_OK) {
-		yajl_gen_map_open(g);
-		tsk__json_key(g, "code"); tsk__json_str(g, tsk_error_name(s->error));
-		tsk__json_key(g, "message"); tsk__json_str(g, s->error_message);
-		yajl_gen_map_close(g);
-	} else {
-		yajl_gen_null(g);
-	}
-	yajl_gen_map_close(g);
-}
-
-static yajl_gen new_gen(unsigned int flags)
-{
-	yajl_gen g = yajl_gen_alloc(NULL);
-	if (!g)
-		return NULL;
-	yajl_gen_config(g, yajl_gen_beautify, (flags & TSK_JSON_PRETTY) ? 1 : 0);
-	yajl_gen_config(g, yajl_gen_indent_string, "  ");
-	/* the contract is UTF-8 text: keep Japanese as is, validate it */
-	yajl_gen_config(g, yajl_gen_validate_utf8, 1);
-	return g;
-}
-
-static int finish_gen(yajl_gen g, char **out, size_t *len_out)
-{
-	const unsigned char *buf;
-	size_t len;
-	if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
-		yajl_gen_free(g);
-		return TSK_EINVAL; /* invalid UTF-8 slipped into a string */
+	int rc = w->status;
+	if (rc == TSK_OK && w->out.failed)
+		rc = TSK_ENOMEM;
+	yajl_gen_free(w->g);
+	w->g = NULL;
+	if (rc != TSK_OK) {
+		tsk__buf_dispose(&w->out);
+		return rc;
 	}
 	/* drop the trailing newline the beautifier adds */
-	while (len > 0 && buf[len - 1] == '\n')
-		len--;
-	*out = tsk__strndup((const char *)buf, len);
-	yajl_gen_free(g);
-	if (!*out)
+	size_t len = w->out.len;
+	while (len > 0 && w->out.data[len - 1] == '\n')
+		w->out.data[--len] = '\0';
+	w->out.len = len;
+	if (!(*out = tsk__buf_detach(&w->out)))
 		return TSK_ENOMEM;
 	if (len_out)
 		*len_out = len;
 	return TSK_OK;
+}
+
+void tsk__jw_map_open(tsk__jw *w)
+{
+	if (w->status == TSK_OK)
+		jw_ok(w, yajl_gen_map_open(w->g));
+}
+
+void tsk__jw_map_close(tsk__jw *w)
+{
+	if (w->status == TSK_OK)
+		jw_ok(w, yajl_gen_map_close(w->g));
+}
+
+void tsk__jw_array_open(tsk__jw *w)
+{
+	if (w->status == TSK_OK)
+		jw_ok(w, yajl_gen_array_open(w->g));
+}
+
+void tsk__jw_array_close(tsk__jw *w)
+{
+	if (w->status == TSK_OK)
+		jw_ok(w, yajl_gen_array_close(w->g));
+}
+
+void tsk__jw_null(tsk__jw *w)
+{
+	if (w->status == TSK_OK)
+		jw_ok(w, yajl_gen_null(w->g));
+}
+
+void tsk__jw_integer(tsk__jw *w, long long v)
+{
+	if (w->status == TSK_OK)
+		jw_ok(w, yajl_gen_integer(w->g, v));
+}
+
+void tsk__json_str(tsk__jw *w, const char *s)
+{
+	if (w->status != TSK_OK)
+		return;
+	if (!s) {
+		jw_ok(w, yajl_gen_null(w->g));
+		return;
+	}
+	/* yajl 2.1 checks the UTF-8 of a string only in part (a lead byte at
+	 * the very end passes): check it whole here */
+	size_t len = strlen(s);
+	if (!tsk__utf8_valid(s, len)) {
+		w->status = TSK_EINVAL;
+		return;
+	}
+	jw_ok(w, yajl_gen_string(w->g, (const unsigned char *)s, len));
+}
+
+void tsk__json_key(tsk__jw *w, const char *k)
+{
+	tsk__json_str(w, k);
+}
+
+void tsk__json_time(tsk__jw *w, const tsk_time *t)
+{
+	if (!t || !tsk_time_is_set(t)) {
+		tsk__jw_null(w);
+		return;
+	}
+	char buf[48];
+	tsk_time_format(buf, sizeof buf, t);
+	tsk__json_str(w, buf);
+}
+
+static void gen_precision(tsk__jw *w, const tsk_time *t)
+{
+	switch (t->precision) {
+	case TSK_PRECISION_DAY: tsk__json_str(w, "day"); break;
+	case TSK_PRECISION_MINUTE: tsk__json_str(w, "minute"); break;
+	default: tsk__jw_null(w); break;
+	}
+}
+
+void tsk__json_event(tsk__jw *w, const tsk_event *ev, long index)
+{
+	tsk__jw_map_open(w);
+	if (index >= 0) {
+		tsk__json_key(w, "index");
+		tsk__jw_integer(w, index);
+	}
+	tsk__json_key(w, "time"); tsk__json_time(w, &ev->time);
+	tsk__json_key(w, "time_precision"); gen_precision(w, &ev->time);
+	tsk__json_key(w, "time_raw"); tsk__json_str(w, ev->text[TSK_EVENT_TIME_RAW]);
+	tsk__json_key(w, "status"); tsk__json_str(w, tsk_status_to_string(ev->status));
+	tsk__json_key(w, "carrier_status"); tsk__json_str(w, ev->text[TSK_EVENT_CARRIER_STATUS]);
+	tsk__json_key(w, "description"); tsk__json_str(w, ev->text[TSK_EVENT_DESCRIPTION]);
+	tsk__json_key(w, "location"); tsk__json_str(w, ev->text[TSK_EVENT_LOCATION]);
+	tsk__json_key(w, "location_code"); tsk__json_str(w, ev->text[TSK_EVENT_LOCATION_CODE]);
+	tsk__json_key(w, "region"); tsk__json_str(w, ev->text[TSK_EVENT_REGION]);
+	tsk__json_key(w, "postal_code"); tsk__json_str(w, ev->text[TSK_EVENT_POSTAL_CODE]);
+	/* TSK_JSON_SNAPSHOT: what the getters expose beyond the contract's
+	 * fields, present only when set, so a snapshot reloads whole */
+	if (w->snapshot && ev->exception != TSK_EXC_NONE) {
+		tsk__json_key(w, "exception");
+		tsk__json_str(w, tsk_exception_to_string(ev->exception));
+	}
+	if (w->snapshot && ev->unmapped) {
+		tsk__json_key(w, "unmapped");
+		if (w->status == TSK_OK)
+			jw_ok(w, yajl_gen_bool(w->g, 1));
+	}
+	tsk__jw_map_close(w);
+}
+
+static void gen_confidence(tsk__jw *w, double c)
+{
+	char buf[32];
+	if (!(c >= 0)) /* NaN too */
+		c = 0;
+	if (c > 1)
+		c = 1;
+	int n = snprintf(buf, sizeof buf, "%.2f", c);
+	if (w->status == TSK_OK)
+		jw_ok(w, yajl_gen_number(w->g, buf, (size_t)n));
+}
+
+void tsk__json_eta(tsk__jw *w, const tsk_eta *e)
+{
+	if (!e) {
+		tsk__jw_null(w);
+		return;
+	}
+	tsk__jw_map_open(w);
+	tsk__json_key(w, "earliest"); tsk__json_time(w, &e->earliest);
+	tsk__json_key(w, "latest"); tsk__json_time(w, &e->latest);
+	tsk__json_key(w, "source"); tsk__json_str(w, tsk_eta_source_to_string(e->source));
+	tsk__json_key(w, "confidence"); gen_confidence(w, e->confidence);
+	tsk__json_key(w, "original");
+	if (tsk_time_is_set(&e->original_earliest)) {
+		tsk__jw_map_open(w);
+		tsk__json_key(w, "earliest"); tsk__json_time(w, &e->original_earliest);
+		tsk__json_key(w, "latest"); tsk__json_time(w, &e->original_latest);
+		tsk__jw_map_close(w);
+	} else {
+		tsk__jw_null(w);
+	}
+	tsk__jw_map_close(w);
+}
+
+void tsk__json_exception(tsk__jw *w, const tsk_exception *e)
+{
+	tsk__jw_map_open(w);
+	tsk__json_key(w, "code"); tsk__json_str(w, tsk_exception_to_string(e->code));
+	tsk__json_key(w, "severity"); tsk__json_str(w, tsk_severity_to_string(e->severity));
+	tsk__json_key(w, "time"); tsk__json_time(w, &e->time);
+	tsk__json_key(w, "message"); tsk__json_str(w, e->message);
+	tsk__json_key(w, "event_index"); tsk__jw_integer(w, e->event_index);
+	tsk__jw_map_close(w);
+}
+
+static void gen_shipment(tsk__jw *w, const tsk_shipment *s)
+{
+	tsk__jw_map_open(w);
+	tsk__json_key(w, "carrier"); tsk__json_str(w, s->carrier);
+	tsk__json_key(w, "tracking_number"); tsk__json_str(w, s->number);
+	tsk__json_key(w, "service"); tsk__json_str(w, s->text[TSK_SHIPMENT_SERVICE]);
+	tsk__json_key(w, "status"); tsk__json_str(w, tsk_status_to_string(s->status));
+	tsk__json_key(w, "status_text"); tsk__json_str(w, s->text[TSK_SHIPMENT_STATUS_TEXT]);
+	tsk__json_key(w, "delivered_at"); tsk__json_time(w, &s->delivered_at);
+	tsk__json_key(w, "eta"); tsk__json_eta(w, s->has_eta ? &s->eta : NULL);
+	tsk__json_key(w, "exceptions");
+	tsk__jw_array_open(w);
+	for (size_t i = 0; i < s->nexceptions; i++)
+		tsk__json_exception(w, &s->exceptions[i]);
+	tsk__jw_array_close(w);
+	tsk__json_key(w, "handoff");
+	if (s->handoff_carrier) {
+		tsk__jw_map_open(w);
+		tsk__json_key(w, "carrier"); tsk__json_str(w, s->handoff_carrier);
+		tsk__json_key(w, "tracking_number"); tsk__json_str(w, s->handoff_number);
+		tsk__jw_map_close(w);
+	} else {
+		tsk__jw_null(w);
+	}
+	tsk__json_key(w, "next_poll"); tsk__json_time(w, &s->next_poll);
+	tsk__json_key(w, "events");
+	tsk__jw_array_open(w);
+	for (size_t i = 0; i < s->nevents; i++)
+		tsk__json_event(w, s->events[i], -1);
+	tsk__jw_array_close(w);
+	tsk__json_key(w, "error");
+	if (s->error != TSK_OK) {
+		tsk__jw_map_open(w);
+		tsk__json_key(w, "code"); tsk__json_str(w, tsk_error_name(s->error));
+		tsk__json_key(w, "message"); tsk__json_str(w, s->error_message);
+		tsk__jw_map_close(w);
+	} else {
+		tsk__jw_null(w);
+	}
+	/* TSK_JSON_SNAPSHOT (see tsk__json_event) */
+	if (w->snapshot && s->text[TSK_SHIPMENT_LAYOUT]) {
+		tsk__json_key(w, "layout");
+		tsk__json_str(w, s->text[TSK_SHIPMENT_LAYOUT]);
+	}
+	if (w->snapshot && s->also_known_by) {
+		tsk__json_key(w, "also_known_by");
+		tsk__json_str(w, s->also_known_by);
+	}
+	tsk__jw_map_close(w);
 }
 
 TSK_API int tsk_shipment_to_json(char **out, size_t *len_out, const tsk_shipment *s, unsigned int flags)
@@ -197,11 +296,13 @@ TSK_API int tsk_shipment_to_json(char **out, size_t *len_out, const tsk_shipment
 	if (!out || !s)
 		return TSK_EINVAL;
 	*out = NULL;
-	yajl_gen g = new_gen(flags);
-	if (!g)
-		return TSK_ENOMEM;
-	gen_shipment(g, s);
-	return finish_gen(g, out, len_out);
+	tsk__jw w;
+	int rc = tsk__jw_open(&w, (flags & TSK_JSON_PRETTY) != 0, "  ");
+	if (rc != TSK_OK)
+		return rc;
+	w.snapshot = (flags & TSK_JSON_SNAPSHOT) != 0;
+	gen_shipment(&w, s);
+	return tsk__jw_close(&w, out, len_out);
 }
 
 TSK_API int tsk_shipment_list_to_json(char **out, size_t *len_out, const tsk_shipment_list *l,
@@ -210,19 +311,21 @@ TSK_API int tsk_shipment_list_to_json(char **out, size_t *len_out, const tsk_shi
 	if (!out || !l)
 		return TSK_EINVAL;
 	*out = NULL;
-	yajl_gen g = new_gen(flags);
-	if (!g)
-		return TSK_ENOMEM;
-	yajl_gen_map_open(g);
-	tsk__json_key(g, "schema");
-	yajl_gen_integer(g, TSK_JSON_SCHEMA);
-	tsk__json_key(g, "shipments");
-	yajl_gen_array_open(g);
+	tsk__jw w;
+	int rc = tsk__jw_open(&w, (flags & TSK_JSON_PRETTY) != 0, "  ");
+	if (rc != TSK_OK)
+		return rc;
+	w.snapshot = (flags & TSK_JSON_SNAPSHOT) != 0;
+	tsk__jw_map_open(&w);
+	tsk__json_key(&w, "schema");
+	tsk__jw_integer(&w, TSK_JSON_SCHEMA);
+	tsk__json_key(&w, "shipments");
+	tsk__jw_array_open(&w);
 	for (size_t i = 0; i < l->count; i++)
-		gen_shipment(g, l->items[i]);
-	yajl_gen_array_close(g);
-	yajl_gen_map_close(g);
-	return finish_gen(g, out, len_out);
+		gen_shipment(&w, l->items[i]);
+	tsk__jw_array_close(&w);
+	tsk__jw_map_close(&w);
+	return tsk__jw_close(&w, out, len_out);
 }
 
 /* ----------------------------------------------------------------- reader */
@@ -317,6 +420,18 @@ static int read_event(struct reader *r, yajl_val v, tsk_event **out)
 		if (rc == TSK_OK)
 			rc = set_text(&ev->text[texts[i].f], t);
 	}
+	const char *exc = NULL;
+	if (rc == TSK_OK)
+		rc = read_str(r, v, "exception", &exc);
+	if (rc == TSK_OK && exc && tsk_exception_from_string(&ev->exception, exc) != TSK_OK)
+		rc = fail(r, "exception", "unknown exception code");
+	yajl_val um = field(v, "unmapped");
+	if (rc == TSK_OK && um && !YAJL_IS_NULL(um)) {
+		if (!YAJL_IS_TRUE(um) && !YAJL_IS_FALSE(um))
+			rc = fail(r, "unmapped", "expected true or false");
+		else
+			ev->unmapped = YAJL_IS_TRUE(um);
+	}
 	if (rc != TSK_OK) {
 		tsk_event_free(ev);
 		return rc;
@@ -347,6 +462,10 @@ static int read_shipment(struct reader *r, yajl_val v, tsk_shipment **out)
 		rc = set_text(&s->text[TSK_SHIPMENT_SERVICE], t);
 	if (rc == TSK_OK && (rc = read_str(r, v, "status_text", &t)) == TSK_OK)
 		rc = set_text(&s->text[TSK_SHIPMENT_STATUS_TEXT], t);
+	if (rc == TSK_OK && (rc = read_str(r, v, "layout", &t)) == TSK_OK)
+		rc = set_text(&s->text[TSK_SHIPMENT_LAYOUT], t);
+	if (rc == TSK_OK && (rc = read_str(r, v, "also_known_by", &t)) == TSK_OK)
+		rc = set_text(&s->also_known_by, t);
 	if (rc == TSK_OK && (rc = read_str(r, v, "status", &t)) == TSK_OK && t &&
 	    tsk_status_from_string(&s->status, t) != TSK_OK)
 		rc = fail(r, "status", "unknown status");
@@ -479,22 +598,14 @@ static int read_shipment(struct reader *r, yajl_val v, tsk_shipment **out)
 
 static yajl_val parse_text(const char *json, size_t len, tsk_error *err)
 {
-	char *copy = tsk__strndup(json, len);
-	if (!copy) {
+	char why[160];
+	yajl_val v;
+	int rc = tsk__json_parse(&v, json, len, TSK__SNAPSHOT_MAX_BYTES, why, sizeof why);
+	if (rc == TSK_ENOMEM)
 		tsk_error_set(err, TSK_ENOMEM, "out of memory");
-		return NULL;
-	}
-	char errbuf[256] = "";
-	yajl_val v = yajl_tree_parse(copy, errbuf, sizeof errbuf);
-	free(copy);
-	if (!v) {
-		/* yajl's message spans lines; keep the first */
-		char *nl = strchr(errbuf, '\n');
-		if (nl)
-			*nl = '\0';
-		tsk_error_set(err, TSK_EPARSE, "invalid JSON: %s", errbuf[0] ? errbuf : "parse error");
-	}
-	return v;
+	else if (rc != TSK_OK)
+		tsk_error_set(err, TSK_EPARSE, "invalid JSON: %s", why);
+	return rc == TSK_OK ? v : NULL;
 }
 
 TSK_API int tsk_shipment_from_json(tsk_shipment **out, const char *json, size_t len, tsk_error *err)
@@ -511,7 +622,7 @@ TSK_API int tsk_shipment_from_json(tsk_shipment **out, const char *json, size_t 
 		return err->code;
 	struct reader r = { err, "" };
 	int rc = read_shipment(&r, v, out);
-	yajl_tree_free(v);
+	tsk__json_free(v);
 	return rc;
 }
 
@@ -548,7 +659,7 @@ TSK_API int tsk_shipment_list_from_json(tsk_shipment_list **out, const char *jso
 		if (rc == TSK_OK)
 			rc = tsk_shipment_list_append(l, s);
 	}
-	yajl_tree_free(v);
+	tsk__json_free(v);
 	if (rc != TSK_OK) {
 		tsk_shipment_list_free(l);
 		return rc;

@@ -270,8 +270,9 @@ TSK_API int tsk_shipment_new(tsk_shipment **out, const char *carrier, const char
 	tsk_shipment *s = calloc(1, sizeof *s);
 	if (!s)
 		return TSK_ENOMEM;
-	s->carrier = tsk__strdup(carrier);
-	s->number = tsk__strdup(number);
+	/* an error shipment may carry what a user typed: keep it printable */
+	s->carrier = tsk__utf8_repair(carrier);
+	s->number = tsk__utf8_repair(number);
 	if (!s->carrier || !s->number) {
 		tsk_shipment_free(s);
 		return TSK_ENOMEM;
@@ -295,6 +296,7 @@ int tsk__shipment_add_exception(tsk_shipment *s, tsk_exception_code code, tsk_se
 	char *msg = tsk__strdup(message ? message : tsk_exception_name_en(code));
 	if (!msg)
 		return TSK_ENOMEM;
+	tsk__message_fix(msg);
 	tsk_exception *n = realloc(s->exceptions, (s->nexceptions + 1) * sizeof *n);
 	if (!n) {
 		free(msg);
@@ -439,8 +441,17 @@ TSK_API int tsk_shipment_set_error(tsk_shipment *s, int code, const char *messag
 {
 	if (!s)
 		return TSK_EINVAL;
-	if (tsk__strset(&s->error_message, code == TSK_OK ? NULL : (message ? message : tsk_strerror(code))))
+	const char *text = code == TSK_OK ? NULL : (message ? message : tsk_strerror(code));
+	/* the message is printed and written to JSON: UTF-8, as every text */
+	if (text && !tsk__utf8_valid(text, strlen(text)))
+		return TSK_EINVAL;
+	char *copy = NULL;
+	if (text && !(copy = tsk__strdup(text)))
 		return TSK_ENOMEM;
+	if (copy)
+		tsk__message_fix(copy); /* control characters out */
+	free(s->error_message);
+	s->error_message = copy;
 	s->error = code;
 	return TSK_OK;
 }

@@ -230,6 +230,53 @@ bool tsk__utf8_valid(const char *s, size_t len)
 	return true;
 }
 
+void tsk__message_fix(char *s)
+{
+	size_t len = strlen(s);
+	/* a character cut at the end by a fixed-size buffer goes whole */
+	size_t i = len, cont = 0;
+	while (i > 0 && cont < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
+		i--;
+		cont++;
+	}
+	if (i > 0) {
+		unsigned char lead = (unsigned char)s[i - 1];
+		size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+		if (lead >= 0xC0 && cont + 1 < need)
+			s[len = i - 1] = '\0';
+	}
+	for (i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = tsk__utf8_next(s + i, len - i, &cp);
+		if (cp == 0xFFFD && n == 1)
+			s[i] = '?';
+		else if (cp < 0x20 || cp == 0x7F)
+			s[i] = ' ';
+		i += n;
+	}
+}
+
+char *tsk__utf8_repair(const char *s)
+{
+	size_t len = strlen(s);
+	if (tsk__utf8_valid(s, len))
+		return tsk__strndup(s, len);
+	tsk__buf b = TSK__BUF_INIT;
+	tsk__buf_add(&b, "", 0);
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = tsk__utf8_next(s + i, len - i, &cp);
+		tsk__buf_put_cp(&b, cp);
+		i += n;
+	}
+	return tsk__buf_detach(&b);
+}
+
+bool tsk__is_control(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+}
+
 void tsk__buf_put_cp(tsk__buf *b, uint32_t cp)
 {
 	char out[4];
@@ -283,6 +330,10 @@ static char *text_walk(const char *s, int mode)
 			continue;
 		}
 		if (wide_space && b.len == 0) { /* leading U+3000 trimmed in mode 0 */
+			i += n;
+			continue;
+		}
+		if (tsk__is_control(cp)) { /* terminal escapes, NULs' kin: never shown */
 			i += n;
 			continue;
 		}

@@ -66,6 +66,14 @@ int tsk__strset(char **dst, const char *src);
 bool tsk__utf8_valid(const char *s, size_t len);
 /* Decode one code point; returns bytes consumed (>=1), cp = 0xFFFD on error. */
 size_t tsk__utf8_next(const char *s, size_t len, uint32_t *cp);
+/* Make a message safe to print and to put in JSON, in place: a character cut
+ * at the end (a fixed-size buffer) is dropped whole, any other invalid byte
+ * becomes '?', control characters become spaces. */
+void tsk__message_fix(char *s);
+/* A copy of s with every byte that is not UTF-8 turned into U+FFFD (NULL on ENOMEM). */
+char *tsk__utf8_repair(const char *s);
+/* C0 and C1 control characters and DEL. */
+bool tsk__is_control(uint32_t cp);
 /* Append a code point as UTF-8. */
 void tsk__buf_put_cp(tsk__buf *b, uint32_t cp);
 

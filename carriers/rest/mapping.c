@@ -1133,7 +1133,7 @@ void tsk__rest_mapping_free(tsk__rest_mapping *m)
 {
 	if (!m)
 		return;
-	yajl_tree_free(m->doc);
+	tsk__json_free(m->doc);
 	free(m->origin);
 	free(m->name);
 	free(m->adapter_name);
@@ -1190,9 +1190,9 @@ int tsk__rest_mapping_load(tsk__rest_mapping **out, const char *json, size_t len
 	l.m = m;
 	int rc;
 	char why[256];
-	m->doc = tsk__rest_json_parse(json, len, why, sizeof why);
-	if (!m->doc) {
-		rc = strcmp(why, "out of memory") == 0 ? nomem(&l) : fail(&l, "", "not valid JSON: %s", why);
+	rc = tsk__json_parse(&m->doc, json, len, 0, why, sizeof why);
+	if (rc != TSK_OK) {
+		rc = rc == TSK_ENOMEM ? nomem(&l) : fail(&l, "", "not valid JSON: %s", why);
 		goto done;
 	}
 	yajl_val root = m->doc;

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_JSON_DEPTH 512
 
 /* ------------------------------------------------------------------ paths */
 
@@ -226,64 +225,6 @@ yajl_val tsk__rest_path_first(const tsk__rest_path *p, yajl_val root)
 }
 
 /* ------------------------------------------------------------------- JSON */
-
-size_t tsk__rest_json_depth(const char *s, size_t len, size_t limit)
-{
-	size_t depth = 0, max = 0;
-	bool in_str = false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = false;
-			continue;
-		}
-		if (c == '"') {
-			in_str = true;
-		} else if (c == '[' || c == '{') {
-			if (++depth > max && (max = depth) > limit)
-				return max;
-		} else if ((c == ']' || c == '}') && depth) {
-			depth--;
-		}
-	}
-	return max;
-}
-
-yajl_val tsk__rest_json_parse(const char *bytes, size_t len, char *why, size_t whylen)
-{
-	if (len >= 3 && memcmp(bytes, "\xEF\xBB\xBF", 3) == 0) {
-		bytes += 3;
-		len -= 3;
-	}
-	if (memchr(bytes, '\0', len)) {
-		snprintf(why, whylen, "NUL byte in the text");
-		return NULL;
-	}
-	/* the tree is freed recursively: refuse what would exhaust the stack */
-	if (tsk__rest_json_depth(bytes, len, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
-		snprintf(why, whylen, "nested deeper than %d levels", MAX_JSON_DEPTH);
-		return NULL;
-	}
-	char *copy = tsk__strndup(bytes, len);
-	if (!copy) {
-		snprintf(why, whylen, "out of memory");
-		return NULL;
-	}
-	char buf[256] = "";
-	yajl_val v = yajl_tree_parse(copy, buf, sizeof buf);
-	free(copy);
-	if (!v) {
-		/* yajl's message spans lines and quotes the input: keep its first line */
-		char *nl = strchr(buf, '\n');
-		if (nl)
-			*nl = '\0';
-		snprintf(why, whylen, "%s", buf[0] ? tsk__trim(buf) : "invalid JSON");
-	}
-	return v;
-}
 
 /* ------------------------------------------------------------ value specs */
 

@@ -851,7 +851,8 @@ static int rest_parse(const tsk_adapter *self, const tsk_response *resp, const t
 	struct parse_state ps = { m, resp, out, err };
 	long http = resp->http_status;
 	char why[256] = "";
-	yajl_val doc = resp->len ? tsk__rest_json_parse(resp->body, resp->len, why, sizeof why) : NULL;
+	yajl_val doc = NULL;
+	int jrc = resp->len ? tsk__json_parse(&doc, resp->body, resp->len, 0, why, sizeof why) : TSK_OK;
 	int rc = TSK_OK;
 	char *msg = NULL;
 
@@ -867,7 +868,7 @@ static int rest_parse(const tsk_adapter *self, const tsk_response *resp, const t
 		if (http >= 400)
 			rc = tsk_error_set(err, http == 429 ? TSK_ERATELIMITED : TSK_EHTTP, "%s: HTTP %ld",
 			                   m->adapter_name, http);
-		else if (strcmp(why, "out of memory") == 0)
+		else if (jrc == TSK_ENOMEM)
 			rc = tsk_error_set(err, TSK_ENOMEM, "out of memory");
 		else
 			rc = tsk_error_set(err, TSK_EPARSE, "%s: the response is not JSON (%s)",
@@ -967,7 +968,7 @@ static int rest_parse(const tsk_adapter *self, const tsk_response *resp, const t
 	}
 done:
 	free(msg);
-	yajl_tree_free(doc);
+	tsk__json_free(doc);
 	if (rc == TSK_ENOMEM && err->code == TSK_OK)
 		tsk_error_set(err, TSK_ENOMEM, "out of memory");
 	return rc;

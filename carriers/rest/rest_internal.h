@@ -7,6 +7,7 @@
 #define TSK_CARRIERS_REST_INTERNAL_H
 
 #include "tsuiseki.h"
+#include "jsonread.h"
 #include "util.h"
 
 #include <stdbool.h>
@@ -46,11 +47,6 @@ void tsk__rest_path_eval(const tsk__rest_path *p, yajl_val root, bool keep_null,
 yajl_val tsk__rest_path_first(const tsk__rest_path *p, yajl_val root);
 void tsk__rest_nodes_push(tsk__rest_nodes *out, yajl_val v);
 void tsk__rest_nodes_dispose(tsk__rest_nodes *n);
-/* Maximum nesting of a JSON text (strings skipped); stops counting past limit. */
-size_t tsk__rest_json_depth(const char *s, size_t len, size_t limit);
-/* Parse JSON bytes (a copy is NUL-terminated; a UTF-8 BOM is skipped; nesting
- * deeper than 512 refused). Returns the tree or NULL with why filled. */
-yajl_val tsk__rest_json_parse(const char *bytes, size_t len, char *why, size_t whylen);
 
 /* ------------------------------------------------------------ value specs */
 

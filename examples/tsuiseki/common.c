@@ -522,17 +522,41 @@ void cli_finish(struct cli_opts *o, tsk_ctx *ctx)
 	free(o->input);
 }
 
-/* JSON string literal (the input may hold anything the user typed). */
+/* Length of the well-formed UTF-8 sequence at p (0: not one). */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n = p[0] >= 0xF5 ? 0 : p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 ? 2 : 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	/* overlong and surrogate forms */
+	if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0) ||
+	    (p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/* JSON string literal (the input may hold anything the user typed: a byte
+ * that is not UTF-8 is written as U+FFFD, so the document stays valid). */
 void cli_put_json_string(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
+		if (*p == '"' || *p == '\\') {
 			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20)
+		} else if (*p < 0x20 || *p == 0x7F) {
 			fprintf(out, "\\u%04x", *p);
-		else
+		} else if (*p < 0x80) {
 			fputc(*p, out);
+		} else {
+			size_t n = utf8_len(p);
+			if (n == 0) {
+				fputs("\\ufffd", out);
+				continue;
+			}
+			fwrite(p, 1, n, out);
+			p += n - 1;
+		}
 	}
 	fputc('"', out);
 }

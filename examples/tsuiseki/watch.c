@@ -72,7 +72,7 @@ static int save_state(const char *path, const tsk_shipment_list *state)
 {
 	char *json = NULL;
 	size_t len = 0;
-	if (tsk_shipment_list_to_json(&json, &len, state, TSK_JSON_PRETTY) != TSK_OK)
+	if (tsk_shipment_list_to_json(&json, &len, state, TSK_JSON_PRETTY | TSK_JSON_SNAPSHOT) != TSK_OK)
 		return -1;
 	char tmp[4096];
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());

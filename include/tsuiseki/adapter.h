@@ -91,6 +91,8 @@ typedef enum tsk_shipment_field {
  * @param[out] out caller owns (tsk_shipment_free)
  * @param carrier registry name ("yamato"), copied
  * @param tracking_number digits (or S10 letters and digits), copied
+ * Bytes of carrier or tracking_number that are not UTF-8 are copied as
+ * U+FFFD, so every shipment serialises to valid JSON.
  */
 TSK_API int tsk_shipment_new(tsk_shipment **out, const char *carrier, const char *tracking_number);
 /** Set a text field (see tsk_event_set_text for white space). */

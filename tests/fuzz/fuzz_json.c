@@ -15,9 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	char *a = NULL, *b = NULL;
 	tsk_shipment_list *back = NULL;
-	if (tsk_shipment_list_to_json(&a, NULL, l, 0) == TSK_OK &&
+	if (tsk_shipment_list_to_json(&a, NULL, l, TSK_JSON_SNAPSHOT) == TSK_OK &&
 	    tsk_shipment_list_from_json(&back, a, strlen(a), &err) == TSK_OK &&
-	    tsk_shipment_list_to_json(&b, NULL, back, 0) == TSK_OK && strcmp(a, b) != 0)
+	    tsk_shipment_list_to_json(&b, NULL, back, TSK_JSON_SNAPSHOT) == TSK_OK && strcmp(a, b) != 0)
 		abort(); /* the round trip must be lossless */
 	tsk_free(a);
 	tsk_free(b);
