@@ -300,23 +300,18 @@ TSK_API int tsk_ctx_set_variable(tsk_ctx *ctx, const char *name, const char *val
 
 /* ------------------------------------------------------------- endpoints */
 
-static bool url_ok(const char *url)
-{
-	return strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0;
-}
-
 TSK_API int tsk_ctx_set_endpoint(tsk_ctx *ctx, const char *carrier, const char *url)
 {
 	if (!ctx || !carrier)
 		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_ctx_set_endpoint: missing carrier");
-	if (url && !url_ok(url))
+	if (url && !tsk__http_url_ok(url))
 		return tsk__ctx_error(ctx, TSK_EINVAL, "endpoint for %s must be an http:// or https:// URL: %s",
 		                      carrier, url);
 	int rc = pair_set(&ctx->endpoints, &ctx->nendpoints, carrier, url);
 	return rc == TSK_OK ? rc : tsk__ctx_error(ctx, rc, "out of memory");
 }
 
-const char *tsk__ctx_endpoint_for(tsk_ctx *ctx, const tsk_adapter *a)
+const char *tsk__ctx_endpoint_for(tsk_ctx *ctx, const tsk_adapter *a, tsk_error *err)
 {
 	for (size_t i = 0; i < ctx->nendpoints; i++)
 		if (strcmp(ctx->endpoints[i].name, a->name) == 0)
@@ -328,11 +323,18 @@ const char *tsk__ctx_endpoint_for(tsk_ctx *ctx, const tsk_adapter *a)
 		var[k++] = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
 	var[k] = '\0';
 	const char *env = tsk__ctx_getenv(ctx, var);
-	if (env && *env && url_ok(env))
+	if (!env || !*env)
+		return a->default_endpoint;
+	if (tsk__http_url_ok(env))
 		return env;
-	if (env && *env)
-		tsk__ctx_log(ctx, 1, "%s ignored: not an http(s) URL", var);
-	return a->default_endpoint;
+	/* the user meant another host: never fall back to the default one */
+	char shown[256];
+	tsk__redact(shown, sizeof shown, env, NULL, 0);
+	tsk_error_set(err, TSK_ECONFIG,
+	              "%s: %s=\"%s\" is not an http:// or https:// URL with a host; %s is not asked "
+	              "rather than sent to its default endpoint",
+	              a->name, var, shown, a->name);
+	return NULL;
 }
 
 TSK_API const char *tsk_ctx_endpoint(tsk_ctx *ctx, const char *carrier)
@@ -342,9 +344,14 @@ TSK_API const char *tsk_ctx_endpoint(tsk_ctx *ctx, const char *carrier)
 		tsk__ctx_error(ctx, TSK_ENOCARRIER, "no carrier named %s", carrier ? carrier : "(null)");
 		return NULL;
 	}
-	const char *url = tsk__ctx_endpoint_for(ctx, a);
-	if (!url)
+	tsk_error err;
+	tsk_error_clear(&err);
+	const char *url = tsk__ctx_endpoint_for(ctx, a, &err);
+	if (!url) {
+		if (err.code != TSK_OK)
+			tsk__ctx_error(ctx, err.code, "%s", err.message);
 		return NULL;
+	}
 	char *copy = tsk__strdup(url);
 	if (!copy)
 		return NULL;

@@ -59,8 +59,11 @@ int tsk__ctx_register_owned(tsk_ctx *ctx, tsk_adapter *adapter);
 /* A variable: the context's own (tsk_ctx_set_variable), else the process
  * environment unless the context ignores it; NULL when unset. */
 const char *tsk__ctx_getenv(const tsk_ctx *ctx, const char *name);
-/* Effective endpoint of an adapter (never NULL when the adapter has a default). */
-const char *tsk__ctx_endpoint_for(tsk_ctx *ctx, const tsk_adapter *a);
+/* Effective endpoint of an adapter: the API override, else
+ * TSUISEKI_ENDPOINT_<CARRIER>, else the adapter's default. NULL with err
+ * set (TSK_ECONFIG) when that variable is set but unusable: the user meant
+ * another host, so the default is never used instead. */
+const char *tsk__ctx_endpoint_for(tsk_ctx *ctx, const tsk_adapter *a, tsk_error *err);
 /* Complete every outstanding query with TSK_ECANCELED (each done callback
  * once), then free the event-loop state (lib/query.c). */
 void tsk__loop_free(tsk_ctx *ctx);

@@ -429,7 +429,7 @@ static bool origin_of(const char *url, char *out, size_t outlen)
 	          curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
 	          curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
 	          curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
-	          (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0);
+	          (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) && host[0];
 	if (ok) {
 		for (char *p = host; *p; p++)
 			if (*p >= 'A' && *p <= 'Z')
@@ -441,6 +441,12 @@ static bool origin_of(const char *url, char *out, size_t outlen)
 	curl_free(port);
 	curl_url_cleanup(u);
 	return ok;
+}
+
+bool tsk__http_url_ok(const char *url)
+{
+	char origin[16];
+	return url && origin_of(url, origin, sizeof origin);
 }
 
 /*

@@ -109,6 +109,8 @@ bool tsk__http_busy(const tsk__http *h);
 /* Jobs held (queued or running). */
 size_t tsk__http_pending(const tsk__http *h);
 
+/* An absolute http:// or https:// URL with a host, as curl parses it. */
+bool tsk__http_url_ok(const char *url);
 /* Monotonic milliseconds. */
 int64_t tsk__http_now_ms(void);
 /* Free a job's outputs. */

@@ -270,12 +270,13 @@ static int make_requests(tsk__track *t)
 				batch[nb++] = inputs[probes[j].input].number;
 		}
 		/* variables: the context's own, then the environment unless ignored */
-		tsk_request_env env = { 1, tsk__ctx_endpoint_for(ctx, a), ctx->locale, ctx_getenv_cb, ctx };
 		tsk_error err;
 		tsk_error_clear(&err);
+		tsk_request_env env = { 1, tsk__ctx_endpoint_for(ctx, a, &err), ctx->locale, ctx_getenv_cb, ctx };
 		size_t before = tsk_request_list_count(t->reqs);
 		int brc = env.endpoint ? a->build_requests(a, &env, batch, nb, t->reqs, &err)
-		                       : tsk_error_set(&err, TSK_ECONFIG, "%s has no endpoint configured", a->name);
+		          : err.code != TSK_OK ? err.code
+		                               : tsk_error_set(&err, TSK_ECONFIG, "%s has no endpoint configured", a->name);
 		if (brc == TSK_ENOMEM) {
 			rc = brc;
 			break;

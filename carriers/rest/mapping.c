@@ -8,6 +8,7 @@
  * however broken, crashes the loader (it is fuzzed).
  */
 #include "rest_internal.h"
+#include "http.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -611,11 +612,6 @@ static bool name_ok(const char *s)
 			return false;
 	}
 	return true;
-}
-
-static bool url_ok(const char *u)
-{
-	return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
 }
 
 /* "credentials": the environment variables the templates may read, e.g.
@@ -1242,7 +1238,7 @@ int tsk__rest_mapping_load(tsk__rest_mapping **out, const char *json, size_t len
 	}
 	if ((rc = member_string(&l, root, "", "base_url", true, &m->base_url)) != TSK_OK)
 		goto done;
-	if (!url_ok(m->base_url)) {
+	if (!tsk__http_url_ok(m->base_url)) {
 		rc = fail(&l, "base_url", "expected an http:// or https:// URL, got \"%s\"", m->base_url);
 		goto done;
 	}

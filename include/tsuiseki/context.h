@@ -60,8 +60,12 @@ TSK_API tsk_time tsk_ctx_now(const tsk_ctx *ctx);
 TSK_API int tsk_ctx_set_endpoint(tsk_ctx *ctx, const char *carrier, const char *url);
 /**
  * The endpoint in force for a carrier: API override, else environment, else
- * the adapter's default.
- * @return borrowed until the next change, or NULL for an unknown carrier.
+ * the adapter's default. A TSUISEKI_ENDPOINT_<CARRIER> that is set but not
+ * an http(s) URL with a host is never replaced by the default: the carrier
+ * then has no endpoint (its queries fail with TSK_ECONFIG).
+ * @return borrowed until the next change, or NULL for an unknown carrier
+ *         (TSK_ENOCARRIER) or an unusable environment endpoint (TSK_ECONFIG),
+ *         with tsk_ctx_last_error() saying which.
  */
 TSK_API const char *tsk_ctx_endpoint(tsk_ctx *ctx, const char *carrier);
 

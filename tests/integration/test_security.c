@@ -284,6 +284,52 @@ START_TEST(watch_state_file_is_private)
 }
 END_TEST
 
+/* ------------------------------------------------- endpoints the user set */
+
+START_TEST(unusable_endpoint_is_a_config_error)
+{
+	static const char *const bad[] = { "file:///etc", "gopher://127.0.0.1:9/x", "garbage", "http://",
+		                           "https://user:" PASSWORD "@" };
+	tsk_ctx *ctx = make_ctx();
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		/* through the context's variables: the same path as the environment */
+		ck_assert_int_eq(tsk_ctx_set_variable(ctx, "TSUISEKI_ENDPOINT_SAGAWA", bad[i]), TSK_OK);
+		ck_assert_int_eq(tsk_ctx_set_variable(ctx, "TSUISEKI_ENDPOINT_REST_AFTERSHIP", bad[i]), TSK_OK);
+		ck_assert_ptr_null(tsk_ctx_endpoint(ctx, "sagawa"));
+		ck_assert_msg(strstr(tsk_ctx_last_error(ctx), "TSUISEKI_ENDPOINT_SAGAWA"), "%s", tsk_ctx_last_error(ctx));
+		static const char *const carriers[][2] = { { "sagawa", "600078420325" },
+			                                   { "rest:aftership", "1ZA2207X6791425225" } };
+		for (size_t c = 0; c < 2; c++) {
+			tsk_shipment *s = NULL;
+			ck_assert_int_eq(tsk_track(&s, ctx, carriers[c][0], carriers[c][1]), TSK_OK);
+			const char *msg = tsk_shipment_error_message(s);
+			ck_assert_msg(tsk_shipment_error(s) == TSK_ECONFIG, "%s %s: %s", carriers[c][0], bad[i],
+			              msg ? msg : "no error");
+			ck_assert_msg(strstr(msg, "not asked") && !strstr(msg, PASSWORD), "%s", msg);
+			tsk_shipment_free(s);
+		}
+	}
+	tsk_ctx_free(ctx);
+
+	/* the CLI, from the environment: a config error in --json, no request anywhere */
+	char cmd[1024], *out;
+	snprintf(cmd, sizeof cmd,
+	         "AFTERSHIP_API_KEY=" API_KEY " TSUISEKI_ENDPOINT_REST_AFTERSHIP=file:///etc "
+	         "%s track --json --carrier rest:aftership 1ZA2207X6791425225 2>&1",
+	         getenv("TSK_CLI"));
+	ck_assert_int_eq(run(cmd, &out), 1);
+	ck_assert_msg(strstr(out, "\"error\":{\"code\":\"config\"") &&
+	              strstr(out, "TSUISEKI_ENDPOINT_REST_AFTERSHIP"), "%s", out);
+	free(out);
+	snprintf(cmd, sizeof cmd, "TSUISEKI_ENDPOINT_YAMATO=garbage %s track --json --carrier yamato 249724973934 2>&1",
+	         getenv("TSK_CLI"));
+	ck_assert_int_eq(run(cmd, &out), 1);
+	ck_assert_msg(strstr(out, "\"error\":{\"code\":\"config\""), "%s", out);
+	free(out);
+	ck_assert_uint_eq(log_lines(sim), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("security");
@@ -296,6 +342,7 @@ int main(void)
 	tcase_add_test(tc, secrets_never_in_messages);
 	tcase_add_test(tc, cli_never_prints_secrets);
 	tcase_add_test(tc, watch_state_file_is_private);
+	tcase_add_test(tc, unusable_endpoint_is_a_config_error);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
