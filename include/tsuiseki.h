@@ -27,5 +27,6 @@
 #include "tsuiseki/json.h"
 #include "tsuiseki/diff.h"
 #include "tsuiseki/rest.h"
+#include "tsuiseki/fleet.h"
 
 #endif /* TSUISEKI_H */
