@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 static const char *const kind_names[] = {
@@ -577,11 +576,11 @@ int tsk__notify_render(tsk__store_note *out, const tsk__templates *t, const tsk_
 		                n->evidence };
 	stable_id(out->id, parts, TSK__ARRAY_LEN(parts));
 
-	yajl_gen g = yajl_gen_alloc(NULL);
-	if (!g)
+	tsk__jw w, *g = &w;
+	if (tsk__jw_open(g, false, NULL) != TSK_OK)
 		return TSK_ENOMEM;
-	yajl_gen_map_open(g);
-	tsk__json_key(g, "schema"); yajl_gen_integer(g, 1);
+	tsk__jw_map_open(g);
+	tsk__json_key(g, "schema"); tsk__jw_integer(g, 1);
 	tsk__json_key(g, "id"); tsk__json_str(g, out->id);
 	tsk__json_key(g, "kind"); tsk__json_str(g, tsk_notify_kind_to_string(n->kind));
 	tsk__json_key(g, "reference"); tsk__json_str(g, reference);
@@ -592,16 +591,16 @@ int tsk__notify_render(tsk__store_note *out, const tsk__templates *t, const tsk_
 	tsk__json_key(g, "eta"); tsk__json_eta(g, cur->has_eta ? &cur->eta : NULL);
 	tsk__json_key(g, "exception");
 	if (n->exception != TSK_EXC_NONE) {
-		yajl_gen_map_open(g);
+		tsk__jw_map_open(g);
 		tsk__json_key(g, "code"); tsk__json_str(g, tsk_exception_to_string(n->exception));
 		tsk__json_key(g, "severity"); tsk__json_str(g, tsk_severity_to_string(n->severity));
-		yajl_gen_map_close(g);
+		tsk__jw_map_close(g);
 	} else {
-		yajl_gen_null(g);
+		tsk__jw_null(g);
 	}
 	tsk__json_key(g, "locale"); tsk__json_str(g, locale);
 	tsk__json_key(g, "text");
-	yajl_gen_map_open(g);
+	tsk__jw_map_open(g);
 	bool failed = false;
 	for (int l = 0; l < LANG__COUNT; l++) {
 		struct render_env env = { t, n, cur, reference, l, 0 };
@@ -612,24 +611,22 @@ int tsk__notify_render(tsk__store_note *out, const tsk__templates *t, const tsk_
 		tsk__buf_puts(&body, "");
 		failed = failed || subj.failed || body.failed;
 		tsk__json_key(g, lang_names[l]);
-		yajl_gen_map_open(g);
+		tsk__jw_map_open(g);
 		tsk__json_key(g, "subject"); tsk__json_str(g, subj.data ? subj.data : "");
 		tsk__json_key(g, "body"); tsk__json_str(g, body.data ? body.data : "");
-		yajl_gen_map_close(g);
+		tsk__jw_map_close(g);
 		tsk__buf_dispose(&subj);
 		tsk__buf_dispose(&body);
 	}
-	yajl_gen_map_close(g);
-	yajl_gen_map_close(g);
-	const unsigned char *buf;
-	size_t len;
-	if (failed || yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok ||
-	    !(out->json = tsk__strndup((const char *)buf, len))) {
-		yajl_gen_free(g);
-		return TSK_ENOMEM;
+	tsk__jw_map_close(g);
+	tsk__jw_map_close(g);
+	int rc = tsk__jw_close(g, &out->json, NULL);
+	if (rc == TSK_OK && failed) {
+		free(out->json);
+		out->json = NULL;
+		rc = TSK_ENOMEM;
 	}
-	yajl_gen_free(g);
-	return TSK_OK;
+	return rc;
 }
 
 /* -------------------------------------------------- notification objects */
