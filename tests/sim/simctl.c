@@ -164,6 +164,11 @@ tsk_sim *tsk_sim_start(const char *sim_binary, const char *root_dir)
     return sim;
 }
 
+int tsk_sim_pid(const tsk_sim *sim)
+{
+    return sim ? (int)sim->pid : -1;
+}
+
 int tsk_sim_port(const tsk_sim *sim) { return sim ? sim->port : -1; }
 
 const char *tsk_sim_url(const tsk_sim *sim, const char *path, char *buf, size_t bufsize)

@@ -28,6 +28,9 @@ tsk_sim *tsk_sim_start(const char *sim_binary, const char *root_dir);
 /* The port the simulator listens on (127.0.0.1). */
 int tsk_sim_port(const tsk_sim *sim);
 
+/* The simulator's process id (benchmarks pin it and read its CPU time). */
+int tsk_sim_pid(const tsk_sim *sim);
+
 /* Build "http://127.0.0.1:<port><path>" into buf; returns buf, or NULL if
  * it does not fit.  path should start with '/'. */
 const char *tsk_sim_url(const tsk_sim *sim, const char *path, char *buf, size_t bufsize);
