@@ -219,17 +219,25 @@ int tsk__prefecture_of_text(const char *text)
 	long best_pos = -1;
 	size_t best_len = 0;
 	int best = 0;
+	/* Text in ASCII alone (a JSON API's "MEMPHIS, TN") can name a
+	 * prefecture only by its roman name: the Japanese names are not
+	 * searched for there, which is most of the work. */
+	bool ascii = true;
+	for (const char *p = folded; *p && ascii; p++)
+		ascii = (unsigned char)*p < 0x80;
 	for (size_t i = 0; i < TSK__ARRAY_LEN(prefectures); i++) {
 		const char *hit;
-		if ((hit = strstr(folded, prefectures[i].full)))
+		if (!ascii && (hit = strstr(folded, prefectures[i].full)))
 			consider(hit - folded, strlen(prefectures[i].full), prefectures[i].code, &best_pos, &best_len, &best);
-		if ((hit = strstr(folded, prefectures[i].short_name)))
+		if (!ascii && (hit = strstr(folded, prefectures[i].short_name)))
 			consider(hit - folded, strlen(prefectures[i].short_name), prefectures[i].code, &best_pos,
 			         &best_len, &best);
 		consider(find_word_ci(folded, prefectures[i].roman), strlen(prefectures[i].roman),
 		         prefectures[i].code, &best_pos, &best_len, &best);
 	}
 	for (size_t i = 0; i < TSK__ARRAY_LEN(places); i++) {
+		if (ascii && (unsigned char)places[i].name[0] >= 0x80)
+			continue;
 		const char *hit = strstr(folded, places[i].name);
 		if (hit)
 			consider(hit - folded, strlen(places[i].name), places[i].code, &best_pos, &best_len, &best);

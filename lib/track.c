@@ -39,7 +39,7 @@ struct input {
 	char *raw;                 /* copied: a query outlives its submit call */
 	char *number;              /* normalized */
 	int error;                 /* invalid_number etc. before any request */
-	char message[256];
+	char *message;             /* why, when error is set (a batch of good numbers holds none) */
 	const char *carrier_hint;  /* for error shipments */
 	size_t first_probe, nprobes; /* its probes are contiguous */
 };
@@ -323,7 +323,9 @@ int tsk__track_prepare(tsk__track **out, tsk_ctx *ctx, const char *carrier,
 		return tsk__ctx_error(ctx, TSK_ENOMEM, "%s", tsk_strerror(TSK_ENOMEM));
 	t->ctx = ctx;
 	struct input *inputs = t->inputs = calloc(count ? count : 1, sizeof *inputs);
-	struct probe *probes = t->probes = calloc((count ? count : 1) * (ctx->ncarriers ? ctx->ncarriers : 1), sizeof *probes);
+	/* a named carrier: one probe per number at most */
+	size_t per = fixed || !ctx->ncarriers ? 1 : ctx->ncarriers;
+	struct probe *probes = t->probes = calloc((count ? count : 1) * per, sizeof *probes);
 	t->fixed = fixed;
 	t->count = count;
 	size_t nprobes = 0;
@@ -343,13 +345,13 @@ int tsk__track_prepare(tsk__track **out, tsk_ctx *ctx, const char *carrier,
 		in->carrier_hint = fixed ? fixed->name : "auto";
 		tsk_error err;
 		tsk_error_clear(&err);
+		char message[256] = "";
 		if (tsk_number_normalize(&in->number, in->raw, &err) != TSK_OK) {
-			if (err.code == TSK_ENOMEM) {
+			if (err.code == TSK_ENOMEM || !(in->message = tsk__strdup(err.message))) {
 				rc = TSK_ENOMEM;
 				goto done;
 			}
 			in->error = TSK_EINVALID_NUMBER;
-			snprintf(in->message, sizeof in->message, "%s", err.message);
 			continue;
 		}
 		size_t found = 0;
@@ -364,13 +366,11 @@ int tsk__track_prepare(tsk__track **out, tsk_ctx *ctx, const char *carrier,
 			/* named explicitly, an ANY_NUMBER adapter takes what it does not claim */
 			bool any = fixed && arc == TSK_OK && (a->flags & TSK_ADAPTER_ANY_NUMBER);
 			if (arc != TSK_OK || (conf <= 0 && !any)) {
-				if (fixed || !in->message[0]) {
-					snprintf(in->message, sizeof in->message, "%s",
-					         arc != TSK_OK ? aerr.message : "");
-				}
+				if (fixed || !message[0])
+					snprintf(message, sizeof message, "%s", arc != TSK_OK ? aerr.message : "");
 				if (fixed && arc == TSK_OK)
-					snprintf(in->message, sizeof in->message,
-					         "%s does not use numbers like %s", a->name, in->number);
+					snprintf(message, sizeof message, "%s does not use numbers like %s", a->name,
+					         in->number);
 				continue;
 			}
 			probes[nprobes].input = i;
@@ -383,8 +383,12 @@ int tsk__track_prepare(tsk__track **out, tsk_ctx *ctx, const char *carrier,
 		in->nprobes = found;
 		if (!found) {
 			in->error = TSK_EINVALID_NUMBER;
-			if (!in->message[0])
-				snprintf(in->message, sizeof in->message, "no carrier recognises %s", in->number);
+			if (!message[0])
+				snprintf(message, sizeof message, "no carrier recognises %s", in->number);
+			if (!(in->message = tsk__strdup(message))) {
+				rc = TSK_ENOMEM;
+				goto done;
+			}
 		}
 	}
 	t->nprobes = nprobes;
@@ -673,6 +677,7 @@ void tsk__track_free(tsk__track *t)
 		for (size_t i = 0; i < t->count; i++) {
 			free(t->inputs[i].raw);
 			free(t->inputs[i].number);
+			free(t->inputs[i].message);
 		}
 	free(t->inputs);
 	if (t->jobs)
