@@ -180,6 +180,10 @@ void tsk__json_event(tsk__jw *w, const tsk_event *ev, long index)
 	tsk__json_key(w, "location_code"); tsk__json_str(w, ev->text[TSK_EVENT_LOCATION_CODE]);
 	tsk__json_key(w, "region"); tsk__json_str(w, ev->text[TSK_EVENT_REGION]);
 	tsk__json_key(w, "postal_code"); tsk__json_str(w, ev->text[TSK_EVENT_POSTAL_CODE]);
+	/* the leg that reported it: only in shipments of several legs */
+	if (ev->leg_carrier) {
+		tsk__json_key(w, "carrier"); tsk__json_str(w, ev->leg_carrier);
+	}
 	/* TSK_JSON_SNAPSHOT: what the getters expose beyond the contract's
 	 * fields, present only when set, so a snapshot reloads whole */
 	if (w->snapshot && ev->exception != TSK_EXC_NONE) {
@@ -263,6 +267,18 @@ static void gen_shipment(tsk__jw *w, const tsk_shipment *s)
 		tsk__jw_map_close(w);
 	} else {
 		tsk__jw_null(w);
+	}
+	/* legs only once a hand-off was followed (additive to schema 1) */
+	if (s->nlegs) {
+		tsk__json_key(w, "legs");
+		tsk__jw_array_open(w);
+		for (size_t i = 0; i < s->nlegs; i++) {
+			tsk__jw_map_open(w);
+			tsk__json_key(w, "carrier"); tsk__json_str(w, s->legs[i].carrier);
+			tsk__json_key(w, "tracking_number"); tsk__json_str(w, s->legs[i].number);
+			tsk__jw_map_close(w);
+		}
+		tsk__jw_array_close(w);
 	}
 	tsk__json_key(w, "next_poll"); tsk__json_time(w, &s->next_poll);
 	tsk__json_key(w, "events");
@@ -420,6 +436,11 @@ static int read_event(struct reader *r, yajl_val v, tsk_event **out)
 		if (rc == TSK_OK)
 			rc = set_text(&ev->text[texts[i].f], t);
 	}
+	const char *leg = NULL;
+	if (rc == TSK_OK)
+		rc = read_str(r, v, "carrier", &leg);
+	if (rc == TSK_OK && leg)
+		rc = tsk__event_set_carrier(ev, leg);
 	const char *exc = NULL;
 	if (rc == TSK_OK)
 		rc = read_str(r, v, "exception", &exc);
@@ -556,6 +577,26 @@ static int read_shipment(struct reader *r, yajl_val v, tsk_shipment **out)
 			rc = read_str(r, hand, "tracking_number", &hn);
 		if (rc == TSK_OK)
 			rc = tsk_shipment_set_handoff(s, hc, hn);
+	}
+
+	yajl_val legs = field(v, "legs");
+	if (rc == TSK_OK && legs && !YAJL_IS_NULL(legs)) {
+		if (!YAJL_IS_ARRAY(legs))
+			rc = fail(r, "legs", "expected an array or null");
+		for (size_t i = 0; rc == TSK_OK && i < legs->u.array.len; i++) {
+			yajl_val l = legs->u.array.values[i];
+			const char *lc = NULL, *ln = NULL;
+			if (!YAJL_IS_OBJECT(l))
+				rc = fail(r, "legs", "expected objects");
+			if (rc == TSK_OK)
+				rc = read_str(r, l, "carrier", &lc);
+			if (rc == TSK_OK)
+				rc = read_str(r, l, "tracking_number", &ln);
+			if (rc == TSK_OK && (!lc || !ln))
+				rc = fail(r, "legs", "a leg needs carrier and tracking_number");
+			if (rc == TSK_OK)
+				rc = tsk__shipment_add_leg(s, lc, ln);
+		}
 	}
 
 	yajl_val evs = field(v, "events");

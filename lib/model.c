@@ -254,6 +254,7 @@ TSK_API const char *tsk_event_time_raw(const tsk_event *ev) { return ev->text[TS
 TSK_API tsk_status tsk_event_status(const tsk_event *ev) { return ev->status; }
 TSK_API tsk_exception_code tsk_event_exception(const tsk_event *ev) { return ev->exception; }
 TSK_API const char *tsk_event_carrier_status(const tsk_event *ev) { return ev->text[TSK_EVENT_CARRIER_STATUS]; }
+TSK_API const char *tsk_event_carrier(const tsk_event *ev) { return ev->leg_carrier; }
 TSK_API const char *tsk_event_description(const tsk_event *ev) { return ev->text[TSK_EVENT_DESCRIPTION]; }
 TSK_API const char *tsk_event_location(const tsk_event *ev) { return ev->text[TSK_EVENT_LOCATION]; }
 TSK_API const char *tsk_event_location_code(const tsk_event *ev) { return ev->text[TSK_EVENT_LOCATION_CODE]; }
@@ -326,6 +327,11 @@ TSK_API void tsk_shipment_free(tsk_shipment *s)
 	tsk__shipment_clear_exceptions(s);
 	free(s->handoff_carrier);
 	free(s->handoff_number);
+	for (size_t i = 0; i < s->nlegs; i++) {
+		free(s->legs[i].carrier);
+		free(s->legs[i].number);
+	}
+	free(s->legs);
 	for (size_t i = 0; i < s->nevents; i++)
 		tsk_event_free(s->events[i]);
 	free(s->events);
@@ -348,6 +354,8 @@ TSK_API int tsk_shipment_dup(tsk_shipment **out, const tsk_shipment *src)
 	s->exceptions = NULL;
 	s->nexceptions = 0;
 	s->handoff_carrier = s->handoff_number = NULL;
+	s->legs = NULL;
+	s->nlegs = 0;
 	s->events = NULL;
 	s->nevents = s->events_cap = 0;
 	s->error_message = NULL;
@@ -364,6 +372,8 @@ TSK_API int tsk_shipment_dup(tsk_shipment **out, const tsk_shipment *src)
 		ok = false;
 	if (ok && src->also_known_by && !(s->also_known_by = tsk__strdup(src->also_known_by)))
 		ok = false;
+	for (size_t i = 0; ok && i < src->nlegs; i++)
+		ok = tsk__shipment_add_leg(s, src->legs[i].carrier, src->legs[i].number) == TSK_OK;
 	for (size_t i = 0; ok && i < src->nexceptions; i++) {
 		const tsk_exception *e = &src->exceptions[i];
 		ok = tsk__shipment_add_exception(s, e->code, e->severity, &e->time, e->message,
@@ -435,6 +445,29 @@ TSK_API int tsk_shipment_set_handoff(tsk_shipment *s, const char *carrier, const
 	if (tsk__strset(&s->handoff_carrier, carrier) || tsk__strset(&s->handoff_number, number))
 		return TSK_ENOMEM;
 	return TSK_OK;
+}
+
+int tsk__shipment_add_leg(tsk_shipment *s, const char *carrier, const char *number)
+{
+	if (!s || !carrier || !number)
+		return TSK_EINVAL;
+	struct tsk__leg *n = realloc(s->legs, (s->nlegs + 1) * sizeof *n);
+	if (!n)
+		return TSK_ENOMEM;
+	s->legs = n;
+	struct tsk__leg leg = { tsk__strdup(carrier), tsk__strdup(number) };
+	if (!leg.carrier || !leg.number) {
+		free(leg.carrier);
+		free(leg.number);
+		return TSK_ENOMEM;
+	}
+	s->legs[s->nlegs++] = leg;
+	return TSK_OK;
+}
+
+int tsk__event_set_carrier(tsk_event *ev, const char *carrier)
+{
+	return tsk__strset(&ev->leg_carrier, carrier) ? TSK_ENOMEM : TSK_OK;
 }
 
 TSK_API int tsk_shipment_set_error(tsk_shipment *s, int code, const char *message)
@@ -510,6 +543,19 @@ TSK_API const tsk_exception *tsk_shipment_exception_at(const tsk_shipment *s, si
 }
 TSK_API const char *tsk_shipment_handoff_carrier(const tsk_shipment *s) { return s->handoff_carrier; }
 TSK_API const char *tsk_shipment_handoff_number(const tsk_shipment *s) { return s->handoff_number; }
+TSK_API size_t tsk_shipment_leg_count(const tsk_shipment *s) { return s->nlegs ? s->nlegs : 1; }
+TSK_API const char *tsk_shipment_leg_carrier(const tsk_shipment *s, size_t i)
+{
+	if (!s->nlegs)
+		return i == 0 ? s->carrier : NULL;
+	return i < s->nlegs ? s->legs[i].carrier : NULL;
+}
+TSK_API const char *tsk_shipment_leg_number(const tsk_shipment *s, size_t i)
+{
+	if (!s->nlegs)
+		return i == 0 ? s->number : NULL;
+	return i < s->nlegs ? s->legs[i].number : NULL;
+}
 TSK_API const tsk_time *tsk_shipment_next_poll(const tsk_shipment *s)
 {
 	return tsk_time_is_set(&s->next_poll) ? &s->next_poll : NULL;

@@ -17,7 +17,12 @@ struct tsk_event {
 	tsk_status status;
 	tsk_exception_code exception;
 	bool unmapped;
-	char *leg_carrier;             /* carrier of this event when merged from another leg; NULL = the shipment's */
+	char *leg_carrier;             /* the leg that reported it, set in shipments of several legs; NULL = the shipment's */
+};
+
+/* One leg of a shipment handed from carrier to carrier (DESIGN.md "Legs"). */
+struct tsk__leg {
+	char *carrier, *number;
 };
 
 struct tsk__eta_local {
@@ -42,6 +47,8 @@ struct tsk_shipment {
 	tsk_exception *exceptions;     /* message strings owned (cast away const to free) */
 	size_t nexceptions;
 	char *handoff_carrier, *handoff_number;
+	struct tsk__leg *legs;         /* first leg first; none (0) = one leg, the shipment's own */
+	size_t nlegs;
 	tsk_time next_poll;
 	tsk_event **events;
 	size_t nevents, events_cap;
@@ -65,6 +72,10 @@ void tsk__shipment_clear_exceptions(tsk_shipment *s);
 /* Add an exception (message copied). Returns TSK_OK / TSK_ENOMEM. */
 int tsk__shipment_add_exception(tsk_shipment *s, tsk_exception_code code, tsk_severity sev,
                                 const tsk_time *time, const char *message, long event_index);
+/* Append a leg (strings copied). Returns TSK_OK / TSK_ENOMEM / TSK_EINVAL. */
+int tsk__shipment_add_leg(tsk_shipment *s, const char *carrier, const char *number);
+/* Set the carrier of the leg that reported ev (copied; NULL clears). */
+int tsk__event_set_carrier(tsk_event *ev, const char *carrier);
 /* Insert an event at position pos (takes ownership, also on failure). */
 int tsk__shipment_insert_event(tsk_shipment *s, size_t pos, tsk_event *ev);
 

@@ -214,6 +214,15 @@ TSK_API const char *tsk_event_region(const tsk_event *ev);
 TSK_API const char *tsk_event_postal_code(const tsk_event *ev);
 /** Non-zero when the carrier's word was not in the adapter's table. */
 TSK_API int tsk_event_unmapped(const tsk_event *ev);
+/**
+ * The carrier of the leg that reported this event ("yamato", "japanpost").
+ * @return borrowed (valid as long as the shipment); set on every event of a
+ *         shipment of several legs (tsk_shipment_merge_leg()), NULL in a
+ *         shipment of one leg, whose events all come from
+ *         tsk_shipment_carrier().
+ * @since 0.2
+ */
+TSK_API const char *tsk_event_carrier(const tsk_event *ev);
 
 /* Shipment getters: borrowed, valid as long as the shipment. */
 TSK_API const char *tsk_shipment_carrier(const tsk_shipment *s);
@@ -231,6 +240,18 @@ TSK_API const tsk_exception *tsk_shipment_exception_at(const tsk_shipment *s, si
 /** @return the carrier that took the parcel over, or NULL. */
 TSK_API const char *tsk_shipment_handoff_carrier(const tsk_shipment *s);
 TSK_API const char *tsk_shipment_handoff_number(const tsk_shipment *s);
+/**
+ * The legs of a parcel handed from carrier to carrier (クロネコゆうパケット:
+ * Yamato, then Japan Post), first leg first (DESIGN.md "Legs").
+ * @return the number of legs: 1 for a shipment no hand-off was followed
+ *         for (that leg is the shipment's own carrier and number).
+ * @since 0.2
+ */
+TSK_API size_t tsk_shipment_leg_count(const tsk_shipment *s);
+/** @return the carrier of the i-th leg, borrowed; NULL when out of range. @since 0.2 */
+TSK_API const char *tsk_shipment_leg_carrier(const tsk_shipment *s, size_t i);
+/** @return the tracking number of the i-th leg, borrowed; NULL when out of range. @since 0.2 */
+TSK_API const char *tsk_shipment_leg_number(const tsk_shipment *s, size_t i);
 /** @return when a polite poller should look again, or NULL for never. */
 TSK_API const tsk_time *tsk_shipment_next_poll(const tsk_shipment *s);
 TSK_API size_t tsk_shipment_event_count(const tsk_shipment *s);
@@ -255,6 +276,33 @@ TSK_API const char *tsk_shipment_also_known_by(const tsk_shipment *s);
  * @return TSK_OK or TSK_ENOMEM.
  */
 TSK_API int tsk_shipment_dup(tsk_shipment **out, const tsk_shipment *s);
+/**
+ * Fold the shipment of the next leg into the shipment of the first: one
+ * shipment with one timeline (DESIGN.md "Legs", "Timeline").
+ *
+ * - legs: first's legs (or first's own carrier and number), then next's
+ *   carrier and number unless already there;
+ * - events: first's in their order, then next's events that are not
+ *   duplicates (same time, status and place), each placed after every
+ *   event not later than it (legs interleaved by time); every event
+ *   names its leg's carrier (tsk_event_carrier());
+ * - status, status text, delivered_at, ETA, exceptions and next_poll come
+ *   from the leg that holds the parcel: next once it reports an event,
+ *   else first (a next leg not found yet leaves first as it was);
+ * - carrier, number, service and handoff stay first's; an error of next
+ *   other than not_found is carried, with first's last good state.
+ *
+ * Folding the same next leg again (a newer poll of it into the previous
+ * result) adds only what is new. Pure: neither input is modified.
+ *
+ * @param[out] out caller owns (free with tsk_shipment_free()); NULL on error
+ * @param first the first leg, or the result of an earlier fold (borrowed)
+ * @param next  the next leg, as tsk_track() returned it (borrowed)
+ * @return TSK_OK, TSK_EINVAL (a NULL argument, or next is first's own
+ *         carrier and number), TSK_ENOMEM.
+ * @since 0.2
+ */
+TSK_API int tsk_shipment_merge_leg(tsk_shipment **out, const tsk_shipment *first, const tsk_shipment *next);
 /** Free a shipment and everything it holds. Accepts NULL. */
 TSK_API void tsk_shipment_free(tsk_shipment *s);
 

@@ -133,6 +133,8 @@ static const char *const synthetic[] = {
 	"japanpost/synthetic_2019_list4.html",
 	"japanpost/synthetic_2019en_ems_delivered.html",
 	"japanpost/synthetic_2019en_not_found.html",
+	"japanpost/synthetic_2019_yupacket_leg2_transit.html",
+	"japanpost/synthetic_2019_yupacket_leg2_delivered.html",
 };
 
 START_TEST(synthetic_pages_match_sidecars)
