@@ -495,6 +495,17 @@ TSK_API int tsk_ctx_load_plugin_path(tsk_ctx *ctx, const char *path)
 	int first = TSK_OK;
 	char *save = NULL;
 	for (char *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		/* from the environment, only absolute directories: a relative one
+		 * would load code from wherever the program happens to run */
+		if (!path && d[0] != '/') {
+			int rc = tsk__ctx_error(ctx, TSK_EINVAL,
+			                        "TSUISEKI_CARRIER_PATH: \"%s\" skipped: only absolute directories "
+			                        "are searched for plugins", d);
+			tsk__ctx_log(ctx, 1, "%s", ctx->last_error);
+			if (first == TSK_OK)
+				first = rc;
+			continue;
+		}
 		DIR *probe = opendir(d);
 		if (!probe)
 			continue; /* an absent directory is not an error */

@@ -75,7 +75,8 @@ int tsk__ctx_parse_response(tsk_ctx *ctx, const tsk_adapter *a, const tsk_respon
 int tsk__ctx_complete(tsk_ctx *ctx, tsk_shipment *s, const tsk_shipment *previous);
 
 /* Load every *.json mapping of a directory (carriers/rest/rest.c); with
- * replace, a mapping overrides an earlier one of the same name. */
+ * replace (the search path), a mapping overrides an earlier one of the same
+ * name and a relative directory is refused (a mapping error). */
 int tsk__rest_load_dir(tsk_ctx *ctx, const char *dir, bool replace);
 
 /* Built-in adapters (carriers/builtin.c). */

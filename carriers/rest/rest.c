@@ -1113,6 +1113,14 @@ int tsk__rest_load_dir(tsk_ctx *ctx, const char *dir, bool replace)
 {
 	if (!ctx || !dir)
 		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_ctx_load_mappings_dir: missing argument");
+	if (replace && dir[0] != '/') {
+		/* the search path: a relative directory would read mappings (and
+		 * send credentials where they say) from wherever the program runs */
+		char msg[600];
+		snprintf(msg, sizeof msg, "%s: skipped: TSUISEKI_MAPPING_PATH names only absolute directories",
+		         dir);
+		return fail_load(ctx, TSK_EINVAL, msg);
+	}
 	DIR *d = opendir(dir);
 	if (!d) {
 		char msg[600];

@@ -128,7 +128,9 @@ TSK_API int tsk_ctx_load_plugins(tsk_ctx *ctx, const char *dir);
  * Load plugins from a colon-separated list of directories; NULL means
  * $TSUISEKI_CARRIER_PATH (unless the context ignores the environment) and
  * then the installed plugin directory. Directories that do not exist are
- * skipped; every plugin that fails is reported through the log callback.
+ * skipped; so are relative directories of TSUISEKI_CARRIER_PATH (only
+ * absolute ones are searched: TSK_EINVAL, reported through the log
+ * callback); every plugin that fails is reported through the log callback.
  * @return TSK_OK, or the code of the first failure (the others still load).
  * @since 0.1
  */

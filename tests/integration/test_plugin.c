@@ -3,11 +3,14 @@
  * a built-in carrier; a plugin built for another adapter ABI is refused
  * before anything of it is used; a missing directory is a clear error.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <tsuiseki.h>
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int warnings;
 
@@ -82,6 +85,41 @@ START_TEST(plugin_path_from_environment)
 }
 END_TEST
 
+START_TEST(relative_plugin_path_is_skipped)
+{
+	/* run from the directory that holds a plugin: "." and a relative name
+	 * must not load code from it */
+	const char *dir = getenv("TSK_PLUGIN_DIR_EXAMPLE");
+	char cwd[4096];
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+	ck_assert_int_eq(chdir(dir), 0);
+	static const char *const relative[] = { ".", "./", "../examples", "plugins:." };
+	for (size_t i = 0; i < sizeof relative / sizeof relative[0]; i++) {
+		setenv("TSUISEKI_CARRIER_PATH", relative[i], 1);
+		tsk_ctx *ctx;
+		ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_DEFAULT_CARRIERS), TSK_OK);
+		warnings = 0;
+		tsk_ctx_set_log_fn(ctx, count_log, NULL);
+		ck_assert_int_eq(tsk_ctx_load_plugin_path(ctx, NULL), TSK_EINVAL);
+		ck_assert_msg(strstr(tsk_ctx_last_error(ctx), "only absolute directories"), "%s", tsk_ctx_last_error(ctx));
+		ck_assert_int_ge(warnings, 1);
+		ck_assert_ptr_null(tsk_ctx_carrier(ctx, "example"));
+		tsk_ctx_free(ctx);
+	}
+	/* an absolute directory beside a relative one still loads */
+	char both[4200];
+	snprintf(both, sizeof both, ".:%s", dir);
+	setenv("TSUISEKI_CARRIER_PATH", both, 1);
+	tsk_ctx *ctx;
+	ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_DEFAULT_CARRIERS), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_load_plugin_path(ctx, NULL), TSK_EINVAL);
+	ck_assert_ptr_nonnull(tsk_ctx_carrier(ctx, "example"));
+	tsk_ctx_free(ctx);
+	unsetenv("TSUISEKI_CARRIER_PATH");
+	ck_assert_int_eq(chdir(cwd), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("plugin");
@@ -89,6 +127,7 @@ int main(void)
 	tcase_add_test(tc, example_plugin_loads);
 	tcase_add_test(tc, future_abi_is_refused);
 	tcase_add_test(tc, plugin_path_from_environment);
+	tcase_add_test(tc, relative_plugin_path_is_skipped);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -284,6 +284,57 @@ START_TEST(watch_state_file_is_private)
 }
 END_TEST
 
+/* ------------------------------------------------------ the search paths */
+
+START_TEST(relative_mapping_path_is_skipped)
+{
+	/* a mapping in a relative directory of TSUISEKI_MAPPING_PATH, read from
+	 * the current directory, could send a key anywhere it likes */
+	char dir[] = "/tmp/tsk-sec-maps-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char sub[128], file[160], cwd[4096];
+	snprintf(sub, sizeof sub, "%s/maps", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	snprintf(file, sizeof file, "%s/evil.json", sub);
+	FILE *f = fopen(file, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("{\"name\":\"evil\",\"version\":1,\"base_url\":\"http://127.0.0.1:9/\","
+	      "\"request\":{\"url\":\"{endpoint}/{number}\"},"
+	      "\"response\":{\"shipments\":\"data\",\"shipment\":{\"number\":\"id\"}}}\n", f);
+	fclose(f);
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+	ck_assert_int_eq(chdir(dir), 0);
+	char *saved = getenv("TSUISEKI_MAPPING_PATH") ? strdup(getenv("TSUISEKI_MAPPING_PATH")) : NULL;
+	static const char *const relative[] = { "maps", "./maps", "", "maps:" };
+	for (size_t i = 0; i < sizeof relative / sizeof relative[0]; i++) {
+		setenv("TSUISEKI_MAPPING_PATH", relative[i], 1);
+		tsk_ctx *ctx;
+		ck_assert_int_eq(tsk_ctx_new(&ctx, 0), TSK_OK);
+		ck_assert_msg(!tsk_ctx_carrier(ctx, "rest:evil"), "%s loaded from %s", file, relative[i]);
+		if (relative[i][0])
+			ck_assert_msg(tsk_ctx_mapping_error_count(ctx) == 1 &&
+			              strstr(tsk_ctx_mapping_error_at(ctx, 0), "only absolute directories"),
+			              "%s", tsk_ctx_mapping_error_count(ctx) ? tsk_ctx_mapping_error_at(ctx, 0) : "no error");
+		tsk_ctx_free(ctx);
+	}
+	/* named absolutely, it loads */
+	setenv("TSUISEKI_MAPPING_PATH", sub, 1);
+	tsk_ctx *ctx;
+	ck_assert_int_eq(tsk_ctx_new(&ctx, 0), TSK_OK);
+	ck_assert_ptr_nonnull(tsk_ctx_carrier(ctx, "rest:evil"));
+	tsk_ctx_free(ctx);
+	if (saved)
+		setenv("TSUISEKI_MAPPING_PATH", saved, 1);
+	else
+		unsetenv("TSUISEKI_MAPPING_PATH");
+	free(saved);
+	ck_assert_int_eq(chdir(cwd), 0);
+	unlink(file);
+	rmdir(sub);
+	rmdir(dir);
+}
+END_TEST
+
 /* ------------------------------------------------- endpoints the user set */
 
 START_TEST(unusable_endpoint_is_a_config_error)
@@ -343,6 +394,7 @@ int main(void)
 	tcase_add_test(tc, cli_never_prints_secrets);
 	tcase_add_test(tc, watch_state_file_is_private);
 	tcase_add_test(tc, unusable_endpoint_is_a_config_error);
+	tcase_add_test(tc, relative_mapping_path_is_skipped);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
