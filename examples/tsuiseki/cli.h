@@ -37,6 +37,12 @@ struct cli_opts {
 	const char *colour;        /* --color auto|always|never */
 	long timeout;              /* --timeout S per attempt (0 = the CLI's default) */
 	long retries;              /* --retries N (-1 = the CLI's default) */
+	const char *db;            /* --db PATH (fleet verbs) */
+	const char *ref;           /* --ref REF: the shop's reference (add, list) */
+	const char *status_filter; /* --status STATUS (list) */
+	bool once;                 /* --once (run) */
+	bool follow;               /* --follow (notifications) */
+	bool lang_given;           /* --lang was on the command line (not from LANG) */
 	char **args;               /* positional arguments (numbers read from stdin included) */
 	int nargs;
 	char *input;               /* what was read from stdin (args point into it) */
@@ -124,5 +130,9 @@ int cmd_parse(const struct cli_verb *v, int argc, char **argv);
 int cmd_detect(const struct cli_verb *v, int argc, char **argv);
 int cmd_carriers(const struct cli_verb *v, int argc, char **argv);
 int cmd_watch(const struct cli_verb *v, int argc, char **argv);
+int cmd_add(const struct cli_verb *v, int argc, char **argv);
+int cmd_list(const struct cli_verb *v, int argc, char **argv);
+int cmd_run(const struct cli_verb *v, int argc, char **argv);
+int cmd_notifications(const struct cli_verb *v, int argc, char **argv);
 
 #endif

@@ -33,6 +33,13 @@ const struct cli_option cli_options[] = {
 	{ "--interval", "S", CLI_LONG, OPT(interval), 1, "poll at most every S seconds (default 900)" },
 	{ "--polls", "N", CLI_LONG, OPT(max_polls), 0, "stop after N polls (default 0: when all are final)" },
 	{ "--state", "FILE", CLI_STRING, OPT(state), 0, "keep the snapshots in FILE between runs" },
+	{ "--db", "PATH", CLI_STRING, OPT(db), 0,
+	  "the fleet database (default: $TSUISEKI_DB, else $XDG_STATE_HOME/tsuiseki/fleet.db)" },
+	{ "--ref", "REF", CLI_STRING, OPT(ref), 0, "the shop's reference, e.g. an order id" },
+	{ "--status", "STATUS", CLI_STRING, OPT(status_filter), 0,
+	  "only shipments with this status (delivered...) or state (active, retired, gave_up)" },
+	{ "--once", NULL, CLI_FLAG, OPT(once), 0, "poll what is due now, then exit" },
+	{ "--follow", NULL, CLI_FLAG, OPT(follow), 0, "keep waiting for new notifications (Ctrl-C ends)" },
 	{ NULL, NULL, CLI_FLAG, 0, 0, NULL },
 };
 

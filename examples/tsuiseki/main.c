@@ -39,6 +39,26 @@ const struct cli_verb cli_verbs[] = {
 	  "With --state FILE the snapshots are kept between runs, and with no NUMBER the numbers\n"
 	  "the state file holds are watched. Polling stops when every shipment is delivered or\n"
 	  "returned, after --polls N polls, or on Ctrl-C.\n" },
+	{ "add", cmd_add, "NUMBER...", "--db --carrier --ref --lang --now --mappings", 1, -1, true,
+	  "add shipments to the fleet (the database of shipments tracked over time)",
+	  NUMBERS_HELP
+	  "\n"
+	  "--ref is the shop's reference (an order id) and --lang the customer's language for the\n"
+	  "notifications (ja unless given). Each number is polled by `tsuiseki run` at its own\n"
+	  "time until it is delivered or returned.\n" },
+	{ "list", cmd_list, "", "--db --json --status --ref --lang --now", 0, 0, false,
+	  "list the fleet's shipments, their state and next poll",
+	  "--json prints {\"schema\":1,\"fleet\":[...]}, each entry with its latest shipment snapshot.\n" },
+	{ "run", cmd_run, "", "--db --once --now --timeout --retries --mappings", 0, 0, false,
+	  "poll the fleet's shipments when each is due, writing notifications",
+	  "Without --once it sleeps until the next shipment is due and stops when none is left\n"
+	  "to track, or on Ctrl-C / SIGTERM (exit 130 / 143; everything written stays). With --now\n"
+	  "the clock stands still, so it polls what is due then and exits.\n" },
+	{ "notifications", cmd_notifications, "", "--db --json --follow --lang --now", 0, 0, false,
+	  "print the notifications waiting in the fleet's outbox and acknowledge them",
+	  "--json prints one JSON object per line (the schema of DESIGN.md \"Notifications\"), with\n"
+	  "its stable id: deliver it, deduplicating by id. What is printed is acknowledged\n"
+	  "after it is printed. Readable output uses each customer's language unless --lang.\n" },
 	{ "carriers", cmd_carriers, "", "--mappings", 0, 0, false,
 	  "list the carriers this build knows (name, display name, batch size, endpoint)", NULL },
 };

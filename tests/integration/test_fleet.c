@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <tsuiseki.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static tsk_sim *sim;
@@ -446,6 +447,84 @@ START_TEST(event_loop_submit)
 }
 END_TEST
 
+/* ------------------------------------------------------------- the CLI */
+
+/* Run the CLI through the shell with the simulator's endpoints; stdout into
+ * *out (caller frees). Returns the exit status. */
+static int cli(char **out, const char *args)
+{
+	const char *bin = getenv("TSK_CLI");
+	ck_assert_ptr_nonnull(bin);
+	char cmd[4096];
+	snprintf(cmd, sizeof cmd,
+	         "TSUISEKI_ENDPOINT_YAMATO=%s TSUISEKI_ENDPOINT_SAGAWA=%s TSUISEKI_ENDPOINT_JAPANPOST=%s "
+	         "TSUISEKI_DB=%s LANG=C %s %s",
+	         endpoints[0], endpoints[1], endpoints[2], db_path, bin, args);
+	FILE *p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	size_t cap = 1 << 16, len = 0, n;
+	char *buf = malloc(cap);
+	while ((n = fread(buf + len, 1, cap - 1 - len, p)) > 0)
+		len += n;
+	buf[len] = '\0';
+	int st = pclose(p);
+	if (out)
+		*out = buf;
+	else
+		free(buf);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int count_lines(const char *s, const char *needle)
+{
+	int n = 0;
+	for (const char *p = s; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+START_TEST(cli_add_run_notifications)
+{
+	if (!getenv("TSK_CLI"))
+		return; /* built without the examples */
+	remove_db();
+	char *out = NULL;
+	ck_assert_int_eq(cli(NULL, "add --ref order-1 --now 2026-12-03T07:00:00+09:00 4001-2345-6784"), 0);
+	ck_assert_int_eq(cli(NULL, "add --ref order-2 --lang en --now 2026-12-03T07:00:00+09:00 400123456806"), 0);
+	/* adding again is an error, the rest of the fleet is untouched */
+	ck_assert_int_eq(cli(NULL, "add --now 2026-12-03T07:00:00+09:00 400123456806 2>/dev/null"), 1);
+	ck_assert_int_eq(cli(NULL, "add --lang fr 400123456821 2>/dev/null"), 2);
+	ck_assert_int_eq(cli(NULL, "run --once --now 2026-12-03T07:00:00+09:00 2>/dev/null"), 0);
+	ck_assert_int_eq(cli(&out, "list --json"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "{\"schema\":1,\"fleet\":[{\"tracking_number\":\"400123456784\",\"carrier\":\"yamato\","
+	                                  "\"reference\":\"order-1\",\"locale\":\"ja\",\"state\":\"active\",\"status\":\"in_transit\""));
+	ck_assert_ptr_nonnull(strstr(out, "\"state\":\"retired\",\"status\":\"delivered\""));
+	free(out);
+	ck_assert_int_eq(cli(&out, "list --status delivered"), 0);
+	ck_assert_int_eq(count_lines(out, "\n"), 1);
+	ck_assert_ptr_nonnull(strstr(out, "400123456806"));
+	free(out);
+	/* one JSON line each, acknowledged once printed */
+	ck_assert_int_eq(cli(&out, "notifications --json"), 0);
+	ck_assert_int_eq(count_lines(out, "\n"), 2);
+	ck_assert_int_eq(count_lines(out, "{\"schema\":1,\"id\":\""), 2);
+	ck_assert_ptr_nonnull(strstr(out, "\"kind\":\"shipped\",\"reference\":\"order-1\""));
+	ck_assert_ptr_nonnull(strstr(out, "\"kind\":\"delivered\",\"reference\":\"order-2\""));
+	ck_assert_ptr_nonnull(strstr(out, "ご注文の商品はヤマト運輸でお届けします"));
+	free(out);
+	ck_assert_int_eq(cli(&out, "notifications --json"), 0);
+	ck_assert_str_eq(out, "");
+	free(out);
+	/* the next step of the script, read in Japanese */
+	ck_assert_int_eq(cli(NULL, "run --now 2026-12-03T10:00:00+09:00 2>/dev/null"), 0);
+	ck_assert_int_eq(cli(&out, "notifications --lang ja"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "out_for_delivery yamato 400123456784 order-1"));
+	ck_assert_ptr_nonnull(strstr(out, "本日お届け予定です\n  ご注文の商品は本日お届け予定です（配達中）。"));
+	free(out);
+	ck_assert_int_eq(cli(NULL, "list --status bogus 2>/dev/null"), 2);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fleet");
@@ -459,6 +538,7 @@ int main(void)
 	tcase_add_test(tc, carrier_down_keeps_last_good_state);
 	tcase_add_test(tc, unknown_number_is_given_up);
 	tcase_add_test(tc, event_loop_submit);
+	tcase_add_test(tc, cli_add_run_notifications);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -11,6 +11,11 @@ def page(number, state, eta, events):
 <body>
 <!-- synthetic page of a scripted fleet lifecycle (tests/integration/test_fleet.c) -->
 <form method="post" action="/cgi-bin/tneko" name="tracking">
+<input type="hidden" name="number00" value="1">
+<div class="parts-tracking-list"><ul>
+  <li><div class="number">1件目：{dashed}</div><div class="data state"><a class="js-tracking-detail" href="#AA000">{state}</a></div></li>
+</ul></div>
+<div class="tracking-anchor" id="AA000"></div>
 <div class="parts-tracking-invoice-block">
   <h3 class="tracking-invoice-block-title">1件目：{dashed}</h3>
   <div class="tracking-invoice-block-state is-safe-blue">
@@ -23,6 +28,7 @@ def page(number, state, eta, events):
 {rows}
   </ol></div>
 </div>
+<div class="tracking-print"><button type="button">印刷する</button></div>
 </form>
 </body>
 </html>
@@ -49,5 +55,5 @@ R = ("持戻（住所不明）", "12月03日 15:10", "世田谷千歳台セン�
 S = ("返品", "12月05日 10:00", "松原営業所（松原）")
 ret = [("輸送中", None, [A, B, C]), ("持戻（住所不明）", None, [A, B, C, D, E, R]), ("返品", None, [A, B, C, D, E, R, S])]
 for i, (st, eta, ev) in enumerate(ret, 1):
-    open(f"return_{i}.html", "w").write(page("400123456795", st, eta, ev))
+    open(f"return_{i}.html", "w").write(page("400123456810", st, eta, ev))
 open("history_delivered.html", "w").write(page("400123456806", "配達完了", None, [A, B, C, D, E, H]))
