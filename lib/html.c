@@ -229,6 +229,11 @@ bool tsk__html_truncated(const char *body, size_t len)
 
 void tsk__html_free(tsk__html *page)
 {
+	for (size_t i = 0; i < page->ncompiled; i++) {
+		free(page->compiled[i].expr);
+		xmlXPathFreeCompExpr(page->compiled[i].comp);
+	}
+	free(page->compiled);
 	if (page->xpath)
 		xmlXPathFreeContext(page->xpath);
 	if (page->doc)
@@ -236,15 +241,392 @@ void tsk__html_free(tsk__html *page)
 	memset(page, 0, sizeof *page);
 }
 
-xmlXPathObjectPtr tsk__html_xpath(tsk__html *page, xmlNodePtr node, const char *expr)
+/* ------------------------------------------------------------------ paths
+ *
+ * The adapters' paths are mostly plain steps down the tree with a class,
+ * attribute or text test. Those are walked directly: no compilation, no
+ * string building per element, and a first-match query stops at its first
+ * match. Anything else (unions, positions, other functions) goes to
+ * libxml2's XPath, compiled once per page. Both give the same node set in
+ * document order (tests/unit compare them on every page).
+ *
+ * The walked subset:
+ *   path  := ('//' | './/' | './' | '') step (('//' | '/') step)*
+ *   step  := (NAME | '*') ['[' test ']']
+ *   test  := contains(concat(' ', normalize-space(@class), ' '), ' WORD ')
+ *          | @NAME='VALUE' | starts-with(@NAME, 'VALUE') | contains(., 'TEXT')
+ */
+
+enum step_test { TEST_NONE, TEST_CLASS, TEST_ATTR_EQ, TEST_ATTR_PREFIX, TEST_TEXT };
+
+struct step {
+	bool descendants;           /* '//' before it, else '/' */
+	const char *name;           /* NULL for '*' */
+	size_t name_len;
+	enum step_test test;
+	const char *arg1, *arg2;    /* attribute name / word / text, and value */
+	size_t len1, len2;
+};
+
+#define MAX_STEPS 6
+#define WALK_UNSUPPORTED 1 /* not a TSK_ code: libxml2 answers instead */
+
+static bool is_name_char(char c)
 {
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+	       c == '_';
+}
+
+/* Skip literal text (spaces in it may be absent in the expression). */
+static bool eat(const char **p, const char *lit)
+{
+	const char *q = *p;
+	for (; *lit; lit++) {
+		if (*lit == ' ') {
+			while (*q == ' ')
+				q++;
+			continue;
+		}
+		if (*q != *lit)
+			return false;
+		q++;
+	}
+	*p = q;
+	return true;
+}
+
+static bool eat_name(const char **p, const char **name, size_t *len)
+{
+	const char *q = *p;
+	while (is_name_char(*q))
+		q++;
+	if (q == *p)
+		return false;
+	*name = *p;
+	*len = (size_t)(q - *p);
+	*p = q;
+	return true;
+}
+
+/* 'text' (no quote inside) */
+static bool eat_string(const char **p, const char **s, size_t *len)
+{
+	while (**p == ' ')
+		(*p)++;
+	if (**p != '\'')
+		return false;
+	const char *e = strchr(*p + 1, '\'');
+	if (!e)
+		return false;
+	*s = *p + 1;
+	*len = (size_t)(e - *s);
+	*p = e + 1;
+	return true;
+}
+
+static bool parse_test(const char **p, struct step *st)
+{
+	const char *q = *p;
+	if (eat(&q, "contains(concat(' ', normalize-space(@class), ' '), ") && eat_string(&q, &st->arg1, &st->len1) &&
+	    eat(&q, " )")) {
+		/* ' WORD ': one word between single spaces */
+		if (st->len1 < 3 || st->arg1[0] != ' ' || st->arg1[st->len1 - 1] != ' ')
+			return false;
+		st->arg1++;
+		st->len1 -= 2;
+		for (size_t i = 0; i < st->len1; i++)
+			if (st->arg1[i] == ' ')
+				return false;
+		st->test = TEST_CLASS;
+	} else if ((q = *p, eat(&q, "@")) && eat_name(&q, &st->arg1, &st->len1) && eat(&q, " = ") &&
+	           eat_string(&q, &st->arg2, &st->len2)) {
+		st->test = TEST_ATTR_EQ;
+	} else if ((q = *p, eat(&q, "starts-with( @")) && eat_name(&q, &st->arg1, &st->len1) && eat(&q, " , ") &&
+	           eat_string(&q, &st->arg2, &st->len2) && eat(&q, " )")) {
+		st->test = TEST_ATTR_PREFIX;
+	} else if ((q = *p, eat(&q, "contains( . , ")) && eat_string(&q, &st->arg1, &st->len1) && eat(&q, " )")) {
+		st->test = TEST_TEXT;
+	} else {
+		return false;
+	}
+	if (!eat(&q, " ]"))
+		return false;
+	*p = q;
+	return true;
+}
+
+/* Split expr into steps; false when it is not in the walked subset. */
+static bool parse_path(const char *expr, bool *from_doc, struct step *steps, size_t *nsteps)
+{
+	const char *p = expr;
+	bool desc = false;
+	*from_doc = false;
+	if (p[0] == '/' && p[1] == '/') {
+		*from_doc = desc = true;
+		p += 2;
+	} else if (p[0] == '.' && p[1] == '/' && p[2] == '/') {
+		desc = true;
+		p += 3;
+	} else if (p[0] == '.' && p[1] == '/') {
+		p += 2;
+	}
+	size_t n = 0;
+	for (;;) {
+		if (n == MAX_STEPS)
+			return false;
+		struct step *st = &steps[n];
+		memset(st, 0, sizeof *st);
+		st->descendants = desc;
+		if (*p == '*') {
+			p++;
+		} else if (!eat_name(&p, &st->name, &st->name_len)) {
+			return false;
+		}
+		if (*p == '[') {
+			p++;
+			if (!parse_test(&p, st))
+				return false;
+		}
+		n++;
+		if (*p == '\0')
+			break;
+		if (p[0] == '/' && p[1] == '/') {
+			desc = true;
+			p += 2;
+		} else if (p[0] == '/') {
+			desc = false;
+			p++;
+		} else {
+			return false;
+		}
+	}
+	*nsteps = n;
+	return true;
+}
+
+/* An attribute's value without copying when it is one text (the usual
+ * case); else a copy in *tmp (xmlFree). NULL when absent. */
+static const char *attr_value(xmlNodePtr node, const char *name, size_t len, xmlChar **tmp)
+{
+	*tmp = NULL;
+	for (xmlAttrPtr a = node->properties; a; a = a->next) {
+		if (a->ns || strncmp((const char *)a->name, name, len) != 0 || a->name[len] != '\0')
+			continue;
+		xmlNodePtr c = a->children;
+		if (!c)
+			return "";
+		if (c->type == XML_TEXT_NODE && !c->next)
+			return c->content ? (const char *)c->content : "";
+		*tmp = xmlNodeListGetString(node->doc, c, 1);
+		return *tmp ? (const char *)*tmp : "";
+	}
+	return NULL;
+}
+
+static bool xml_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Is word one of the white-space separated words of v? */
+static bool has_word(const char *v, const char *word, size_t len)
+{
+	for (const char *p = v; *p;) {
+		while (xml_space(*p))
+			p++;
+		const char *e = p;
+		while (*e && !xml_space(*e))
+			e++;
+		if ((size_t)(e - p) == len && memcmp(p, word, len) == 0)
+			return true;
+		p = e;
+	}
+	return false;
+}
+
+static bool step_matches(const struct step *st, xmlNodePtr n)
+{
+	if (n->type != XML_ELEMENT_NODE)
+		return false;
+	if (st->name && (strncmp((const char *)n->name, st->name, st->name_len) != 0 || n->name[st->name_len] != '\0'))
+		return false;
+	if (st->test == TEST_NONE)
+		return true;
+	xmlChar *tmp = NULL;
+	bool ok = false;
+	if (st->test == TEST_TEXT) {
+		/* the string value: every descendant text */
+		tmp = xmlNodeGetContent(n);
+		char needle[256];
+		if (st->len1 < sizeof needle) {
+			memcpy(needle, st->arg1, st->len1);
+			needle[st->len1] = '\0';
+			ok = strstr(tmp ? (const char *)tmp : "", needle) != NULL;
+		}
+	} else {
+		const char *v = attr_value(n, st->test == TEST_CLASS ? "class" : st->arg1,
+		                           st->test == TEST_CLASS ? 5 : st->len1, &tmp);
+		if (st->test == TEST_CLASS)
+			ok = v && has_word(v, st->arg1, st->len1);
+		else if (st->test == TEST_ATTR_EQ)
+			ok = v && strlen(v) == st->len2 && memcmp(v, st->arg2, st->len2) == 0;
+		else
+			ok = st->len2 == 0 || (v && strncmp(v, st->arg2, st->len2) == 0);
+	}
+	xmlFree(tmp);
+	return ok;
+}
+
+struct nodes {
+	xmlNodePtr *v;
+	size_t n, cap;
+	bool failed;
+};
+
+static bool nodes_add(struct nodes *l, xmlNodePtr x)
+{
+	if (!TSK__GROW(l->v, l->cap, l->n + 1)) {
+		l->failed = true;
+		return false;
+	}
+	l->v[l->n++] = x;
+	return true;
+}
+
+static bool is_inside(xmlNodePtr n, xmlNodePtr root)
+{
+	for (xmlNodePtr p = n->parent; p; p = p->parent)
+		if (p == root)
+			return true;
+	return false;
+}
+
+/* One step from every context node; with first, stop at the first match.
+ * False when the contexts nest under a child step (the walk could not keep
+ * document order there; libxml2 answers instead). */
+static bool run_step(const struct step *st, const struct nodes *in, struct nodes *out, bool first)
+{
+	xmlNodePtr last_root = NULL;
+	for (size_t i = 0; i < in->n; i++) {
+		xmlNodePtr ctx = in->v[i];
+		if (last_root && is_inside(ctx, last_root)) {
+			if (!st->descendants)
+				return false;
+			continue; /* its descendants were walked with its ancestor's */
+		}
+		last_root = ctx;
+		if (!st->descendants) {
+			for (xmlNodePtr c = ctx->children; c; c = c->next)
+				if (step_matches(st, c) && (!nodes_add(out, c) || first))
+					return true;
+			continue;
+		}
+		/* descendants in document order, without recursion */
+		xmlNodePtr c = ctx->children;
+		while (c) {
+			if (step_matches(st, c) && (!nodes_add(out, c) || first))
+				return true;
+			if (c->children && c->type == XML_ELEMENT_NODE) {
+				c = c->children;
+				continue;
+			}
+			while (c && c != ctx && !c->next)
+				c = c->parent;
+			if (!c || c == ctx)
+				break;
+			c = c->next;
+		}
+	}
+	return true;
+}
+
+/* The walked answer: TSK_OK with the nodes, WALK_UNSUPPORTED when expr is not
+ * in the subset, TSK_ENOMEM. */
+static int walk(tsk__html *page, xmlNodePtr node, const char *expr, bool first, struct nodes *res)
+{
+	struct step steps[MAX_STEPS];
+	size_t nsteps = 0;
+	bool from_doc;
+	if (!parse_path(expr, &from_doc, steps, &nsteps))
+		return WALK_UNSUPPORTED;
+	struct nodes cur = { NULL, 0, 0, false };
+	xmlNodePtr start = from_doc ? (xmlNodePtr)page->doc : node ? node : xmlDocGetRootElement(page->doc);
+	if (!start || !nodes_add(&cur, start))
+		return start ? TSK_ENOMEM : WALK_UNSUPPORTED;
+	int rc = TSK_OK;
+	for (size_t k = 0; k < nsteps && rc == TSK_OK; k++) {
+		struct nodes next = { NULL, 0, 0, false };
+		if (!run_step(&steps[k], &cur, &next, first && k + 1 == nsteps))
+			rc = WALK_UNSUPPORTED;
+		else if (next.failed)
+			rc = TSK_ENOMEM;
+		free(cur.v);
+		cur = next;
+		if (cur.n == 0)
+			break;
+	}
+	if (rc != TSK_OK) {
+		free(cur.v);
+		return rc;
+	}
+	*res = cur;
+	return TSK_OK;
+}
+
+/* libxml2's answer, the expression compiled once per page. */
+static xmlXPathObjectPtr eval_xpath(tsk__html *page, xmlNodePtr node, const char *expr)
+{
+	xmlXPathCompExprPtr comp = NULL;
+	for (size_t i = 0; i < page->ncompiled && !comp; i++)
+		if (strcmp(page->compiled[i].expr, expr) == 0)
+			comp = page->compiled[i].comp;
+	if (!comp) {
+		if (!(comp = xmlXPathCtxtCompile(page->xpath, (const xmlChar *)expr)))
+			return NULL;
+		char *copy = tsk__strdup(expr);
+		if (copy && TSK__GROW(page->compiled, page->compiled_cap, page->ncompiled + 1)) {
+			page->compiled[page->ncompiled].expr = copy;
+			page->compiled[page->ncompiled++].comp = comp;
+		} else {
+			free(copy);
+			xmlXPathObjectPtr obj = NULL;
+			page->xpath->node = node ? node : xmlDocGetRootElement(page->doc);
+			obj = xmlXPathCompiledEval(comp, page->xpath);
+			xmlXPathFreeCompExpr(comp);
+			return obj;
+		}
+	}
 	page->xpath->node = node ? node : xmlDocGetRootElement(page->doc);
-	xmlXPathObjectPtr obj = xmlXPathEvalExpression((const xmlChar *)expr, page->xpath);
+	return xmlXPathCompiledEval(comp, page->xpath);
+}
+
+xmlXPathObjectPtr tsk__html_xpath_libxml(tsk__html *page, xmlNodePtr node, const char *expr)
+{
+	xmlXPathObjectPtr obj = eval_xpath(page, node, expr);
 	if (obj && obj->type != XPATH_NODESET) {
 		xmlXPathFreeObject(obj);
 		return NULL;
 	}
 	return obj;
+}
+
+xmlXPathObjectPtr tsk__html_xpath(tsk__html *page, xmlNodePtr node, const char *expr)
+{
+	struct nodes res;
+	int rc = walk(page, node, expr, false, &res);
+	if (rc == TSK_ENOMEM)
+		return NULL;
+	if (rc == TSK_OK) {
+		xmlXPathObjectPtr obj = xmlXPathNewNodeSet(NULL);
+		for (size_t i = 0; obj && i < res.n; i++)
+			if (xmlXPathNodeSetAddUnique(obj->nodesetval, res.v[i]) < 0) {
+				xmlXPathFreeObject(obj);
+				obj = NULL;
+			}
+		free(res.v);
+		return obj;
+	}
+	return tsk__html_xpath_libxml(page, node, expr);
 }
 
 int tsk__xpath_count(xmlXPathObjectPtr obj)
@@ -259,6 +641,15 @@ xmlNodePtr tsk__xpath_node(xmlXPathObjectPtr obj, int i)
 
 xmlNodePtr tsk__html_first(tsk__html *page, xmlNodePtr node, const char *expr)
 {
+	struct nodes res;
+	int rc = walk(page, node, expr, true, &res);
+	if (rc == TSK_OK) {
+		xmlNodePtr n = res.n ? res.v[0] : NULL;
+		free(res.v);
+		return n;
+	}
+	if (rc == TSK_ENOMEM)
+		return NULL;
 	xmlXPathObjectPtr obj = tsk__html_xpath(page, node, expr);
 	xmlNodePtr n = tsk__xpath_node(obj, 0);
 	xmlXPathFreeObject(obj);
@@ -369,21 +760,11 @@ bool tsk__node_is(xmlNodePtr node, const char *name)
 
 bool tsk__node_has_class(xmlNodePtr node, const char *cls)
 {
-	char *v = tsk__node_attr(node, "class");
-	if (!v)
+	if (!node || node->type != XML_ELEMENT_NODE)
 		return false;
-	size_t cl = strlen(cls);
-	bool found = false;
-	for (char *p = v; *p && !found;) {
-		while (*p == ' ' || *p == '\t' || *p == '\n')
-			p++;
-		char *e = p;
-		while (*e && *e != ' ' && *e != '\t' && *e != '\n')
-			e++;
-		if ((size_t)(e - p) == cl && strncmp(p, cls, cl) == 0)
-			found = true;
-		p = e;
-	}
-	free(v);
+	xmlChar *tmp = NULL;
+	const char *v = attr_value(node, "class", 5, &tmp);
+	bool found = v && has_word(v, cls, strlen(cls));
+	xmlFree(tmp);
 	return found;
 }

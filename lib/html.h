@@ -15,6 +15,11 @@
 typedef struct tsk__html {
 	htmlDocPtr doc;
 	xmlXPathContextPtr xpath;
+	struct {                /* expressions libxml2 evaluates, compiled once per page */
+		char *expr;         /* a copy */
+		xmlXPathCompExprPtr comp;
+	} *compiled;
+	size_t ncompiled, compiled_cap;
 	const char *charset;   /* what the bytes were decoded from: "UTF-8", "CP932", "EUC-JP", "ASCII" */
 } tsk__html;
 
@@ -50,9 +55,12 @@ void tsk__html_free(tsk__html *page);
 bool tsk__html_truncated(const char *body, size_t len);
 
 /* Evaluate an XPath expression (relative to node, or the document when
- * NULL); returns a node set (possibly empty) the caller frees with
+ * NULL). Plain steps with a class, attribute or text test are walked
+ * directly (see html.c), the rest compiled once per page; returns a node set (possibly empty) the caller frees with
  * xmlXPathFreeObject, or NULL on an invalid expression / ENOMEM. */
 xmlXPathObjectPtr tsk__html_xpath(tsk__html *page, xmlNodePtr node, const char *expr);
+/* The same, always by libxml2 (the tests compare the two). */
+xmlXPathObjectPtr tsk__html_xpath_libxml(tsk__html *page, xmlNodePtr node, const char *expr);
 /* Number of nodes in an XPath result, and the i-th. */
 int tsk__xpath_count(xmlXPathObjectPtr obj);
 xmlNodePtr tsk__xpath_node(xmlXPathObjectPtr obj, int i);
