@@ -437,12 +437,23 @@ static int apply(tsk_fleet *f, tsk__store_rec *rec, const tsk_shipment *fresh, t
 			return tsk__ctx_error(f->ctx, TSK_ENOMEM, "out of memory");
 	}
 	tsk_shipment *keep = NULL;     /* the snapshot to store */
+	tsk_shipment *merged = NULL;   /* after a hand-off: the whole timeline */
 	tsk__store_note note;
 	memset(&note, 0, sizeof note);
 	bool have_note = false;
 	int rc = TSK_OK;
 	int err = fresh->error;
 	bool failed = false;
+
+	if (rec->leg_carrier && old) {
+		/* the next leg's answer folds into the one timeline */
+		rc = tsk_shipment_merge_leg(&merged, old, fresh);
+		if (rc != TSK_OK)
+			goto done;
+		fresh = merged;
+		if (err == TSK_ENOTFOUND)
+			err = TSK_OK; /* the next leg does not know it yet: the first leg's state stands */
+	}
 
 	if (err == TSK_OK) {
 		if (strcmp(rec->carrier, fresh->carrier) != 0 && strcmp(rec->carrier, "auto") == 0) {
@@ -463,8 +474,18 @@ static int apply(tsk_fleet *f, tsk__store_rec *rec, const tsk_shipment *fresh, t
 		}
 		rc = tsk_shipment_dup(&keep, fresh);
 		rec->probes = 0;
+		const tsk_adapter *next_leg = fresh->handoff_carrier && fresh->handoff_number
+		                                      ? tsk_ctx_carrier(f->ctx, fresh->handoff_carrier) : NULL;
 		if (fresh->status == TSK_STATUS_DELIVERED || fresh->status == TSK_STATUS_RETURNED_TO_SENDER) {
 			end_rec(rec, TSK_FLEET_RETIRED, now);
+		} else if (!rec->leg_carrier && next_leg) {
+			/* handed over: from now on the next carrier is asked, at once */
+			if (tsk__strset(&rec->leg_carrier, next_leg->name) != 0 ||
+			    tsk__strset(&rec->leg_number, fresh->handoff_number) != 0) {
+				rc = TSK_ENOMEM;
+				goto done;
+			}
+			rec->next_poll = now;
 		} else {
 			const tsk_time *np = tsk_shipment_next_poll(fresh);
 			rec->next_poll = np && np->epoch > min_next ? np->epoch : min_next;
@@ -495,8 +516,8 @@ static int apply(tsk_fleet *f, tsk__store_rec *rec, const tsk_shipment *fresh, t
 	} else {
 		/* the query failed: keep the last good state, carrying the error */
 		failed = true;
-		rc = tsk_shipment_dup(&keep, old ? old : fresh);
-		if (rc == TSK_OK && old)
+		rc = tsk_shipment_dup(&keep, merged ? merged : old ? old : fresh);
+		if (rc == TSK_OK && old && !merged)
 			rc = tsk_shipment_set_error(keep, err, fresh->error_message ? fresh->error_message : tsk_strerror(err));
 		const tsk_time *np = tsk_shipment_next_poll(fresh);
 		rec->next_poll = np && np->epoch > min_next ? np->epoch : min_next;
@@ -531,8 +552,20 @@ done:
 		tsk__ctx_error(f->ctx, rc, "out of memory");
 	free(note.json);
 	tsk_shipment_free(keep);
+	tsk_shipment_free(merged);
 	tsk_shipment_free(old);
 	return rc;
+}
+
+/* What a record's next poll asks: the leg followed after a hand-off, else its own. */
+static const char *target_carrier(const tsk__store_rec *r)
+{
+	return r->leg_carrier ? r->leg_carrier : r->carrier;
+}
+
+static const char *target_number(const tsk__store_rec *r)
+{
+	return r->leg_number ? r->leg_number : r->number;
 }
 
 /* The numbers of a group of records and their previous snapshots. */
@@ -563,10 +596,10 @@ static int make_groups(struct group **out, size_t *nout, tsk__store_rec *recs, s
 		return TSK_ENOMEM;
 	for (size_t i = 0; i < nrecs; i++) {
 		size_t k = 0;
-		while (k < ng && strcmp(g[k].carrier, recs[i].carrier) != 0)
+		while (k < ng && strcmp(g[k].carrier, target_carrier(&recs[i])) != 0)
 			k++;
 		if (k == ng) {
-			g[k].carrier = recs[i].carrier;
+			g[k].carrier = target_carrier(&recs[i]);
 			if (!(g[k].idx = calloc(nrecs, sizeof *g[k].idx)) ||
 			    !(g[k].numbers = calloc(nrecs, sizeof *g[k].numbers)) ||
 			    tsk_shipment_list_new(&g[k].previous) != TSK_OK) {
@@ -576,8 +609,9 @@ static int make_groups(struct group **out, size_t *nout, tsk__store_rec *recs, s
 			ng++;
 		}
 		g[k].idx[g[k].n] = i;
-		g[k].numbers[g[k].n++] = recs[i].number;
-		if (recs[i].snapshot) {
+		g[k].numbers[g[k].n++] = target_number(&recs[i]);
+		/* a next leg is folded into the whole timeline (apply), not merged as previous */
+		if (recs[i].snapshot && !recs[i].leg_carrier) {
 			tsk_shipment *p = NULL;
 			tsk_error err;
 			int rc = tsk_shipment_from_json(&p, recs[i].snapshot, strlen(recs[i].snapshot), &err);
@@ -922,15 +956,22 @@ TSK_API int tsk_fleet_submit_due(tsk_fleet *f, size_t *submitted_out)
 				rc = TSK_ENOMEM;
 				break;
 			}
-			char *carrier = recs[i].carrier;
+			char *carrier = tsk__strdup(target_carrier(&recs[i]));
+			if (!carrier) {
+				free(mine);
+				rc = TSK_ENOMEM;
+				break;
+			}
 			for (size_t j = i; j < nrecs; j++) {
-				if (!recs[j].number || is_in_flight(f, recs[j].id) || strcmp(recs[j].carrier, carrier) != 0)
+				if (!recs[j].number || is_in_flight(f, recs[j].id) ||
+				    strcmp(target_carrier(&recs[j]), carrier) != 0)
 					continue;
 				mine[n++] = recs[j]; /* moved: the slot is emptied below */
 				if (j != i)
 					memset(&recs[j], 0, sizeof recs[j]);
 			}
 			memset(&recs[i], 0, sizeof recs[i]);
+			free(carrier);
 			rc = submit_group(f, mine, n, &submitted);
 		}
 		recs_free(recs, nrecs);

@@ -15,7 +15,10 @@ void tsk__store_rec_dispose(tsk__store_rec *rec)
 	free(rec->carrier);
 	free(rec->reference);
 	free(rec->snapshot);
+	free(rec->leg_carrier);
+	free(rec->leg_number);
 	rec->number = rec->carrier = rec->reference = rec->snapshot = NULL;
+	rec->leg_carrier = rec->leg_number = NULL;
 }
 
 int tsk__store_rec_copy(tsk__store_rec *dst, const tsk__store_rec *src)
@@ -25,8 +28,11 @@ int tsk__store_rec_copy(tsk__store_rec *dst, const tsk__store_rec *src)
 	dst->carrier = tsk__strdup(src->carrier);
 	dst->reference = src->reference ? tsk__strdup(src->reference) : NULL;
 	dst->snapshot = src->snapshot ? tsk__strdup(src->snapshot) : NULL;
+	dst->leg_carrier = src->leg_carrier ? tsk__strdup(src->leg_carrier) : NULL;
+	dst->leg_number = src->leg_number ? tsk__strdup(src->leg_number) : NULL;
 	if (!dst->number || !dst->carrier || (src->reference && !dst->reference) ||
-	    (src->snapshot && !dst->snapshot)) {
+	    (src->snapshot && !dst->snapshot) || (src->leg_carrier && !dst->leg_carrier) ||
+	    (src->leg_number && !dst->leg_number)) {
 		tsk__store_rec_dispose(dst);
 		return TSK_ENOMEM;
 	}

@@ -43,6 +43,8 @@ typedef struct tsk__store_rec {
 	uint32_t exceptions;       /* bit (1 << code) per exception of the snapshot */
 	int probes;                /* not-found answers in a row (growing re-probe interval) */
 	char *snapshot;            /* schema-1 SHIPMENT JSON, NULL before the first poll */
+	char *leg_carrier;         /* the leg being followed after a hand-off; NULL: the first leg */
+	char *leg_number;
 } tsk__store_rec;
 
 /* One notification, as stored. */

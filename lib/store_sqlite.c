@@ -63,11 +63,14 @@ static const char *const migrations[] = {
 	");\n"
 	"CREATE INDEX notifications_waiting ON notifications(seq) WHERE acked_at IS NULL;\n"
 	"CREATE INDEX notifications_shipment ON notifications(shipment_id);\n",
+	/* 2: the leg followed after a hand-off (クロネコゆうパケット -> Japan Post) */
+	"ALTER TABLE shipments ADD COLUMN leg_carrier TEXT;   -- NULL: the first leg\n"
+	"ALTER TABLE shipments ADD COLUMN leg_number TEXT;\n",
 };
 #define SCHEMA_VERSION ((int)TSK__ARRAY_LEN(migrations))
 
 #define REC_COLUMNS "id, number, carrier, reference, locale, state, added_at, next_poll, ended_at, " \
-	"status, exceptions, probes, snapshot"
+	"status, exceptions, probes, snapshot, leg_carrier, leg_number"
 
 enum stmt_id {
 	S_ADD, S_GET, S_DUE, S_NEXT_DUE, S_SAVE, S_NOTE_ADD, S_OUTBOX, S_ACK, S_REMOVE_NOTES,
@@ -76,14 +79,15 @@ enum stmt_id {
 
 static const char *const sql[S__COUNT] = {
 	[S_ADD] = "INSERT INTO shipments (number, carrier, reference, locale, state, added_at, next_poll,"
-	          " ended_at, status, exceptions, probes, snapshot) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+	          " ended_at, status, exceptions, probes, snapshot, leg_carrier, leg_number)"
+	          " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[S_GET] = "SELECT " REC_COLUMNS " FROM shipments WHERE number = ?",
 	[S_DUE] = "SELECT " REC_COLUMNS " FROM shipments INDEXED BY shipments_due"
 	          " WHERE next_poll <= ?1 AND (next_poll > ?2 OR (next_poll = ?2 AND id > ?3))"
 	          " ORDER BY next_poll, id LIMIT ?4",
 	[S_NEXT_DUE] = "SELECT min(next_poll) FROM shipments WHERE next_poll IS NOT NULL",
 	[S_SAVE] = "UPDATE shipments SET carrier = ?2, state = ?3, next_poll = ?4, ended_at = ?5, status = ?6,"
-	           " exceptions = ?7, probes = ?8, snapshot = ?9 WHERE id = ?1",
+	           " exceptions = ?7, probes = ?8, snapshot = ?9, leg_carrier = ?10, leg_number = ?11 WHERE id = ?1",
 	[S_NOTE_ADD] = "INSERT OR IGNORE INTO notifications (id, shipment_id, created_at, json) VALUES (?,?,?,?)",
 	[S_OUTBOX] = "SELECT id, json FROM notifications WHERE acked_at IS NULL ORDER BY seq LIMIT ?",
 	[S_ACK] = "UPDATE notifications SET acked_at = ?2 WHERE id = ?1 AND acked_at IS NULL",
@@ -185,6 +189,8 @@ static int read_rec(sqlite3_stmt *st, tsk__store_rec *r)
 	r->exceptions = (uint32_t)sqlite3_column_int64(st, 10);
 	r->probes = sqlite3_column_int(st, 11);
 	r->snapshot = col_text(st, 12, &oom);
+	r->leg_carrier = col_text(st, 13, &oom);
+	r->leg_number = col_text(st, 14, &oom);
 	if (oom || !r->number || !r->carrier) {
 		tsk__store_rec_dispose(r);
 		return TSK_ENOMEM;
@@ -314,6 +320,8 @@ static int sql_add(tsk__store *st, tsk__store_rec *rec, tsk_error *err)
 	sqlite3_bind_int64(q, 10, rec->exceptions);
 	sqlite3_bind_int(q, 11, rec->probes);
 	bind_text(q, 12, rec->snapshot);
+	bind_text(q, 13, rec->leg_carrier);
+	bind_text(q, 14, rec->leg_number);
 	int rc = sqlite3_step(q);
 	sqlite3_reset(q);
 	if (rc == SQLITE_CONSTRAINT)
@@ -477,6 +485,8 @@ static int sql_save(tsk__store *st, const tsk__store_rec *rec, const tsk__store_
 	sqlite3_bind_int64(q, 7, rec->exceptions);
 	sqlite3_bind_int(q, 8, rec->probes);
 	bind_text(q, 9, rec->snapshot);
+	bind_text(q, 10, rec->leg_carrier);
+	bind_text(q, 11, rec->leg_number);
 	int rc = sqlite3_step(q);
 	sqlite3_reset(q);
 	bool gone = rc == SQLITE_DONE && sqlite3_changes(s->db) == 0;

@@ -358,6 +358,54 @@ START_TEST(unknown_number_is_given_up)
 }
 END_TEST
 
+START_TEST(handoff_is_followed)
+{
+	tsk_ctx *ctx = make_ctx();
+	set_now(ctx, "2024-12-10T12:00:00+09:00");
+	tsk_fleet *f = open_fleet(ctx, 1);
+	ck_assert_int_eq(tsk_fleet_add(f, "400123456902", "yamato", "order-11", "ja"), TSK_OK);
+	tsk_sim_reset(sim);
+	/* one run: the Yamato leg says "handed to Japan Post", the Japan Post leg is asked at once */
+	tsk_fleet_run_stats st;
+	ck_assert_int_eq(tsk_fleet_run(f, NULL, TSK_FLEET_RUN_ONCE, &st), TSK_OK);
+	ck_assert_uint_eq(st.polled, 2);
+	ck_assert_int_eq(requests_with("/yamato/"), 1);
+	ck_assert_int_eq(requests_with("/japanpost/"), 1);
+	ck_assert_str_eq(take_kinds(f, NULL), "shipped");
+	tsk_fleet_item *it = NULL;
+	ck_assert_int_eq(tsk_fleet_get(&it, f, "400123456902"), TSK_OK);
+	const tsk_shipment *s = tsk_fleet_item_shipment(it);
+	ck_assert_uint_eq(tsk_shipment_leg_count(s), 2);
+	ck_assert_str_eq(tsk_shipment_leg_carrier(s, 1), "japanpost");
+	ck_assert_str_eq(tsk_shipment_carrier(s), "yamato");
+	size_t jp = 0, ya = 0;
+	for (size_t i = 0; i < tsk_shipment_event_count(s); i++) {
+		const char *c = tsk_event_carrier(tsk_shipment_event_at(s, i));
+		jp += c && strcmp(c, "japanpost") == 0;
+		ya += c && strcmp(c, "yamato") == 0;
+	}
+	ck_assert_uint_ge(jp, 1);
+	ck_assert_uint_ge(ya, 1);
+	tsk_fleet_item_free(it);
+	/* from now on only Japan Post is asked; its delivery ends the shipment
+	 * (no reset: the simulator's page sequence goes on) */
+	step(ctx, f, "400123456902");
+	ck_assert_int_eq(requests_with("/yamato/"), 1);
+	ck_assert_int_eq(requests_with("/japanpost/"), 2);
+	tsk_notification_list *l = NULL;
+	ck_assert_str_eq(take_kinds(f, &l), "delivered");
+	ck_assert_str_eq(tsk_notification_carrier(tsk_notification_list_at(l, 0)), "yamato");
+	ck_assert_str_eq(tsk_notification_tracking_number(tsk_notification_list_at(l, 0)), "400123456902");
+	tsk_notification_list_free(l);
+	ck_assert_int_eq(tsk_fleet_get(&it, f, "400123456902"), TSK_OK);
+	ck_assert_int_eq(tsk_fleet_item_state(it), TSK_FLEET_RETIRED);
+	ck_assert_int_eq(tsk_shipment_status(tsk_fleet_item_shipment(it)), TSK_STATUS_DELIVERED);
+	tsk_fleet_item_free(it);
+	tsk_fleet_free(f);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
 /* ------------------------------------------------------- the event loop */
 
 struct loop {
@@ -537,6 +585,7 @@ int main(void)
 	tcase_add_test(tc, auto_pins_the_carrier);
 	tcase_add_test(tc, carrier_down_keeps_last_good_state);
 	tcase_add_test(tc, unknown_number_is_given_up);
+	tcase_add_test(tc, handoff_is_followed);
 	tcase_add_test(tc, event_loop_submit);
 	tcase_add_test(tc, cli_add_run_notifications);
 	suite_add_tcase(s, tc);

@@ -394,7 +394,7 @@ START_TEST(sqlite_store)
 	sqlite3_stmt *q = NULL;
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
-	ck_assert_int_eq(sqlite3_column_int(q, 0), 1);
+	ck_assert_int_eq(sqlite3_column_int(q, 0), 2);
 	sqlite3_finalize(q);
 	/* due work is the index, not a scan of the table */
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT id FROM shipments"
@@ -405,11 +405,24 @@ START_TEST(sqlite_store)
 	ck_assert_msg(strstr(plan, "USING INDEX shipments_due") || strstr(plan, "USING COVERING INDEX shipments_due"),
 	              "plan: %s", plan);
 	sqlite3_finalize(q);
-	/* a file from a newer tsuiseki is refused, not touched */
-	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	/* a file of schema 1 (before legs) migrates forward at open, its rows kept */
+	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE shipments DROP COLUMN leg_carrier;"
+	                                  "ALTER TABLE shipments DROP COLUMN leg_number;"
+	                                  "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	tsk__store *st = NULL;
 	tsk_error err;
+	ck_assert_int_eq(tsk__store_sqlite.open(&st, path, &err), TSK_OK);
+	tsk__store_rec got;
+	ck_assert_int_eq(st->ops->get(st, "333333333333", &got, &err), TSK_OK);
+	ck_assert_str_eq(got.carrier, "sagawa");
+	ck_assert_ptr_null(got.leg_carrier);
+	tsk__store_rec_dispose(&got);
+	st->ops->close(st);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	/* a file from a newer tsuiseki is refused, not touched */
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
 	ck_assert_int_eq(tsk__store_sqlite.open(&st, path, &err), TSK_EVERSION);
 	ck_assert_msg(strstr(err.message, "newer"), "%s", err.message);
 	remove_db(path);
