@@ -116,6 +116,10 @@ void cli_usage_error(const struct cli_verb *v, const char *fmt, ...)
 int cli_print_shipments(const tsk_shipment_list *l, const struct cli_opts *o, FILE *out);
 /* The readable timeline of one shipment. */
 void cli_print_shipment(const tsk_shipment *s, const struct cli_opts *o, FILE *out, bool colour);
+/* The most a verb reads from a file or stdin. */
+#define CLI_MAX_INPUT ((size_t)64 << 20)
+/* Everything in f, NUL-terminated; NULL with errno set (EFBIG: more than CLI_MAX_INPUT). */
+char *cli_read_all(FILE *f, size_t *len_out);
 /* A JSON string literal of s (any bytes the user typed). */
 void cli_put_json_string(FILE *out, const char *s);
 /* Display columns of UTF-8 text (East Asian wide characters count two). */

@@ -18,7 +18,7 @@
 /* Every option of every verb; a verb accepts those its cli_verbs[] row names. */
 const struct cli_option cli_options[] = {
 	{ "--carrier", "NAME|auto", CLI_STRING, OPT(carrier), 0,
-	  "carrier name (any case), or auto: ask every likely one" },
+	  "a carrier (any case), or auto: ask the likely ones" },
 	{ "--json", NULL, CLI_FLAG, OPT(json), 0, "one JSON document instead of the readable view" },
 	{ "--explain", NULL, CLI_FLAG, OPT(explain), 0, "say which page layout each shipment was read with" },
 	{ "--lang", "ja|en", CLI_CHOICE, OPT(lang), 0,
@@ -79,9 +79,10 @@ void cli_usage(FILE *f)
 	      "  tsuiseki help COMMAND, or tsuiseki COMMAND --help: the command's options.\n"
 	      "  tsuiseki --version (-V): the version.\n"
 	      "\n"
-	      "Endpoints can be redirected with TSUISEKI_ENDPOINT_<CARRIER>=URL; JSON mappings load\n"
-	      "from TSUISEKI_MAPPING_PATH; plugins from TSUISEKI_CARRIER_PATH.\n"
-	      "Exit status: 0 all answered, 1 some shipment has an error, 2 usage error, 130 interrupted.\n",
+	      "Endpoints can be redirected with TSUISEKI_ENDPOINT_<CARRIER>=URL; JSON\n"
+	      "mappings load from TSUISEKI_MAPPING_PATH, plugins from TSUISEKI_CARRIER_PATH.\n"
+	      "Exit status: 0 all answered, 1 some shipment has an error, 2 usage error,\n"
+	      "130 interrupted.\n",
 	      f);
 }
 
@@ -304,6 +305,41 @@ fail:
 
 /* ---------------------------------------------------------- numbers on stdin */
 
+char *cli_read_all(FILE *f, size_t *len_out)
+{
+	size_t cap = 65536, len = 0;
+	char *buf = malloc(cap);
+	while (buf) {
+		if (len + 1 == cap) {
+			char *n = cap < CLI_MAX_INPUT ? realloc(buf, cap * 2) : NULL;
+			if (!n) {
+				int e = cap < CLI_MAX_INPUT ? ENOMEM : EFBIG;
+				free(buf);
+				errno = e;
+				return NULL;
+			}
+			buf = n;
+			cap *= 2;
+		}
+		size_t got = fread(buf + len, 1, cap - len - 1, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	if (buf && ferror(f)) {
+		int e = errno ? errno : EIO;
+		free(buf);
+		errno = e;
+		return NULL;
+	}
+	if (buf)
+		buf[len] = '\0';
+	else
+		errno = ENOMEM;
+	*len_out = len;
+	return buf;
+}
+
 /* Is standard input something to read numbers from without being asked ("-")? */
 static bool stdin_has_data(void)
 {
@@ -318,31 +354,13 @@ static bool stdin_has_data(void)
  */
 static bool read_stdin_numbers(struct cli_opts *o, const struct cli_verb *v, bool implicit)
 {
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		if (len + 1 >= cap) {
-			char *n = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
-			if (!n) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = n;
-			cap *= 2;
-		}
-		size_t got = fread(buf + len, 1, cap - len - 1, stdin);
-		len += got;
-		if (got == 0)
-			break;
-	}
-	if (!buf || ferror(stdin)) {
+	size_t len = 0;
+	char *buf = cli_read_all(stdin, &len);
+	if (!buf) {
 		fprintf(stderr, "tsuiseki %s: cannot read standard input: %s\n", v->name,
-		        buf ? strerror(errno) : "more than 64 MiB");
-		free(buf);
+		        errno == EFBIG ? "more than 64 MiB" : strerror(errno));
 		return false;
 	}
-	buf[len] = '\0';
 	size_t lines = 1;
 	for (size_t i = 0; i < len; i++)
 		lines += buf[i] == '\n';

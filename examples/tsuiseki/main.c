@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#define NUMBERS_HELP                                                                               \
-	"NUMBER may be typed with hyphens or spaces. \"-\" reads one number per line from standard\n" \
-	"input (blank lines skipped); with no NUMBER and standard input a pipe or a file, the\n"      \
-	"numbers come from there.\n"
+#define NUMBERS_HELP                                                          \
+	"NUMBER may be typed with hyphens or spaces. \"-\" reads one number per\n" \
+	"line from standard input (blank lines skipped); with no NUMBER, a pipe\n"  \
+	"or a file on standard input is read the same way.\n"
 
 const struct cli_verb cli_verbs[] = {
 	{ "track", cmd_track, "NUMBER...",
@@ -21,14 +21,16 @@ const struct cli_verb cli_verbs[] = {
 	  "query the carriers and print each shipment's timeline",
 	  NUMBERS_HELP
 	  "\n"
-	  "Without --carrier (or with --carrier auto) every carrier the number may belong to is\n"
-	  "asked, and the one that knows it answers. --json prints one document\n"
-	  "{\"schema\":1,\"shipments\":[...]}, each shipment with an \"error\" (null when answered).\n" },
+	  "Without --carrier (or with --carrier auto) every carrier the number may\n"
+	  "belong to is asked, and the one that knows it answers. --json prints one\n"
+	  "document {\"schema\":1,\"shipments\":[...]}, each shipment with an \"error\"\n"
+	  "(null when answered).\n" },
 	{ "parse", cmd_parse, "FILE|-", "--carrier --json --explain --lang --color --now --mappings", 1, 1,
 	  false, "parse a saved carrier page or API response (no network)",
-	  "--carrier NAME is required: a saved page does not say whose it is (see tsuiseki carriers).\n"
-	  "FILE \"-\" reads the page from standard input. With --json a page that cannot be\n"
-	  "parsed still prints one document, with the reason in its \"error\" object.\n" },
+	  "--carrier NAME is required: a saved page does not say whose it is (see\n"
+	  "tsuiseki carriers). FILE \"-\" reads the page from standard input. With\n"
+	  "--json a page that cannot be parsed still prints one document, with the\n"
+	  "reason in its \"error\" object.\n" },
 	{ "detect", cmd_detect, "NUMBER...", "--json --mappings", 1, -1, true,
 	  "which carriers a number may belong to, best first (no network)", NUMBERS_HELP },
 	{ "watch", cmd_watch, "[NUMBER...]",
@@ -36,31 +38,34 @@ const struct cli_verb cli_verbs[] = {
 	  "poll politely and print each change as one JSON line",
 	  NUMBERS_HELP
 	  "\n"
-	  "With --state FILE the snapshots are kept between runs, and with no NUMBER the numbers\n"
-	  "the state file holds are watched. Polling stops when every shipment is delivered or\n"
-	  "returned, after --polls N polls, or on Ctrl-C.\n" },
+	  "With --state FILE the snapshots are kept between runs, and with no NUMBER\n"
+	  "the numbers the state file holds are watched. Polling stops when every\n"
+	  "shipment is delivered or returned, after --polls N polls, or on Ctrl-C.\n" },
 	{ "add", cmd_add, "NUMBER...", "--db --carrier --ref --lang --now --mappings", 1, -1, true,
-	  "add shipments to the fleet (the database of shipments tracked over time)",
+	  "add shipments to the fleet (shipments tracked over time)",
 	  NUMBERS_HELP
 	  "\n"
-	  "--ref is the shop's reference (an order id) and --lang the customer's language for the\n"
-	  "notifications (ja unless given). Each number is polled by `tsuiseki run` at its own\n"
-	  "time until it is delivered or returned.\n" },
+	  "--ref is the shop's reference (an order id) and --lang the customer's\n"
+	  "language for the notifications (ja unless given). Each number is polled\n"
+	  "by `tsuiseki run` at its own time until it is delivered or returned.\n" },
 	{ "list", cmd_list, "", "--db --json --status --ref --lang --now", 0, 0, false,
 	  "list the fleet's shipments, their state and next poll",
-	  "--json prints {\"schema\":1,\"fleet\":[...]}, each entry with its latest shipment snapshot.\n" },
+	  "--json prints {\"schema\":1,\"fleet\":[...]}, each entry with its latest\n"
+	  "shipment snapshot.\n" },
 	{ "run", cmd_run, "", "--db --once --now --timeout --retries --mappings", 0, 0, false,
 	  "poll the fleet's shipments when each is due, writing notifications",
-	  "Without --once it sleeps until the next shipment is due and stops when none is left\n"
-	  "to track, or on Ctrl-C / SIGTERM (exit 130 / 143; everything written stays). With --now\n"
-	  "the clock stands still, so it polls what is due then and exits.\n" },
+	  "Without --once it sleeps until the next shipment is due and stops when\n"
+	  "none is left to track, or on Ctrl-C / SIGTERM (exit 130 / 143; everything\n"
+	  "written stays). With --now the clock stands still, so it polls what is\n"
+	  "due then and exits.\n" },
 	{ "notifications", cmd_notifications, "", "--db --json --follow --lang --now", 0, 0, false,
-	  "print the notifications waiting in the fleet's outbox and acknowledge them",
-	  "--json prints one JSON object per line (the schema of DESIGN.md \"Notifications\"), with\n"
-	  "its stable id: deliver it, deduplicating by id. What is printed is acknowledged\n"
-	  "after it is printed. Readable output uses each customer's language unless --lang.\n" },
+	  "print the notifications waiting in the outbox and acknowledge them",
+	  "--json prints one JSON object per line (the schema of DESIGN.md\n"
+	  "\"Notifications\"), with its stable id: deliver it, deduplicating by id.\n"
+	  "What is printed is acknowledged after it is printed. Readable output uses\n"
+	  "each customer's language unless --lang.\n" },
 	{ "carriers", cmd_carriers, "", "--mappings", 0, 0, false,
-	  "list the carriers this build knows (name, display name, batch size, endpoint)", NULL },
+	  "the carriers this build knows, with batch size and endpoint", NULL },
 };
 const size_t cli_verb_count = sizeof cli_verbs / sizeof cli_verbs[0];
 

@@ -8,43 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Read FILE or stdin, refusing more than 64 MiB. */
+/* Read FILE or stdin (at most CLI_MAX_INPUT bytes); NULL with errno set. */
 static char *slurp(const char *path, size_t *len_out)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (!f)
 		return NULL;
-	size_t cap = 65536, len = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		if (len == cap) {
-			if (cap >= 64u << 20) {
-				free(buf);
-				buf = NULL;
-				errno = EFBIG;
-				break;
-			}
-			char *n = realloc(buf, cap * 2);
-			if (!n) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = n;
-			cap *= 2;
-		}
-		size_t got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0)
-			break;
-	}
-	if (buf && ferror(f)) {
-		free(buf);
-		buf = NULL;
-	}
-	if (f != stdin)
+	char *buf = cli_read_all(f, len_out);
+	if (f != stdin) {
+		int e = errno;
 		fclose(f);
-	*len_out = len;
+		errno = e;
+	}
 	return buf;
 }
 

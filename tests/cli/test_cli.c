@@ -183,7 +183,7 @@ START_TEST(every_verb_has_help)
 	/* options a verb does not take are not in its help */
 	ck_assert_int_eq(run(NULL, "detect --help"), 0);
 	ck_assert(!strstr(out, "--carrier"));
-	ck_assert(strstr(out, "\"-\" reads one number per line"));
+	ck_assert(strstr(out, "\"-\" reads one number per\nline from standard input"));
 	ck_assert_int_eq(run(NULL, "watch --help"), 0);
 	ck_assert_msg(strstr(out, "usage: tsuiseki watch [options] [NUMBER...]\n"), "%s", out);
 }
@@ -556,6 +556,30 @@ START_TEST(progress_line_on_a_terminal_only)
 }
 END_TEST
 
+START_TEST(watch_reads_numbers_from_stdin)
+{
+	ck_assert_int_eq(run("6230-2386-6161\n", "watch --carrier yamato --polls 1 -"), 0);
+	ck_assert_msg(count(out, "\"type\":\"new_event\"") >= 1 && strstr(out, "\"tracking_number\":\"623023866161\""),
+	              "%s", out);
+	ck_assert_int_eq(run(NULL, "watch --carrier yamato"), 2);
+	ck_assert_msg(strstr(err, "nothing to watch") && strstr(err, "usage: tsuiseki watch [options] [NUMBER...]"), "%s",
+	              err);
+}
+END_TEST
+
+START_TEST(demo_runs_from_any_directory)
+{
+	/* the build directory is taken from where the demo is run, and the advice works from there */
+	ck_assert_int_eq(runsh(NULL, "cd / && bash \"$TSK_SOURCE/examples/demo.sh\" no-such-build"), 2);
+	char advice[2048];
+	snprintf(advice, sizeof advice, "meson setup no-such-build %s && ninja -C no-such-build", getenv("TSK_SOURCE"));
+	ck_assert_msg(strstr(err, advice), "%s", err);
+	/* piped: plain step headers, no escape codes */
+	ck_assert_int_eq(runsh(NULL, "cd \"$TSK_BUILD\" && bash \"$TSK_SOURCE/examples/demo.sh\" ."), 0);
+	ck_assert_msg(strstr(out, "\n$ tsuiseki carriers\n") && !strchr(out, '\033'), "%s", out);
+}
+END_TEST
+
 int main(void)
 {
 	unsetenv("LANG");
@@ -585,6 +609,8 @@ int main(void)
 	tcase_add_test(net, timeout_and_retries_bound_the_wait);
 	tcase_add_test(net, auto_says_every_candidate_failed);
 	tcase_add_test(net, progress_line_on_a_terminal_only);
+	tcase_add_test(net, watch_reads_numbers_from_stdin);
+	tcase_add_test(net, demo_runs_from_any_directory);
 	suite_add_tcase(s, net);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
