@@ -73,8 +73,12 @@ static const struct cli_option *find_option(const char *name, size_t len)
 void cli_usage(FILE *f)
 {
 	fputs("usage: tsuiseki <command> [options] [operands]\n\ncommands:\n", f);
+	int width = 0;
 	for (size_t i = 0; i < cli_verb_count; i++)
-		fprintf(f, "  %-9s %s\n", cli_verbs[i].name, cli_verbs[i].summary);
+		if ((int)strlen(cli_verbs[i].name) > width)
+			width = (int)strlen(cli_verbs[i].name);
+	for (size_t i = 0; i < cli_verb_count; i++)
+		fprintf(f, "  %-*s  %s\n", width, cli_verbs[i].name, cli_verbs[i].summary);
 	fputs("\n"
 	      "  tsuiseki help COMMAND, or tsuiseki COMMAND --help: the command's options.\n"
 	      "  tsuiseki --version (-V): the version.\n"

@@ -53,13 +53,13 @@ const struct cli_verb cli_verbs[] = {
 	  "--json prints {\"schema\":1,\"fleet\":[...]}, each entry with its latest\n"
 	  "shipment snapshot.\n" },
 	{ "run", cmd_run, "", "--db --once --now --timeout --retries --mappings", 0, 0, false,
-	  "poll the fleet's shipments when each is due, writing notifications",
+	  "poll each of the fleet's shipments when due, writing notifications",
 	  "Without --once it sleeps until the next shipment is due and stops when\n"
 	  "none is left to track, or on Ctrl-C / SIGTERM (exit 130 / 143; everything\n"
 	  "written stays). With --now the clock stands still, so it polls what is\n"
 	  "due then and exits.\n" },
 	{ "notifications", cmd_notifications, "", "--db --json --follow --lang --now", 0, 0, false,
-	  "print the notifications waiting in the outbox and acknowledge them",
+	  "print and acknowledge the notifications waiting in the outbox",
 	  "--json prints one JSON object per line (the schema of DESIGN.md\n"
 	  "\"Notifications\"), with its stable id: deliver it, deduplicating by id.\n"
 	  "What is printed is acknowledged after it is printed. Readable output uses\n"
