@@ -53,7 +53,7 @@ const struct cli_verb cli_verbs[] = {
 	  "--json prints {\"schema\":1,\"fleet\":[...]}, each entry with its latest\n"
 	  "shipment snapshot.\n" },
 	{ "run", cmd_run, "", "--db --once --now --timeout --retries --mappings", 0, 0, false,
-	  "poll each of the fleet's shipments when due, writing notifications",
+	  "poll the fleet's shipments as each is due; write notifications",
 	  "Without --once it sleeps until the next shipment is due and stops when\n"
 	  "none is left to track, or on Ctrl-C / SIGTERM (exit 130 / 143; everything\n"
 	  "written stays). With --now the clock stands still, so it polls what is\n"
