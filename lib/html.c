@@ -243,33 +243,43 @@ void tsk__html_free(tsk__html *page)
 
 /* ------------------------------------------------------------------ paths
  *
- * The adapters' paths are mostly plain steps down the tree with a class,
- * attribute or text test. Those are walked directly: no compilation, no
+ * The adapters' paths are mostly steps down the tree with class,
+ * attribute or text tests. Those are walked directly: no compilation, no
  * string building per element, and a first-match query stops at its first
- * match. Anything else (unions, positions, other functions) goes to
- * libxml2's XPath, compiled once per page. Both give the same node set in
- * document order (tests/unit compare them on every page).
+ * match. Anything else (other axes and functions) goes to libxml2's
+ * XPath, compiled once per page. Both give the same node set in document
+ * order (tests/unit/test_html.c compares them on every page).
  *
  * The walked subset:
- *   path  := ('//' | './/' | './' | '') step (('//' | '/') step)*
- *   step  := (NAME | '*') ['[' test ']']
- *   test  := contains(concat(' ', normalize-space(@class), ' '), ' WORD ')
- *          | @NAME='VALUE' | starts-with(@NAME, 'VALUE') | contains(., 'TEXT')
+ *   expr  := path (' | ' path)*  |  '(' expr ')' ['[' N ']' | '[' pred ']'] [('/' | '//') steps]
+ *   path  := ('//' | './/' | './' | '') steps
+ *   steps := step (('//' | '/') step)*
+ *   step  := (NAME | '*') ['[' pred ']']
+ *   pred  := and (' or ' and)*       and := term (' and ' term)*
+ *   term  := not(pred) | path (exists) | contains(., 'TEXT')
+ *          | contains(concat(' ', normalize-space(@class), ' '), ' WORD ')
+ *          | @NAME='VALUE' | @NAME != 'VALUE' | starts-with(@NAME, 'VALUE')
  */
 
-enum step_test { TEST_NONE, TEST_CLASS, TEST_ATTR_EQ, TEST_ATTR_PREFIX, TEST_TEXT };
+#define MAX_STEPS 8
+#define MAX_EXPR 512
+#define WALK_UNSUPPORTED 1 /* not a TSK_ code: libxml2 answers instead */
 
 struct step {
 	bool descendants;           /* '//' before it, else '/' */
 	const char *name;           /* NULL for '*' */
 	size_t name_len;
-	enum step_test test;
-	const char *arg1, *arg2;    /* attribute name / word / text, and value */
-	size_t len1, len2;
+	const char *pred;           /* inside the brackets, or NULL */
+	size_t pred_len;
 };
 
-#define MAX_STEPS 6
-#define WALK_UNSUPPORTED 1 /* not a TSK_ code: libxml2 answers instead */
+struct nodes {
+	xmlNodePtr *v;
+	size_t n, cap;
+	bool failed;
+};
+
+static int walk_path(xmlDocPtr doc, xmlNodePtr node, const char *expr, size_t len, bool first, struct nodes *res);
 
 static bool is_name_char(char c)
 {
@@ -277,17 +287,67 @@ static bool is_name_char(char c)
 	       c == '_';
 }
 
-/* Skip literal text (spaces in it may be absent in the expression). */
-static bool eat(const char **p, const char *lit)
+/* Where the bracket or parenthesis opened just before p closes (quotes
+ * and nesting respected); NULL when it does not within end. */
+static const char *closing(const char *p, const char *end)
+{
+	int depth = 1;
+	for (; p < end; p++) {
+		if (*p == '\'') {
+			const char *q = memchr(p + 1, '\'', (size_t)(end - p - 1));
+			if (!q)
+				return NULL;
+			p = q;
+		} else if (*p == '[' || *p == '(') {
+			depth++;
+		} else if ((*p == ']' || *p == ')') && --depth == 0) {
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* The first top-level occurrence of sep in [p, end), or NULL. */
+static const char *top_level(const char *p, const char *end, const char *sep)
+{
+	size_t sl = strlen(sep);
+	for (; p + sl <= end; p++) {
+		if (*p == '\'') {
+			const char *q = memchr(p + 1, '\'', (size_t)(end - p - 1));
+			if (!q)
+				return NULL;
+			p = q;
+		} else if (*p == '[' || *p == '(') {
+			const char *c = closing(p + 1, end);
+			if (!c)
+				return NULL;
+			p = c;
+		} else if (memcmp(p, sep, sl) == 0) {
+			return p;
+		}
+	}
+	return NULL;
+}
+
+static void trim(const char **p, const char **end)
+{
+	while (*p < *end && **p == ' ')
+		(*p)++;
+	while (*end > *p && (*end)[-1] == ' ')
+		(*end)--;
+}
+
+/* Literal text at *p, spaces in lit optional; advances on success. */
+static bool eat(const char **p, const char *end, const char *lit)
 {
 	const char *q = *p;
 	for (; *lit; lit++) {
 		if (*lit == ' ') {
-			while (*q == ' ')
+			while (q < end && *q == ' ')
 				q++;
 			continue;
 		}
-		if (*q != *lit)
+		if (q >= end || *q != *lit)
 			return false;
 		q++;
 	}
@@ -295,10 +355,10 @@ static bool eat(const char **p, const char *lit)
 	return true;
 }
 
-static bool eat_name(const char **p, const char **name, size_t *len)
+static bool eat_name(const char **p, const char *end, const char **name, size_t *len)
 {
 	const char *q = *p;
-	while (is_name_char(*q))
+	while (q < end && is_name_char(*q))
 		q++;
 	if (q == *p)
 		return false;
@@ -309,98 +369,18 @@ static bool eat_name(const char **p, const char **name, size_t *len)
 }
 
 /* 'text' (no quote inside) */
-static bool eat_string(const char **p, const char **s, size_t *len)
+static bool eat_string(const char **p, const char *end, const char **s, size_t *len)
 {
-	while (**p == ' ')
+	while (*p < end && **p == ' ')
 		(*p)++;
-	if (**p != '\'')
+	if (*p >= end || **p != '\'')
 		return false;
-	const char *e = strchr(*p + 1, '\'');
+	const char *e = memchr(*p + 1, '\'', (size_t)(end - *p - 1));
 	if (!e)
 		return false;
 	*s = *p + 1;
 	*len = (size_t)(e - *s);
 	*p = e + 1;
-	return true;
-}
-
-static bool parse_test(const char **p, struct step *st)
-{
-	const char *q = *p;
-	if (eat(&q, "contains(concat(' ', normalize-space(@class), ' '), ") && eat_string(&q, &st->arg1, &st->len1) &&
-	    eat(&q, " )")) {
-		/* ' WORD ': one word between single spaces */
-		if (st->len1 < 3 || st->arg1[0] != ' ' || st->arg1[st->len1 - 1] != ' ')
-			return false;
-		st->arg1++;
-		st->len1 -= 2;
-		for (size_t i = 0; i < st->len1; i++)
-			if (st->arg1[i] == ' ')
-				return false;
-		st->test = TEST_CLASS;
-	} else if ((q = *p, eat(&q, "@")) && eat_name(&q, &st->arg1, &st->len1) && eat(&q, " = ") &&
-	           eat_string(&q, &st->arg2, &st->len2)) {
-		st->test = TEST_ATTR_EQ;
-	} else if ((q = *p, eat(&q, "starts-with( @")) && eat_name(&q, &st->arg1, &st->len1) && eat(&q, " , ") &&
-	           eat_string(&q, &st->arg2, &st->len2) && eat(&q, " )")) {
-		st->test = TEST_ATTR_PREFIX;
-	} else if ((q = *p, eat(&q, "contains( . , ")) && eat_string(&q, &st->arg1, &st->len1) && eat(&q, " )")) {
-		st->test = TEST_TEXT;
-	} else {
-		return false;
-	}
-	if (!eat(&q, " ]"))
-		return false;
-	*p = q;
-	return true;
-}
-
-/* Split expr into steps; false when it is not in the walked subset. */
-static bool parse_path(const char *expr, bool *from_doc, struct step *steps, size_t *nsteps)
-{
-	const char *p = expr;
-	bool desc = false;
-	*from_doc = false;
-	if (p[0] == '/' && p[1] == '/') {
-		*from_doc = desc = true;
-		p += 2;
-	} else if (p[0] == '.' && p[1] == '/' && p[2] == '/') {
-		desc = true;
-		p += 3;
-	} else if (p[0] == '.' && p[1] == '/') {
-		p += 2;
-	}
-	size_t n = 0;
-	for (;;) {
-		if (n == MAX_STEPS)
-			return false;
-		struct step *st = &steps[n];
-		memset(st, 0, sizeof *st);
-		st->descendants = desc;
-		if (*p == '*') {
-			p++;
-		} else if (!eat_name(&p, &st->name, &st->name_len)) {
-			return false;
-		}
-		if (*p == '[') {
-			p++;
-			if (!parse_test(&p, st))
-				return false;
-		}
-		n++;
-		if (*p == '\0')
-			break;
-		if (p[0] == '/' && p[1] == '/') {
-			desc = true;
-			p += 2;
-		} else if (p[0] == '/') {
-			desc = false;
-			p++;
-		} else {
-			return false;
-		}
-	}
-	*nsteps = n;
 	return true;
 }
 
@@ -444,44 +424,166 @@ static bool has_word(const char *v, const char *word, size_t len)
 	return false;
 }
 
-static bool step_matches(const struct step *st, xmlNodePtr n)
+static bool contains_bytes(const char *hay, const char *needle, size_t len)
+{
+	if (len == 0)
+		return true;
+	for (const char *p = hay; (p = strchr(p, needle[0])); p++)
+		if (strncmp(p, needle, len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * One term of a predicate on node n. With n NULL only the syntax is
+ * checked (true: in the subset). Otherwise the term's value; a term that
+ * runs out of memory is false (the caller's allocation check catches
+ * what was lost).
+ */
+static bool term(xmlNodePtr n, const char *p, const char *end, bool *oom);
+
+static bool pred(xmlNodePtr n, const char *p, const char *end, bool *oom)
+{
+	trim(&p, &end);
+	const char *o = top_level(p, end, " or ");
+	if (o)
+		return n ? pred(n, p, o, oom) || pred(n, o + 4, end, oom)
+		         : pred(NULL, p, o, oom) && pred(NULL, o + 4, end, oom);
+	const char *a = top_level(p, end, " and ");
+	if (a)
+		return n ? pred(n, p, a, oom) && pred(n, a + 5, end, oom)
+		         : pred(NULL, p, a, oom) && pred(NULL, a + 5, end, oom);
+	return term(n, p, end, oom);
+}
+
+static bool term(xmlNodePtr n, const char *p, const char *end, bool *oom)
+{
+	const char *q = p, *s1, *s2;
+	size_t l1, l2;
+	trim(&p, &end);
+	if ((q = p, eat(&q, end, "not(")) && end[-1] == ')' && closing(q, end) == end - 1) {
+		bool v = pred(n, q, end - 1, oom);
+		return n ? !v : v;
+	}
+	if ((q = p, eat(&q, end, "contains(concat(' ', normalize-space(@class), ' '), ")) &&
+	    eat_string(&q, end, &s1, &l1) && eat(&q, end, " )") && q == end) {
+		/* ' WORD ': one word between single spaces */
+		if (l1 < 3 || s1[0] != ' ' || s1[l1 - 1] != ' ' || memchr(s1 + 1, ' ', l1 - 2))
+			return false;
+		if (!n)
+			return true;
+		xmlChar *tmp = NULL;
+		const char *v = attr_value(n, "class", 5, &tmp);
+		bool ok = v && has_word(v, s1 + 1, l1 - 2);
+		xmlFree(tmp);
+		return ok;
+	}
+	if ((q = p, eat(&q, end, "@")) && eat_name(&q, end, &s1, &l1)) {
+		bool ne = eat(&q, end, " != ");
+		if ((ne || eat(&q, end, " = ")) && eat_string(&q, end, &s2, &l2) && q == end) {
+			if (!n)
+				return true;
+			xmlChar *tmp = NULL;
+			const char *v = attr_value(n, s1, l1, &tmp);
+			bool eq = v && strlen(v) == l2 && memcmp(v, s2, l2) == 0;
+			bool ok = v && (ne ? !eq : eq);
+			xmlFree(tmp);
+			return ok;
+		}
+	}
+	if ((q = p, eat(&q, end, "starts-with( @")) && eat_name(&q, end, &s1, &l1) && eat(&q, end, " , ") &&
+	    eat_string(&q, end, &s2, &l2) && eat(&q, end, " )") && q == end) {
+		if (!n)
+			return true;
+		xmlChar *tmp = NULL;
+		const char *v = attr_value(n, s1, l1, &tmp);
+		bool ok = l2 == 0 || (v && strncmp(v, s2, l2) == 0);
+		xmlFree(tmp);
+		return ok;
+	}
+	if ((q = p, eat(&q, end, "contains( . , ")) && eat_string(&q, end, &s1, &l1) && eat(&q, end, " )") &&
+	    q == end) {
+		if (!n)
+			return true;
+		/* the string value: every descendant text */
+		xmlChar *text = xmlNodeGetContent(n);
+		if (!text)
+			*oom = true;
+		bool ok = text && contains_bytes((const char *)text, s1, l1);
+		xmlFree(text);
+		return ok;
+	}
+	/* a path: true when it finds a node */
+	if (p == end || *p == '(' || top_level(p, end, " | "))
+		return false;
+	struct nodes found = { NULL, 0, 0, false };
+	int rc = walk_path(n ? n->doc : NULL, n, p, (size_t)(end - p), true, n ? &found : NULL);
+	if (rc == TSK_ENOMEM)
+		*oom = true;
+	free(found.v);
+	return rc == TSK_OK && (!n || found.n > 0);
+}
+
+/* Split a path into steps; false when it is not in the walked subset. */
+static bool parse_path(const char *p, const char *end, bool *from_doc, struct step *steps, size_t *nsteps)
+{
+	bool desc = false;
+	*from_doc = false;
+	if (eat(&p, end, "//")) {
+		*from_doc = desc = true;
+	} else if (eat(&p, end, ".//")) {
+		desc = true;
+	} else {
+		eat(&p, end, "./");
+	}
+	size_t n = 0;
+	for (;;) {
+		if (n == MAX_STEPS)
+			return false;
+		struct step *st = &steps[n];
+		memset(st, 0, sizeof *st);
+		st->descendants = desc;
+		if (p < end && *p == '*')
+			p++;
+		else if (!eat_name(&p, end, &st->name, &st->name_len))
+			return false;
+		if (p < end && *p == '[') {
+			const char *c = closing(p + 1, end);
+			bool oom = false;
+			if (!c || !pred(NULL, p + 1, c, &oom))
+				return false;
+			/* a position is no test: libxml2 answers */
+			const char *d = p + 1;
+			while (d < c && ((*d >= '0' && *d <= '9') || *d == ' '))
+				d++;
+			if (d == c)
+				return false;
+			st->pred = p + 1;
+			st->pred_len = (size_t)(c - p - 1);
+			p = c + 1;
+		}
+		n++;
+		if (p == end)
+			break;
+		if (eat(&p, end, "//"))
+			desc = true;
+		else if (eat(&p, end, "/"))
+			desc = false;
+		else
+			return false;
+	}
+	*nsteps = n;
+	return true;
+}
+
+static bool step_matches(const struct step *st, xmlNodePtr n, bool *oom)
 {
 	if (n->type != XML_ELEMENT_NODE)
 		return false;
 	if (st->name && (strncmp((const char *)n->name, st->name, st->name_len) != 0 || n->name[st->name_len] != '\0'))
 		return false;
-	if (st->test == TEST_NONE)
-		return true;
-	xmlChar *tmp = NULL;
-	bool ok = false;
-	if (st->test == TEST_TEXT) {
-		/* the string value: every descendant text */
-		tmp = xmlNodeGetContent(n);
-		char needle[256];
-		if (st->len1 < sizeof needle) {
-			memcpy(needle, st->arg1, st->len1);
-			needle[st->len1] = '\0';
-			ok = strstr(tmp ? (const char *)tmp : "", needle) != NULL;
-		}
-	} else {
-		const char *v = attr_value(n, st->test == TEST_CLASS ? "class" : st->arg1,
-		                           st->test == TEST_CLASS ? 5 : st->len1, &tmp);
-		if (st->test == TEST_CLASS)
-			ok = v && has_word(v, st->arg1, st->len1);
-		else if (st->test == TEST_ATTR_EQ)
-			ok = v && strlen(v) == st->len2 && memcmp(v, st->arg2, st->len2) == 0;
-		else
-			ok = st->len2 == 0 || (v && strncmp(v, st->arg2, st->len2) == 0);
-	}
-	xmlFree(tmp);
-	return ok;
+	return !st->pred || pred(n, st->pred, st->pred + st->pred_len, oom);
 }
-
-struct nodes {
-	xmlNodePtr *v;
-	size_t n, cap;
-	bool failed;
-};
 
 static bool nodes_add(struct nodes *l, xmlNodePtr x)
 {
@@ -504,7 +606,7 @@ static bool is_inside(xmlNodePtr n, xmlNodePtr root)
 /* One step from every context node; with first, stop at the first match.
  * False when the contexts nest under a child step (the walk could not keep
  * document order there; libxml2 answers instead). */
-static bool run_step(const struct step *st, const struct nodes *in, struct nodes *out, bool first)
+static bool run_step(const struct step *st, const struct nodes *in, struct nodes *out, bool first, bool *oom)
 {
 	xmlNodePtr last_root = NULL;
 	for (size_t i = 0; i < in->n; i++) {
@@ -517,14 +619,14 @@ static bool run_step(const struct step *st, const struct nodes *in, struct nodes
 		last_root = ctx;
 		if (!st->descendants) {
 			for (xmlNodePtr c = ctx->children; c; c = c->next)
-				if (step_matches(st, c) && (!nodes_add(out, c) || first))
+				if (step_matches(st, c, oom) && (!nodes_add(out, c) || first))
 					return true;
 			continue;
 		}
 		/* descendants in document order, without recursion */
 		xmlNodePtr c = ctx->children;
 		while (c) {
-			if (step_matches(st, c) && (!nodes_add(out, c) || first))
+			if (step_matches(st, c, oom) && (!nodes_add(out, c) || first))
 				return true;
 			if (c->children && c->type == XML_ELEMENT_NODE) {
 				c = c->children;
@@ -540,37 +642,173 @@ static bool run_step(const struct step *st, const struct nodes *in, struct nodes
 	return true;
 }
 
-/* The walked answer: TSK_OK with the nodes, WALK_UNSUPPORTED when expr is not
- * in the subset, TSK_ENOMEM. */
-static int walk(tsk__html *page, xmlNodePtr node, const char *expr, bool first, struct nodes *res)
+/* Run steps from the nodes in *cur (taken); the result replaces it. */
+static int run_steps(const struct step *steps, size_t nsteps, struct nodes *cur, bool first)
+{
+	int rc = TSK_OK;
+	for (size_t k = 0; k < nsteps && rc == TSK_OK && cur->n; k++) {
+		struct nodes next = { NULL, 0, 0, false };
+		bool oom = false;
+		if (!run_step(&steps[k], cur, &next, first && k + 1 == nsteps, &oom))
+			rc = WALK_UNSUPPORTED;
+		else if (next.failed || oom)
+			rc = TSK_ENOMEM;
+		free(cur->v);
+		*cur = next;
+	}
+	return rc;
+}
+
+/*
+ * A path from node (the document root element when NULL). res NULL: only
+ * check that the path is in the subset. TSK_OK with the nodes in res,
+ * WALK_UNSUPPORTED, or TSK_ENOMEM.
+ */
+static int walk_path(xmlDocPtr doc, xmlNodePtr node, const char *expr, size_t len, bool first, struct nodes *res)
 {
 	struct step steps[MAX_STEPS];
 	size_t nsteps = 0;
 	bool from_doc;
-	if (!parse_path(expr, &from_doc, steps, &nsteps))
+	if (!parse_path(expr, expr + len, &from_doc, steps, &nsteps))
 		return WALK_UNSUPPORTED;
+	if (!res)
+		return TSK_OK;
 	struct nodes cur = { NULL, 0, 0, false };
-	xmlNodePtr start = from_doc ? (xmlNodePtr)page->doc : node ? node : xmlDocGetRootElement(page->doc);
-	if (!start || !nodes_add(&cur, start))
-		return start ? TSK_ENOMEM : WALK_UNSUPPORTED;
-	int rc = TSK_OK;
-	for (size_t k = 0; k < nsteps && rc == TSK_OK; k++) {
-		struct nodes next = { NULL, 0, 0, false };
-		if (!run_step(&steps[k], &cur, &next, first && k + 1 == nsteps))
-			rc = WALK_UNSUPPORTED;
-		else if (next.failed)
-			rc = TSK_ENOMEM;
-		free(cur.v);
-		cur = next;
-		if (cur.n == 0)
-			break;
-	}
+	xmlNodePtr start = from_doc ? (xmlNodePtr)doc : node ? node : xmlDocGetRootElement(doc);
+	if (!start)
+		return WALK_UNSUPPORTED;
+	if (!nodes_add(&cur, start))
+		return TSK_ENOMEM;
+	int rc = run_steps(steps, nsteps, &cur, first);
 	if (rc != TSK_OK) {
 		free(cur.v);
 		return rc;
 	}
 	*res = cur;
 	return TSK_OK;
+}
+
+/* Put nodes in document order, once each. */
+static int doc_order(struct nodes *l)
+{
+	if (l->n < 2)
+		return TSK_OK;
+	xmlNodeSetPtr set = xmlXPathNodeSetCreate(NULL);
+	if (!set)
+		return TSK_ENOMEM;
+	for (size_t i = 0; i < l->n; i++)
+		if (xmlXPathNodeSetAddUnique(set, l->v[i]) < 0) {
+			xmlXPathFreeNodeSet(set);
+			return TSK_ENOMEM;
+		}
+	xmlXPathNodeSetSort(set);
+	size_t k = 0;
+	for (int i = 0; i < set->nodeNr; i++)
+		if (k == 0 || l->v[k - 1] != set->nodeTab[i])
+			l->v[k++] = set->nodeTab[i];
+	l->n = k;
+	xmlXPathFreeNodeSet(set);
+	return TSK_OK;
+}
+
+/* The walked answer to a whole expression (unions and a parenthesised
+ * selection included). */
+static int walk_expr(xmlDocPtr doc, xmlNodePtr node, const char *p, const char *end, bool first, struct nodes *res)
+{
+	trim(&p, &end);
+	if (p < end && *p == '(') {
+		const char *c = closing(p + 1, end);
+		if (!c)
+			return WALK_UNSUPPORTED;
+		struct nodes sel = { NULL, 0, 0, false };
+		int rc = walk_expr(doc, node, p + 1, c, false, &sel);
+		if (rc != TSK_OK)
+			return rc;
+		const char *q = c + 1;
+		if (q < end && *q == '[') {
+			const char *qc = closing(q + 1, end);
+			const char *d = q + 1;
+			size_t pos = 0;
+			while (qc && d < qc && *d >= '0' && *d <= '9')
+				pos = pos * 10 + (size_t)(*d++ - '0');
+			bool oom = false;
+			if (qc && d == qc && d > q + 1) {
+				/* [N]: the N-th of the selection */
+				if (pos >= 1 && pos <= sel.n) {
+					sel.v[0] = sel.v[pos - 1];
+					sel.n = 1;
+				} else {
+					sel.n = 0;
+				}
+			} else if (qc && pred(NULL, q + 1, qc, &oom)) {
+				size_t k = 0;
+				for (size_t i = 0; i < sel.n; i++)
+					if (pred(sel.v[i], q + 1, qc, &oom))
+						sel.v[k++] = sel.v[i];
+				sel.n = k;
+				if (oom) {
+					free(sel.v);
+					return TSK_ENOMEM;
+				}
+			} else {
+				free(sel.v);
+				return WALK_UNSUPPORTED;
+			}
+			q = qc + 1;
+		}
+		if (q < end) {
+			/* then steps from the selection: "/th", "//td" */
+			struct step steps[MAX_STEPS];
+			size_t nsteps = 0;
+			bool from_doc;
+			char rest[MAX_EXPR];
+			if ((size_t)(end - q) + 2 > sizeof rest || *q != '/') {
+				free(sel.v);
+				return WALK_UNSUPPORTED;
+			}
+			rest[0] = '.';
+			memcpy(rest + 1, q, (size_t)(end - q));
+			if (!parse_path(rest, rest + 1 + (end - q), &from_doc, steps, &nsteps)) {
+				free(sel.v);
+				return WALK_UNSUPPORTED;
+			}
+			/* the steps' text lives in rest: run them before it goes */
+			rc = run_steps(steps, nsteps, &sel, first);
+			if (rc != TSK_OK) {
+				free(sel.v);
+				return rc;
+			}
+		}
+		*res = sel;
+		return TSK_OK;
+	}
+	const char *bar = top_level(p, end, " | ");
+	if (!bar)
+		bar = top_level(p, end, "|");
+	if (bar) {
+		struct nodes a = { NULL, 0, 0, false }, b = { NULL, 0, 0, false };
+		int rc = walk_expr(doc, node, p, bar, false, &a);
+		if (rc == TSK_OK)
+			rc = walk_expr(doc, node, *bar == '|' ? bar + 1 : bar + 3, end, false, &b);
+		for (size_t i = 0; rc == TSK_OK && i < b.n; i++)
+			if (!nodes_add(&a, b.v[i]))
+				rc = TSK_ENOMEM;
+		free(b.v);
+		if (rc == TSK_OK)
+			rc = doc_order(&a);
+		if (rc != TSK_OK) {
+			free(a.v);
+			return rc;
+		}
+		*res = a;
+		return TSK_OK;
+	}
+	return walk_path(doc, node, p, (size_t)(end - p), first, res);
+}
+
+static int walk(tsk__html *page, xmlNodePtr node, const char *expr, bool first, struct nodes *res)
+{
+	return walk_expr(page->doc, node, expr, expr + strlen(expr), first, res);
 }
 
 /* libxml2's answer, the expression compiled once per page. */
