@@ -524,6 +524,13 @@ START_TEST(timeout_and_retries_bound_the_wait)
 	ck_assert_msg(strstr(out, "\"error\":{\"code\":\"timeout\""), "%s", out);
 	ck_assert_msg(strstr(out, "after 2 attempts"), "one retry: %s", out);
 	ck_assert_msg(s >= 2.0 && s < 10.0, "two attempts of 1 s took %.1f s", s);
+	/* the default is one retry too (two attempts of at most 8 s: an answer within about 20 s) */
+	ck_assert_int_eq(runsh(NULL, "TSUISEKI_ENDPOINT_SAGAWA='%s' \"$TSK_CLI\" track --json --carrier sagawa --timeout 1 "
+	                           "600078420325", url),
+	                 1);
+	ck_assert_msg(strstr(out, "\"code\":\"timeout\"") && strstr(out, "after 2 attempts"), "%s", out);
+	ck_assert_int_eq(run(NULL, "track --help"), 0);
+	ck_assert_msg(strstr(out, "(default 8)") && strstr(out, "(default 1)"), "%s", out);
 }
 END_TEST
 
