@@ -271,6 +271,8 @@ struct step {
 	size_t name_len;
 	const char *pred;           /* inside the brackets, or NULL */
 	size_t pred_len;
+	const char *word;           /* the predicate is one class test for this word */
+	size_t word_len;
 };
 
 struct nodes {
@@ -560,6 +562,14 @@ static bool parse_path(const char *p, const char *end, bool *from_doc, struct st
 				return false;
 			st->pred = p + 1;
 			st->pred_len = (size_t)(c - p - 1);
+			/* the usual test, one class word, is tested without reading the predicate again */
+			const char *q = p + 1, *w;
+			size_t wl;
+			if (eat(&q, c, "contains(concat(' ', normalize-space(@class), ' '), ") &&
+			    eat_string(&q, c, &w, &wl) && eat(&q, c, " )") && q == c) {
+				st->word = w + 1;
+				st->word_len = wl - 2;
+			}
 			p = c + 1;
 		}
 		n++;
@@ -582,6 +592,13 @@ static bool step_matches(const struct step *st, xmlNodePtr n, bool *oom)
 		return false;
 	if (st->name && (strncmp((const char *)n->name, st->name, st->name_len) != 0 || n->name[st->name_len] != '\0'))
 		return false;
+	if (st->word) {
+		xmlChar *tmp = NULL;
+		const char *v = attr_value(n, "class", 5, &tmp);
+		bool ok = v && has_word(v, st->word, st->word_len);
+		xmlFree(tmp);
+		return ok;
+	}
 	return !st->pred || pred(n, st->pred, st->pred + st->pred_len, oom);
 }
 
