@@ -53,6 +53,8 @@ struct tsk_fleet {
 	long options[TSK_FLEET_OPT__COUNT];
 	int wake[2];                     /* self-pipe of tsk_fleet_wakeup */
 	volatile sig_atomic_t stop;
+	tsk_fleet_result_cb result_cb;
+	void *result_userdata;
 	/* event-loop submissions in flight, and the ids they hold */
 	struct submission *subs;
 	int64_t *in_flight;              /* sorted */
@@ -63,6 +65,7 @@ static const long option_defaults[TSK_FLEET_OPT__COUNT] = {
 	[TSK_FLEET_OPT_GIVE_UP_S] = 14L * 86400,
 	[TSK_FLEET_OPT_ROUND_SIZE] = 200,
 	[TSK_FLEET_OPT_MIN_INTERVAL_S] = 60,
+	[TSK_FLEET_OPT_MAX_INTERVAL_S] = 0,
 };
 
 static int fail(tsk_fleet *f, const tsk_error *err)
@@ -176,6 +179,9 @@ TSK_API int tsk_fleet_load_templates(tsk_fleet *f, const char *path)
 
 /* ------------------------------------------------------------- shipments */
 
+static uint32_t exception_bits(const tsk_shipment *s);
+static void end_rec(tsk__store_rec *rec, int state, int64_t now);
+
 struct tsk_fleet_item {
 	tsk__store_rec rec;
 	tsk_time added, next;
@@ -244,6 +250,65 @@ TSK_API int tsk_fleet_add(tsk_fleet *f, const char *number, const char *carrier,
 	rc = f->store->ops->add(f->store, &rec, &err);
 	tsk__store_rec_dispose(&rec);
 	return rc == TSK_OK ? TSK_OK : fail(f, &err);
+}
+
+TSK_API int tsk_fleet_import(tsk_fleet *f, const tsk_shipment *snap, const char *reference, const char *locale)
+{
+	if (!f || !snap)
+		return f ? tsk__ctx_error(f->ctx, TSK_EINVAL, "tsk_fleet_import: missing argument") : TSK_EINVAL;
+	if (!locale)
+		locale = "ja";
+	if (strcmp(locale, "ja") != 0 && strcmp(locale, "en") != 0)
+		return tsk__ctx_error(f->ctx, TSK_EINVAL, "locale %s: the fleet speaks ja and en", locale);
+	int64_t now = now_epoch(f);
+	tsk__store_rec rec;
+	memset(&rec, 0, sizeof rec);
+	rec.number = tsk__strdup(snap->number);
+	rec.carrier = tsk__strdup(snap->carrier && tsk_ctx_carrier(f->ctx, snap->carrier) ? snap->carrier : "auto");
+	rec.reference = reference ? tsk__strdup(reference) : NULL;
+	snprintf(rec.locale, sizeof rec.locale, "%s", locale);
+	rec.added_at = now;
+	rec.status = snap->status;
+	rec.exceptions = exception_bits(snap);
+	size_t legs = tsk_shipment_leg_count(snap);
+	bool oom = !rec.number || !rec.carrier || (reference && !rec.reference);
+	if (legs > 1) {
+		rec.leg_carrier = tsk__strdup(tsk_shipment_leg_carrier(snap, legs - 1));
+		rec.leg_number = tsk__strdup(tsk_shipment_leg_number(snap, legs - 1));
+		oom = oom || !rec.leg_carrier || !rec.leg_number;
+	}
+	if (snap->status == TSK_STATUS_DELIVERED || snap->status == TSK_STATUS_RETURNED_TO_SENDER) {
+		end_rec(&rec, TSK_FLEET_RETIRED, now);
+	} else if (snap->error == TSK_EINVALID_NUMBER) {
+		end_rec(&rec, TSK_FLEET_GAVE_UP, now);
+	} else {
+		rec.state = TSK_FLEET_ACTIVE;
+		rec.ended_at = TSK__NEVER;
+		const tsk_time *np = tsk_shipment_next_poll(snap);
+		rec.next_poll = np ? np->epoch : now;
+		long max_wait = f->options[TSK_FLEET_OPT_MAX_INTERVAL_S];
+		if (max_wait > 0 && rec.next_poll > now + max_wait)
+			rec.next_poll = now + max_wait;
+	}
+	int rc = oom ? TSK_ENOMEM : tsk_shipment_to_json(&rec.snapshot, NULL, snap, TSK_JSON_SNAPSHOT);
+	if (rc != TSK_OK) {
+		tsk__store_rec_dispose(&rec);
+		return tsk__ctx_error(f->ctx, rc, "%s", rc == TSK_ENOMEM ? "out of memory" : "the snapshot cannot be written");
+	}
+	tsk_error err;
+	tsk_error_clear(&err);
+	rc = f->store->ops->add(f->store, &rec, &err);
+	tsk__store_rec_dispose(&rec);
+	return rc == TSK_OK ? TSK_OK : fail(f, &err);
+}
+
+TSK_API int tsk_fleet_set_result_cb(tsk_fleet *f, tsk_fleet_result_cb cb, void *userdata)
+{
+	if (!f)
+		return TSK_EINVAL;
+	f->result_cb = cb;
+	f->result_userdata = userdata;
+	return TSK_OK;
 }
 
 /* The store's key: the normalized number (a typed number may have hyphens). */
@@ -524,10 +589,13 @@ static int apply(tsk_fleet *f, tsk__store_rec *rec, const tsk_shipment *fresh, t
 	}
 	if (rc != TSK_OK)
 		goto done;
+	long max_wait = f->options[TSK_FLEET_OPT_MAX_INTERVAL_S];
+	if (max_wait > 0 && rec->next_poll != TSK__NEVER && rec->next_poll > now + max_wait)
+		rec->next_poll = now + max_wait;
 	if (keep) {
 		free(rec->snapshot);
 		rec->snapshot = NULL;
-		rc = tsk_shipment_to_json(&rec->snapshot, NULL, keep, 0);
+		rc = tsk_shipment_to_json(&rec->snapshot, NULL, keep, TSK_JSON_SNAPSHOT);
 		if (rc != TSK_OK)
 			goto done;
 		rec->status = keep->status;
@@ -541,6 +609,8 @@ static int apply(tsk_fleet *f, tsk__store_rec *rec, const tsk_shipment *fresh, t
 		rc = TSK_OK; /* removed while it was being asked: nothing to write */
 	else if (rc != TSK_OK)
 		tsk__ctx_error(f->ctx, rc, "%s", serr.message);
+	if (rc == TSK_OK && f->result_cb)
+		f->result_cb(old, keep, f->result_userdata);
 	if (rc == TSK_OK && stats) {
 		stats->polled++;
 		stats->failed += failed;

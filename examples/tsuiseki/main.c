@@ -38,9 +38,15 @@ const struct cli_verb cli_verbs[] = {
 	  "poll politely and print each change as one JSON line",
 	  NUMBERS_HELP
 	  "\n"
-	  "With --state FILE the snapshots are kept between runs, and with no NUMBER\n"
-	  "the numbers the state file holds are watched. Polling stops when every\n"
-	  "shipment is delivered or returned, after --polls N polls, or on Ctrl-C.\n" },
+	  "Each shipment is asked when it is due (the library's next poll, at\n"
+	  "least every --interval); with --carrier auto the carrier that knows a\n"
+	  "number is kept; a hand-off (クロネコゆうパケット to Japan Post) is\n"
+	  "followed; delivered and returned ones are not asked again. With --state\n"
+	  "FILE the snapshots are kept between runs, and with no NUMBER the numbers\n"
+	  "the state file holds are watched. Polling stops when every shipment is\n"
+	  "delivered or returned, after --polls N polls, or on Ctrl-C / SIGTERM\n"
+	  "(exit 130 / 143 within a second; the state file keeps the last finished\n"
+	  "poll). Exit 1 when every shipment's query failed.\n" },
 	{ "add", cmd_add, "NUMBER...", "--db --carrier --ref --lang --now --mappings", 1, -1, true,
 	  "add shipments to the fleet (shipments tracked over time)",
 	  NUMBERS_HELP

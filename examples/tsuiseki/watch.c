@@ -1,12 +1,20 @@
 /*
  * tsuiseki watch: poll politely and print each change as one JSON line.
  *
+ * It runs on a fleet (include/tsuiseki/fleet.h) with a memory store: each
+ * shipment is polled at its own next poll (at least every --interval),
+ * only what is due; "auto" pins the carrier once one knows the number; a
+ * hand-off is followed; delivered and returned parcels retire. The state
+ * file seeds the fleet (tsk_fleet_import) and is rewritten after each round.
+ *
  * Invariants: the state file is replaced atomically (a temporary file in
  * the same directory, fsync, rename, fsync of the directory), so a crash or
  * a kill at any moment leaves either the old or the new snapshot, never a
- * torn file; a change is printed once, after the snapshot that contains it
- * is the one kept in memory, and the state file is written right after the
- * lines are flushed.
+ * torn file; its writability is checked before the first poll; a change is
+ * printed once, as its poll result is written, and the state file is
+ * written right after the round's lines are flushed. SIGINT / SIGTERM
+ * cancel the poll in flight and exit 130 / 143 within a second, the state
+ * file as the last round left it.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
@@ -21,11 +29,14 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_requested;
+static tsk_fleet *watched_fleet;
 
+/* Stop within a second: the poll in flight is canceled (tsk_fleet_wakeup). */
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	stop_requested = sig;
+	if (watched_fleet)
+		tsk_fleet_wakeup(watched_fleet);
 }
 
 /* Load the state file; a missing file is an empty state. */
@@ -112,20 +123,57 @@ static int save_state(const char *path, const tsk_shipment_list *state)
 	return rc;
 }
 
-static const tsk_shipment *find(const tsk_shipment_list *l, const char *carrier, const char *number)
+/* Can the state file be written (its directory, and the file when it exists)? */
+static bool state_writable(const char *path)
 {
-	for (size_t i = 0; i < tsk_shipment_list_count(l); i++) {
-		const tsk_shipment *s = tsk_shipment_list_at(l, i);
-		if (strcmp(tsk_shipment_tracking_number(s), number) == 0 &&
-		    (!carrier || strcmp(tsk_shipment_carrier(s), carrier) == 0))
-			return s;
-	}
-	return NULL;
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s", path);
+	if (access(dirname(dir), W_OK | X_OK) != 0)
+		return false;
+	return access(path, F_OK) != 0 || access(path, W_OK) == 0;
 }
 
-static bool final_status(tsk_status st)
+struct watch {
+	bool polled_ok;            /* some result of this run was answered */
+	bool polled;               /* some result of this run at all */
+};
+
+/* Each poll result: its changes as JSON lines; a failed query on stderr. */
+static void on_result(const tsk_shipment *previous, const tsk_shipment *current, void *userdata)
 {
-	return st == TSK_STATUS_DELIVERED || st == TSK_STATUS_RETURNED_TO_SENDER;
+	struct watch *w = userdata;
+	int err = tsk_shipment_error(current);
+	w->polled = true;
+	if (err != TSK_OK && err != TSK_ENOTFOUND) {
+		fprintf(stderr, "tsuiseki watch: %s: %s: %s\n", tsk_shipment_tracking_number(current), tsk_error_name(err),
+		        tsk_shipment_error_message(current) ? tsk_shipment_error_message(current) : "");
+		return;
+	}
+	w->polled_ok = true;
+	tsk_change_list *changes = NULL;
+	char *lines = NULL;
+	if (tsk_diff(&changes, previous, current, NULL) == TSK_OK &&
+	    tsk_change_list_to_json(&lines, NULL, changes, 0) == TSK_OK)
+		fputs(lines, stdout);
+	tsk_free(lines);
+	tsk_change_list_free(changes);
+}
+
+/* Every snapshot of the fleet, for the state file. */
+static int fleet_snapshots(tsk_shipment_list **out, tsk_fleet *fleet)
+{
+	tsk_fleet_item_list *items = NULL;
+	int rc = tsk_fleet_list(&items, fleet, NULL);
+	if (rc == TSK_OK)
+		rc = tsk_shipment_list_new(out);
+	for (size_t i = 0; rc == TSK_OK && i < tsk_fleet_item_list_count(items); i++) {
+		const tsk_shipment *s = tsk_fleet_item_shipment(tsk_fleet_item_list_at(items, i));
+		tsk_shipment *copy = NULL;
+		if (s && (rc = tsk_shipment_dup(&copy, s)) == TSK_OK)
+			rc = tsk_shipment_list_append(*out, copy);
+	}
+	tsk_fleet_item_list_free(items);
+	return rc;
 }
 
 int cmd_watch(const struct cli_verb *v, int argc, char **argv)
@@ -137,121 +185,106 @@ int cmd_watch(const struct cli_verb *v, int argc, char **argv)
 		return status;
 	long interval = o.interval ? o.interval : 900;
 	tsk_shipment_list *state = NULL;
-	if (o.state) {
-		if (load_state(o.state, &state) != 0) {
-			cli_finish(&o, ctx);
-			return CLI_SOME_ERROR;
+	tsk_fleet *fleet = NULL;
+	status = CLI_SOME_ERROR;
+	if (o.state && !state_writable(o.state)) {
+		fprintf(stderr, "tsuiseki watch: cannot write the state file %s: %s\n", o.state, strerror(errno));
+		goto out;
+	}
+	if (o.state ? load_state(o.state, &state) != 0 : tsk_shipment_list_new(&state) != TSK_OK)
+		goto out;
+	if (tsk_fleet_open(&fleet, ctx, "memory:") != TSK_OK) {
+		fprintf(stderr, "tsuiseki watch: %s\n", tsk_ctx_last_error(ctx));
+		goto out;
+	}
+	/* each shipment on its own schedule: at the library's next poll, but at least every --interval */
+	tsk_fleet_set_option(fleet, TSK_FLEET_OPT_MAX_INTERVAL_S, interval);
+	tsk_fleet_set_option(fleet, TSK_FLEET_OPT_MIN_INTERVAL_S, interval < 60 ? interval : 60);
+	/* what the state file knows: pinned carriers, retired parcels, followed legs */
+	for (size_t i = 0; i < tsk_shipment_list_count(state); i++)
+		if (tsk_fleet_import(fleet, tsk_shipment_list_at(state, i), NULL, NULL) != TSK_OK &&
+		    tsk_ctx_last_error(ctx)[0])
+			fprintf(stderr, "tsuiseki watch: %s: %s\n",
+			        tsk_shipment_tracking_number(tsk_shipment_list_at(state, i)), tsk_ctx_last_error(ctx));
+	for (int i = 0; i < o.nargs; i++) {
+		int rc = tsk_fleet_add(fleet, o.args[i], o.carrier ? o.carrier : "auto", NULL, NULL);
+		if (rc != TSK_OK && rc != TSK_EEXISTS) {
+			fprintf(stderr, "tsuiseki watch: %s: %s\n", o.args[i], tsk_ctx_last_error(ctx));
+			status = rc == TSK_EINVALID_NUMBER ? CLI_SOME_ERROR : CLI_USAGE;
+			goto out;
 		}
-	} else if (tsk_shipment_list_new(&state) != TSK_OK) {
-		cli_finish(&o, ctx);
-		return CLI_SOME_ERROR;
 	}
-	/* with no numbers, watch what the state file holds */
-	const char **numbers = calloc((size_t)o.nargs + tsk_shipment_list_count(state) + 1, sizeof *numbers);
-	size_t count = 0;
-	for (int i = 0; i < o.nargs; i++)
-		numbers[count++] = o.args[i];
-	if (count == 0)
-		for (size_t i = 0; i < tsk_shipment_list_count(state); i++)
-			numbers[count++] = tsk_shipment_tracking_number(tsk_shipment_list_at(state, i));
-	if (count == 0) {
+	if (o.nargs == 0 && tsk_shipment_list_count(state) == 0) {
 		cli_usage_error(v, "nothing to watch: give NUMBER... or a --state FILE that holds shipments");
-		tsk_shipment_list_free(state);
-		free(numbers);
-		cli_finish(&o, ctx);
-		return CLI_USAGE;
+		status = CLI_USAGE;
+		goto out;
 	}
+	/* the caller's own deliveries teach the ETA model its lanes */
+	tsk_ctx_learn_transit(ctx, state);
+	struct watch w = { false, false };
+	tsk_fleet_set_result_cb(fleet, on_result, &w);
+	watched_fleet = fleet;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	/* the caller's own deliveries teach the ETA model its lanes */
-	tsk_ctx_learn_transit(ctx, state);
 
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	status = CLI_OK;
-	for (long poll = 0; !stop_requested && (o.max_polls == 0 || poll < o.max_polls); poll++) {
-		tsk_shipment_list *fresh = NULL;
-		if (tsk_track_batch(&fresh, ctx, o.carrier, numbers, count, state) != TSK_OK) {
+	for (long polls = 0; !stop_requested;) {
+		if (o.have_now) {
+			/* --now: the reference time moves on from there with the clock */
+			struct timespec t;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			tsk_time now = o.now;
+			now.epoch += t.tv_sec - start.tv_sec;
+			tsk_ctx_set_now(ctx, &now);
+		}
+		tsk_fleet_run_stats st;
+		int rc = tsk_fleet_run(fleet, NULL, TSK_FLEET_RUN_ONCE, &st);
+		fflush(stdout);
+		if (rc == TSK_ECANCELED || stop_requested)
+			break; /* the round in flight is dropped; the state file keeps the last one */
+		if (rc != TSK_OK) {
 			fprintf(stderr, "tsuiseki watch: %s\n", tsk_ctx_last_error(ctx));
 			status = CLI_SOME_ERROR;
 			break;
 		}
-		/* print the changes, then keep the fresh snapshots */
-		tsk_shipment_list *next = NULL;
-		if (tsk_shipment_list_new(&next) != TSK_OK) {
-			tsk_shipment_list_free(fresh);
-			status = CLI_SOME_ERROR;
-			break;
-		}
-		bool all_final = true;
-		time_t now = time(NULL);
-		time_t wake = now + interval;
-		for (size_t i = 0; i < tsk_shipment_list_count(fresh); i++) {
-			const tsk_shipment *s = tsk_shipment_list_at(fresh, i);
-			const tsk_shipment *old = find(state, tsk_shipment_carrier(s), tsk_shipment_tracking_number(s));
-			int err = tsk_shipment_error(s);
-			bool usable = err == TSK_OK || err == TSK_ENOTFOUND;
-			if (!usable)
-				fprintf(stderr, "tsuiseki watch: %s: %s: %s\n", tsk_shipment_tracking_number(s),
-				        tsk_error_name(err), tsk_shipment_error_message(s) ? tsk_shipment_error_message(s) : "");
-			const tsk_shipment *keep = usable || !old ? s : old;
-			if (usable) {
-				tsk_change_list *changes = NULL;
-				char *lines = NULL;
-				if (tsk_diff(&changes, old, s, NULL) == TSK_OK &&
-				    tsk_change_list_to_json(&lines, NULL, changes, 0) == TSK_OK)
-					fputs(lines, stdout);
-				tsk_free(lines);
-				tsk_change_list_free(changes);
-			}
-			tsk_shipment *copy = NULL;
-			if (tsk_shipment_dup(&copy, keep) != TSK_OK || tsk_shipment_list_append(next, copy) != TSK_OK) {
+		if (st.polled) {
+			polls++;
+			tsk_shipment_list *snaps = NULL;
+			if (o.state && (fleet_snapshots(&snaps, fleet) != TSK_OK || save_state(o.state, snaps) != 0)) {
+				tsk_shipment_list_free(snaps);
 				status = CLI_SOME_ERROR;
-				continue;
+				break;
 			}
-			if (!final_status(tsk_shipment_status(keep)))
-				all_final = false;
-			const tsk_time *np = tsk_shipment_next_poll(keep);
-			if (np && !final_status(tsk_shipment_status(keep))) {
-				/* the library's suggestion, in wall-clock terms when --now is fixed */
-				time_t at = o.have_now ? now + (time_t)(np->epoch - o.now.epoch) : (time_t)np->epoch;
-				if (at < wake)
-					wake = at;
-			}
+			tsk_shipment_list_free(snaps);
 		}
-		fflush(stdout);
-		/* shipments in the state that this run did not ask about stay */
-		for (size_t i = 0; i < tsk_shipment_list_count(state); i++) {
-			const tsk_shipment *s = tsk_shipment_list_at(state, i);
-			if (!find(next, tsk_shipment_carrier(s), tsk_shipment_tracking_number(s))) {
-				tsk_shipment *copy = NULL;
-				if (tsk_shipment_dup(&copy, s) == TSK_OK)
-					tsk_shipment_list_append(next, copy);
-			}
-		}
-		tsk_shipment_list_free(fresh);
-		tsk_shipment_list_free(state);
-		state = next;
-		if (o.state && save_state(o.state, state) != 0) {
-			status = CLI_SOME_ERROR;
+		tsk_time next;
+		tsk_fleet_next_due(&next, NULL, fleet);
+		if (!tsk_time_is_set(&next))
+			break; /* every parcel delivered or returned: never again */
+		if (o.max_polls && polls >= o.max_polls)
 			break;
-		}
-		if (all_final)
-			break; /* delivered or returned: never again */
-		if (o.max_polls && poll + 1 >= o.max_polls)
-			break;
-		long wait = (long)(wake - time(NULL));
+		/* sleep until the next shipment is due, waking for signals */
+		int64_t wait = next.epoch - tsk_ctx_now(ctx).epoch;
 		if (wait < 1)
 			wait = 1;
-		if (wait > interval)
-			wait = interval;
-		struct timespec ts = { wait, 0 };
-		while (!stop_requested && nanosleep(&ts, &ts) != 0 && errno == EINTR)
-			;
+		for (int64_t slept = 0; slept < wait * 10 && !stop_requested; slept++) {
+			struct timespec ts = { 0, 100000000L };
+			nanosleep(&ts, NULL);
+		}
 	}
+	watched_fleet = NULL;
+	if (stop_requested)
+		status = stop_requested == SIGTERM ? 143 : CLI_INTERRUPTED;
+	else if (status == CLI_OK && w.polled && !w.polled_ok)
+		status = CLI_SOME_ERROR; /* every shipment failed */
+out:
+	tsk_fleet_free(fleet);
 	tsk_shipment_list_free(state);
-	free(numbers);
 	cli_finish(&o, ctx);
 	return status;
 }

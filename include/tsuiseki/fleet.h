@@ -88,6 +88,7 @@ typedef enum tsk_fleet_opt {
 	TSK_FLEET_OPT_GIVE_UP_S = 0,   /**< a number no carrier knows is given up this long after it was added; default 14 days */
 	TSK_FLEET_OPT_ROUND_SIZE,      /**< shipments taken per round (per tsk_track_batch call); default 200 */
 	TSK_FLEET_OPT_MIN_INTERVAL_S,  /**< never poll one shipment more often than this; default 60 */
+	TSK_FLEET_OPT_MAX_INTERVAL_S,  /**< never let one active shipment wait longer than this; 0 (default): as the library suggests */
 	TSK_FLEET_OPT__COUNT
 } tsk_fleet_opt;
 
@@ -124,6 +125,40 @@ TSK_API int tsk_fleet_load_templates(tsk_fleet *fleet, const char *path);
  */
 TSK_API int tsk_fleet_add(tsk_fleet *fleet, const char *number, const char *carrier,
                           const char *reference, const char *locale);
+
+/**
+ * Add a shipment with what is already known of it: a snapshot kept from
+ * earlier polls (a `tsuiseki watch` state file, another tracker). Its
+ * carrier is pinned (unless it is "auto"), its hand-off leg followed, a
+ * delivered or returned one is retired at once, and it is next polled at
+ * the snapshot's next_poll (now when it has none and is not final). No
+ * notification is produced for what the snapshot already says.
+ * @param snapshot borrowed during the call
+ * @param reference, locale as for tsk_fleet_add()
+ * @return TSK_OK, TSK_EEXISTS, TSK_EINVAL, TSK_EIO, TSK_ENOMEM.
+ * @since 0.2
+ */
+TSK_API int tsk_fleet_import(tsk_fleet *fleet, const tsk_shipment *snapshot, const char *reference,
+                             const char *locale);
+
+/**
+ * Called after each poll result is written (from tsk_fleet_run(), or from
+ * tsk_ctx_socket_action() for tsk_fleet_submit_due()).
+ * @param previous the snapshot before this poll, or NULL (borrowed for the call)
+ * @param current the snapshot now stored: on a failed query the last good
+ *        state carrying the error (borrowed for the call)
+ * @param userdata as given to tsk_fleet_set_result_cb()
+ * @since 0.2
+ */
+typedef void (*tsk_fleet_result_cb)(const tsk_shipment *previous, const tsk_shipment *current, void *userdata);
+
+/**
+ * Set (or with NULL remove) the result callback. The callback must not
+ * call fleet functions.
+ * @return TSK_OK or TSK_EINVAL.
+ * @since 0.2
+ */
+TSK_API int tsk_fleet_set_result_cb(tsk_fleet *fleet, tsk_fleet_result_cb cb, void *userdata);
 
 /**
  * Remove a shipment and its notifications (acknowledged or not).

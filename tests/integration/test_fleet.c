@@ -17,7 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <tsuiseki.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static tsk_sim *sim;
@@ -573,6 +576,89 @@ START_TEST(cli_add_run_notifications)
 }
 END_TEST
 
+/* watch runs on the fleet: pinning and retirement across runs through its
+ * state file, a clear failure before polling, and the exit statuses */
+START_TEST(cli_watch_on_the_fleet)
+{
+	if (!getenv("TSK_CLI"))
+		return;
+	char state[600], cmd[1024], *out = NULL;
+	snprintf(state, sizeof state, "%s.watch.json", db_path);
+	unlink(state);
+	snprintf(cmd, sizeof cmd, "watch --polls 1 --state %s 249724973934 103261367661 2>/dev/null", state);
+	tsk_sim_reset(sim);
+	ck_assert_int_eq(cli(&out, cmd), 0);
+	free(out);
+	ck_assert_int_ge(requests_with("/sagawa/"), 1);
+	/* the next run knows the carrier and that 103261367661 is delivered */
+	tsk_sim_reset(sim);
+	snprintf(cmd, sizeof cmd, "watch --polls 1 --interval 1 --state %s 2>/dev/null", state);
+	ck_assert_int_eq(cli(&out, cmd), 0);
+	free(out);
+	ck_assert_int_eq(requests_with("/sagawa/"), 0);
+	ck_assert_int_eq(requests_with("/japanpost/"), 0);
+	ck_assert_int_eq(requests_with("249724973934"), 1);
+	ck_assert_int_eq(requests_with("103261367661"), 0);
+	/* a state file that cannot be written is said before any request */
+	tsk_sim_reset(sim);
+	ck_assert_int_eq(cli(&out, "watch --state /nonexistent/dir/state.json 249724973934 2>&1"), 1);
+	ck_assert_ptr_nonnull(strstr(out, "cannot write the state file"));
+	free(out);
+	ck_assert_int_eq(requests_with("249724973934"), 0);
+	unlink(state);
+}
+END_TEST
+
+START_TEST(cli_watch_every_shipment_failed_and_signals)
+{
+	if (!getenv("TSK_CLI"))
+		return;
+	char down[300], cmd[2048], *out = NULL;
+	/* every shipment failed: 1 */
+	tsk_sim_url(sim, "/_fault/503/yamato/cgi-bin/tneko", down, sizeof down);
+	snprintf(cmd, sizeof cmd, "TSUISEKI_ENDPOINT_YAMATO=%s %s watch --retries 0 --polls 1 --carrier yamato 400123456784 2>/dev/null",
+	         down, getenv("TSK_CLI"));
+	FILE *p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	int st = pclose(p);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 1);
+	/* SIGTERM while a poll hangs on a slow carrier: 143 within a second */
+	char state[600];
+	snprintf(state, sizeof state, "%s.sig.json", db_path);
+	unlink(state);
+	tsk_sim_url(sim, "/_fault/delay:20000/yamato/cgi-bin/tneko", down, sizeof down);
+	for (int k = 0; k < 2; k++) {
+		int sig = k == 0 ? SIGTERM : SIGINT;
+		pid_t pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			setenv("TSUISEKI_ENDPOINT_YAMATO", down, 1);
+			int devnull = open("/dev/null", O_WRONLY);
+			dup2(devnull, 1);
+			dup2(devnull, 2);
+			execl(getenv("TSK_CLI"), "tsuiseki", "watch", "--carrier", "yamato", "--timeout", "60", "--state", state,
+			      "400123456784", (char *)NULL);
+			_exit(127);
+		}
+		struct timespec ts = { 0, 500000000L };
+		nanosleep(&ts, NULL);
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		kill(pid, sig);
+		ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		ck_assert_msg(took < 1.0, "took %.2f s to stop", took);
+		ck_assert(WIFEXITED(st));
+		ck_assert_int_eq(WEXITSTATUS(st), sig == SIGTERM ? 143 : 130);
+		/* the poll in flight never finished: no state was written */
+		ck_assert_int_ne(access(state, F_OK), 0);
+	}
+	(void)out;
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fleet");
@@ -588,6 +674,8 @@ int main(void)
 	tcase_add_test(tc, handoff_is_followed);
 	tcase_add_test(tc, event_loop_submit);
 	tcase_add_test(tc, cli_add_run_notifications);
+	tcase_add_test(tc, cli_watch_on_the_fleet);
+	tcase_add_test(tc, cli_watch_every_shipment_failed_and_signals);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
