@@ -99,13 +99,18 @@ static bool contains_ci(const char *hay, const char *needle)
 /* The event's words, width-folded once: carrier status and description. */
 struct folded {
 	char *text[2];
+	bool ascii[2];             /* no byte above 0x7f: a Japanese word cannot occur */
 };
 
 static void fold_event(struct folded *f, const tsk_event *ev)
 {
 	const int fields[2] = { TSK_EVENT_CARRIER_STATUS, TSK_EVENT_DESCRIPTION };
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		f->text[i] = ev->text[fields[i]] ? tsk__text_fold(ev->text[fields[i]], false) : NULL;
+		f->ascii[i] = f->text[i] != NULL;
+		for (const char *p = f->text[i]; p && *p && f->ascii[i]; p++)
+			f->ascii[i] = (unsigned char)*p < 0x80;
+	}
 }
 
 static bool folded_has(const struct folded *f, const tsk_event *ev, const char *word)
@@ -114,6 +119,8 @@ static bool folded_has(const struct folded *f, const tsk_event *ev, const char *
 	for (int i = 0; i < 2; i++) {
 		/* when folding ran out of memory, the raw text still answers */
 		const char *t = f->text[i] ? f->text[i] : ev->text[fields[i]];
+		if (f->ascii[i] && (unsigned char)word[0] >= 0x80)
+			continue;
 		if (t && contains_ci(t, word))
 			return true;
 	}
