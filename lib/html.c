@@ -220,11 +220,23 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 
 bool tsk__html_truncated(const char *body, size_t len)
 {
-	const char *open = tsk__find_last_nocase(body, len, "<body");
-	if (!open) /* cut in the head, or a fragment that is no document at all */
-		return tsk__find_last_nocase(body, len, "<html") && !tsk__find_last_nocase(body, len, "</html");
-	size_t rest = len - (size_t)(open - body);
-	return !tsk__find_last_nocase(open, rest, "</html") && !tsk__find_last_nocase(open, rest, "</body");
+	/* A whole page ends with its closing tags: look for them from the end
+	 * first, so that judging it reads only its last bytes. */
+	const char *h = tsk__find_last_nocase(body, len, "</html");
+	const char *b = tsk__find_last_nocase(body, len, "</body");
+	const char *close = !h ? b : !b ? h : h > b ? h : b;
+	if (close) {
+		/* an opening <body> after the last closing tag was never closed */
+		if (tsk__find_last_nocase(close, len - (size_t)(close - body), "<body"))
+			return true;
+		/* else: closed after the last <body>, or no <body> at all (a page
+		 * cut in its head is one with <html> and no </html>) */
+		if (h || tsk__find_last_nocase(body, (size_t)(close - body), "<body"))
+			return false;
+		return tsk__find_last_nocase(body, len, "<html") != NULL;
+	}
+	/* nothing closed: cut after <body>, or in the head of a document */
+	return tsk__find_last_nocase(body, len, "<body") || tsk__find_last_nocase(body, len, "<html");
 }
 
 void tsk__html_free(tsk__html *page)
