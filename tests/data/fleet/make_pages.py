@@ -2,7 +2,7 @@
 # Writes the scripted lifecycle pages of this directory (python3 make_pages.py).
 # one Yamato page (today's layout) per step of a scripted lifecycle
 def page(number, state, eta, events):
-    dashed = f"{number[:4]}-{number[4:8]}-{number[8:]}"
+    dashed = f"{number[:4]}-{number[4:8]}-{number[8:]}" if number.isdigit() else number
     rows = "\n".join(f'      <li><div class="item">{w}</div><div class="date">{d}</div><div class="name">{p}</div></li>' for w, d, p in events)
     etal = f'\n      <li><div class="item">お届け予定日時</div><div class="data">{eta}</div></li>' if eta else ""
     return f'''<!DOCTYPE html>
@@ -57,3 +57,8 @@ ret = [("輸送中", None, [A, B, C]), ("持戻（住所不明）", None, [A, B,
 for i, (st, eta, ev) in enumerate(ret, 1):
     open(f"return_{i}.html", "w").write(page("400123456810", st, eta, ev))
 open("history_delivered.html", "w").write(page("400123456806", "配達完了", None, [A, B, C, D, E, H]))
+
+# templates for the crash test (tests/integration/test_fleet_crash.c): the
+# simulator writes each number into @NUMBER_DASHED@
+for i, (st, eta, ev) in enumerate(life, 1):
+    open(f"crash_{i}.html", "w").write(page("@NUMBER_DASHED@", st, eta, ev))
