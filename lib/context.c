@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "context.h"
+#include "politeness.h"
 #include "analyze.h"
 #include "eta.h"
 #include "html.h"
@@ -35,6 +36,9 @@ static const long option_defaults[TSK_OPT__COUNT] = {
 	[TSK_OPT_RETRY_MAX_MS] = 30000,
 	[TSK_OPT_REQUESTS_PER_SECOND] = 0,
 	[TSK_OPT_VERIFY_TLS] = 1,
+	[TSK_OPT_BREAKER_FAILURES] = 5,
+	[TSK_OPT_BREAKER_COOLDOWN_MS] = 60000,
+	[TSK_OPT_BREAKER_MAX_COOLDOWN_MS] = 3600000,
 };
 
 static const struct {
@@ -49,6 +53,9 @@ static const struct {
 	[TSK_OPT_RETRY_MAX_MS] = { 0, 3600000 },
 	[TSK_OPT_REQUESTS_PER_SECOND] = { 0, 1000 },
 	[TSK_OPT_VERIFY_TLS] = { 0, 1 },
+	[TSK_OPT_BREAKER_FAILURES] = { 0, 1000 },
+	[TSK_OPT_BREAKER_COOLDOWN_MS] = { 1, 86400000 },
+	[TSK_OPT_BREAKER_MAX_COOLDOWN_MS] = { 1, 7L * 86400000 },
 };
 
 TSK_API const char *tsk_version(void)
@@ -162,6 +169,7 @@ TSK_API void tsk_ctx_free(tsk_ctx *ctx)
 			ctx->carriers[i].owned->destroy(ctx->carriers[i].owned);
 	free(ctx->carriers);
 	pairs_free(ctx->endpoints, ctx->nendpoints);
+	tsk__policies_free(ctx);
 	pairs_free(ctx->variables, ctx->nvariables);
 	free(ctx->endpoint_scratch);
 	tsk__http_free(ctx->http);
@@ -212,6 +220,15 @@ TSK_API int tsk_ctx_set_locale(tsk_ctx *ctx, const char *locale)
 	if (!ctx || !locale || (strcmp(locale, "ja") != 0 && strcmp(locale, "en") != 0))
 		return tsk__ctx_error(ctx, TSK_EINVAL, "locale must be \"ja\" or \"en\"");
 	return tsk__strset(&ctx->locale, locale) ? tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory") : TSK_OK;
+}
+
+bool tsk__option_in_range(tsk_option opt, long value, long *min, long *max)
+{
+	if ((unsigned)opt >= TSK_OPT__COUNT)
+		return false;
+	*min = option_range[opt].min;
+	*max = option_range[opt].max;
+	return value >= *min && value <= *max;
 }
 
 TSK_API int tsk_ctx_set_option(tsk_ctx *ctx, tsk_option opt, long value)

@@ -38,10 +38,14 @@ struct tsk_ctx {
 	tsk__http *http;
 	char user_agent[64];
 	struct tsk__eta_model *eta_model;  /* learned transit lanes (lib/eta.c), NULL until learning */
+	struct tsk__policy *policies; /* per-carrier limits and circuit breaker (lib/politeness.c) */
+	size_t npolicies;
 	char **mapping_errors;     /* REST mappings that failed to load (carriers/rest) */
 	size_t nmapping_errors;
 };
 
+/* Is value within the option's range (min, max filled)? False for an unknown option. */
+bool tsk__option_in_range(tsk_option opt, long value, long *min, long *max);
 /* Set the context's last error (printf-style); returns code. */
 int tsk__ctx_error(tsk_ctx *ctx, int code, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)

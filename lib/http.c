@@ -627,6 +627,10 @@ static int add_xfer(tsk__http *h, const tsk__http_settings *cfg, tsk__http_job *
 		return TSK_ENOMEM;
 	x->job = job;
 	x->cfg = *cfg;
+	if (job->max_parallel > 0) {
+		x->cfg.max_parallel = job->max_parallel;
+		x->cfg.requests_per_second = job->requests_per_second;
+	}
 	x->carrier = k;
 	x->seq = h->seq++;
 	c->nxfers++;
@@ -680,6 +684,15 @@ static void start_ready(tsk__http *h)
 				break;
 			struct xfer *x = c->ready.v[0];
 			heap_remove(&c->ready, x);
+			/* the carrier's breaker is open: the job ends unsent */
+			if (x->cfg.gate && !x->cfg.gate(x->cfg.breaker_userdata, c->name, x->job->message,
+			                                sizeof x->job->message)) {
+				x->job->result = TSK_ECARRIER_UNAVAILABLE;
+				x->job->http_status = 0;
+				end_xfer(h, x, true);
+				c = &h->carriers[k];
+				continue;
+			}
 			if (start_transfer(h, x) != TSK_OK) {
 				x->job->result = TSK_ENOMEM;
 				snprintf(x->job->message, sizeof x->job->message, "out of memory");
@@ -707,6 +720,30 @@ static int64_t own_deadline(const tsk__http *h)
 	return best;
 }
 
+/* Tell the breaker how one attempt went: the carrier answered, failed
+ * (network error, timeout, 429, 5xx) or blocked us (403). A response over
+ * the size cap is an answer. */
+static void report_attempt(tsk__http *h, struct xfer *x, CURLcode code)
+{
+	long status = 0;
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	int outcome = 0, err = TSK_OK;
+	if (x->oversize || code == CURLE_FILESIZE_EXCEEDED) {
+		outcome = 0;
+	} else if (code != CURLE_OK) {
+		outcome = 1;
+		err = code == CURLE_OPERATION_TIMEDOUT ? TSK_ETIMEOUT : TSK_ENETWORK;
+		status = 0;
+	} else if (status == 403) {
+		outcome = 2;
+		err = TSK_EHTTP;
+	} else if (status == 429 || status >= 500) {
+		outcome = 1;
+		err = status == 429 ? TSK_ERATELIMITED : TSK_EHTTP;
+	}
+	x->cfg.report(x->cfg.breaker_userdata, h->carriers[x->carrier].name, outcome, err, status);
+}
+
 /* Read curl's finished transfers: retry or end each. */
 static void collect(tsk__http *h)
 {
@@ -724,6 +761,8 @@ static void collect(tsk__http *h)
 		h->in_curl--;
 		x->running = false;
 		h->carriers[x->carrier].active--;
+		if (x->cfg.report)
+			report_attempt(h, x, code);
 		if (finish_attempt(&x->cfg, x, code, &h->rng, tsk__http_now_ms()))
 			end_xfer(h, x, true);
 		else

@@ -34,6 +34,13 @@ typedef struct tsk__http_settings {
 	long requests_per_second;  /* per carrier, 0 = unlimited */
 	bool verify_tls;
 	const char *user_agent;    /* "tsuiseki/0.1.0"; must outlive the job */
+	/* optional circuit breaker (lib/politeness.h): gate is asked before
+	 * every attempt (false: the job ends with TSK_ECARRIER_UNAVAILABLE and
+	 * the message gate wrote, no request sent); report is told each
+	 * attempt's outcome (0 answered, 1 failed, 2 blocked by a 403) */
+	bool (*gate)(void *userdata, const char *carrier, char *msg, size_t msglen);
+	void (*report)(void *userdata, const char *carrier, int outcome, int code, long http_status);
+	void *breaker_userdata;
 } tsk__http_settings;
 
 typedef struct tsk__http_job tsk__http_job;
@@ -47,6 +54,8 @@ struct tsk__http_job {
 	/* in */
 	const tsk_request *req;    /* borrowed; must outlive the job */
 	const char *carrier;       /* politeness limits are per carrier */
+	long max_parallel;         /* > 0: this job's carrier's own limits, over the settings' */
+	long requests_per_second;  /* >= 0 with max_parallel > 0 */
 	tsk__http_done_fn done;    /* may be NULL */
 	void *done_userdata;
 	/* out */

@@ -15,6 +15,7 @@
 #include "track.h"
 #include "context.h"
 #include "model.h"
+#include "politeness.h"
 #include "request.h"
 #include "timeline.h"
 #include "redact.h"
@@ -274,6 +275,9 @@ static int make_requests(tsk__track *t)
 		tsk_error_clear(&err);
 		tsk_request_env env = { 1, tsk__ctx_endpoint_for(ctx, a, &err), ctx->locale, ctx_getenv_cb, ctx };
 		size_t before = tsk_request_list_count(t->reqs);
+		long parallel, rps;
+		if (env.endpoint && tsk__policy_limits(ctx, a->name, &parallel, &rps, &err) != TSK_OK)
+			env.endpoint = NULL; /* an unusable TSUISEKI_PARALLEL_/RATE_ variable: not asked */
 		int brc = env.endpoint ? a->build_requests(a, &env, batch, nb, t->reqs, &err)
 		          : err.code != TSK_OK ? err.code
 		                               : tsk_error_set(&err, TSK_ECONFIG, "%s has no endpoint configured", a->name);
@@ -433,6 +437,12 @@ int tsk__track_prepare(tsk__track **out, tsk_ctx *ctx, const char *carrier,
 		for (size_t k = 0; k < nreq; k++) {
 			jobs[k].req = tsk_request_list_at(t->reqs, k);
 			jobs[k].carrier = t->req_carrier[k];
+			/* the carrier's own limits (checked when its requests were built) */
+			tsk_error err;
+			tsk_error_clear(&err);
+			if (tsk__policy_limits(ctx, jobs[k].carrier, &jobs[k].max_parallel,
+			                       &jobs[k].requests_per_second, &err) != TSK_OK)
+				jobs[k].max_parallel = 0;
 		}
 		t->njobs = nreq;
 	}
@@ -638,7 +648,19 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 				}
 				size_t pk = index_find(&prev_ix, s->carrier, s->number, false, 0);
 				const tsk_shipment *prev = pk == NONE ? NULL : tsk_shipment_list_at(previous, pk);
-				if (prev && s->error == TSK_OK) {
+				if (prev && s->error == TSK_ECARRIER_UNAVAILABLE) {
+					/* not asked: the last good state stays, saying until when */
+					tsk_shipment *kept = NULL;
+					if (tsk_shipment_dup(&kept, prev) != TSK_OK ||
+					    tsk_shipment_set_error(kept, s->error, s->error_message) != TSK_OK) {
+						tsk_shipment_free(kept);
+						tsk_shipment_free(s);
+						rc = TSK_ENOMEM;
+						goto done;
+					}
+					tsk_shipment_free(s);
+					s = kept;
+				} else if (prev && s->error == TSK_OK) {
 					if (tsk__timeline_merge(s, prev) != TSK_OK ||
 					    tsk__ctx_complete(ctx, s, prev) != TSK_OK) {
 						tsk_shipment_free(s);
@@ -650,6 +672,12 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 				s = error_shipment(ctx, in->carrier_hint, in->number, TSK_ERROR, "no answer");
 			}
 		}
+		/* not asked while its breaker is open: poll again once it may be */
+		tsk_carrier_status st;
+		if (s && s->error == TSK_ECARRIER_UNAVAILABLE && tsk_ctx_carrier_status(ctx, s->carrier, &st) == TSK_OK &&
+		    tsk_time_is_set(&st.open_until) &&
+		    (!tsk_time_is_set(&s->next_poll) || s->next_poll.epoch < st.open_until.epoch))
+			s->next_poll = st.open_until;
 		if (!s || tsk_shipment_list_append(result, s) != TSK_OK) {
 			rc = TSK_ENOMEM;
 			goto done;
@@ -734,6 +762,7 @@ void tsk__track_http_settings(tsk__http_settings *out, const tsk_ctx *ctx)
 		ctx->options[TSK_OPT_MAX_RETRIES], ctx->options[TSK_OPT_RETRY_BASE_MS],
 		ctx->options[TSK_OPT_RETRY_MAX_MS], ctx->options[TSK_OPT_REQUESTS_PER_SECOND],
 		ctx->options[TSK_OPT_VERIFY_TLS] != 0, ctx->user_agent,
+		tsk__breaker_gate, tsk__breaker_report, (void *)ctx,
 	};
 	*out = cfg;
 }

@@ -92,12 +92,75 @@ typedef enum tsk_option {
 	TSK_OPT_RETRY_MAX_MS,           /**< cap on one wait, Retry-After included, default 30000 */
 	TSK_OPT_REQUESTS_PER_SECOND,    /**< per carrier, 0 = unlimited, default 0 */
 	TSK_OPT_VERIFY_TLS,             /**< 1 (default); 0 only for local testing */
+	/** Circuit breaker: failed requests in a row (network errors, timeouts,
+	 *  5xx, 429) that open a carrier's breaker; an HTTP 403 opens it at once.
+	 *  Default 5; 0 turns the breaker off. @since 0.2 */
+	TSK_OPT_BREAKER_FAILURES,
+	/** First cool-down of an open breaker, doubled each time it opens
+	 *  again without a success in between; default 60000. @since 0.2 */
+	TSK_OPT_BREAKER_COOLDOWN_MS,
+	/** Cap of the cool-down, default 3600000 (one hour). @since 0.2 */
+	TSK_OPT_BREAKER_MAX_COOLDOWN_MS,
 	TSK_OPT__COUNT
 } tsk_option;
 /** @return TSK_OK or TSK_EINVAL (unknown option or value out of range). */
 TSK_API int tsk_ctx_set_option(tsk_ctx *ctx, tsk_option opt, long value);
 /** @return the value in force. */
 TSK_API long tsk_ctx_option(const tsk_ctx *ctx, tsk_option opt);
+
+/**
+ * Politeness for one carrier: TSK_OPT_MAX_PARALLEL (requests in flight) or
+ * TSK_OPT_REQUESTS_PER_SECOND (0 = unlimited) for that carrier alone, over
+ * the context's option of the same name. Without a call, the environment
+ * gives them: TSUISEKI_PARALLEL_<CARRIER> and TSUISEKI_RATE_<CARRIER>
+ * (the carrier name upper-cased, other characters as '_', as for
+ * TSUISEKI_ENDPOINT_<CARRIER>; whole numbers in the option's range). A
+ * variable that is set but unusable makes that carrier's shipments fail
+ * with TSK_ECONFIG naming it, never a silent fall back to no limit.
+ * @param value in the option's range; -1 removes the carrier's own value
+ * @return TSK_OK, TSK_EINVAL (another option, or out of range), TSK_ENOMEM.
+ * @since 0.2
+ */
+TSK_API int tsk_ctx_set_carrier_option(tsk_ctx *ctx, const char *carrier, tsk_option opt, long value);
+
+/**
+ * The value in force for one carrier: its own (API, then environment),
+ * else the context's option.
+ * @param[out] out the value
+ * @return TSK_OK, TSK_EINVAL (another option), TSK_ECONFIG (the variable is
+ *         set but unusable; the message names it).
+ * @since 0.2
+ */
+TSK_API int tsk_ctx_carrier_option(tsk_ctx *ctx, const char *carrier, tsk_option opt, long *out);
+
+/** State of a carrier's circuit breaker. @since 0.2 */
+typedef enum tsk_breaker_state {
+	TSK_BREAKER_CLOSED = 0,   /**< requests go to the carrier */
+	TSK_BREAKER_OPEN,         /**< no request goes until open_until */
+	TSK_BREAKER_HALF_OPEN     /**< the cool-down is over: the next request probes; a success closes */
+} tsk_breaker_state;
+
+/** A carrier's breaker as the context sees it. Plain value. @since 0.2 */
+typedef struct tsk_carrier_status {
+	tsk_breaker_state state;
+	unsigned int failures;    /**< failed requests in a row */
+	unsigned int opened;      /**< times opened since the last success (the cool-down doubles) */
+	tsk_time open_until;      /**< end of the cool-down (wall clock, JST); unset when closed */
+	int last_error;           /**< code of the last failure (TSK_ENETWORK, TSK_EHTTP…), TSK_OK if none */
+	long last_http_status;    /**< of the last failure, 0 when it had none */
+} tsk_carrier_status;
+
+/**
+ * Read a carrier's circuit breaker (DESIGN.md "Fleet": politeness holds per
+ * carrier). While it is open no request goes to the carrier, and its
+ * shipments get TSK_ECARRIER_UNAVAILABLE ("carrier_unavailable") with a
+ * message saying until when; tsk_track_batch() hands back the previous
+ * snapshot given for such a shipment, with that error.
+ * @param[out] out filled (a carrier never asked is closed)
+ * @return TSK_OK, TSK_EINVAL, TSK_ENOCARRIER.
+ * @since 0.2
+ */
+TSK_API int tsk_ctx_carrier_status(tsk_ctx *ctx, const char *carrier, tsk_carrier_status *out);
 
 /** Locale used for requests and display ("ja" default, or "en"). */
 TSK_API int tsk_ctx_set_locale(tsk_ctx *ctx, const char *locale);

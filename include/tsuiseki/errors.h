@@ -35,14 +35,15 @@ TSK_BEGIN_DECLS
 	X(EIO,            -14, "io",              "input/output error")             \
 	X(EEXISTS,        -15, "exists",          "already exists")                 \
 	X(ECONFIG,        -16, "config",          "invalid configuration or mapping") \
-	X(ENOCARRIER,     -17, "unknown_carrier", "no such carrier")
+	X(ENOCARRIER,     -17, "unknown_carrier", "no such carrier")              \
+	X(ECARRIER_UNAVAILABLE, -18, "carrier_unavailable", "the carrier is unavailable (its circuit breaker is open)")
 
 /** Status codes returned by every fallible tsuiseki function. @since 0.1 */
 typedef enum tsk_error_code {
 #define TSK__ERR_ENUM(name, value, json, text) TSK_##name = value,
 	TSK_ERROR_MAP(TSK__ERR_ENUM)
 #undef TSK__ERR_ENUM
-	TSK__ERROR_LAST = -17
+	TSK__ERROR_LAST = -18
 } tsk_error_code;
 
 /**

@@ -337,6 +337,222 @@ START_TEST(previous_snapshot_is_merged)
 }
 END_TEST
 
+/* ---------------------------------------------- politeness per carrier */
+
+static void point_tc(tsk_ctx *ctx, const char *carrier, const char *fault)
+{
+	char path[256], url[512];
+	snprintf(path, sizeof path, "%s%s%s/tc/track", fault ? "/_fault/" : "", fault ? fault : "", "");
+	ck_assert_ptr_nonnull(tsk_sim_url(sim, path, url, sizeof url));
+	ck_assert_int_eq(tsk_ctx_set_endpoint(ctx, carrier, url), TSK_OK);
+}
+
+/* Log lines whose target starts with prefix. */
+static long requests_to(const char *prefix)
+{
+	char *log = tsk_sim_fetch(sim, "/_log");
+	ck_assert_ptr_nonnull(log);
+	char needle[256];
+	snprintf(needle, sizeof needle, "\t%s", prefix);
+	long n = 0;
+	for (const char *p = log; (p = strstr(p, needle)); p++)
+		n++;
+	free(log);
+	return n;
+}
+
+/* four numbers all.txt does not know, then the seven it knows (4..10) */
+static const char *const twelve[] = { "123123123123", "321321321321", "456456456456", "654654654654",
+	                              "111111111111", "222222222222", "333333333333", "555555555555",
+	                              "666666666666", "777777777777", "888888888888", "444444444444" };
+
+START_TEST(carrier_limits_from_api_and_environment)
+{
+	tsk_ctx *ctx = make_ctx("delay:100");
+	ck_assert_int_eq(tsk_ctx_set_option(ctx, TSK_OPT_MAX_PARALLEL, 4), TSK_OK);
+	long v = 0;
+	ck_assert_int_eq(tsk_ctx_carrier_option(ctx, "tc", TSK_OPT_MAX_PARALLEL, &v), TSK_OK);
+	ck_assert_int_eq(v, 4);
+	/* the environment's value (the context's variables stand in for it) */
+	ck_assert_int_eq(tsk_ctx_set_variable(ctx, "TSUISEKI_PARALLEL_TC", "2"), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_set_variable(ctx, "TSUISEKI_RATE_TC", "50"), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_carrier_option(ctx, "tc", TSK_OPT_MAX_PARALLEL, &v), TSK_OK);
+	ck_assert_int_eq(v, 2);
+	ck_assert_int_eq(tsk_ctx_carrier_option(ctx, "tc", TSK_OPT_REQUESTS_PER_SECOND, &v), TSK_OK);
+	ck_assert_int_eq(v, 50);
+	tsk_shipment_list *l;
+	ck_assert_int_eq(tsk_track_batch(&l, ctx, "tc", twelve, 12, NULL), TSK_OK);
+	tsk_shipment_list_free(l);
+	ck_assert_int_eq(stat_value("requests"), 4);
+	ck_assert_int_eq(stat_value("max_concurrent"), 2);
+	/* the API's value wins over the environment's */
+	ck_assert_int_eq(tsk_ctx_set_carrier_option(ctx, "tc", TSK_OPT_MAX_PARALLEL, 1), TSK_OK);
+	ck_assert_int_eq(tsk_sim_reset(sim), 0);
+	ck_assert_int_eq(tsk_track_batch(&l, ctx, "tc", twelve, 12, NULL), TSK_OK);
+	tsk_shipment_list_free(l);
+	ck_assert_int_eq(stat_value("max_concurrent"), 1);
+	/* only the two politeness options are per carrier; ranges hold */
+	ck_assert_int_eq(tsk_ctx_set_carrier_option(ctx, "tc", TSK_OPT_TIMEOUT_MS, 5), TSK_EINVAL);
+	ck_assert_int_eq(tsk_ctx_set_carrier_option(ctx, "tc", TSK_OPT_MAX_PARALLEL, 0), TSK_EINVAL);
+	ck_assert_int_eq(tsk_ctx_set_carrier_option(ctx, "tc", TSK_OPT_MAX_PARALLEL, -1), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_carrier_option(ctx, "tc", TSK_OPT_MAX_PARALLEL, &v), TSK_OK);
+	ck_assert_int_eq(v, 2);
+	/* an unusable variable: the carrier is not asked, its shipments say why */
+	ck_assert_int_eq(tsk_ctx_set_variable(ctx, "TSUISEKI_RATE_TC", "0.5"), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_carrier_option(ctx, "tc", TSK_OPT_REQUESTS_PER_SECOND, &v), TSK_ECONFIG);
+	ck_assert_int_eq(tsk_sim_reset(sim), 0);
+	ck_assert_int_eq(tsk_track_batch(&l, ctx, "tc", twelve, 2, NULL), TSK_OK);
+	const tsk_shipment *s = tsk_shipment_list_at(l, 1);
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_ECONFIG);
+	ck_assert_msg(strstr(tsk_shipment_error_message(s), "TSUISEKI_RATE_TC"), "%s", tsk_shipment_error_message(s));
+	tsk_shipment_list_free(l);
+	ck_assert_int_eq(stat_value("requests"), 0);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+static tsk_adapter tc2_adapter;
+
+/* A carrier down for the whole run is asked a bounded number of times;
+ * another carrier is not affected; the breaker closes once the carrier
+ * answers again. */
+START_TEST(breaker_bounds_requests_to_a_down_carrier)
+{
+	tsk_ctx *ctx = make_ctx(NULL);
+	tc2_adapter = tc_adapter;
+	tc2_adapter.name = "tc2";
+	ck_assert_int_eq(tsk_ctx_register_adapter(ctx, &tc2_adapter), TSK_OK);
+	point_tc(ctx, "tc2", NULL);
+	ck_assert_int_eq(tsk_ctx_set_option(ctx, TSK_OPT_BREAKER_FAILURES, 3), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_set_option(ctx, TSK_OPT_BREAKER_COOLDOWN_MS, 1000), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_set_option(ctx, TSK_OPT_BREAKER_MAX_COOLDOWN_MS, 1000), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_set_carrier_option(ctx, "tc", TSK_OPT_MAX_PARALLEL, 1), TSK_OK);
+
+	/* a good round first: the snapshots a caller keeps */
+	tsk_shipment_list *good, *l;
+	ck_assert_int_eq(tsk_track_batch(&good, ctx, "tc", twelve, 12, NULL), TSK_OK);
+	ck_assert_int_eq(tsk_shipment_error(tsk_shipment_list_at(good, 9)), TSK_OK);
+
+	/* then the carrier goes down */
+	point_tc(ctx, "tc", "503");
+	ck_assert_int_eq(tsk_track_batch(&l, ctx, "tc", twelve, 12, good), TSK_OK);
+	/* three failed requests (first tries and retries, as the engine
+	 * interleaves them) open the breaker; nothing more is sent: the last
+	 * request never goes, and a retry that was due does not either. (On a
+	 * slow machine a cool-down may end within the run: one probe each.) */
+	tsk_carrier_status st;
+	ck_assert_int_eq(tsk_ctx_carrier_status(ctx, "tc", &st), TSK_OK);
+	ck_assert_uint_ge(st.opened, 1);
+	ck_assert_int_eq(requests_to("/_fault/503/"), 3 + (long)st.opened - 1);
+	for (size_t i = 0; i < 12; i++) {
+		int e = tsk_shipment_error(tsk_shipment_list_at(l, i));
+		ck_assert_msg(e == TSK_EHTTP || e == TSK_ECARRIER_UNAVAILABLE, "%zu: %s", i, tsk_error_name(e));
+	}
+	const tsk_shipment *s = tsk_shipment_list_at(l, 9);
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_ECARRIER_UNAVAILABLE);
+	ck_assert_str_eq(tsk_error_name(tsk_shipment_error(s)), "carrier_unavailable");
+	const char *msg = tsk_shipment_error_message(s);
+	ck_assert_msg(strstr(msg, "tc is unavailable until ") && strstr(msg, "+09:00"), "%s", msg);
+	/* the last good state stays */
+	ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_IN_TRANSIT);
+	ck_assert_uint_eq(tsk_shipment_event_count(s), 1);
+	ck_assert_int_eq(tsk_ctx_carrier_status(ctx, "tc", &st), TSK_OK);
+	ck_assert_uint_eq(st.failures, 3 + st.opened - 1);
+	ck_assert_int_eq(st.last_error, TSK_EHTTP);
+	ck_assert_int_eq(st.last_http_status, 503);
+	ck_assert(tsk_time_is_set(&st.open_until));
+	char until[48];
+	tsk_time_format(until, sizeof until, &st.open_until);
+	ck_assert_msg(strstr(msg, until), "%s / %s", msg, until);
+	/* a poller looks again once the breaker may let it through */
+	ck_assert_ptr_nonnull(tsk_shipment_next_poll(s));
+	ck_assert_int_ge(tsk_shipment_next_poll(s)->epoch, st.open_until.epoch);
+	tsk_shipment_list_free(l);
+
+	/* while open, nothing goes to it; the other carrier is not affected */
+	for (int round = 0; round < 3; round++) {
+		ck_assert_int_eq(tsk_track_batch(&l, ctx, "tc", twelve, 12, good), TSK_OK);
+		for (size_t i = 0; i < 12; i++)
+			ck_assert_int_eq(tsk_shipment_error(tsk_shipment_list_at(l, i)), TSK_ECARRIER_UNAVAILABLE);
+		tsk_shipment_list_free(l);
+		ck_assert_int_eq(tsk_track_batch(&l, ctx, "tc2", twelve, 12, NULL), TSK_OK);
+		for (size_t i = 4; i < 11; i++) /* the numbers all.txt knows */
+			ck_assert_int_eq(tsk_shipment_error(tsk_shipment_list_at(l, i)), TSK_OK);
+		tsk_shipment_list_free(l);
+	}
+	ck_assert_int_eq(tsk_ctx_carrier_status(ctx, "tc", &st), TSK_OK);
+	ck_assert_int_eq(requests_to("/_fault/503/"), 3 + (long)st.opened - 1);
+	ck_assert_int_eq(tsk_ctx_carrier_status(ctx, "tc2", &st), TSK_OK);
+	ck_assert_int_eq(st.state, TSK_BREAKER_CLOSED);
+
+	/* after the cool-down one request probes; it fails: open again, longer */
+	ck_assert_int_eq(tsk_ctx_carrier_status(ctx, "tc", &st), TSK_OK);
+	while (st.state == TSK_BREAKER_OPEN) {
+		struct timespec ts = { 0, 50 * 1000000L };
+		nanosleep(&ts, NULL);
+		ck_assert_int_eq(tsk_ctx_carrier_status(ctx, "tc", &st), TSK_OK);
+	}
+	ck_assert_int_eq(st.state, TSK_BREAKER_HALF_OPEN);
+	long before = requests_to("/_fault/503/");
+	unsigned opened = st.opened;
+	ck_assert_int_eq(tsk_track_batch(&l, ctx, "tc", twelve, 12, good), TSK_OK);
+	tsk_shipment_list_free(l);
+	ck_assert_int_eq(tsk_ctx_carrier_status(ctx, "tc", &st), TSK_OK);
+	ck_assert_uint_ge(st.opened, opened + 1);
+	ck_assert_int_eq(requests_to("/_fault/503/"), before + (long)(st.opened - opened));
+	ck_assert_int_eq(requests_to("/_fault/503/"), 3 + (long)st.opened - 1);
+
+	/* the carrier answers again: the next probe closes the breaker */
+	point_tc(ctx, "tc", NULL);
+	while (st.state == TSK_BREAKER_OPEN) {
+		struct timespec ts = { 0, 50 * 1000000L };
+		nanosleep(&ts, NULL);
+		ck_assert_int_eq(tsk_ctx_carrier_status(ctx, "tc", &st), TSK_OK);
+	}
+	ck_assert_int_eq(tsk_track_batch(&l, ctx, "tc", twelve, 12, good), TSK_OK);
+	for (size_t i = 4; i < 11; i++)
+		ck_assert_int_eq(tsk_shipment_error(tsk_shipment_list_at(l, i)), TSK_OK);
+	tsk_shipment_list_free(l);
+	ck_assert_int_eq(tsk_ctx_carrier_status(ctx, "tc", &st), TSK_OK);
+	ck_assert_int_eq(st.state, TSK_BREAKER_CLOSED);
+	ck_assert_uint_eq(st.failures, 0);
+	ck_assert(!tsk_time_is_set(&st.open_until));
+	printf("breaker: a carrier down for the whole run got %ld requests (3 to open, then 1 probe per cool-down)\n",
+	       requests_to("/_fault/503/"));
+	ck_assert_int_eq(tsk_ctx_carrier_status(ctx, "nope", &st), TSK_ENOCARRIER);
+	tsk_shipment_list_free(good);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+/* A block (HTTP 403) opens the breaker at once; 0 failures turns it off. */
+START_TEST(breaker_opens_on_a_block)
+{
+	tsk_ctx *ctx = make_ctx("403");
+	tsk_shipment_list *l;
+	ck_assert_int_eq(tsk_ctx_set_carrier_option(ctx, "tc", TSK_OPT_MAX_PARALLEL, 1), TSK_OK);
+	ck_assert_int_eq(tsk_track_batch(&l, ctx, "tc", twelve, 12, NULL), TSK_OK);
+	ck_assert_int_eq(stat_value("requests"), 1);
+	ck_assert_int_eq(tsk_shipment_error(tsk_shipment_list_at(l, 0)), TSK_EHTTP);
+	ck_assert_int_eq(tsk_shipment_error(tsk_shipment_list_at(l, 11)), TSK_ECARRIER_UNAVAILABLE);
+	tsk_shipment_list_free(l);
+	tsk_carrier_status st;
+	ck_assert_int_eq(tsk_ctx_carrier_status(ctx, "tc", &st), TSK_OK);
+	ck_assert_int_eq(st.state, TSK_BREAKER_OPEN);
+	ck_assert_int_eq(st.last_http_status, 403);
+	tsk_ctx_free(ctx);
+
+	ctx = make_ctx("403");
+	ck_assert_int_eq(tsk_ctx_set_option(ctx, TSK_OPT_BREAKER_FAILURES, 0), TSK_OK);
+	ck_assert_int_eq(tsk_sim_reset(sim), 0);
+	ck_assert_int_eq(tsk_track_batch(&l, ctx, "tc", twelve, 12, NULL), TSK_OK);
+	ck_assert_int_eq(stat_value("requests"), 4);
+	ck_assert_int_eq(tsk_shipment_error(tsk_shipment_list_at(l, 11)), TSK_EHTTP);
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("transport");
@@ -360,6 +576,9 @@ int main(void)
 	tcase_add_test(tc, garbage_is_parse_error);
 	tcase_add_test(tc, unknown_number_is_not_found);
 	tcase_add_test(tc, previous_snapshot_is_merged);
+	tcase_add_test(tc, carrier_limits_from_api_and_environment);
+	tcase_add_test(tc, breaker_bounds_requests_to_a_down_carrier);
+	tcase_add_test(tc, breaker_opens_on_a_block);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
