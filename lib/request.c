@@ -36,6 +36,14 @@ static void request_free(tsk_request *r)
 	free(r);
 }
 
+void tsk__request_list_release(tsk_request_list *l, size_t i)
+{
+	if (l && i < l->count) {
+		request_free(l->items[i]);
+		l->items[i] = NULL;
+	}
+}
+
 int tsk__request_add_secret(tsk_request *r, const char *value)
 {
 	if (!r || !value || !*value)

@@ -22,6 +22,10 @@ struct tsk_request {
  * repeated values are ignored), so messages about it can hide it. */
 int tsk__request_add_secret(tsk_request *r, const char *value);
 
+/* Free request i once it has been answered (a long batch keeps no
+ * request it is done with); its slot reads NULL from then on. */
+void tsk__request_list_release(tsk_request_list *l, size_t i);
+
 struct tsk_request_list {
 	tsk_request **items;
 	size_t count, cap;

@@ -533,6 +533,9 @@ static int absorb(tsk__track *t, size_t k)
 done:
 	tsk_shipment_list_free(parsed);
 	tsk__http_job_dispose(job);
+	/* the request is done with too */
+	job->req = NULL;
+	tsk__request_list_release(t->reqs, k);
 	if (rc != TSK_OK)
 		t->nomem = true;
 	return rc;
