@@ -39,6 +39,7 @@ static const long option_defaults[TSK_OPT__COUNT] = {
 	[TSK_OPT_BREAKER_FAILURES] = 5,
 	[TSK_OPT_BREAKER_COOLDOWN_MS] = 60000,
 	[TSK_OPT_BREAKER_MAX_COOLDOWN_MS] = 3600000,
+	[TSK_OPT_FOLLOW_HANDOFF] = 0,
 };
 
 static const struct {
@@ -56,6 +57,7 @@ static const struct {
 	[TSK_OPT_BREAKER_FAILURES] = { 0, 1000 },
 	[TSK_OPT_BREAKER_COOLDOWN_MS] = { 1, 86400000 },
 	[TSK_OPT_BREAKER_MAX_COOLDOWN_MS] = { 1, 7L * 86400000 },
+	[TSK_OPT_FOLLOW_HANDOFF] = { 0, 1 },
 };
 
 TSK_API const char *tsk_version(void)

@@ -770,6 +770,60 @@ void tsk__track_http_settings(tsk__http_settings *out, const tsk_ctx *ctx)
 	*out = cfg;
 }
 
+/*
+ * TSK_OPT_FOLLOW_HANDOFF: the shipments handed to another registered
+ * carrier are asked there, one batch per carrier, and each next leg is
+ * folded into its first. A next leg that fails leaves the first leg's
+ * state (tsk_shipment_merge_leg() rules). Returns TSK_OK or TSK_ENOMEM.
+ */
+static int follow_handoffs(tsk_ctx *ctx, tsk_shipment_list *l)
+{
+	size_t n = tsk_shipment_list_count(l);
+	const char **numbers = calloc(n ? n : 1, sizeof *numbers);
+	size_t *which = calloc(n ? n : 1, sizeof *which);
+	bool *done = calloc(n ? n : 1, sizeof *done);
+	int rc = numbers && which && done ? TSK_OK : TSK_ENOMEM;
+	for (size_t i = 0; i < n && rc == TSK_OK; i++) {
+		const tsk_shipment *s = l->items[i];
+		if (done[i] || s->error != TSK_OK || !s->handoff_carrier || !s->handoff_number ||
+		    !tsk_ctx_carrier(ctx, s->handoff_carrier) ||
+		    (strcmp(s->handoff_carrier, s->carrier) == 0 && strcmp(s->handoff_number, s->number) == 0))
+			continue;
+		/* every hand-off to this carrier in one batch */
+		const char *to = s->handoff_carrier;
+		size_t k = 0;
+		for (size_t j = i; j < n; j++) {
+			const tsk_shipment *o = l->items[j];
+			if (!done[j] && o->error == TSK_OK && o->handoff_carrier && o->handoff_number &&
+			    strcmp(o->handoff_carrier, to) == 0) {
+				done[j] = true;
+				numbers[k] = o->handoff_number;
+				which[k++] = j;
+			}
+		}
+		/* the next legs' previous state is inside the first legs' */
+		tsk_shipment_list *next = NULL;
+		int trc = tsk_track_batch(&next, ctx, to, numbers, k, NULL);
+		if (trc == TSK_ENOMEM)
+			rc = trc;
+		for (size_t q = 0; trc == TSK_OK && rc == TSK_OK && q < k; q++) {
+			tsk_shipment *merged = NULL;
+			int mrc = tsk_shipment_merge_leg(&merged, l->items[which[q]], tsk_shipment_list_at(next, q));
+			if (mrc == TSK_ENOMEM) {
+				rc = mrc;
+			} else if (mrc == TSK_OK) {
+				tsk_shipment_free(l->items[which[q]]);
+				l->items[which[q]] = merged;
+			}
+		}
+		tsk_shipment_list_free(next);
+	}
+	free(numbers);
+	free(which);
+	free(done);
+	return rc;
+}
+
 TSK_API int tsk_track_batch(tsk_shipment_list **out, tsk_ctx *ctx, const char *carrier,
                             const char *const *numbers, size_t count,
                             const tsk_shipment_list *previous)
@@ -797,6 +851,17 @@ TSK_API int tsk_track_batch(tsk_shipment_list **out, tsk_ctx *ctx, const char *c
 	}
 	rc = tsk__track_finish(out, t, ctx, previous);
 	tsk__track_free(t);
+	if (rc == TSK_OK && ctx->options[TSK_OPT_FOLLOW_HANDOFF]) {
+		/* one hand-off deep: the next legs are asked without following */
+		ctx->options[TSK_OPT_FOLLOW_HANDOFF] = 0;
+		rc = follow_handoffs(ctx, *out);
+		ctx->options[TSK_OPT_FOLLOW_HANDOFF] = 1;
+		if (rc != TSK_OK) {
+			tsk_shipment_list_free(*out);
+			*out = NULL;
+			return tsk__ctx_error(ctx, rc, "%s", tsk_strerror(rc));
+		}
+	}
 	return rc;
 }
 

@@ -101,6 +101,13 @@ typedef enum tsk_option {
 	TSK_OPT_BREAKER_COOLDOWN_MS,
 	/** Cap of the cool-down, default 3600000 (one hour). @since 0.2 */
 	TSK_OPT_BREAKER_MAX_COOLDOWN_MS,
+	/** 1: tsk_track() and tsk_track_batch() follow a hand-off themselves —
+	 *  a shipment whose carrier handed it to another registered carrier
+	 *  (クロネコゆうパケット → Japan Post) is tracked there too in the same
+	 *  call and folded into one shipment (tsk_shipment_merge_leg()). One
+	 *  hand-off deep; blocking calls only (the event loop answers the first
+	 *  leg). Default 0. @since 0.2 */
+	TSK_OPT_FOLLOW_HANDOFF,
 	TSK_OPT__COUNT
 } tsk_option;
 /** @return TSK_OK or TSK_EINVAL (unknown option or value out of range). */

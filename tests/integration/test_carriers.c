@@ -185,6 +185,58 @@ START_TEST(batches_of_known_numbers_number_by_number)
 }
 END_TEST
 
+/* TSK_OPT_FOLLOW_HANDOFF: a クロネコゆうパケット is followed to Japan Post
+ * in the same call, and a later call with the previous snapshot adds only
+ * what is new. */
+START_TEST(track_follows_a_handoff)
+{
+	tsk_ctx *ctx = make_ctx();
+	tsk_time now;
+	tsk_time_parse_rfc3339(&now, "2024-12-10T18:00:00+09:00");
+	tsk_ctx_set_now(ctx, &now);
+	/* off by default: the Yamato leg alone */
+	tsk_shipment *s = NULL;
+	ck_assert_int_eq(tsk_ctx_option(ctx, TSK_OPT_FOLLOW_HANDOFF), 0);
+	ck_assert_int_eq(tsk_track(&s, ctx, "yamato", "400123456902"), TSK_OK);
+	ck_assert_uint_eq(tsk_shipment_leg_count(s), 1);
+	ck_assert_str_eq(tsk_shipment_handoff_carrier(s), "japanpost");
+	tsk_shipment_free(s);
+	ck_assert_int_eq(stat_value("requests"), 1);
+
+	ck_assert_int_eq(tsk_ctx_set_option(ctx, TSK_OPT_FOLLOW_HANDOFF, 1), TSK_OK);
+	const char *n = "400123456902";
+	tsk_shipment_list *first = track(ctx, "yamato", &n, 1);
+	const tsk_shipment *f = tsk_shipment_list_at(first, 0);
+	ck_assert_int_eq(tsk_shipment_error(f), TSK_OK);
+	ck_assert_uint_eq(tsk_shipment_leg_count(f), 2);
+	ck_assert_str_eq(tsk_shipment_leg_carrier(f, 1), "japanpost");
+	ck_assert_uint_eq(tsk_shipment_event_count(f), 5);
+	ck_assert_str_eq(tsk_event_carrier(tsk_shipment_event_at(f, 4)), "japanpost");
+	ck_assert_int_eq(tsk_shipment_status(f), TSK_STATUS_IN_TRANSIT);
+	ck_assert_str_eq(tsk_shipment_status_text(f), "到着");
+	ck_assert_int_eq(stat_value("requests"), 3);
+	char *log = tsk_sim_fetch(sim, "/_log");
+	ck_assert_msg(strstr(log, "GET\t/japanpost/services/srv/search/direct?reqCodeNo1=400123456902&"), "%s", log);
+	free(log);
+
+	/* the next poll: Japan Post delivered it */
+	tsk_shipment_list *second = NULL;
+	ck_assert_int_eq(tsk_track_batch(&second, ctx, "yamato", &n, 1, first), TSK_OK);
+	const tsk_shipment *d = tsk_shipment_list_at(second, 0);
+	ck_assert_int_eq(tsk_shipment_status(d), TSK_STATUS_DELIVERED);
+	ck_assert_uint_eq(tsk_shipment_event_count(d), 7);
+	ck_assert_uint_eq(tsk_shipment_leg_count(d), 2);
+	ck_assert_ptr_null(tsk_shipment_next_poll(d));
+	char *json = NULL;
+	ck_assert_int_eq(tsk_shipment_to_json(&json, NULL, d, 0), TSK_OK);
+	ck_assert_msg(strstr(json, "\"legs\":[{\"carrier\":\"yamato\""), "%s", json);
+	tsk_free(json);
+	tsk_shipment_list_free(second);
+	tsk_shipment_list_free(first);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(sagawa_one_number_per_request)
 {
 	tsk_ctx *ctx = make_ctx();
@@ -587,6 +639,7 @@ int main(void)
 	tcase_add_test(tc, yamato_page_of_seven_in_one_request);
 	tcase_add_test(tc, yamato_batches_of_ten);
 	tcase_add_test(tc, batches_of_known_numbers_number_by_number);
+	tcase_add_test(tc, track_follows_a_handoff);
 	tcase_add_test(tc, sagawa_one_number_per_request);
 	tcase_add_test(tc, japanpost_list_and_kinds);
 	tcase_add_test(tc, auto_finds_each_carrier);
