@@ -453,6 +453,13 @@ TSK_API int tsk_ctx_load_plugins(tsk_ctx *ctx, const char *dir)
 			continue;
 		char path[4096];
 		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		/* only regular files: dlopen of a FIFO would wait for a writer */
+		struct stat st;
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+			rc = tsk__ctx_error(ctx, TSK_EIO, "cannot load plugin %s: not a regular file", path);
+			tsk__ctx_log(ctx, 1, "%s", ctx->last_error);
+			continue;
+		}
 		void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 		if (!h) {
 			const char *why = dlerror();

@@ -10,9 +10,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static bool buf_reserve(tsk__buf *b, size_t extra)
 {
@@ -427,9 +430,32 @@ const char *tsk__find_last_nocase(const char *hay, size_t len, const char *needl
 
 int tsk__read_file(const char *path, size_t limit, char **out, size_t *len_out)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	if (!f)
-		return -1;
+	FILE *f = stdin;
+	if (strcmp(path, "-") != 0) {
+		/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+		int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return -1;
+		struct stat st;
+		if (fstat(fd, &st) != 0) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			close(fd);
+			errno = EINVAL;
+			return TSK__NOT_REGULAR;
+		}
+		int flags = fcntl(fd, F_GETFL);
+		if (flags != -1)
+			fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+		if (!(f = fdopen(fd, "rb"))) {
+			close(fd);
+			return -1;
+		}
+	}
 	tsk__buf b = TSK__BUF_INIT;
 	char chunk[65536];
 	size_t n;

@@ -98,7 +98,11 @@ bool tsk__contains(const char *hay, const char *needle);
  * ignored (a NUL byte matches nothing); NULL when nowhere or needle is "". */
 const char *tsk__find_last_nocase(const char *hay, size_t len, const char *needle);
 
-/* Read a whole file (caller frees); returns 0, or -1 with errno set. Limit in bytes. */
+/* Read a whole file (caller frees); returns 0, or -1 with errno set, or
+ * TSK__NOT_REGULAR when path is not a regular file (a FIFO, a device, a
+ * directory: refused before any read, so nothing blocks). "-" is stdin.
+ * Limit in bytes. */
+#define TSK__NOT_REGULAR (-2)
 int tsk__read_file(const char *path, size_t limit, char **out, size_t *len_out);
 
 #endif

@@ -1083,13 +1083,16 @@ static int load_file(tsk_ctx *ctx, const char *path, bool replace)
 {
 	char *data = NULL;
 	size_t len = 0;
-	if (tsk__read_file(path, MAX_MAPPING_BYTES, &data, &len) != 0) {
+	int rrc = tsk__read_file(path, MAX_MAPPING_BYTES, &data, &len);
+	if (rrc != 0) {
 		char msg[600];
 		int e = errno;
 		if (e == ENOMEM)
 			return fail_load(ctx, TSK_ENOMEM, "out of memory");
 		snprintf(msg, sizeof msg, "%s: cannot read the mapping: %s", path,
-		         e == EFBIG ? "larger than 1 MiB" : strerror(e));
+		         rrc == TSK__NOT_REGULAR ? "not a regular file (a FIFO, device or directory is never opened)"
+		         : e == EFBIG            ? "larger than 1 MiB"
+		                                 : strerror(e));
 		return fail_load(ctx, TSK_EIO, msg);
 	}
 	int rc = load_text(ctx, data, len, path, replace);

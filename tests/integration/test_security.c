@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -335,6 +336,52 @@ START_TEST(relative_mapping_path_is_skipped)
 }
 END_TEST
 
+START_TEST(fifo_in_a_directory_never_blocks)
+{
+	/* a FIFO named like a mapping and like a plugin: opening either for
+	 * reading would wait for a writer forever; SIGALRM ends a hang */
+	char dir[] = "/tmp/tsk-sec-fifo-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char json[128], so[128], sub[128];
+	snprintf(json, sizeof json, "%s/x.json", dir);
+	snprintf(so, sizeof so, "%s/x.so", dir);
+	snprintf(sub, sizeof sub, "%s/d.json", dir);
+	ck_assert_int_eq(mkfifo(json, 0600), 0);
+	ck_assert_int_eq(mkfifo(so, 0600), 0);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	alarm(60);
+	tsk_ctx *ctx;
+	ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_DEFAULT_CARRIERS | TSK_CTX_NO_ENVIRONMENT), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_load_mappings_dir(ctx, dir), TSK_EIO);
+	ck_assert_uint_eq(tsk_ctx_mapping_error_count(ctx), 2);
+	for (size_t i = 0; i < 2; i++)
+		ck_assert_msg(strstr(tsk_ctx_mapping_error_at(ctx, i), "not a regular file"), "%s",
+		              tsk_ctx_mapping_error_at(ctx, i));
+	ck_assert_int_eq(tsk_ctx_load_mapping(ctx, json), TSK_EIO);
+	ck_assert_int_eq(tsk_ctx_load_plugins(ctx, dir), TSK_EIO);
+	ck_assert_msg(strstr(tsk_ctx_last_error(ctx), "x.so: not a regular file"), "%s", tsk_ctx_last_error(ctx));
+	tsk_ctx_free(ctx);
+	/* the CLI, every command, with the directory on both search paths */
+	static const char *const commands[] = { "carriers", "detect 2497-2497-3934",
+		                                "track --carrier rest:aftership 1ZA2207X6791425225" };
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		char cmd[1024], *out;
+		snprintf(cmd, sizeof cmd,
+		         "TSUISEKI_MAPPING_PATH=%s TSUISEKI_CARRIER_PATH=%s timeout 30 %s %s 2>&1; echo \"exit $?\"",
+		         dir, dir, getenv("TSK_CLI"), commands[i]);
+		run(cmd, &out);
+		ck_assert_msg(!strstr(out, "exit 124"), "%s hung: %s", commands[i], out);
+		ck_assert_msg(strstr(out, "x.json: cannot read the mapping: not a regular file"), "%s", out);
+		free(out);
+	}
+	alarm(0);
+	unlink(json);
+	unlink(so);
+	rmdir(sub);
+	rmdir(dir);
+}
+END_TEST
+
 /* ------------------------------------------------- endpoints the user set */
 
 START_TEST(unusable_endpoint_is_a_config_error)
@@ -395,6 +442,7 @@ int main(void)
 	tcase_add_test(tc, watch_state_file_is_private);
 	tcase_add_test(tc, unusable_endpoint_is_a_config_error);
 	tcase_add_test(tc, relative_mapping_path_is_skipped);
+	tcase_add_test(tc, fifo_in_a_directory_never_blocks);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
