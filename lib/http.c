@@ -81,6 +81,8 @@ struct tsk__http {
 	atomic_int cancel;         /* set by tsk__http_wakeup from any thread */
 	struct xfer *head, *tail;
 	size_t nxfers;
+	CURL *idle[16];            /* easy handles of ended transfers, reset, for the next ones */
+	size_t nidle;
 	uint64_t seq;
 	struct carrier_state *carriers;
 	size_t ncarriers;
@@ -256,6 +258,8 @@ void tsk__http_free(tsk__http *h)
 		h->socket_fn(h->watched[i], TSK_POLL_REMOVE, h->socket_userdata);
 	h->nwatched = 0;
 	h->socket_fn = NULL;
+	for (size_t i = 0; i < h->nidle; i++)
+		curl_easy_cleanup(h->idle[i]);
 	curl_multi_cleanup(h->multi);
 	for (size_t i = 0; i < h->ncarriers; i++) {
 		free(h->carriers[i].name);
@@ -341,6 +345,8 @@ static int start_transfer(tsk__http *h, struct xfer *x)
 	const tsk_request *r = x->job->req;
 	tsk__buf_dispose(&x->body);
 	x->oversize = false;
+	if (!x->easy && h->nidle)
+		x->easy = h->idle[--h->nidle];
 	if (!x->easy && !(x->easy = curl_easy_init()))
 		return TSK_ENOMEM;
 	CURL *e = x->easy;
@@ -574,7 +580,14 @@ static void end_xfer(tsk__http *h, struct xfer *x, bool notify)
 		h->in_curl++;
 		if (x->running)
 			curl_multi_remove_handle(h->multi, x->easy);
-		curl_easy_cleanup(x->easy);
+		/* a reset handle keeps nothing of this transfer (no pointer to it,
+		 * no header, no credential) and saves the next one its set-up */
+		if (h->nidle < TSK__ARRAY_LEN(h->idle)) {
+			curl_easy_reset(x->easy);
+			h->idle[h->nidle++] = x->easy;
+		} else {
+			curl_easy_cleanup(x->easy);
+		}
 		h->in_curl--;
 	}
 	struct carrier_state *c = &h->carriers[x->carrier];
