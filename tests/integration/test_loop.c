@@ -465,6 +465,39 @@ START_TEST(politeness_goes_through_the_timer)
 }
 END_TEST
 
+/* The circuit breaker holds in the event loop too: a carrier that fails
+ * opens it, and the queries submitted after are answered
+ * carrier_unavailable without a request. */
+START_TEST(breaker_holds_in_the_loop)
+{
+	tsk_ctx *ctx = make_ctx("503");
+	tsk_ctx_set_option(ctx, TSK_OPT_MAX_PARALLEL, 1);
+	tsk_ctx_set_option(ctx, TSK_OPT_BREAKER_FAILURES, 2);
+	tsk_ctx_set_option(ctx, TSK_OPT_BREAKER_COOLDOWN_MS, 60000);
+	struct loop lp;
+	loop_init(&lp, ctx);
+	const char *nums[] = { "111111111111", "222222222222", "333333333333" };
+	submit(&lp, 0, "tc", &nums[0], 1, NULL);
+	loop_until(&lp, 1, 10000);
+	ck_assert_int_eq(lp.done[0].result, TSK_OK);
+	/* the try and its first retry opened it: the second retry never went,
+	 * and the query says why */
+	ck_assert_int_eq(lp.done[0].first_error, TSK_ECARRIER_UNAVAILABLE);
+	ck_assert_int_eq(stat_value("requests"), 2);
+	submit(&lp, 1, "tc", &nums[1], 1, NULL);
+	submit(&lp, 2, "tc", &nums[2], 1, NULL);
+	loop_until(&lp, 3, 10000);
+	ck_assert_int_eq(lp.done[1].first_error, TSK_ECARRIER_UNAVAILABLE);
+	ck_assert_int_eq(lp.done[2].first_error, TSK_ECARRIER_UNAVAILABLE);
+	ck_assert_int_eq(stat_value("requests"), 2);
+	tsk_carrier_status st;
+	ck_assert_int_eq(tsk_ctx_carrier_status(ctx, "tc", &st), TSK_OK);
+	ck_assert_int_eq(st.state, TSK_BREAKER_OPEN);
+	tsk_ctx_free(ctx);
+	loop_dispose(&lp);
+}
+END_TEST
+
 START_TEST(cancel_calls_back_once)
 {
 	tsk_ctx *ctx = make_ctx("delay:3000");
@@ -865,6 +898,7 @@ int main(void)
 	tcase_add_test(tc, previous_snapshot_matches_batch);
 	tcase_add_test(tc, retries_go_through_the_timer);
 	tcase_add_test(tc, politeness_goes_through_the_timer);
+	tcase_add_test(tc, breaker_holds_in_the_loop);
 	tcase_add_test(tc, cancel_calls_back_once);
 	tcase_add_test(tc, cancel_from_a_done_callback);
 	tcase_add_test(tc, free_with_queries_in_flight);
