@@ -72,3 +72,30 @@ step tsuiseki track --carrier rest:aftership 1ZA2207X6791425225
 
 step tsuiseki track --carrier yamato "$now" 9999-9999-9994  "(an unregistered number: exit status 1)"
 "$cli" track --carrier yamato $now 9999-9999-9994 || echo "(exit status $?)"
+
+# A fleet: a shop adds its orders' parcels once, `tsuiseki run` polls each
+# when it is due (here on a fixed clock, a step at a time: each --now is a
+# later moment), and the notifications to send the customers wait in the
+# outbox, once per real change, in the customer's language. The scripted
+# pages move one parcel from in transit to delivered and return another.
+db=$(mktemp -d)/fleet.db
+trap 'kill "$SIM_PID" 2>/dev/null || true; rm -rf "$(dirname "$db")"' EXIT
+fleet_step() {
+	step tsuiseki run --db fleet.db --now "$1"
+	"$cli" run --db "$db" --now "$1"
+	step tsuiseki notifications --db fleet.db
+	"$cli" notifications --db "$db"
+}
+step tsuiseki add --db fleet.db --ref order-1042 --now 2026-12-03T08:00:00+09:00 4001-2345-6784
+"$cli" add --db "$db" --ref order-1042 --now 2026-12-03T08:00:00+09:00 4001-2345-6784
+step tsuiseki add --db fleet.db --ref order-1043 --lang en --now 2026-12-03T08:00:00+09:00 4001-2345-6810
+"$cli" add --db "$db" --ref order-1043 --lang en --now 2026-12-03T08:00:00+09:00 4001-2345-6810
+fleet_step 2026-12-03T08:00:00+09:00
+fleet_step 2026-12-03T16:00:00+09:00
+step tsuiseki add --db fleet.db --ref order-1044 --now 2026-12-05T12:00:00+09:00 "4001-2345-6806  (delivered already: one notification, not its history)"
+"$cli" add --db "$db" --ref order-1044 --now 2026-12-05T12:00:00+09:00 4001-2345-6806
+fleet_step 2026-12-05T12:00:00+09:00
+fleet_step 2026-12-05T17:00:00+09:00
+fleet_step 2026-12-06T08:00:00+09:00
+step tsuiseki list --db fleet.db --lang ja
+"$cli" list --db "$db" --lang ja

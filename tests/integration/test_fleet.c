@@ -9,6 +9,7 @@
  * writes what the blocking run writes. Lifecycles run on both stores.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "../common/dbfiles.h"
 #include "simctl.h"
 
 #include <check.h>
@@ -40,12 +41,7 @@ static void setup(void)
 
 static void remove_db(void)
 {
-	char p[600];
-	unlink(db_path);
-	snprintf(p, sizeof p, "%s-wal", db_path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", db_path);
-	unlink(p);
+	tsk_test_remove_db(db_path);
 }
 
 static void teardown(void)

@@ -5,6 +5,7 @@
  * run against memory and SQLite), plus what only SQLite has: file mode,
  * schema version, migrations refused from the future, the due index.
  */
+#include "../common/dbfiles.h"
 #include "notify.h"
 #include "store.h"
 
@@ -171,16 +172,6 @@ static char *temp_path(const char *name)
 	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	snprintf(buf[k], sizeof buf[k], "%s/tsk-fleet-%ld-%s", dir, (long)getpid(), name);
 	return buf[k];
-}
-
-static void remove_db(const char *path)
-{
-	char p[600];
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
 }
 
 START_TEST(templates_replace_and_errors)
@@ -383,7 +374,7 @@ END_TEST
 START_TEST(sqlite_store)
 {
 	const char *path = temp_path("store.db");
-	remove_db(path);
+	tsk_test_remove_db(path);
 	check_store(&tsk__store_sqlite, path);
 	/* created 0600, schema 1 */
 	struct stat stt;
@@ -425,13 +416,13 @@ START_TEST(sqlite_store)
 	sqlite3_close(db);
 	ck_assert_int_eq(tsk__store_sqlite.open(&st, path, &err), TSK_EVERSION);
 	ck_assert_msg(strstr(err.message, "newer"), "%s", err.message);
-	remove_db(path);
+	tsk_test_remove_db(path);
 	/* not a database */
 	FILE *f = fopen(path, "w");
 	fputs("this is not a database, it is a text file that is long enough to look like one? no.\n", f);
 	fclose(f);
 	ck_assert_int_eq(tsk__store_sqlite.open(&st, path, &err), TSK_EIO);
-	remove_db(path);
+	tsk_test_remove_db(path);
 	ck_assert_int_eq(tsk__store_sqlite.open(&st, "/nonexistent/dir/fleet.db", &err), TSK_EIO);
 }
 END_TEST
