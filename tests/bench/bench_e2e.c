@@ -5,15 +5,16 @@
  * (built by the same adapters) from the same simulator at the same
  * parallelism, with and without one parse of each answer
  * (tsk__ctx_parse_response, as tracking does). Every number is found: the
- * simulator composes each batch answer number by number from its template
- * pages (tests/bench/data).
+ * simulator composes each batch answer number by number from one page per
+ * carrier of tests/data, its number made a template (written to a
+ * temporary directory with the routes at start).
  *
  * Each run is a fresh child process pinned to CPU 0 (the simulator is
  * pinned to CPU 1), so its CPU time and peak RSS are its own; figures are
  * medians of $TSK_BENCH_ROUNDS rounds (default 5), the four modes
  * interleaved in each round. The simulator's own CPU per run is reported.
  *
- * Usage: bench_e2e [--slow] [SIM DATA_DIR]
+ * Usage: bench_e2e [--slow] [SIM [DATA_DIR]] (default $TSK_SIM, $TSK_TEST_DATA)
  *   sizes: $TSK_BENCH_SIZES (default 100,1000,10000); --slow measures
  *   1000 and 100000, and only when TSK_BENCH_SLOW=1 (else it is skipped);
  *   carriers: $TSK_BENCH_CARRIERS (default yamato,sagawa,japanpost).
@@ -383,6 +384,62 @@ static struct result run(enum mode m, const char *carrier, size_t n, pid_t sim_p
 	return res;
 }
 
+/* The simulator's root: per carrier a found page of tests/data with its
+ * number replaced by the simulator's template mark, and a '*' route. */
+static const struct {
+	const char *carrier, *page, *number, *content_type;
+} templates[] = {
+	{ "yamato", "sim/yamato_found_template.html", NULL, "text/html; charset=UTF-8" },
+	{ "sagawa", "sagawa/synthetic_2022_delivered.html", "3604-7702-1531", "text/html; charset=UTF-8" },
+	{ "japanpost", "japanpost/synthetic_2019_yupack_delivered.html", "1234-5678-9013", "text/html; charset=UTF-8" },
+};
+
+static bool write_root(const char *data, const char *root)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/routes", root);
+	FILE *routes = fopen(path, "w");
+	if (!routes)
+		return false;
+	bool ok = true;
+	for (size_t i = 0; ok && i < sizeof templates / sizeof templates[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", data, templates[i].page);
+		size_t len = 0;
+		char *page = bench_slurp(path, &len);
+		snprintf(path, sizeof path, "%s/%s.html", root, templates[i].carrier);
+		FILE *f = page ? fopen(path, "w") : NULL;
+		ok = f != NULL;
+		for (const char *p = page; ok && *p;) {
+			const char *hit = templates[i].number ? strstr(p, templates[i].number) : NULL;
+			size_t n = hit ? (size_t)(hit - p) : strlen(p);
+			fwrite(p, 1, n, f);
+			p += n;
+			if (hit) {
+				fputs("@NUMBER_DASHED@", f);
+				p += strlen(templates[i].number);
+			}
+		}
+		if (f)
+			ok = fclose(f) == 0 && ok;
+		free(page);
+		fprintf(routes, "%s * %s.html %s template\n", templates[i].carrier, templates[i].carrier,
+		        templates[i].content_type);
+	}
+	return fclose(routes) == 0 && ok;
+}
+
+static void remove_root(const char *root)
+{
+	char path[4096];
+	for (size_t i = 0; i < sizeof templates / sizeof templates[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s.html", root, templates[i].carrier);
+		unlink(path);
+	}
+	snprintf(path, sizeof path, "%s/routes", root);
+	unlink(path);
+	rmdir(root);
+}
+
 static size_t parse_sizes(const char *s, size_t *out, size_t max)
 {
 	size_t k = 0;
@@ -407,10 +464,15 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	const char *sim_bin = argc > a ? argv[a] : getenv("TSK_SIM");
-	const char *data = argc > a + 1 ? argv[a + 1] : getenv("TSK_BENCH_DATA");
+	const char *data = argc > a + 1 ? argv[a + 1] : getenv("TSK_TEST_DATA");
 	if (!sim_bin || !data) {
 		fprintf(stderr, "usage: bench_e2e [--slow] SIM DATA_DIR\n");
 		return 2;
+	}
+	char root[] = "/tmp/tsk-bench-XXXXXX";
+	if (!mkdtemp(root) || !write_root(data, root)) {
+		fprintf(stderr, "bench_e2e: cannot write the simulator's pages under /tmp\n");
+		return 1;
 	}
 	size_t sizes[16];
 	size_t nsizes = parse_sizes(slow ? "1000,100000" : getenv("TSK_BENCH_SIZES") ? getenv("TSK_BENCH_SIZES")
@@ -419,9 +481,11 @@ int main(int argc, char **argv)
 	const char *only = getenv("TSK_BENCH_CARRIERS");
 	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	tsk_sim *sim = tsk_sim_start(sim_bin, data);
-	if (!sim)
+	tsk_sim *sim = tsk_sim_start(sim_bin, root);
+	if (!sim) {
+		remove_root(root);
 		return 1;
+	}
 	pid_t sim_pid = (pid_t)tsk_sim_pid(sim);
 	bool pinned = bench_pin(0, 0) == 0 && bench_pin(sim_pid, 1) == 0;
 	for (int c = 0; c < 3; c++)
@@ -509,5 +573,6 @@ int main(int argc, char **argv)
 		}
 	}
 	tsk_sim_stop(sim);
+	remove_root(root);
 	return 0;
 }
