@@ -44,9 +44,11 @@ void tsk__request_list_release(tsk_request_list *l, size_t i)
 	}
 }
 
-int tsk__request_add_secret(tsk_request *r, const char *value)
+TSK_API int tsk_request_add_secret(tsk_request *r, const char *value)
 {
-	if (!r || !value || !*value)
+	if (!r)
+		return TSK_EINVAL;
+	if (!value || !*value)
 		return TSK_OK;
 	for (size_t i = 0; i < r->nsecrets; i++)
 		if (strcmp(r->secrets[i], value) == 0)

@@ -18,9 +18,6 @@ struct tsk_request {
 	size_t nsecrets;
 };
 
-/* Remember a credential value the request carries (copied; empty and
- * repeated values are ignored), so messages about it can hide it. */
-int tsk__request_add_secret(tsk_request *r, const char *value);
 
 /* Free request i once it has been answered (a long batch keeps no
  * request it is done with); its slot reads NULL from then on. */

@@ -499,7 +499,7 @@ static int rest_build_requests(const tsk_adapter *self, const tsk_request_env *e
 			rc = tsk_request_add_header(r, line, colon + 2);
 		}
 		for (size_t i = 0; i < all[k].secrets.n && rc == TSK_OK; i++)
-			rc = tsk__request_add_secret(r, all[k].secrets.v[i]);
+			rc = tsk_request_add_secret(r, all[k].secrets.v[i]);
 	}
 	for (size_t k = 0; k < nreq; k++)
 		built_dispose(&all[k]);

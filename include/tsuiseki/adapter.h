@@ -151,6 +151,17 @@ TSK_API int tsk_request_list_add(tsk_request_list *l, const char *method, const 
                                  const char *const *numbers, size_t count, tsk_request **out);
 /** Add a header line "Name: value" (copied). */
 TSK_API int tsk_request_add_header(tsk_request *r, const char *name, const char *value);
+/**
+ * Declare a credential the request carries (an API key in its URL, a
+ * header or its body): every message about this request — HTTP and network
+ * errors, parse errors, the shipment's error — shows "***" in its place,
+ * as written and percent-encoded. The REST adapter declares the variables
+ * a mapping lists in "credentials" this way.
+ * @param value copied; NULL, "" and repeats are ignored.
+ * @return TSK_OK, TSK_EINVAL (r is NULL), TSK_ENOMEM.
+ * @since 0.2
+ */
+TSK_API int tsk_request_add_secret(tsk_request *r, const char *value);
 
 TSK_API int tsk_request_list_new(tsk_request_list **out);
 TSK_API void tsk_request_list_free(tsk_request_list *l);

@@ -224,6 +224,68 @@ START_TEST(secrets_never_in_messages)
 }
 END_TEST
 
+/* An adapter of a program's own that puts its key into the query under a
+ * name that does not say so, and declares it with tsk_request_add_secret. */
+#define PLUGIN_SECRET "PLUGINSECRET99"
+
+static int keyed_recognize(const tsk_adapter *self, const char *number, double *conf, tsk_error *err)
+{
+	(void)self, (void)number, (void)err;
+	*conf = 1;
+	return TSK_OK;
+}
+
+static int keyed_build(const tsk_adapter *self, const tsk_request_env *env, const char *const *numbers,
+                       size_t count, tsk_request_list *out, tsk_error *err)
+{
+	(void)self;
+	char url[512];
+	snprintf(url, sizeof url, "%s/t/%s?k=" PLUGIN_SECRET, env->endpoint, numbers[0]);
+	tsk_request *r = NULL;
+	int rc = tsk_request_list_add(out, "GET", url, NULL, NULL, 0, numbers, count, &r);
+	if (rc == TSK_OK)
+		rc = tsk_request_add_secret(r, PLUGIN_SECRET);
+	return rc == TSK_OK ? rc : tsk_error_set(err, rc, "keyed: cannot build");
+}
+
+static int keyed_parse(const tsk_adapter *self, const tsk_response *resp, const tsk_parse_env *env,
+                       tsk_shipment_list *out, tsk_error *err)
+{
+	(void)self, (void)env, (void)out;
+	/* a parser that quotes the key back, as some APIs do */
+	return tsk_error_set(err, TSK_ELAYOUT, "keyed: unknown answer to %s (key " PLUGIN_SECRET ")", resp->url);
+}
+
+static void keyed_map(const tsk_adapter *self, const char *word, tsk_status_mapping *out)
+{
+	(void)self, (void)word;
+	memset(out, 0, sizeof *out);
+	out->unmapped = 1;
+}
+
+START_TEST(adapter_declared_secrets_never_in_messages)
+{
+	static const tsk_adapter keyed = { TSK_ADAPTER_VERSION, "keyed", "Keyed", 0, 1, "http://127.0.0.1:9",
+		                           keyed_recognize, keyed_build, keyed_parse, keyed_map, NULL, NULL };
+	tsk_ctx *ctx = make_ctx();
+	ck_assert_int_eq(tsk_ctx_register_adapter(ctx, &keyed), TSK_OK);
+	static const char *const paths[] = { "/_fault/500/keyed", "/_fault/200/keyed" };
+	for (size_t i = 0; i < 2; i++) {
+		tsk_shipment *s = track_via(ctx, "keyed", paths[i], "AB12345678");
+		const char *msg = tsk_shipment_error_message(s);
+		ck_assert_msg(tsk_shipment_error(s) == (i == 0 ? TSK_EHTTP : TSK_ELAYOUT), "%s", msg ? msg : "no error");
+		ck_assert_msg(strstr(msg, "/t/AB12345678?k=***"), "%s", msg);
+		ck_assert_msg(!strstr(msg, PLUGIN_SECRET), "%s", msg);
+		tsk_shipment_free(s);
+	}
+	tsk_ctx_free(ctx);
+	char *log = tsk_sim_fetch(sim, "/_log");
+	ck_assert_msg(strstr(log, "?k=" PLUGIN_SECRET), "%s", log);
+	free(log);
+	ck_assert_int_eq(tsk_request_add_secret(NULL, "x"), TSK_EINVAL);
+}
+END_TEST
+
 /* Run a shell command; returns its exit status and its output (caller frees). */
 static int run(const char *cmd, char **out)
 {
@@ -438,6 +500,7 @@ int main(void)
 	tcase_add_test(tc, redirect_to_another_origin_is_refused);
 	tcase_add_test(tc, post_redirected_to_get_is_an_http_error);
 	tcase_add_test(tc, secrets_never_in_messages);
+	tcase_add_test(tc, adapter_declared_secrets_never_in_messages);
 	tcase_add_test(tc, cli_never_prints_secrets);
 	tcase_add_test(tc, watch_state_file_is_private);
 	tcase_add_test(tc, unusable_endpoint_is_a_config_error);
