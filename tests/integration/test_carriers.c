@@ -7,6 +7,7 @@
  * between polls, including kills while the state file is written.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "runcmd.h"
 #include "simctl.h"
 #include <tsuiseki.h>
 
@@ -439,23 +440,6 @@ END_TEST
 
 /* ------------------------------------------------------------ the CLI */
 
-/* Run a shell command; returns its exit status and its stdout (caller frees). */
-static int run(const char *cmd, char **out)
-{
-	FILE *p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(p);
-	size_t cap = 1 << 16, len = 0, n;
-	char *buf = malloc(cap);
-	while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
-		len += n;
-		if (len + 1 == cap)
-			buf = realloc(buf, cap *= 2);
-	}
-	buf[len] = '\0';
-	int st = pclose(p);
-	*out = buf;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static const char *cli(void)
 {
@@ -466,7 +450,7 @@ START_TEST(cli_track_json)
 {
 	char cmd[1024], *out;
 	snprintf(cmd, sizeof cmd, "%s track --json --now 2009-09-11T12:00:00+09:00 --carrier sagawa 600078420325", cli());
-	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_int_eq(tsk_test_run(cmd, &out), 0);
 	char err[256];
 	yajl_val doc = yajl_tree_parse(out, err, sizeof err);
 	ck_assert_msg(doc != NULL, "%s: %s", err, out);
@@ -485,19 +469,19 @@ START_TEST(cli_track_json)
 	free(out);
 	/* one unregistered number: exit 1 and an error object */
 	snprintf(cmd, sizeof cmd, "%s track --json --carrier yamato 249724973934 9999-9999-9994", cli());
-	ck_assert_int_eq(run(cmd, &out), 1);
+	ck_assert_int_eq(tsk_test_run(cmd, &out), 1);
 	ck_assert(strstr(out, "\"error\":{\"code\":\"not_found\""));
 	ck_assert(strstr(out, "\"tracking_number\":\"999999999994\""));
 	free(out);
 	/* usage errors: exit 2 */
 	snprintf(cmd, sizeof cmd, "%s track --carrier nosuch 249724973934 2>/dev/null", cli());
-	ck_assert_int_eq(run(cmd, &out), 2);
+	ck_assert_int_eq(tsk_test_run(cmd, &out), 2);
 	free(out);
 	snprintf(cmd, sizeof cmd, "%s track --bogus 2>/dev/null", cli());
-	ck_assert_int_eq(run(cmd, &out), 2);
+	ck_assert_int_eq(tsk_test_run(cmd, &out), 2);
 	free(out);
 	snprintf(cmd, sizeof cmd, "%s detect --json 2497-2497-3934 EF719215461QQ", cli());
-	ck_assert_int_eq(run(cmd, &out), 1);
+	ck_assert_int_eq(tsk_test_run(cmd, &out), 1);
 	ck_assert_msg(strstr(out, "{\"input\":\"2497-2497-3934\",\"number\":\"249724973934\",\"valid\":true,"
 	                          "\"candidates\":[{\"carrier\":\"yamato\",\"confidence\":0.34}"), "%s", out);
 	ck_assert_msg(strstr(out, "\"valid\":false,\"candidates\":[],\"error\":{\"code\":\"invalid_number\""), "%s", out);
@@ -511,13 +495,13 @@ START_TEST(cli_user_mapping)
 	char cmd[1024], *out;
 	snprintf(cmd, sizeof cmd, "%s track --json --mappings %s/mappings --carrier rest:myapi MY123456789JP",
 	         cli(), getenv("TSK_TEST_DATA"));
-	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_int_eq(tsk_test_run(cmd, &out), 0);
 	ck_assert_msg(strstr(out, "\"carrier\":\"rest:myapi\",\"tracking_number\":\"MY123456789JP\""), "%s", out);
 	ck_assert_msg(strstr(out, "\"status\":\"delivered\""), "%s", out);
 	ck_assert_msg(strstr(out, "\"delivered_at\":\"2024-12-03T14:25:00+09:00\""), "%s", out);
 	free(out);
 	snprintf(cmd, sizeof cmd, "%s carriers --mappings %s/mappings", cli(), getenv("TSK_TEST_DATA"));
-	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_int_eq(tsk_test_run(cmd, &out), 0);
 	ck_assert(strstr(out, "rest:myapi"));
 	ck_assert(strstr(out, "rest:aftership"));
 	free(out);
@@ -529,15 +513,15 @@ START_TEST(poller_example_tracks)
 	/* examples/poller.c, the poll(2) glue daemons copy, against the simulator */
 	char cmd[1024], *out;
 	snprintf(cmd, sizeof cmd, "%s --carrier yamato 225303415632 225303549181 225305292332", getenv("TSK_POLLER"));
-	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_int_eq(tsk_test_run(cmd, &out), 0);
 	ck_assert_msg(count_substr(out, ": delivered") == 3, "%s", out);
 	free(out);
 	snprintf(cmd, sizeof cmd, "%s 600078420325", getenv("TSK_POLLER"));
-	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_int_eq(tsk_test_run(cmd, &out), 0);
 	ck_assert_msg(strstr(out, "sagawa 600078420325: delivered"), "%s", out);
 	free(out);
 	snprintf(cmd, sizeof cmd, "%s 9999-9999-9994 2>/dev/null", getenv("TSK_POLLER"));
-	ck_assert_int_eq(run(cmd, &out), 1);
+	ck_assert_int_eq(tsk_test_run(cmd, &out), 1);
 	free(out);
 }
 END_TEST
@@ -551,7 +535,7 @@ START_TEST(cli_watch_prints_changes_once)
 	unlink(state); /* watch starts without a state file */
 	char cmd[1024], *out;
 	snprintf(cmd, sizeof cmd, "%s watch --carrier yamato --interval 1 --state %s 6230-2386-6161", cli(), state);
-	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_int_eq(tsk_test_run(cmd, &out), 0);
 	/* poll 1: every event is new; poll 2: out for delivery; poll 3: delivered, then it stops */
 	ck_assert_uint_eq(count_substr(out, "\"type\":\"new_event\""), 6);
 	ck_assert_uint_eq(count_substr(out, "\"type\":\"delivered\""), 1);
@@ -571,7 +555,7 @@ START_TEST(cli_watch_prints_changes_once)
 	ck_assert_int_eq(tsk_shipment_status(tsk_shipment_list_at(l, 0)), TSK_STATUS_DELIVERED);
 	ck_assert_uint_eq(tsk_shipment_event_count(tsk_shipment_list_at(l, 0)), 6);
 	tsk_shipment_list_free(l);
-	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_int_eq(tsk_test_run(cmd, &out), 0);
 	ck_assert_str_eq(out, "");
 	free(out);
 	unlink(state);
@@ -625,7 +609,7 @@ START_TEST(cli_watch_survives_kills)
 	char *out;
 	char cmd[256];
 	snprintf(cmd, sizeof cmd, "ls %s.tmp.* 2>/dev/null | wc -l", state);
-	run(cmd, &out);
+	tsk_test_run(cmd, &out);
 	free(out);
 }
 END_TEST

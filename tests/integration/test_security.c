@@ -7,6 +7,7 @@
  * two ports are two origins.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "runcmd.h"
 #include "simctl.h"
 #include <tsuiseki.h>
 
@@ -16,7 +17,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define API_KEY "test-aftership-key"
@@ -286,23 +286,6 @@ START_TEST(adapter_declared_secrets_never_in_messages)
 }
 END_TEST
 
-/* Run a shell command; returns its exit status and its output (caller frees). */
-static int run(const char *cmd, char **out)
-{
-	FILE *p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(p);
-	size_t cap = 1 << 16, len = 0, n;
-	char *buf = malloc(cap);
-	while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
-		len += n;
-		if (len + 1 == cap)
-			buf = realloc(buf, cap *= 2);
-	}
-	buf[len] = '\0';
-	int st = pclose(p);
-	*out = buf;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 START_TEST(cli_never_prints_secrets)
 {
@@ -317,7 +300,7 @@ START_TEST(cli_never_prints_secrets)
 		         "LEAKY_KEY=" SECRET " TSUISEKI_ENDPOINT_REST_LEAKY='%s' %s track %s --mappings %s "
 		         "--carrier rest:leaky AB12345678 2>&1",
 		         endpoint, getenv("TSK_CLI"), modes[i], tmpdir);
-		ck_assert_int_eq(run(cmd, &out), 1);
+		ck_assert_int_eq(tsk_test_run(cmd, &out), 1);
 		ck_assert_msg(strstr(out, "HTTP 500"), "%s", out);
 		ck_assert_msg(!strstr(out, SECRET) && !strstr(out, PASSWORD), "%s", out);
 		free(out);
@@ -337,7 +320,7 @@ START_TEST(watch_state_file_is_private)
 	         "umask 022; TSUISEKI_ENDPOINT_SAGAWA='%s' %s watch --carrier sagawa --polls 1 --state %s "
 	         "600078420325 >/dev/null 2>&1",
 	         url, getenv("TSK_CLI"), state);
-	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_int_eq(tsk_test_run(cmd, &out), 0);
 	free(out);
 	struct stat st;
 	ck_assert_int_eq(stat(state, &st), 0);
@@ -431,7 +414,7 @@ START_TEST(fifo_in_a_directory_never_blocks)
 		snprintf(cmd, sizeof cmd,
 		         "TSUISEKI_MAPPING_PATH=%s TSUISEKI_CARRIER_PATH=%s timeout 30 %s %s 2>&1; echo \"exit $?\"",
 		         dir, dir, getenv("TSK_CLI"), commands[i]);
-		run(cmd, &out);
+		tsk_test_run(cmd, &out);
 		ck_assert_msg(!strstr(out, "exit 124"), "%s hung: %s", commands[i], out);
 		ck_assert_msg(strstr(out, "x.json: cannot read the mapping: not a regular file"), "%s", out);
 		free(out);
@@ -477,13 +460,13 @@ START_TEST(unusable_endpoint_is_a_config_error)
 	         "AFTERSHIP_API_KEY=" API_KEY " TSUISEKI_ENDPOINT_REST_AFTERSHIP=file:///etc "
 	         "%s track --json --carrier rest:aftership 1ZA2207X6791425225 2>&1",
 	         getenv("TSK_CLI"));
-	ck_assert_int_eq(run(cmd, &out), 1);
+	ck_assert_int_eq(tsk_test_run(cmd, &out), 1);
 	ck_assert_msg(strstr(out, "\"error\":{\"code\":\"config\"") &&
 	              strstr(out, "TSUISEKI_ENDPOINT_REST_AFTERSHIP"), "%s", out);
 	free(out);
 	snprintf(cmd, sizeof cmd, "TSUISEKI_ENDPOINT_YAMATO=garbage %s track --json --carrier yamato 249724973934 2>&1",
 	         getenv("TSK_CLI"));
-	ck_assert_int_eq(run(cmd, &out), 1);
+	ck_assert_int_eq(tsk_test_run(cmd, &out), 1);
 	ck_assert_msg(strstr(out, "\"error\":{\"code\":\"config\""), "%s", out);
 	free(out);
 	ck_assert_uint_eq(log_lines(sim), 0);
