@@ -298,7 +298,7 @@ static const char *service_hint(const tsk_shipment *s)
 		return NULL;
 	size_t len = strlen(s->number);
 	if (len == 11 && s->number[0] >= '0' && s->number[0] <= '9')
-		/* 引受番号: first digit 5–6 特定記録, else 書留 (CARRIERS.md section 2) */
+		/* 引受番号: first digit 5–6 特定記録, else 書留 (carriers/japanpost/README.md, Numbers) */
 		return s->number[0] == '5' || s->number[0] == '6' ? "特定記録" : "書留";
 	if (len == 13 && is_ascii_alpha(s->number[0]) && is_ascii_alpha(s->number[1]))
 		return s->number[0] == 'E' ? "EMS" : "国際";

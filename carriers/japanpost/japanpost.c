@@ -5,9 +5,9 @@
  * Invariants:
  *  - Numbers: 12 digits with a mod-7 check digit (shared with Yamato and
  *    Sagawa, so a weak claim), 11-digit 引受番号 (mod 7 of the first 10;
- *    only Japan Post uses them) and UPU S10 numbers (CARRIERS.md §2).
+ *    only Japan Post uses them) and UPU S10 numbers (README.md, Numbers).
  *  - One request never mixes search kinds: 11-digit registered numbers go
- *    with searchKind=S001, everything else with S002 (CARRIERS.md §3).
+ *    with searchKind=S001, everything else with S002 (README.md, Requests).
  *  - Parsing is a pure function of the bytes: a list of layouts, each with
  *    a recogniser and a parser, is tried in turn. A page no layout
  *    recognises is TSK_ELAYOUT naming japanpost, never not_found; bytes
@@ -133,7 +133,7 @@ static int jp_recognize(const tsk_adapter *self, const char *number, double *con
 
 /* The search kind of a number: S001 書留/特定記録 (11 digits), S002 for
  * ゆうパック and the other 12-digit items and for S10 items, which the
- * current direct search answers under S002 too (CARRIERS.md §3). */
+ * current direct search answers under S002 too (README.md, Requests). */
 static const char *search_kind(const char *number)
 {
 	return strlen(number) == 11 && tsk__all_digits(number) ? "S001" : "S002";

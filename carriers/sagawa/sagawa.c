@@ -23,7 +23,7 @@
  *   ("<office>を出発致しました。": mapped, the office becomes the location),
  *   then keyword rules (unmapped = 1), then unknown. 保管中-type holds
  *   become failed attempts when the event right before is out for delivery
- *   (CARRIERS.md §5.2 note).
+ *   (README.md, Status words).
  */
 #include "html.h"
 #include "jptime.h"
@@ -152,7 +152,7 @@ static int sagawa_recognize(const tsk_adapter *self, const char *number, double 
 	*confidence_out = 0;
 	if (!number || !tsk__all_digits(number))
 		return TSK_OK;
-	/* 10-digit Sagawa numbers: CARRIERS.md §2 found no source, so they
+	/* 10-digit Sagawa numbers: README.md (Numbers) has no source, so they
 	 * are not claimed. */
 	if (strlen(number) != 12)
 		return TSK_OK;
@@ -657,7 +657,7 @@ static int parse_2022(tsk__html *page, const tsk_response *resp, tsk_shipment_li
 
 	rc = set_ship_date(s, kv_get(&kv, "出荷日"));
 	if (rc == TSK_OK && !kv_get(&kv, "出荷日") && first_table && first_table != history) {
-		/* CARRIERS.md §4.3: table #0's td[1] holds 出荷日 */
+		/* README.md, Layouts: table #0's td[1] holds 出荷日 */
 		xmlNodePtr td = tsk__html_first(page, first_table, "(.//td)[2]");
 		char *txt = td ? tsk__node_text_line(td) : NULL;
 		if (txt)

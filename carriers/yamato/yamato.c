@@ -3,9 +3,9 @@
  *
  * Invariants:
  * - Numbers are 12 digits whose last digit is the first eleven mod 7
- *   (CARRIERS.md §2); the adapter claims them with 0.34, a hair above the
+ *   (README.md, Numbers); the adapter claims them with 0.34, a hair above the
  *   other carriers that share the format, because Yamato is the most common.
- * - One POST to the tneko CGI asks for up to ten numbers (§3).
+ * - One POST to the tneko CGI asks for up to ten numbers (README.md, Requests).
  * - The parser is a list of page layouts, each a recogniser and a parser.
  *   The first layout that recognises the page parses it; a page nobody
  *   recognises is TSK_ELAYOUT, never not_found and never a guess. Bytes
@@ -352,7 +352,7 @@ static char *text_at(tsk__html *page, xmlNodePtr node, const char *expr)
 	return tsk__node_text_line(tsk__html_first(page, node, expr));
 }
 
-/* ------------------------------------------- layout "yamato-2019" (§4.1) */
+/* ------------------------------ layout "yamato-2019" (README.md, Layouts) */
 
 #define CLS(c) "contains(concat(' ', normalize-space(@class), ' '), ' " c " ')"
 
@@ -482,7 +482,7 @@ static int parse_2019(tsk__html *page, struct parse_state *ps)
 	return rc;
 }
 
-/* ------------------------------------------- layout "yamato-2009" (§4.2) */
+/* ------------------------------ layout "yamato-2009" (README.md, Layouts) */
 
 /* Rows of the summary form: the cell with the numberNN input, then the
  * number, the date and the 配達状況 cells. */

@@ -445,7 +445,7 @@ START_TEST(every_status_def_row_maps)
 }
 END_TEST
 
-/* CARRIERS.md §5.3 and §5.4, with the exception codes the brief asks for. */
+/* carriers/japanpost/README.md (Status words), with the exception codes the brief asks for. */
 static const struct status_row carriers_md[] = {
 	{ "引受", TSK_STATUS_IN_TRANSIT, TSK_EXC_NONE },
 	{ "通過", TSK_STATUS_IN_TRANSIT, TSK_EXC_NONE },

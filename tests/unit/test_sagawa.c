@@ -1,8 +1,8 @@
 /*
  * Sagawa Express adapter: the real 2009 pages and the synthetic pages of
  * today's layout against their sidecars, layout and parse errors,
- * truncated pages, the status table (every status.def row, the CARRIERS.md
- * §5.2 words, the 2009 sentence templates), check digits and requests.
+ * truncated pages, the status table (every status.def row, the words of
+ * carriers/sagawa/README.md, the 2009 sentence templates), check digits and requests.
  */
 #include "model.h" /* lib/: the shipment fields without a public getter */
 #include "pagecheck.h"
@@ -242,7 +242,7 @@ START_TEST(synthetic_not_found)
 }
 END_TEST
 
-/* The other not-found and invalid-number texts of §5.2 behave the same. */
+/* The other not-found and invalid-number texts (carriers/sagawa/README.md) behave the same. */
 START_TEST(synthetic_not_found_texts)
 {
 	static const char *const why[] = {
@@ -549,11 +549,11 @@ START_TEST(table_rows_map)
 }
 END_TEST
 
-/* Every word of CARRIERS.md §5.2 and of the real pages, as written there. */
+/* Every word of carriers/sagawa/README.md and of the real pages, as written there. */
 START_TEST(carriers_words)
 {
 	static const row words[] = {
-		{ "荷物受付", TSK_STATUS_IN_TRANSIT, TSK_EXC_NONE }, /* DESIGN.md wins over §5.2 */
+		{ "荷物受付", TSK_STATUS_IN_TRANSIT, TSK_EXC_NONE }, /* DESIGN.md wins over one source */
 		{ "出荷情報受付", TSK_STATUS_INFO_RECEIVED, TSK_EXC_NONE },
 		{ "集荷", TSK_STATUS_IN_TRANSIT, TSK_EXC_NONE },
 		{ "↓集荷", TSK_STATUS_IN_TRANSIT, TSK_EXC_NONE },

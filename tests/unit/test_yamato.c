@@ -729,7 +729,7 @@ START_TEST(status_table_rows_map_to_themselves)
 }
 END_TEST
 
-/* CARRIERS.md §5.1 and the real pages, with what they must mean. */
+/* carriers/yamato/README.md (Status words) and the real pages, with what they must mean. */
 static const struct {
 	const char *word;
 	tsk_status status;
