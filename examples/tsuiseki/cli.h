@@ -43,6 +43,8 @@ struct cli_opts {
 	bool once;                 /* --once (run) */
 	bool follow;               /* --follow (notifications) */
 	bool lang_given;           /* --lang was on the command line (not from LANG) */
+	const char *rate;          /* --rate CARRIER=N[,...]: requests per second per carrier */
+	const char *parallel;      /* --parallel CARRIER=N[,...]: requests in flight per carrier */
 	char **args;               /* positional arguments (numbers read from stdin included) */
 	int nargs;
 	char *input;               /* what was read from stdin (args point into it) */
@@ -134,6 +136,8 @@ int cmd_parse(const struct cli_verb *v, int argc, char **argv);
 int cmd_detect(const struct cli_verb *v, int argc, char **argv);
 int cmd_carriers(const struct cli_verb *v, int argc, char **argv);
 int cmd_watch(const struct cli_verb *v, int argc, char **argv);
+/* Apply --rate and --parallel to the context; false after printing why. */
+bool cli_apply_politeness(const struct cli_opts *o, tsk_ctx *ctx, const struct cli_verb *v);
 int cmd_add(const struct cli_verb *v, int argc, char **argv);
 int cmd_list(const struct cli_verb *v, int argc, char **argv);
 int cmd_run(const struct cli_verb *v, int argc, char **argv);

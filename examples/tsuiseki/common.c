@@ -40,6 +40,10 @@ const struct cli_option cli_options[] = {
 	  "only shipments with this status (delivered...) or state (active, retired, gave_up)" },
 	{ "--once", NULL, CLI_FLAG, OPT(once), 0, "poll what is due now, then exit" },
 	{ "--follow", NULL, CLI_FLAG, OPT(follow), 0, "keep waiting for new notifications (Ctrl-C ends)" },
+	{ "--rate", "CARRIER=N,...", CLI_STRING, OPT(rate), 0,
+	  "at most N requests per second to CARRIER (as TSUISEKI_RATE_<CARRIER>)" },
+	{ "--parallel", "CARRIER=N,...", CLI_STRING, OPT(parallel), 0,
+	  "at most N requests at once to CARRIER (as TSUISEKI_PARALLEL_<CARRIER>)" },
 	{ NULL, NULL, CLI_FLAG, 0, 0, NULL },
 };
 

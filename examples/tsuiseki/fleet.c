@@ -94,6 +94,33 @@ static char *store_url(const struct cli_opts *o, const struct cli_verb *v)
 	return url;
 }
 
+static bool apply_limits(const char *list, const char *name, tsk_option opt, tsk_ctx *ctx, const struct cli_verb *v)
+{
+	for (const char *p = list; p && *p;) {
+		size_t len = strcspn(p, ",");
+		char item[128];
+		snprintf(item, sizeof item, "%.*s", (int)len, p);
+		char *eq = strchr(item, '='), *end = NULL;
+		long n = eq ? strtol(eq + 1, &end, 10) : -1;
+		if (eq)
+			*eq = '\0';
+		if (!eq || !*item || end == eq + 1 || *end || !tsk_ctx_carrier(ctx, item) ||
+		    tsk_ctx_set_carrier_option(ctx, item, opt, n) != TSK_OK) {
+			cli_usage_error(v, "%s wants CARRIER=N for a known carrier and a number in range, not %.*s", name,
+			                (int)len, p);
+			return false;
+		}
+		p += len + (p[len] == ',');
+	}
+	return true;
+}
+
+bool cli_apply_politeness(const struct cli_opts *o, tsk_ctx *ctx, const struct cli_verb *v)
+{
+	return apply_limits(o->rate, "--rate", TSK_OPT_REQUESTS_PER_SECOND, ctx, v) &&
+	       apply_limits(o->parallel, "--parallel", TSK_OPT_MAX_PARALLEL, ctx, v);
+}
+
 /* The shared start of the fleet verbs: options, context, fleet. */
 static bool fleet_start(struct cli_opts *o, tsk_ctx **ctx, tsk_fleet **fleet, const struct cli_verb *v,
                         int argc, char **argv, int *status)
@@ -101,6 +128,11 @@ static bool fleet_start(struct cli_opts *o, tsk_ctx **ctx, tsk_fleet **fleet, co
 	*fleet = NULL;
 	if (!cli_start(o, ctx, v, argc, argv, status))
 		return false;
+	if (!cli_apply_politeness(o, *ctx, v)) {
+		*status = CLI_USAGE;
+		cli_finish(o, *ctx);
+		return false;
+	}
 	char *url = store_url(o, v);
 	if (!url) {
 		*status = CLI_SOME_ERROR;

@@ -34,7 +34,7 @@ const struct cli_verb cli_verbs[] = {
 	{ "detect", cmd_detect, "NUMBER...", "--json --mappings", 1, -1, true,
 	  "which carriers a number may belong to, best first (no network)", NUMBERS_HELP },
 	{ "watch", cmd_watch, "[NUMBER...]",
-	  "--carrier --interval --polls --state --now --timeout --retries --mappings", 0, -1, true,
+	  "--carrier --interval --polls --state --now --timeout --retries --rate --parallel --mappings", 0, -1, true,
 	  "poll politely and print each change as one JSON line",
 	  NUMBERS_HELP
 	  "\n"
@@ -58,7 +58,7 @@ const struct cli_verb cli_verbs[] = {
 	  "list the fleet's shipments, their state and next poll",
 	  "--json prints {\"schema\":1,\"fleet\":[...]}, each entry with its latest\n"
 	  "shipment snapshot.\n" },
-	{ "run", cmd_run, "", "--db --once --now --timeout --retries --mappings", 0, 0, false,
+	{ "run", cmd_run, "", "--db --once --now --timeout --retries --rate --parallel --mappings", 0, 0, false,
 	  "poll the fleet's shipments as each is due; write notifications",
 	  "Without --once it sleeps until the next shipment is due and stops when\n"
 	  "none is left to track, or on Ctrl-C / SIGTERM (exit 130 / 143; everything\n"

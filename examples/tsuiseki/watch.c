@@ -183,6 +183,10 @@ int cmd_watch(const struct cli_verb *v, int argc, char **argv)
 	int status;
 	if (!cli_start(&o, &ctx, v, argc, argv, &status))
 		return status;
+	if (!cli_apply_politeness(&o, ctx, v)) {
+		cli_finish(&o, ctx);
+		return CLI_USAGE;
+	}
 	long interval = o.interval ? o.interval : 900;
 	tsk_shipment_list *state = NULL;
 	tsk_fleet *fleet = NULL;

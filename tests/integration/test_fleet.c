@@ -318,6 +318,64 @@ START_TEST(carrier_down_keeps_last_good_state)
 }
 END_TEST
 
+/* A carrier down for the whole run is asked a bounded number of times
+ * (its circuit breaker opens), the others go on, and the breaker closes
+ * once the carrier answers again. */
+START_TEST(circuit_breaker_bounds_a_dead_carrier)
+{
+	tsk_ctx *ctx = make_ctx();
+	ck_assert_int_eq(tsk_ctx_set_option(ctx, TSK_OPT_BREAKER_FAILURES, 3), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_set_option(ctx, TSK_OPT_BREAKER_COOLDOWN_MS, 300), TSK_OK);
+	char down[300];
+	tsk_sim_url(sim, "/_fault/503/yamato/cgi-bin/tneko", down, sizeof down);
+	ck_assert_int_eq(tsk_ctx_set_endpoint(ctx, "yamato", down), TSK_OK);
+	tsk_fleet *f = open_fleet(ctx, 1);
+	ck_assert_int_eq(tsk_fleet_add(f, "400123456784", "yamato", "order-20", "ja"), TSK_OK);
+	ck_assert_int_eq(tsk_fleet_add(f, "360477021553", "sagawa", "order-21", "ja"), TSK_OK);
+	tsk_sim_reset(sim);
+	tsk_time now = tsk_ctx_now(ctx);
+	size_t polled = 0;
+	for (int hour = 0; hour < 24; hour++) {
+		tsk_fleet_run_stats st;
+		ck_assert_int_eq(tsk_fleet_run(f, NULL, TSK_FLEET_RUN_ONCE, &st), TSK_OK);
+		polled += st.polled;
+		now.epoch += 3600;
+		tsk_ctx_set_now(ctx, &now);
+	}
+	int dead = requests_with("/yamato/"), alive = requests_with("/sagawa/");
+	fprintf(stderr, "breaker: the dead carrier was asked %d times in 24 hourly rounds (%zu poll results)\n", dead,
+	        polled);
+	ck_assert_int_le(dead, 3);
+	ck_assert_int_ge(alive, 2); /* polled whenever due (every 12 h: a quiet parcel) */
+	tsk_fleet_item *it = NULL;
+	ck_assert_int_eq(tsk_fleet_get(&it, f, "400123456784"), TSK_OK);
+	ck_assert_int_eq(tsk_shipment_error(tsk_fleet_item_shipment(it)), TSK_ECARRIER_UNAVAILABLE);
+	ck_assert_int_eq(tsk_fleet_item_state(it), TSK_FLEET_ACTIVE);
+	tsk_fleet_item_free(it);
+	ck_assert_int_eq(tsk_fleet_get(&it, f, "360477021553"), TSK_OK);
+	ck_assert_int_eq(tsk_shipment_error(tsk_fleet_item_shipment(it)), TSK_OK);
+	tsk_fleet_item_free(it);
+	ck_assert_str_eq(take_kinds(f, NULL), "out_for_delivery");
+	/* back up, and the cool-down over: the next poll probes and closes it */
+	ck_assert_int_eq(tsk_ctx_set_endpoint(ctx, "yamato", endpoints[0]), TSK_OK);
+	struct timespec ts = { 0, 500000000L };
+	nanosleep(&ts, NULL);
+	now.epoch += 2 * 86400;
+	tsk_ctx_set_now(ctx, &now);
+	ck_assert_int_eq(tsk_fleet_run(f, NULL, TSK_FLEET_RUN_ONCE, NULL), TSK_OK);
+	tsk_carrier_status cs;
+	ck_assert_int_eq(tsk_ctx_carrier_status(ctx, "yamato", &cs), TSK_OK);
+	ck_assert_int_eq(cs.state, TSK_BREAKER_CLOSED);
+	ck_assert_int_eq(tsk_fleet_get(&it, f, "400123456784"), TSK_OK);
+	ck_assert_int_eq(tsk_shipment_error(tsk_fleet_item_shipment(it)), TSK_OK);
+	tsk_fleet_item_free(it);
+	const char *k = take_kinds(f, NULL);
+	ck_assert_msg(strstr(k, "shipped") || strstr(k, "delayed"), "%s", k);
+	tsk_fleet_free(f);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(unknown_number_is_given_up)
 {
 	tsk_ctx *ctx = make_ctx();
@@ -541,7 +599,11 @@ START_TEST(cli_add_run_notifications)
 	/* adding again is an error, the rest of the fleet is untouched */
 	ck_assert_int_eq(cli(NULL, "add --now 2026-12-03T07:00:00+09:00 400123456806 2>/dev/null"), 1);
 	ck_assert_int_eq(cli(NULL, "add --lang fr 400123456821 2>/dev/null"), 2);
-	ck_assert_int_eq(cli(NULL, "run --once --now 2026-12-03T07:00:00+09:00 2>/dev/null"), 0);
+	/* per-carrier politeness from the command line */
+	ck_assert_int_eq(cli(NULL, "run --once --rate nosuch=1 --now 2026-12-03T07:00:00+09:00 2>/dev/null"), 2);
+	ck_assert_int_eq(cli(NULL, "run --once --parallel yamato=-3 --now 2026-12-03T07:00:00+09:00 2>/dev/null"), 2);
+	ck_assert_int_eq(cli(NULL, "run --once --rate yamato=20,sagawa=1 --parallel yamato=1 "
+	                           "--now 2026-12-03T07:00:00+09:00 2>/dev/null"), 0);
 	ck_assert_int_eq(cli(&out, "list --json"), 0);
 	ck_assert_ptr_nonnull(strstr(out, "{\"schema\":1,\"fleet\":[{\"tracking_number\":\"400123456784\",\"carrier\":\"yamato\","
 	                                  "\"reference\":\"order-1\",\"locale\":\"ja\",\"state\":\"active\",\"status\":\"in_transit\""));
@@ -667,6 +729,7 @@ int main(void)
 	tcase_add_test(tc, auto_pins_the_carrier);
 	tcase_add_test(tc, carrier_down_keeps_last_good_state);
 	tcase_add_test(tc, unknown_number_is_given_up);
+	tcase_add_test(tc, circuit_breaker_bounds_a_dead_carrier);
 	tcase_add_test(tc, handoff_is_followed);
 	tcase_add_test(tc, event_loop_submit);
 	tcase_add_test(tc, cli_add_run_notifications);
