@@ -54,8 +54,9 @@ grep -q '^rest:aftership ' <<<"$listed"
 ! grep -q 'rest:planted' <<<"$listed"
 rm -f "$planted"
 
-# The README's C example is examples/readme.c, to the letter (after its first comment line).
-if ! diff <(sed -n '/^```c$/,/^```$/p' README.md | sed '1d;$d') <(tail -n +2 examples/readme.c) >&2; then
+# The README's first C example is examples/readme.c, to the letter (after its first comment line).
+if ! diff <(awk '/^```c$/ { inside = 1; next } inside && /^```$/ { exit } inside' README.md) \
+	<(tail -n +2 examples/readme.c) >&2; then
 	echo "installed: README.md's C example differs from examples/readme.c" >&2
 	exit 1
 fi
