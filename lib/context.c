@@ -704,7 +704,12 @@ int tsk__ctx_parse_response(tsk_ctx *ctx, const tsk_adapter *a, const tsk_respon
 {
 	tsk_parse_env env = { 1, tsk_ctx_now(ctx), ctx->locale };
 	size_t before = tsk_shipment_list_count(out);
+	tsk__xml_watch watch;
+	tsk__xml_watch_begin(&watch);
 	int rc = a->parse(a, resp, &env, out, err);
+	/* libxml2 ran out of memory and answered with less: no answer at all */
+	if (tsk__xml_watch_end(&watch) && rc != TSK_ENOMEM)
+		rc = tsk_error_set(err, TSK_ENOMEM, "out of memory (in libxml2)");
 	if (rc != TSK_OK) {
 		/* a failed parse leaves nothing half-made behind */
 		while (tsk_shipment_list_count(out) > before) {

@@ -58,12 +58,49 @@ static bool find_charset(const char *s, size_t len, char *out, size_t outsize)
 
 static void quiet_error(void *userdata, xmlErrorPtr error)
 {
-	(void)userdata;
-	(void)error;
+	bool *oom = userdata;
+	if (error && error->code == XML_ERR_NO_MEMORY)
+		*oom = true;
 }
 
-/* Convert with a libxml2 encoding handler; true when every byte converted. */
-static bool convert(const char *charset, const char *body, size_t len, char **out, size_t *len_out)
+static void watch_error(void *userdata, xmlErrorPtr error)
+{
+	tsk__xml_watch *w = userdata;
+	/* our XPath expressions are fixed and valid: an XPath error is an
+	 * allocation that failed inside libxml2 (some are reported as a
+	 * syntax error of the expression) */
+	if (error && (error->code == XML_ERR_NO_MEMORY || error->domain == XML_FROM_XPATH))
+		w->oom = true;
+	if (w->old_fn)
+		w->old_fn(w->old_ctx, error);
+}
+
+static void xpath_error(void *userdata, xmlErrorPtr error)
+{
+	(void)userdata;
+	if (xmlStructuredError)
+		xmlStructuredError(xmlStructuredErrorContext, error);
+}
+
+void tsk__xml_watch_begin(tsk__xml_watch *w)
+{
+	tsk__html_global_init();
+	w->old_fn = xmlStructuredError;
+	w->old_ctx = xmlStructuredErrorContext;
+	w->oom = false;
+	xmlSetStructuredErrorFunc(w, watch_error);
+}
+
+bool tsk__xml_watch_end(tsk__xml_watch *w)
+{
+	xmlSetStructuredErrorFunc(w->old_ctx, w->old_fn);
+	return w->oom;
+}
+
+/* Convert with a libxml2 encoding handler; true when every byte converted.
+ * *oom is set when an allocation failed (then false says nothing of the bytes). */
+static bool convert(const char *charset, const char *body, size_t len, char **out, size_t *len_out,
+                    bool *oom)
 {
 	xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(charset);
 	if (!h)
@@ -74,10 +111,12 @@ static bool convert(const char *charset, const char *body, size_t len, char **ou
 	 * per-thread in libxml2, so swapping them around the call is safe. */
 	xmlStructuredErrorFunc old_fn = xmlStructuredError;
 	void *old_ctx = xmlStructuredErrorContext;
-	xmlSetStructuredErrorFunc(NULL, quiet_error);
+	xmlSetStructuredErrorFunc(oom, quiet_error);
 	bool ok = false;
 	xmlBufferPtr in = xmlBufferCreateSize(len + 1);
 	xmlBufferPtr res = xmlBufferCreateSize(len * 2 + 16);
+	if (!in || !res)
+		*oom = true;
 	if (in && res && xmlBufferAdd(in, (const xmlChar *)body, (int)len) == 0) {
 		int n = xmlCharEncInFunc(h, res, in);
 		/* everything consumed, nothing left over = the bytes fit */
@@ -87,6 +126,8 @@ static bool convert(const char *charset, const char *body, size_t len, char **ou
 			*out = tsk__strndup(data, dlen);
 			*len_out = dlen;
 			ok = *out != NULL;
+			if (!ok)
+				*oom = true;
 		}
 	}
 	if (in)
@@ -140,7 +181,14 @@ int tsk__html_decode(const char *body, size_t len, const char *content_type, cha
 		if (tsk__strcasecmp(cs, "shift_jis") == 0 || tsk__strcasecmp(cs, "sjis") == 0 ||
 		    tsk__strcasecmp(cs, "windows-31j") == 0 || tsk__strcasecmp(cs, "x-sjis") == 0)
 			cs = "CP932";
-		if (convert(cs, body, len, out, len_out)) {
+		bool oom = false;
+		bool ok = convert(cs, body, len, out, len_out, &oom);
+		if (oom) {
+			free(*out);
+			*out = NULL;
+			return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+		}
+		if (ok) {
 			/* report a static name: the declared buffer dies with us */
 			*charset_out = strcmp(cs, "CP932") == 0 ? "CP932" :
 			               strcmp(cs, "EUC-JP") == 0 ? "EUC-JP" : "declared";
@@ -150,6 +198,36 @@ int tsk__html_decode(const char *body, size_t len, const char *content_type, cha
 	return tsk_error_set(err, TSK_EPARSE,
 	                     "bytes are neither UTF-8 nor Shift_JIS/EUC-JP%s%s",
 	                     declared[0] ? " (declared charset: " : "", declared[0] ? declared : "");
+}
+
+/*
+ * libxml2 2.9 stops its parser on an allocation failure by marking the
+ * input finished, but some of its inner loops (character data, names) only
+ * look at the next character, which no longer advances: they spin forever.
+ * On the first out-of-memory the guard moves the input to its end, where
+ * every loop sees the terminating NUL and returns; the parse is then
+ * failed with TSK_ENOMEM (never used as a page).
+ */
+struct parse_guard {
+	htmlParserCtxtPtr ctxt;
+	xmlStructuredErrorFunc old_fn;
+	void *old_ctx;
+	bool oom;
+};
+
+static void guard_error(void *userdata, xmlErrorPtr error)
+{
+	struct parse_guard *g = userdata;
+	if (error && error->code == XML_ERR_NO_MEMORY) {
+		g->oom = true;
+		/* not xmlStopParser: it frees the input under the caller's feet */
+		g->ctxt->instate = XML_PARSER_EOF;
+		g->ctxt->disableSAX = 1;
+		if (g->ctxt->input && g->ctxt->input->end)
+			g->ctxt->input->cur = g->ctxt->input->end;
+	}
+	if (g->old_fn)
+		g->old_fn(g->old_ctx, error);
 }
 
 int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *content_type,
@@ -201,11 +279,18 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 		free(utf8);
 		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
 	}
+	struct parse_guard guard = { ctxt, xmlStructuredError, xmlStructuredErrorContext, false };
+	xmlSetStructuredErrorFunc(&guard, guard_error);
 	page->doc = htmlCtxtReadMemory(ctxt, utf8, (int)ulen, NULL, "UTF-8",
 	                               HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
 	                                   HTML_PARSE_NONET | HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT);
+	xmlSetStructuredErrorFunc(guard.old_ctx, guard.old_fn);
 	htmlFreeParserCtxt(ctxt);
 	free(utf8);
+	if (guard.oom) {
+		tsk__html_free(page);
+		return tsk_error_set(err, TSK_ENOMEM, "out of memory (in libxml2)");
+	}
 	if (!page->doc || !xmlDocGetRootElement(page->doc)) {
 		tsk__html_free(page);
 		return tsk_error_set(err, TSK_EPARSE, "body could not be parsed as HTML");
@@ -215,6 +300,8 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 		tsk__html_free(page);
 		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
 	}
+	/* an XPath context tells its out-of-memory to this callback only */
+	page->xpath->error = xpath_error;
 	return TSK_OK;
 }
 
@@ -252,6 +339,41 @@ void tsk__html_free(tsk__html *page)
 		xmlFreeDoc(page->doc);
 	memset(page, 0, sizeof *page);
 }
+
+void tsk__html_oom(void)
+{
+	xmlError e;
+	memset(&e, 0, sizeof e);
+	e.domain = XML_FROM_XPATH;
+	e.code = XML_ERR_NO_MEMORY;
+	if (xmlStructuredError)
+		xmlStructuredError(xmlStructuredErrorContext, &e);
+}
+
+char *tsk__html_fold(const char *s, bool drop_space)
+{
+	char *f = tsk__text_fold(s, drop_space);
+	if (!f && s)
+		tsk__html_oom();
+	return f;
+}
+
+char *tsk__html_clean(const char *s)
+{
+	char *f = tsk__text_clean(s);
+	if (!f && s)
+		tsk__html_oom();
+	return f;
+}
+
+char *tsk__html_collapse(const char *s)
+{
+	char *f = tsk__text_collapse(s);
+	if (!f && s)
+		tsk__html_oom();
+	return f;
+}
+
 
 /* ------------------------------------------------------------------ paths
  *
@@ -869,8 +991,16 @@ static xmlXPathObjectPtr eval_xpath(tsk__html *page, xmlNodePtr node, const char
 
 xmlXPathObjectPtr tsk__html_xpath_libxml(tsk__html *page, xmlNodePtr node, const char *expr)
 {
+	xmlResetError(&page->xpath->lastError);
 	xmlXPathObjectPtr obj = eval_xpath(page, node, expr);
-	if (obj && obj->type != XPATH_NODESET) {
+	if (!obj || page->xpath->lastError.code != XML_ERR_OK) {
+		/* the expressions are fixed and valid: a failed evaluation ran out
+		 * of memory, and some of those paths tell no one; tell the watch */
+		tsk__html_oom();
+		xmlXPathFreeObject(obj);
+		return NULL;
+	}
+	if (obj->type != XPATH_NODESET) {
 		xmlXPathFreeObject(obj);
 		return NULL;
 	}
@@ -881,8 +1011,10 @@ xmlXPathObjectPtr tsk__html_xpath(tsk__html *page, xmlNodePtr node, const char *
 {
 	struct nodes res;
 	int rc = walk(page, node, expr, false, &res);
-	if (rc == TSK_ENOMEM)
+	if (rc == TSK_ENOMEM) {
+		tsk__html_oom();
 		return NULL;
+	}
 	if (rc == TSK_OK) {
 		xmlXPathObjectPtr obj = xmlXPathNewNodeSet(NULL);
 		for (size_t i = 0; obj && i < res.n; i++)
@@ -891,6 +1023,8 @@ xmlXPathObjectPtr tsk__html_xpath(tsk__html *page, xmlNodePtr node, const char *
 				obj = NULL;
 			}
 		free(res.v);
+		if (!obj)
+			tsk__html_oom();
 		return obj;
 	}
 	return tsk__html_xpath_libxml(page, node, expr);
@@ -915,8 +1049,10 @@ xmlNodePtr tsk__html_first(tsk__html *page, xmlNodePtr node, const char *expr)
 		free(res.v);
 		return n;
 	}
-	if (rc == TSK_ENOMEM)
+	if (rc == TSK_ENOMEM) {
+		tsk__html_oom();
 		return NULL;
+	}
 	xmlXPathObjectPtr obj = tsk__html_xpath(page, node, expr);
 	xmlNodePtr n = tsk__xpath_node(obj, 0);
 	xmlXPathFreeObject(obj);
@@ -959,7 +1095,17 @@ static void collect_text(xmlNodePtr n, tsk__buf *b)
 	}
 }
 
+static char *node_text(xmlNodePtr node);
+
 char *tsk__node_text(xmlNodePtr node)
+{
+	char *t = node_text(node);
+	if (!t)
+		tsk__html_oom();
+	return t;
+}
+
+static char *node_text(xmlNodePtr node)
 {
 	if (!node)
 		return tsk__strdup("");
@@ -1000,7 +1146,7 @@ char *tsk__node_text_line(xmlNodePtr node)
 {
 	char *t = tsk__node_text(node);
 	if (!t)
-		return NULL;
+		return NULL; /* tsk__node_text told the watch */
 	for (char *p = t; *p; p++)
 		if (*p == '\n')
 			*p = ' ';
@@ -1016,6 +1162,8 @@ char *tsk__node_attr(xmlNodePtr node, const char *name)
 		return NULL;
 	char *copy = tsk__strdup((const char *)v);
 	xmlFree(v);
+	if (!copy)
+		tsk__html_oom();
 	return copy;
 }
 

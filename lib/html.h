@@ -85,4 +85,31 @@ bool tsk__node_has_class(xmlNodePtr node, const char *cls);
 /* One-time libxml2 initialisation (pthread_once inside). */
 void tsk__html_global_init(void);
 
+/* Tell the watch (below) that an allocation failed during a parse, where
+ * a helper could only answer NULL, which its caller might read as "no
+ * text" or "no match". */
+void tsk__html_oom(void);
+/* tsk__text_fold / _clean / _collapse (util.h) that tell the watch when
+ * they fail: use these on page text in adapters. */
+char *tsk__html_fold(const char *s, bool drop_space);
+char *tsk__html_clean(const char *s);
+char *tsk__html_collapse(const char *s);
+
+/*
+ * libxml2 recovers from an allocation failure as from a broken page: it
+ * reports "Memory allocation failed" and goes on with a shorter document or
+ * an empty node set. A watch, begun around a parse in this thread, tells
+ * whether any libxml2 call in between ran out of memory, so the parse is
+ * failed with TSK_ENOMEM instead of answering with less. libxml2's error
+ * handler is per thread; the previous one is restored (and still called).
+ */
+typedef struct tsk__xml_watch {
+	xmlStructuredErrorFunc old_fn;
+	void *old_ctx;
+	bool oom;
+} tsk__xml_watch;
+void tsk__xml_watch_begin(tsk__xml_watch *w);
+/* Restore the handler; true when libxml2 ran out of memory meanwhile. */
+bool tsk__xml_watch_end(tsk__xml_watch *w);
+
 #endif

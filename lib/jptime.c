@@ -168,8 +168,11 @@ bool tsk__jptime_parse_stamp(tsk__jptime *out, const char *date_text, const char
                        unsigned flags)
 {
 	bool whole = (flags & TSK__JPTIME_WHOLE) != 0;
-	char *fd = tsk__text_fold(date_text ? date_text : "", false);
-	char *ft = time_text ? tsk__text_fold(time_text, false) : NULL;
+	/* folded on the stack: a reading that cannot fail for want of memory
+	 * (a date cell longer than this is no date) */
+	char dbuf[256], tbuf[256];
+	const char *fd = tsk__text_fold_into(dbuf, sizeof dbuf, date_text ? date_text : "", false) ? dbuf : NULL;
+	const char *ft = time_text && tsk__text_fold_into(tbuf, sizeof tbuf, time_text, false) ? tbuf : NULL;
 	bool ok = false;
 	if (fd && (ft || !time_text)) {
 		const char *p = fd;
@@ -184,8 +187,6 @@ bool tsk__jptime_parse_stamp(tsk__jptime *out, const char *date_text, const char
 			ok = clock_then_end(out, &q, whole);
 		}
 	}
-	free(fd);
-	free(ft);
 	return ok;
 }
 
@@ -257,8 +258,8 @@ static void read_band(tsk__jptime_window *w, const char *p)
 
 bool tsk__jptime_parse_window(tsk__jptime_window *out, const char *text)
 {
-	char *f = tsk__text_fold(text ? text : "", false);
-	if (!f)
+	char f[256];
+	if (!tsk__text_fold_into(f, sizeof f, text ? text : "", false))
 		return false;
 	const char *p = f;
 	tsk__jptime d;
@@ -272,6 +273,5 @@ bool tsk__jptime_parse_window(tsk__jptime_window *out, const char *text)
 		out->start_minute = out->end_minute = 0;
 		read_band(out, p);
 	}
-	free(f);
 	return ok;
 }

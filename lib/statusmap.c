@@ -9,27 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool folded_equal(const char *a_folded, const char *b)
-{
-	char *bf = tsk__text_fold(b, true);
-	bool eq = bf && strcmp(a_folded, bf) == 0;
-	free(bf);
-	return eq;
-}
-
+/* Comparisons fold on the fly and allocate nothing: a mapping cannot fail
+ * (map_status has no error to return), so it must not depend on memory. */
 const tsk__status_word *tsk__status_lookup(const tsk__status_word *table, size_t n, const char *word)
 {
 	if (!word)
 		return NULL;
-	char *wf = tsk__text_fold(word, true);
-	if (!wf)
-		return NULL;
-	const tsk__status_word *hit = NULL;
-	for (size_t i = 0; i < n && !hit; i++)
-		if (folded_equal(wf, table[i].word))
-			hit = &table[i];
-	free(wf);
-	return hit;
+	for (size_t i = 0; i < n; i++)
+		if (tsk__fold_equal(word, table[i].word, false))
+			return &table[i];
+	return NULL;
 }
 
 void tsk__status_map(const tsk__status_word *table, size_t n, const tsk__status_word *keywords,
@@ -49,19 +38,12 @@ void tsk__status_map(const tsk__status_word *table, size_t n, const tsk__status_
 	}
 	if (!word)
 		return;
-	char *wf = tsk__text_fold(word, true);
-	if (!wf)
-		return;
 	for (size_t i = 0; i < nk; i++) {
-		char *kf = tsk__text_fold(keywords[i].word, true);
-		bool match = kf && *kf && strstr(wf, kf);
-		free(kf);
-		if (match) {
+		if (tsk__fold_contains(word, keywords[i].word)) {
 			out->status = keywords[i].status;
 			out->exception = keywords[i].exception;
 			out->english = keywords[i].english;
 			break;
 		}
 	}
-	free(wf);
 }

@@ -15,11 +15,7 @@ static bool text_same(const char *a, const char *b)
 {
 	if (!a || !b)
 		return !a && !b;
-	char *fa = tsk__text_fold(a, true), *fb = tsk__text_fold(b, true);
-	bool eq = fa && fb && strcmp(fa, fb) == 0;
-	free(fa);
-	free(fb);
-	return eq;
+	return tsk__fold_equal(a, b, false);
 }
 
 bool tsk__event_same(const tsk_event *a, const tsk_event *b)

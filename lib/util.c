@@ -365,6 +365,117 @@ static char *text_walk(const char *s, int mode)
 	return out;
 }
 
+/* The next code point of s as tsk__text_fold(s, true) would write it, from
+ * byte *i on; 0 at the end. An undecodable byte stands for itself, above
+ * every code point. */
+static uint32_t fold_next(const char *s, size_t len, size_t *i, bool nocase)
+{
+	while (*i < len) {
+		uint32_t cp;
+		size_t n = tsk__utf8_next(s + *i, len - *i, &cp);
+		*i += n;
+		if (is_ascii_space(cp) || cp == 0x3000 || tsk__is_control(cp))
+			continue;
+		if (cp >= 0xFF01 && cp <= 0xFF5E)
+			cp -= 0xFEE0;
+		if (cp == 0xFFFD && n == 1)
+			return 0x110000u + (unsigned char)s[*i - 1];
+		if (nocase && cp >= 'A' && cp <= 'Z')
+			cp += 32;
+		return cp;
+	}
+	return 0;
+}
+
+bool tsk__fold_equal(const char *a, const char *b, bool nocase)
+{
+	size_t la = strlen(a), lb = strlen(b), i = 0, j = 0;
+	for (;;) {
+		uint32_t x = fold_next(a, la, &i, nocase), y = fold_next(b, lb, &j, nocase);
+		if (x != y)
+			return false;
+		if (x == 0)
+			return true;
+	}
+}
+
+bool tsk__fold_contains(const char *hay, const char *needle)
+{
+	size_t lh = strlen(hay), ln = strlen(needle), start = 0;
+	size_t k = 0;
+	if (fold_next(needle, ln, &k, false) == 0)
+		return false; /* nothing to look for */
+	while (start < lh) {
+		size_t i = start, j = 0;
+		for (;;) {
+			uint32_t y = fold_next(needle, ln, &j, false);
+			if (y == 0)
+				return true;
+			if (fold_next(hay, lh, &i, false) != y)
+				break;
+		}
+		uint32_t cp;
+		start += tsk__utf8_next(hay + start, lh - start, &cp);
+	}
+	return false;
+}
+
+bool tsk__text_fold_into(char *buf, size_t size, const char *s, bool drop_space)
+{
+	size_t len = strlen(s), i = 0, o = 0;
+	bool pending = false;
+	if (size == 0)
+		return false;
+	while (i < len) {
+		uint32_t cp;
+		size_t n = tsk__utf8_next(s + i, len - i, &cp);
+		bool space = is_ascii_space(cp) || cp == 0x3000;
+		if (cp >= 0xFF01 && cp <= 0xFF5E)
+			cp -= 0xFEE0;
+		if (space || tsk__is_control(cp)) {
+			if (space && !drop_space)
+				pending = o > 0;
+			i += n;
+			continue;
+		}
+		char enc[4];
+		size_t k;
+		if (cp == 0xFFFD && n == 1) {
+			enc[0] = s[i];
+			k = 1;
+		} else if (cp < 0x80) {
+			enc[0] = (char)cp;
+			k = 1;
+		} else if (cp < 0x800) {
+			enc[0] = (char)(0xC0 | (cp >> 6));
+			enc[1] = (char)(0x80 | (cp & 0x3F));
+			k = 2;
+		} else if (cp < 0x10000) {
+			enc[0] = (char)(0xE0 | (cp >> 12));
+			enc[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+			enc[2] = (char)(0x80 | (cp & 0x3F));
+			k = 3;
+		} else {
+			enc[0] = (char)(0xF0 | (cp >> 18));
+			enc[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+			enc[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+			enc[3] = (char)(0x80 | (cp & 0x3F));
+			k = 4;
+		}
+		if (o + (pending ? 1 : 0) + k + 1 > size)
+			return false;
+		if (pending) {
+			buf[o++] = ' ';
+			pending = false;
+		}
+		memcpy(buf + o, enc, k);
+		o += k;
+		i += n;
+	}
+	buf[o] = '\0';
+	return true;
+}
+
 char *tsk__text_clean(const char *s)
 {
 	return text_walk(s, 0);

@@ -87,6 +87,15 @@ char *tsk__text_collapse(const char *s);
  * U+3000 to space; with drop_space every white space is removed. */
 char *tsk__text_fold(const char *s, bool drop_space);
 
+/* tsk__text_fold into a caller's buffer, allocating nothing: false when the
+ * folded text does not fit in size bytes (with its NUL). */
+bool tsk__text_fold_into(char *buf, size_t size, const char *s, bool drop_space);
+/* Compare as tsk__text_fold(x, true) would, without allocating (so a
+ * comparison cannot fail): equal texts, with ASCII case ignored when nocase;
+ * needle (non-empty once folded) found in hay. */
+bool tsk__fold_equal(const char *a, const char *b, bool nocase);
+bool tsk__fold_contains(const char *hay, const char *needle);
+
 /* Strip the ASCII white space at both ends, in place; returns s. */
 char *tsk__trim(char *s);
 /* ASCII case-insensitive compare. */

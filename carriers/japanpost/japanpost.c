@@ -52,18 +52,10 @@ static const tsk__status_word jp_keywords[] = {
  * consistent about "Returned to sender" / "Returned to Sender". */
 static const tsk__status_word *lookup_nocase(const char *word)
 {
-	char *wf = tsk__text_fold(word, true);
-	if (!wf)
-		return NULL;
-	const tsk__status_word *hit = NULL;
-	for (size_t i = 0; i < TSK__ARRAY_LEN(jp_words) && !hit; i++) {
-		char *tf = tsk__text_fold(jp_words[i].word, true);
-		if (tf && tsk__strcasecmp(tf, wf) == 0)
-			hit = &jp_words[i];
-		free(tf);
-	}
-	free(wf);
-	return hit;
+	for (size_t i = 0; i < TSK__ARRAY_LEN(jp_words); i++)
+		if (tsk__fold_equal(jp_words[i].word, word, true))
+			return &jp_words[i];
+	return NULL;
 }
 
 static void jp_map_status(const tsk_adapter *self, const char *word, tsk_status_mapping *out)
@@ -281,7 +273,7 @@ static char *cell_text(xmlNodePtr cell)
 		}
 	}
 	*w = '\0';
-	char *clean = tsk__text_clean(t);
+	char *clean = tsk__html_clean(t);
 	free(t);
 	return clean;
 }
@@ -296,7 +288,7 @@ static bool has_not_found_text(const char *t)
  * "CN 000 000 005 JP"); NULL when there are none or on ENOMEM. */
 static char *display_number(const char *text)
 {
-	char *f = text ? tsk__text_fold(text, true) : NULL;
+	char *f = text ? tsk__html_fold(text, true) : NULL;
 	if (!f)
 		return NULL;
 	size_t k = 0;
@@ -1097,7 +1089,7 @@ static bool split_message_2009(const char *msg, char **number, char **service)
 				close = wclose;
 			if (close && close > open) {
 				char *raw = tsk__strndup(open, (size_t)(close - open));
-				*service = raw ? tsk__text_clean(raw) : NULL;
+				*service = raw ? tsk__html_clean(raw) : NULL;
 				free(raw);
 				if (!*service) {
 					free(*number);

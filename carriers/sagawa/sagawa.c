@@ -116,7 +116,7 @@ static void map_word(const char *word, tsk_status_mapping *out, char **office_ou
 		out->unmapped = 0;
 		return;
 	}
-	char *clean = word ? tsk__text_clean(word) : NULL;
+	char *clean = word ? tsk__html_clean(word) : NULL;
 	for (size_t i = 0; clean && i < TSK__ARRAY_LEN(sagawa_templates); i++) {
 		char *office = template_office(clean, sagawa_templates[i].word);
 		if (!office)
@@ -291,8 +291,8 @@ static xmlNodePtr next_elem(xmlNodePtr n)
 /* Does the cleaned text equal the label, width and spaces folded? */
 static bool label_is(const char *text, const char *label)
 {
-	char *a = tsk__text_fold(text, true);
-	char *b = tsk__text_fold(label, true);
+	char *a = tsk__html_fold(text, true);
+	char *b = tsk__html_fold(label, true);
 	bool eq = a && b && strcmp(a, b) == 0;
 	free(a);
 	free(b);
@@ -301,7 +301,7 @@ static bool label_is(const char *text, const char *label)
 
 static bool is_number_label(const char *text)
 {
-	char *f = tsk__text_fold(text, true);
+	char *f = tsk__html_fold(text, true);
 	bool yes = f && (strstr(f, "送り状") || (strstr(f, "問い合") && (strstr(f, "No") ||
 	                                                                   strstr(f, "NO") ||
 	                                                                   strstr(f, "番号"))));

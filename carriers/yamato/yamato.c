@@ -129,7 +129,7 @@ static int yamato_build_requests(const tsk_adapter *self, const tsk_request_env 
 /* The ASCII digits of a text after width folding ("２４９７-…" too). */
 static char *digits_of(const char *text)
 {
-	char *f = tsk__text_fold(text ? text : "", true);
+	char *f = tsk__html_fold(text ? text : "", true);
 	if (!f)
 		return NULL;
 	char *w = f;
@@ -145,7 +145,7 @@ static bool blank(const char *t)
 {
 	if (!t)
 		return true;
-	char *f = tsk__text_fold(t, true);
+	char *f = tsk__html_fold(t, true);
 	bool b = !f || !*f || strcmp(f, "-") == 0 || strcmp(f, "ー") == 0;
 	free(f);
 	return b;
@@ -225,8 +225,8 @@ static int add_event(tsk_shipment *s, const char *word, const char *date_text, c
 		rc = tsk_event_set_text(ev, TSK_EVENT_CARRIER_STATUS, word);
 	/* office names use ideographic spaces ("広島主管支店　サービスセンター"):
 	 * one ASCII space, so the same office compares equal across fetches */
-	char *loc = tsk__text_collapse(place ? place : "");
-	char *lcode = tsk__text_collapse(code ? code : "");
+	char *loc = tsk__html_collapse(place ? place : "");
+	char *lcode = tsk__html_collapse(code ? code : "");
 	if (rc == TSK_OK && (!loc || !lcode))
 		rc = TSK_ENOMEM;
 	if (rc == TSK_OK)
@@ -262,7 +262,7 @@ static int apply_state(tsk_shipment *s, const char *word, const char *detail)
 	yamato_map_status(NULL, word, &m);
 	if (m.status == TSK_STATUS_NOT_FOUND) {
 		char msg[600];
-		char *f = tsk__text_fold(word, true);
+		char *f = tsk__html_fold(word, true);
 		bool invalid = f && strstr(f, "誤り");
 		free(f);
 		/* one shape for every adapter: <carrier>: <what> (<the carrier's own words>) */
@@ -364,7 +364,7 @@ static bool recognise_2019(tsk__html *page)
 /* "1件目：6230-2386-6161" -> "623023866161" */
 static char *number_from_title(const char *title)
 {
-	char *f = tsk__text_fold(title ? title : "", true);
+	char *f = tsk__html_fold(title ? title : "", true);
 	if (!f)
 		return NULL;
 	const char *p = strrchr(f, ':');
@@ -407,7 +407,7 @@ static int parse_block_2019(struct parse_state *ps, tsk__html *page, xmlNodePtr 
 		xmlNodePtr li = tsk__xpath_node(items, i);
 		char *label = text_at(page, li, ".//*[" CLS("item") "]");
 		char *data = text_at(page, li, ".//*[" CLS("data") "]");
-		char *fl = label ? tsk__text_fold(label, true) : NULL;
+		char *fl = label ? tsk__html_fold(label, true) : NULL;
 		if (!label || !data || !fl) {
 			rc = TSK_ENOMEM;
 		} else if (strstr(fl, "商品名") && !service) {
@@ -537,7 +537,7 @@ static char *row_headers(tsk__html *page, xmlNodePtr row)
 	xmlXPathObjectPtr cells = tsk__html_xpath(page, row, "./th | ./td");
 	for (int i = 0; i < tsk__xpath_count(cells); i++) {
 		char *t = tsk__node_text_line(tsk__xpath_node(cells, i));
-		char *f = t ? tsk__text_fold(t, true) : NULL;
+		char *f = t ? tsk__html_fold(t, true) : NULL;
 		if (!f)
 			b.failed = true;
 		else {
@@ -625,7 +625,7 @@ static int product_2009(tsk__html *page, xmlNodePtr table, tsk_shipment *s)
 	int rc = TSK_OK;
 	for (int i = 0; rc == TSK_OK && i < tsk__xpath_count(heads) && i < tsk__xpath_count(vals); i++) {
 		char *label = tsk__node_text_line(tsk__xpath_node(heads, i));
-		char *fl = label ? tsk__text_fold(label, true) : NULL;
+		char *fl = label ? tsk__html_fold(label, true) : NULL;
 		char *data = tsk__node_text_line(tsk__xpath_node(vals, i));
 		if (!fl || !data) {
 			rc = TSK_ENOMEM;
@@ -664,7 +664,7 @@ static int history_2009(tsk__html *page, xmlNodePtr table, tsk_shipment *s)
 	int rc = TSK_OK;
 	for (int i = 0; rc == TSK_OK && i < tsk__xpath_count(heads); i++) {
 		char *t = tsk__node_text_line(tsk__xpath_node(heads, i));
-		char *f = t ? tsk__text_fold(t, true) : NULL;
+		char *f = t ? tsk__html_fold(t, true) : NULL;
 		if (!f)
 			rc = TSK_ENOMEM;
 		for (int c = 0; f && c < COL__COUNT; c++)
