@@ -425,17 +425,26 @@ static bool retryable_curl(CURLcode c)
 
 /* scheme://host:port of a URL (default ports made explicit, host lower
  * case); false when it is not an absolute http(s) URL. */
-static bool origin_of(const char *url, char *out, size_t outlen)
+/* *oom (when not NULL) tells an allocation failure from a bad URL. */
+static bool origin_of_oom(const char *url, char *out, size_t outlen, bool *oom)
 {
 	CURLU *u = curl_url();
-	if (!u)
+	if (!u) {
+		if (oom)
+			*oom = true;
 		return false;
+	}
 	char *scheme = NULL, *host = NULL, *port = NULL;
-	bool ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	          curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	          curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-	          curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
-	          (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) && host[0];
+	CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
+	if (uc == CURLUE_OK)
+		uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+	if (uc == CURLUE_OK)
+		uc = curl_url_get(u, CURLUPART_HOST, &host, 0);
+	if (uc == CURLUE_OK)
+		uc = curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+	if (uc == CURLUE_OUT_OF_MEMORY && oom)
+		*oom = true;
+	bool ok = uc == CURLUE_OK && (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) && host[0];
 	if (ok) {
 		for (char *p = host; *p; p++)
 			if (*p >= 'A' && *p <= 'Z')
@@ -449,10 +458,24 @@ static bool origin_of(const char *url, char *out, size_t outlen)
 	return ok;
 }
 
+static bool origin_of(const char *url, char *out, size_t outlen)
+{
+	return origin_of_oom(url, out, outlen, NULL);
+}
+
 bool tsk__http_url_ok(const char *url)
 {
 	char origin[16];
 	return url && origin_of(url, origin, sizeof origin);
+}
+
+int tsk__http_url_check(const char *url)
+{
+	char origin[16];
+	bool oom = false;
+	if (url && origin_of_oom(url, origin, sizeof origin, &oom))
+		return TSK_OK;
+	return oom ? TSK_ENOMEM : TSK_EINVAL;
 }
 
 /*

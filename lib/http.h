@@ -120,6 +120,8 @@ size_t tsk__http_pending(const tsk__http *h);
 
 /* An absolute http:// or https:// URL with a host, as curl parses it. */
 bool tsk__http_url_ok(const char *url);
+/* The same, telling a failed allocation (TSK_ENOMEM) from a bad URL (TSK_EINVAL). */
+int tsk__http_url_check(const char *url);
 /* Monotonic milliseconds. */
 int64_t tsk__http_now_ms(void);
 /* Free a job's outputs. */

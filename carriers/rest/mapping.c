@@ -1238,7 +1238,11 @@ int tsk__rest_mapping_load(tsk__rest_mapping **out, const char *json, size_t len
 	}
 	if ((rc = member_string(&l, root, "", "base_url", true, &m->base_url)) != TSK_OK)
 		goto done;
-	if (!tsk__http_url_ok(m->base_url)) {
+	if ((rc = tsk__http_url_check(m->base_url)) == TSK_ENOMEM) {
+		rc = nomem(&l);
+		goto done;
+	}
+	if (rc != TSK_OK) {
 		rc = fail(&l, "base_url", "expected an http:// or https:// URL, got \"%s\"", m->base_url);
 		goto done;
 	}
