@@ -126,8 +126,14 @@ static bool fleet_start(struct cli_opts *o, tsk_ctx **ctx, tsk_fleet **fleet, co
                         int argc, char **argv, int *status)
 {
 	*fleet = NULL;
+	/* --lang given on the line, not taken from LANG: add's customer language,
+	 * notifications' text language */
+	bool lang_given = false;
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		lang_given |= strncmp(argv[i], "--lang", 6) == 0;
 	if (!cli_start(o, ctx, v, argc, argv, status))
 		return false;
+	o->lang_given = lang_given;
 	if (!cli_apply_politeness(o, *ctx, v)) {
 		*status = CLI_USAGE;
 		cli_finish(o, *ctx);
@@ -162,17 +168,13 @@ static void fleet_finish(struct cli_opts *o, tsk_ctx *ctx, tsk_fleet *fleet)
 
 int cmd_add(const struct cli_verb *v, int argc, char **argv)
 {
-	/* --lang here is the customer's language: ja unless given */
-	bool lang_given = false;
-	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		lang_given |= strncmp(argv[i], "--lang", 6) == 0;
 	struct cli_opts o;
 	tsk_ctx *ctx;
 	tsk_fleet *fleet;
 	int status;
 	if (!fleet_start(&o, &ctx, &fleet, v, argc, argv, &status))
 		return status;
-	const char *locale = lang_given ? o.lang : "ja";
+	const char *locale = o.lang_given ? o.lang : "ja"; /* the customer's language: ja unless given */
 	status = CLI_OK;
 	for (int i = 0; i < o.nargs; i++) {
 		int rc = tsk_fleet_add(fleet, o.args[i], o.carrier ? o.carrier : "auto", o.ref, locale);
@@ -352,16 +354,12 @@ static bool print_waiting(tsk_ctx *ctx, tsk_fleet *fleet, const struct cli_opts 
 
 int cmd_notifications(const struct cli_verb *v, int argc, char **argv)
 {
-	bool lang_given = false;
-	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		lang_given |= strncmp(argv[i], "--lang", 6) == 0;
 	struct cli_opts o;
 	tsk_ctx *ctx;
 	tsk_fleet *fleet;
 	int status;
 	if (!fleet_start(&o, &ctx, &fleet, v, argc, argv, &status))
 		return status;
-	o.lang_given = lang_given;
 	if (o.follow)
 		catch_stop_signals();
 	status = CLI_OK;
