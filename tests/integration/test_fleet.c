@@ -14,6 +14,7 @@
 
 #include <check.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -479,6 +480,43 @@ START_TEST(handoff_is_followed)
 }
 END_TEST
 
+/* The blocking run on the real clock: it sleeps until the next poll, returns
+ * at its deadline, and tsk_fleet_wakeup() from another thread ends it. */
+static void *wake_later(void *arg)
+{
+	struct timespec ts = { 0, 300000000L };
+	nanosleep(&ts, NULL);
+	tsk_fleet_wakeup(arg);
+	return NULL;
+}
+
+START_TEST(blocking_run_deadline_and_wakeup)
+{
+	tsk_ctx *ctx = make_ctx();
+	tsk_ctx_set_now(ctx, NULL); /* the clock */
+	tsk_fleet *f = open_fleet(ctx, 0);
+	ck_assert_int_eq(tsk_fleet_add(f, "400123456784", "yamato", "order-30", "ja"), TSK_OK);
+	tsk_time deadline = tsk_ctx_now(ctx);
+	deadline.epoch += 2;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	tsk_fleet_run_stats st;
+	ck_assert_int_eq(tsk_fleet_run(f, &deadline, 0, &st), TSK_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_uint_eq(st.polled, 1); /* polled once, then waited for its next poll hours away */
+	ck_assert_int_ge(t1.tv_sec - t0.tv_sec, 1);
+	ck_assert_int_le(t1.tv_sec - t0.tv_sec, 4);
+	/* no deadline: only a wakeup ends the wait */
+	pthread_t th;
+	ck_assert_int_eq(pthread_create(&th, NULL, wake_later, f), 0);
+	ck_assert_int_eq(tsk_fleet_run(f, NULL, 0, &st), TSK_ECANCELED);
+	pthread_join(th, NULL);
+	ck_assert_uint_eq(st.polled, 0);
+	tsk_fleet_free(f);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
 /* ------------------------------------------------------- the event loop */
 
 struct loop {
@@ -747,6 +785,7 @@ int main(void)
 	tcase_add_test(tc, unknown_number_is_given_up);
 	tcase_add_test(tc, circuit_breaker_bounds_a_dead_carrier);
 	tcase_add_test(tc, handoff_is_followed);
+	tcase_add_test(tc, blocking_run_deadline_and_wakeup);
 	tcase_add_test(tc, event_loop_submit);
 	tcase_add_test(tc, cli_add_run_notifications);
 	tcase_add_test(tc, cli_watch_on_the_fleet);
