@@ -69,7 +69,7 @@ static const char *const exprs[] = {
 
 /* contexts: elements of these kinds, about this many per page */
 static const char contexts[] = "//div | //li | //table | //tr | //dl | //dd | //td";
-#define MAX_CONTEXTS 6
+#define MAX_CONTEXTS 3
 
 static void compare(tsk__html *page, xmlNodePtr ctx, const char *expr, const char *file)
 {
