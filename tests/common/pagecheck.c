@@ -144,26 +144,57 @@ static void check_parcel(const char *file, yajl_val want, const tsk_shipment *s)
 	}
 }
 
-size_t tsk_test_check_page(const char *carrier, const char *relpath, const char *now)
+/* The parcel's event_tags_in_order, through the carrier's own status
+ * table, give the event statuses, each a known code. */
+static void check_event_tags(const char *file, yajl_val want, const tsk_shipment *s,
+                             const tsk_adapter *a)
+{
+	const char *path[] = { "event_tags_in_order", NULL };
+	yajl_val tags = yajl_tree_get(want, path, yajl_t_array);
+	if (!tags)
+		return;
+	const char *num = str_at(want, "tracking_number");
+	ck_assert_msg(a && a->map_status, "%s: the carrier maps no status codes", file);
+	ck_assert_msg(tsk_shipment_event_count(s) == arr_len(tags), "%s %s: event tags: expected %zu, got %zu",
+	              file, num, arr_len(tags), tsk_shipment_event_count(s));
+	for (size_t i = 0; i < arr_len(tags); i++) {
+		const char *tag = YAJL_IS_STRING(arr_at(tags, i)) ? YAJL_GET_STRING(arr_at(tags, i)) : NULL;
+		ck_assert_msg(tag != NULL, "%s: event_tags_in_order[%zu] is not a string", file, i);
+		tsk_status_mapping mp;
+		a->map_status(a, tag, &mp);
+		ck_assert_msg(mp.unmapped == 0, "%s %s: tag %s is not mapped", file, num, tag);
+		const tsk_event *ev = tsk_shipment_event_at(s, i);
+		ck_assert_msg(tsk_event_status(ev) == mp.status, "%s event %zu: %s, want %s", file, i,
+		              tsk_status_to_string(tsk_event_status(ev)), tsk_status_to_string(mp.status));
+		ck_assert_msg(tsk_event_unmapped(ev) == 0, "%s event %zu: unmapped", file, i);
+	}
+}
+
+/* Parse the page and compare it with the expectation exp (already read). */
+static size_t check(const char *carrier, const char *relpath, const char *now, yajl_val exp,
+                    const char *layout)
 {
 	size_t len;
 	char *page = tsk_test_read(relpath, &len);
-	char exp_path[4096];
-	snprintf(exp_path, sizeof exp_path, "%s", relpath);
-	char *dot = strrchr(exp_path, '.');
-	ck_assert_ptr_nonnull(dot);
-	snprintf(dot, sizeof exp_path - (size_t)(dot - exp_path), ".expect.json");
-	char *exp_text = tsk_test_read(exp_path, NULL);
-	char errbuf[256];
-	yajl_val exp = yajl_tree_parse(exp_text, errbuf, sizeof errbuf);
-	ck_assert_msg(exp != NULL, "%s: %s", exp_path, errbuf);
-
 	tsk_ctx *ctx = tsk_test_ctx_new(TSK_CTX_NO_ENVIRONMENT);
 	tsk_time t;
-	ck_assert_int_eq(tsk_time_parse_rfc3339(&t, now), TSK_OK);
+	ck_assert_msg(tsk_time_parse_rfc3339(&t, now) == TSK_OK, "%s: bad now \"%s\"", relpath, now);
 	tsk_ctx_set_now(ctx, &t);
 	tsk_shipment_list *l = NULL;
 	int rc = tsk_parse(&l, ctx, carrier, page, len, NULL);
+	const char *path_error[] = { "error", "code", NULL };
+	yajl_val want_error = yajl_tree_get(exp, path_error, yajl_t_string);
+	if (want_error) {
+		/* a page that must not parse: the error, never a guess */
+		const char *code = YAJL_GET_STRING(want_error);
+		ck_assert_msg(code && rc != TSK_OK && strcmp(tsk_error_name(rc), code) == 0,
+		              "%s: expected error %s, got %s (%s)", relpath, code ? code : "?",
+		              tsk_error_name(rc), tsk_ctx_last_error(ctx));
+		ck_assert_ptr_null(l);
+		tsk_ctx_free(ctx);
+		free(page);
+		return 0;
+	}
 	ck_assert_msg(rc == TSK_OK, "%s: parse failed: %s: %s", relpath, tsk_error_name(rc),
 	              tsk_ctx_last_error(ctx));
 
@@ -181,11 +212,69 @@ size_t tsk_test_check_page(const char *carrier, const char *relpath, const char 
 				s = tsk_shipment_list_at(l, k);
 		ck_assert_msg(s != NULL, "%s: parcel %s missing", relpath, num ? num : "(no number)");
 		check_parcel(relpath, want, s);
+		check_event_tags(relpath, want, s, tsk_ctx_carrier(ctx, carrier));
+		const char *err = str_at(want, "error");
+		if (err)
+			ck_assert_msg(strcmp(err, tsk_error_name(tsk_shipment_error(s))) == 0,
+			              "%s %s: error: expected %s, got %s", relpath, num, err,
+			              tsk_error_name(tsk_shipment_error(s)));
 	}
+	/* every shipment names the layout that read it (none for JSON APIs) */
+	if (layout != NULL || has_key(exp, "layout"))
+		for (size_t k = 0; k < tsk_shipment_list_count(l); k++)
+			same("layout", relpath, tsk_shipment_tracking_number(tsk_shipment_list_at(l, k)), layout,
+			     tsk_shipment_layout(tsk_shipment_list_at(l, k)));
 	tsk_shipment_list_free(l);
 	tsk_ctx_free(ctx);
-	yajl_tree_free(exp);
-	free(exp_text);
 	free(page);
 	return want_n;
+}
+
+static yajl_val read_json(const char *relpath, char **text_out)
+{
+	char *text = tsk_test_read(relpath, NULL);
+	char errbuf[256];
+	yajl_val v = yajl_tree_parse(text, errbuf, sizeof errbuf);
+	ck_assert_msg(v != NULL, "%s: %s", relpath, errbuf);
+	*text_out = text;
+	return v;
+}
+
+size_t tsk_test_check_page(const char *carrier, const char *relpath, const char *now)
+{
+	char exp_path[4096];
+	snprintf(exp_path, sizeof exp_path, "%s", relpath);
+	char *dot = strrchr(exp_path, '.');
+	ck_assert_ptr_nonnull(dot);
+	snprintf(dot, sizeof exp_path - (size_t)(dot - exp_path), ".expect.json");
+	char *exp_text;
+	yajl_val exp = read_json(exp_path, &exp_text);
+	/* the layout is the expectation's business here only when it names one */
+	size_t n = check(carrier, relpath, now, exp, str_at(exp, "layout"));
+	yajl_tree_free(exp);
+	free(exp_text);
+	return n;
+}
+
+size_t tsk_test_check_expectation(const char *exp_relpath)
+{
+	char *exp_text;
+	yajl_val exp = read_json(exp_relpath, &exp_text);
+	const char *file = str_at(exp, "file"), *carrier = str_at(exp, "carrier"), *now = str_at(exp, "now");
+	ck_assert_msg(file && carrier && now, "%s: \"file\", \"carrier\" and \"now\" are required",
+	              exp_relpath);
+	ck_assert_msg(has_key(exp, "layout") && has_key(exp, "synthetic"),
+	              "%s: \"layout\" (a name or null) and \"synthetic\" are required", exp_relpath);
+	const char *path_parcels[] = { "parcels", NULL };
+	ck_assert_msg(yajl_tree_get(exp, path_parcels, yajl_t_array) != NULL,
+	              "%s: \"parcels\" (an array) is required", exp_relpath);
+	/* the page sits next to its expectation */
+	char page[4096];
+	const char *slash = strrchr(exp_relpath, '/');
+	int dir = slash ? (int)(slash - exp_relpath + 1) : 0;
+	ck_assert(snprintf(page, sizeof page, "%.*s%s", dir, exp_relpath, file) < (int)sizeof page);
+	size_t n = check(carrier, page, now, exp, str_at(exp, "layout"));
+	yajl_tree_free(exp);
+	free(exp_text);
+	return n;
 }

@@ -1,6 +1,6 @@
 /*
  * Test helper: parse a saved carrier page and compare it with its
- * .expect.json sidecar (the format of ../shared/carrier-pages/README.md).
+ * .expect.json sidecar (the schema of tests/data/README.md).
  *
  * For every parcel: tracking_number, status, events_count,
  * first/last_event_timestamp (compared with events' time_raw),
@@ -38,5 +38,15 @@ char *tsk_test_read(const char *relpath, size_t *len_out);
  * Returns the number of parcels compared.
  */
 size_t tsk_test_check_page(const char *carrier, const char *relpath, const char *now);
+
+/*
+ * Check one expectation file (data/<exp_relpath>, the schema of
+ * tests/data/README.md): parse the page it names ("file", next to it) with
+ * its "carrier" at its "now", then compare every parcel as above, each
+ * parcel's "error", the "layout" every shipment records, or, for an
+ * expectation with "error": {"code": …}, that parsing fails with that
+ * error. Returns the number of parcels compared.
+ */
+size_t tsk_test_check_expectation(const char *exp_relpath);
 
 #endif

@@ -61,14 +61,7 @@ static const char *event_time(const tsk_shipment *s, size_t i)
 
 /* ------------------------------------------------------------ real pages */
 
-START_TEST(real_pages_match_sidecars)
-{
-	ck_assert_uint_eq(tsk_test_check_page("japanpost", "japanpost/japanpost_2009_yupack_absence_x3_delivered.html",
-	                                      NOW_2009), 1);
-	ck_assert_uint_eq(tsk_test_check_page("japanpost", "japanpost/japanpost_2009_list2_delivered.html", NOW_2009),
-	                  2);
-}
-END_TEST
+/* Each page against its expectation: tests/unit/test_pages.c. */
 
 START_TEST(real_detail_page_fields)
 {
@@ -120,28 +113,6 @@ START_TEST(real_pages_take_year_from_page_time)
 END_TEST
 
 /* ------------------------------------------------------- synthetic pages */
-
-static const char *const synthetic[] = {
-	"japanpost/synthetic_2019_yupack_delivered.html",
-	"japanpost/synthetic_2019_yupack_transit_eta.html",
-	"japanpost/synthetic_2019_failed_attempt_redelivery.html",
-	"japanpost/synthetic_2019_held.html",
-	"japanpost/synthetic_2019_returned.html",
-	"japanpost/synthetic_2019_unknown_status.html",
-	"japanpost/synthetic_2019_registered_counter.html",
-	"japanpost/synthetic_2019_not_found.html",
-	"japanpost/synthetic_2019_list4.html",
-	"japanpost/synthetic_2019en_ems_delivered.html",
-	"japanpost/synthetic_2019en_not_found.html",
-	"japanpost/synthetic_2019_yupacket_leg2_transit.html",
-	"japanpost/synthetic_2019_yupacket_leg2_delivered.html",
-};
-
-START_TEST(synthetic_pages_match_sidecars)
-{
-	tsk_test_check_page("japanpost", synthetic[_i], NOW_2024);
-}
-END_TEST
 
 START_TEST(synthetic_delivered)
 {
@@ -708,10 +679,8 @@ int main(void)
 {
 	Suite *s = suite_create("japanpost");
 	TCase *tc = tcase_create("japanpost");
-	tcase_add_test(tc, real_pages_match_sidecars);
 	tcase_add_test(tc, real_detail_page_fields);
 	tcase_add_test(tc, real_pages_take_year_from_page_time);
-	tcase_add_loop_test(tc, synthetic_pages_match_sidecars, 0, (int)(sizeof synthetic / sizeof synthetic[0]));
 	tcase_add_test(tc, synthetic_delivered);
 	tcase_add_test(tc, synthetic_transit_with_eta);
 	tcase_add_test(tc, synthetic_failed_attempt_then_redelivery);

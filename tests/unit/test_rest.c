@@ -76,62 +76,8 @@ START_TEST(shipped_mappings_load)
 }
 END_TEST
 
-static const char *const samples[][2] = {
-	{ "rest:aftership", "rest/aftership_v4_ups_delivered.json" },
-	{ "rest:aftership", "rest/aftership_v4_ups_delivered_with_exceptions.json" },
-	{ "rest:aftership", "rest/aftership_v4_usps_in_transit_after_failed_attempt.json" },
-	{ "rest:17track", "rest/17track_v24_synthetic_delivered_time_raw_only.json" },
-	{ "rest:17track", "rest/17track_v24_synthetic_exception_returning.json" },
-	{ "rest:17track", "rest/17track_v24_synthetic_in_transit_unknown_substatus.json" },
-	{ "rest:easypost", "rest/easypost_tracker_usps_pre_transit.json" },
-	{ "rest:aftership", "rest/synthetic_aftership_webhook_returning.json" },
-	{ "rest:17track", "rest/synthetic_17track_webhook_invalid_address.json" },
-	{ "rest:easypost", "rest/synthetic_easypost_webhook_delivered.json" },
-};
-
-START_TEST(samples_match_sidecars)
-{
-	ck_assert_uint_eq(tsk_test_check_page(samples[_i][0], samples[_i][1], NOW), 1);
-}
-END_TEST
-
-/* The sidecar's event_tags_in_order, through the mapping's table, give the event statuses. */
-START_TEST(event_tags_in_order)
-{
-	const char *carrier = samples[_i][0], *rel = samples[_i][1];
-	char exp_rel[512];
-	snprintf(exp_rel, sizeof exp_rel, "%.*s.expect.json", (int)(strlen(rel) - 5), rel);
-	char *exp_text = tsk_test_read(exp_rel, NULL);
-	yajl_val exp = yajl_tree_parse(exp_text, NULL, 0);
-	ck_assert_ptr_nonnull(exp);
-	const char *path[] = { "event_tags_in_order", NULL };
-	yajl_val tags = yajl_tree_get(exp, path, yajl_t_array);
-	if (tags) {
-		size_t len;
-		char *body = tsk_test_read(rel, &len);
-		tsk_ctx *ctx = new_ctx(TSK_CTX_NO_ENVIRONMENT);
-		tsk_shipment_list *l;
-		ck_assert_int_eq(tsk_parse(&l, ctx, carrier, body, len, NULL), TSK_OK);
-		const tsk_shipment *s = tsk_shipment_list_at(l, 0);
-		const tsk_adapter *a = tsk_ctx_carrier(ctx, carrier);
-		ck_assert_uint_eq(tsk_shipment_event_count(s), tags->u.array.len);
-		for (size_t i = 0; i < tags->u.array.len; i++) {
-			tsk_status_mapping mp;
-			a->map_status(a, YAJL_GET_STRING(tags->u.array.values[i]), &mp);
-			ck_assert_int_eq(mp.unmapped, 0);
-			const tsk_event *ev = tsk_shipment_event_at(s, i);
-			ck_assert_msg(tsk_event_status(ev) == mp.status, "%s event %zu: %s, want %s", rel, i,
-			              tsk_status_to_string(tsk_event_status(ev)), tsk_status_to_string(mp.status));
-			ck_assert_int_eq(tsk_event_unmapped(ev), 0);
-		}
-		tsk_shipment_list_free(l);
-		tsk_ctx_free(ctx);
-		free(body);
-	}
-	yajl_tree_free(exp);
-	free(exp_text);
-}
-END_TEST
+/* Each saved answer against its expectation (including its event_tags_in_order):
+ * tests/unit/test_pages.c. */
 
 static tsk_shipment_list *parse_file(tsk_ctx *ctx, const char *carrier, const char *rel)
 {
@@ -939,8 +885,6 @@ int main(void)
 	Suite *s = suite_create("rest");
 	TCase *tc = tcase_create("rest");
 	tcase_add_test(tc, shipped_mappings_load);
-	tcase_add_loop_test(tc, samples_match_sidecars, 0, (int)(sizeof samples / sizeof samples[0]));
-	tcase_add_loop_test(tc, event_tags_in_order, 0, (int)(sizeof samples / sizeof samples[0]));
 	tcase_add_test(tc, aftership_details);
 	tcase_add_test(tc, seventeen_track_details);
 	tcase_add_test(tc, seventeen_track_rejected);

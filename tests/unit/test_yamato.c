@@ -100,31 +100,7 @@ static const tsk_adapter *yamato(tsk_ctx *ctx)
 
 /* ------------------------------------------------------------ real pages */
 
-/* now: a few minutes after the page's own お問い合わせ日時 (2009) */
-static const struct {
-	const char *file;
-	const char *now;
-} real_pages[] = {
-	{ "yamato/yamato_2009_mailbin_posted.html", "2009-09-03T01:10:00+09:00" },
-	{ "yamato/yamato_2009_mailbin_scheduled.html", "2009-09-03T01:10:00+09:00" },
-	{ "yamato/yamato_2009_multi3_absence_redelivery.html", "2009-09-02T13:40:00+09:00" },
-	{ "yamato/yamato_2009_multi7_held_at_store.html", "2009-09-02T13:40:00+09:00" },
-	{ "yamato/yamato_2009_not_found.html", "2009-09-02T21:40:00+09:00" },
-	{ "yamato/yamato_2009_single_delivered_timeservice.html", "2009-09-03T00:20:00+09:00" },
-	{ "yamato/yamato_2009_single_shipped.html", "2009-09-03T00:00:00+09:00" },
-	{ "yamato/yamato_2009_single_transit.html", "2009-09-02T23:20:00+09:00" },
-};
-
-START_TEST(real_page_matches_sidecar)
-{
-	ck_assert_uint_ge(tsk_test_check_page("yamato", real_pages[_i].file, real_pages[_i].now), 1);
-	/* every shipment names the layout that read it */
-	tsk_shipment_list *l = parse_file(real_pages[_i].file, real_pages[_i].now);
-	for (size_t i = 0; i < tsk_shipment_list_count(l); i++)
-		ck_assert_str_eq(tsk_shipment_layout(tsk_shipment_list_at(l, i)), "yamato-2009");
-	tsk_shipment_list_free(l);
-}
-END_TEST
+/* Each page against its expectation: tests/unit/test_pages.c. */
 
 START_TEST(real_2009_details)
 {
@@ -230,35 +206,6 @@ START_TEST(real_page_decoded_by_bytes)
 END_TEST
 
 /* ------------------------------------------------------- synthetic pages */
-
-static const struct {
-	const char *file;
-	const char *now;
-} synthetic_pages[] = {
-	{ "yamato/synthetic_2019_delivered.html", "2024-12-04T12:00:00+09:00" },
-	{ "yamato/synthetic_2019_in_transit_eta.html", "2024-12-04T09:00:00+09:00" },
-	{ "yamato/synthetic_2019_out_for_delivery.html", "2024-12-05T10:00:00+09:00" },
-	{ "yamato/synthetic_2019_failed_attempt_redelivery.html", "2024-12-06T08:00:00+09:00" },
-	{ "yamato/synthetic_2019_held.html", "2024-12-07T12:00:00+09:00" },
-	{ "yamato/synthetic_2019_returned.html", "2024-12-10T12:00:00+09:00" },
-	{ "yamato/synthetic_2019_investigation.html", "2024-12-10T12:00:00+09:00" },
-	{ "yamato/synthetic_2019_unknown_status.html", "2024-12-10T12:00:00+09:00" },
-	{ "yamato/synthetic_2019_not_registered.html", "2024-12-10T12:00:00+09:00" },
-	{ "yamato/synthetic_2019_invalid_number.html", "2024-12-10T12:00:00+09:00" },
-	{ "yamato/synthetic_2019_multi3_mixed.html", "2024-12-10T12:00:00+09:00" },
-	{ "yamato/synthetic_2019_yupacket_handoff.html", "2024-12-10T12:00:00+09:00" },
-	{ "yamato/synthetic_2019_new_year.html", "2025-01-02T10:00:00+09:00" },
-};
-
-START_TEST(synthetic_page_matches_sidecar)
-{
-	ck_assert_uint_ge(tsk_test_check_page("yamato", synthetic_pages[_i].file, synthetic_pages[_i].now), 1);
-	tsk_shipment_list *l = parse_file(synthetic_pages[_i].file, synthetic_pages[_i].now);
-	for (size_t i = 0; i < tsk_shipment_list_count(l); i++)
-		ck_assert_str_eq(tsk_shipment_layout(tsk_shipment_list_at(l, i)), "yamato-2019");
-	tsk_shipment_list_free(l);
-}
-END_TEST
 
 START_TEST(synthetic_delivered)
 {
@@ -984,11 +931,8 @@ int main(void)
 	Suite *s = suite_create("yamato");
 	TCase *tc = tcase_create("yamato");
 	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, real_page_matches_sidecar, 0, (int)(sizeof real_pages / sizeof real_pages[0]));
 	tcase_add_test(tc, real_2009_details);
 	tcase_add_test(tc, real_page_decoded_by_bytes);
-	tcase_add_loop_test(tc, synthetic_page_matches_sidecar, 0,
-	                    (int)(sizeof synthetic_pages / sizeof synthetic_pages[0]));
 	tcase_add_test(tc, synthetic_delivered);
 	tcase_add_test(tc, synthetic_states_and_windows);
 	tcase_add_test(tc, synthetic_unknown_words);
