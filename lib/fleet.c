@@ -25,6 +25,9 @@
 #include "model.h"
 #include "notify.h"
 #include "store.h"
+#ifdef TSK_HAVE_POSTGRESQL
+#include "store_pg.h"
+#endif
 #include "util.h"
 
 #include <errno.h>
@@ -38,7 +41,20 @@
 #include <unistd.h>
 
 /* Every store this build has; a PostgreSQL store is one more line. */
-static const tsk__store_ops *const stores[] = { &tsk__store_sqlite, &tsk__store_memory };
+static const tsk__store_ops *const stores[] = {
+	&tsk__store_sqlite, &tsk__store_memory,
+#ifdef TSK_HAVE_POSTGRESQL
+	&tsk__store_postgresql, &tsk__store_postgres,
+#endif
+};
+
+#ifdef TSK_HAVE_POSTGRESQL
+/* The PostgreSQL store reports a lost connection (and its return) here. */
+static void store_log(void *data, int level, const char *message)
+{
+	tsk__ctx_log(data, level, "%s", message);
+}
+#endif
 
 /* not-found re-probes: 30 min, doubling, at most 12 h apart */
 #define PROBE_FIRST_S (30 * 60)
@@ -120,6 +136,10 @@ TSK_API int tsk_fleet_open(tsk_fleet **out, tsk_ctx *ctx, const char *store_url)
 	}
 	if (rc == TSK_OK)
 		rc = ops->open(&f->store, colon + 1, &err);
+#ifdef TSK_HAVE_POSTGRESQL
+	if (rc == TSK_OK && (ops == &tsk__store_postgresql || ops == &tsk__store_postgres))
+		tsk__pg_set_log(f->store, store_log, ctx);
+#endif
 	if (rc == TSK_OK && pipe(f->wake) != 0)
 		rc = tsk_error_set(&err, TSK_EIO, "cannot create a pipe: %s", strerror(errno));
 	if (rc != TSK_OK) {

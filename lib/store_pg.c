@@ -5,6 +5,7 @@
 #include "store_pg.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,16 +20,19 @@
 #define PG_PAUSE_FIRST 0.1
 #define PG_PAUSE_MAX 5.0
 
-struct tsk__pg {
+typedef struct tsk__pg {
+	tsk__store base; /* first: the fleet reaches the ops through it */
 	PGconn *conn;
 	char *conninfo;
 	char *owner;
-	double horizon;
+	double horizon; /* reconnect for at most this many seconds */
+	double lease;   /* due(): lease length */
+	double claim;   /* outbox(): claim timeout */
 	unsigned long round_trips;
 	unsigned long reconnects;
-	void (*log)(void *data, const char *message);
+	void (*log)(void *data, int level, const char *message);
 	void *log_data;
-};
+} tsk__pg;
 
 static double mono_now(void)
 {
@@ -44,8 +48,8 @@ static void pause_for(double seconds)
 	}
 }
 
-static void pg_log(tsk__pg *pg, const char *fmt, ...) TSK__PRINTF(2, 3);
-static void pg_log(tsk__pg *pg, const char *fmt, ...)
+static void pg_log(tsk__pg *pg, int level, const char *fmt, ...) TSK__PRINTF(3, 4);
+static void pg_log(tsk__pg *pg, int level, const char *fmt, ...)
 {
 	if (!pg->log)
 		return;
@@ -54,7 +58,7 @@ static void pg_log(tsk__pg *pg, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	pg->log(pg->log_data, msg);
+	pg->log(pg->log_data, level, msg);
 }
 
 /* libpq's message without its trailing newline. */
@@ -113,14 +117,14 @@ static int reconnect(tsk__pg *pg, double *deadline, tsk_error *err)
 		pg->conn = connect_once(pg);
 		if (pg->conn && PQstatus(pg->conn) == CONNECTION_OK) {
 			pg->reconnects++;
-			pg_log(pg, "postgresql: connection re-established");
+			pg_log(pg, 2, "postgresql: connection re-established");
 			return TSK_OK;
 		}
 		double left = *deadline - mono_now();
 		if (left <= 0)
 			return tsk_error_set(err, TSK_ENETWORK, "postgresql: connection lost and not re-established within %.0f s: %s",
 			                     pg->horizon, conn_message(pg->conn, msg, sizeof msg));
-		pg_log(pg, "postgresql: cannot reconnect (%s); next attempt in %.1f s",
+		pg_log(pg, 1, "postgresql: cannot reconnect (%s); next attempt in %.1f s",
 		       conn_message(pg->conn, msg, sizeof msg), pause);
 		pause_for(pause < left ? pause : left);
 		pause = pause * 2 < PG_PAUSE_MAX ? pause * 2 : PG_PAUSE_MAX;
@@ -143,7 +147,7 @@ static PGresult *run(tsk__pg *pg, const char *sql, int nparams, const char *cons
 		if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 			return res;
 		if (connection_lost(pg->conn, res)) {
-			pg_log(pg, "postgresql: connection lost (%s); reconnecting",
+			pg_log(pg, 1, "postgresql: connection lost (%s); reconnecting",
 			       res ? conn_message(pg->conn, msg, sizeof msg) : "no result");
 			PQclear(res);
 			/* Force a fresh connection even if libpq still thinks this one is fine. */
@@ -224,7 +228,11 @@ static int migrate(tsk__pg *pg, tsk_error *err)
 	return rc;
 }
 
-static char *default_owner(void)
+
+/* ------------------------------------------------------------ open/close */
+
+/* host:pid:address-and-time: unique among the stores open at one moment. */
+static char *default_owner(const void *self)
 {
 	char host[128] = "localhost";
 	gethostname(host, sizeof host - 1);
@@ -233,40 +241,22 @@ static char *default_owner(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	tsk__buf b = TSK__BUF_INIT;
 	tsk__buf_printf(&b, "%s:%ld:%lx", host, (long)getpid(),
-	                (unsigned long)ts.tv_nsec ^ ((unsigned long)ts.tv_sec << 20));
+	                (unsigned long)(uintptr_t)self ^ (unsigned long)ts.tv_nsec ^ ((unsigned long)ts.tv_sec << 30));
 	return tsk__buf_detach(&b);
 }
 
-int tsk__pg_open(tsk__pg **out, const char *conninfo, const char *owner, tsk_error *err)
+/* A positive number of seconds from the environment, else fallback. */
+static double env_seconds(const char *name, double fallback)
 {
-	char msg[256];
-	if (!out || !conninfo)
-		return tsk_error_set(err, TSK_EINVAL, "postgresql: no connection string");
-	*out = NULL;
-	tsk__pg *pg = calloc(1, sizeof *pg);
-	if (!pg || !(pg->conninfo = tsk__strdup(conninfo)) ||
-	    !(pg->owner = owner ? tsk__strdup(owner) : default_owner())) {
-		tsk__pg_close(pg);
-		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
-	}
-	pg->horizon = 60;
-	pg->conn = connect_once(pg);
-	if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
-		tsk_error_set(err, TSK_ENETWORK, "postgresql: cannot connect: %s", conn_message(pg->conn, msg, sizeof msg));
-		tsk__pg_close(pg);
-		return TSK_ENETWORK;
-	}
-	int rc = migrate(pg, err);
-	if (rc != TSK_OK) {
-		tsk__pg_close(pg);
-		return rc;
-	}
-	*out = pg;
-	return TSK_OK;
+	const char *v = getenv(name);
+	char *end;
+	double d = v && *v ? strtod(v, &end) : 0;
+	return v && *v && !*end && d > 0 && d < 1e7 ? d : fallback;
 }
 
-void tsk__pg_close(tsk__pg *pg)
+static void pg_close(tsk__store *st)
 {
+	tsk__pg *pg = (tsk__pg *)st;
 	if (!pg)
 		return;
 	PQfinish(pg->conn);
@@ -275,28 +265,96 @@ void tsk__pg_close(tsk__pg *pg)
 	free(pg);
 }
 
-const char *tsk__pg_owner(const tsk__pg *pg) { return pg->owner; }
-void tsk__pg_set_reconnect(tsk__pg *pg, double horizon) { pg->horizon = horizon > 0 ? horizon : 0; }
-unsigned long tsk__pg_round_trips(const tsk__pg *pg) { return pg->round_trips; }
-unsigned long tsk__pg_reconnects(const tsk__pg *pg) { return pg->reconnects; }
-
-void tsk__pg_set_log(tsk__pg *pg, void (*log)(void *data, const char *message), void *data)
+/* location: what follows "postgresql:" — "//host/db?…" (a URL) or any
+ * libpq keyword string ("host=/run/postgresql dbname=fleet"). */
+static int pg_open(tsk__store **out, const char *location, tsk_error *err)
 {
+	char msg[256];
+	*out = NULL;
+	if (!location || !*location)
+		return tsk_error_set(err, TSK_EINVAL,
+		                     "postgresql: needs a connection string (postgresql://HOST/DB or postgresql:KEY=VALUE …)");
+	tsk__pg *pg = calloc(1, sizeof *pg);
+	tsk__buf b = TSK__BUF_INIT;
+	if (strncmp(location, "//", 2) == 0)
+		tsk__buf_puts(&b, "postgresql:"); /* a URL: give libpq its scheme back */
+	tsk__buf_puts(&b, location);
+	if (!pg || !(pg->conninfo = tsk__buf_detach(&b)) || !(pg->owner = default_owner(pg))) {
+		tsk__buf_dispose(&b);
+		pg_close(pg ? &pg->base : NULL);
+		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+	}
+	pg->base.ops = &tsk__store_postgresql;
+	pg->lease = env_seconds("TSUISEKI_LEASE_S", 300);
+	pg->claim = env_seconds("TSUISEKI_CLAIM_S", 60);
+	pg->horizon = env_seconds("TSUISEKI_RECONNECT_S", 60);
+	pg->conn = connect_once(pg);
+	if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
+		tsk_error_set(err, TSK_ENETWORK, "postgresql: cannot connect: %s", conn_message(pg->conn, msg, sizeof msg));
+		pg_close(&pg->base);
+		return TSK_ENETWORK;
+	}
+	int rc = migrate(pg, err);
+	if (rc != TSK_OK) {
+		pg_close(&pg->base);
+		return rc;
+	}
+	*out = &pg->base;
+	return TSK_OK;
+}
+
+const char *tsk__pg_owner(const tsk__store *st) { return ((const tsk__pg *)st)->owner; }
+void tsk__pg_set_lease(tsk__store *st, double seconds) { ((tsk__pg *)st)->lease = seconds; }
+void tsk__pg_set_claim(tsk__store *st, double seconds) { ((tsk__pg *)st)->claim = seconds; }
+void tsk__pg_set_reconnect(tsk__store *st, double horizon) { ((tsk__pg *)st)->horizon = horizon > 0 ? horizon : 0; }
+unsigned long tsk__pg_round_trips(const tsk__store *st) { return ((const tsk__pg *)st)->round_trips; }
+unsigned long tsk__pg_reconnects(const tsk__store *st) { return ((const tsk__pg *)st)->reconnects; }
+
+void tsk__pg_set_log(tsk__store *st, void (*log)(void *data, int level, const char *message), void *data)
+{
+	tsk__pg *pg = (tsk__pg *)st;
 	pg->log = log;
 	pg->log_data = data;
 }
 
-static void fmt_double(char *buf, size_t size, double v) { snprintf(buf, size, "%.6f", v); }
+/* ------------------------------------------------------------ parameters */
 
-/* A copy of a result field; NULL for SQL NULL.  Sets *oom on failure. */
-static char *field(const PGresult *res, int row, int col, int *oom)
+/* Text parameters for one statement: numbers are formatted into fixed
+ * slots, strings borrowed. */
+struct params {
+	const char *v[16];
+	char num[16][32];
+	int n;
+};
+
+static void p_text(struct params *p, const char *s) { p->v[p->n++] = s; }
+
+static void p_int(struct params *p, int64_t x)
 {
-	if (PQgetisnull(res, row, col))
-		return NULL;
-	char *s = tsk__strdup(PQgetvalue(res, row, col));
-	if (!s)
-		*oom = 1;
-	return s;
+	snprintf(p->num[p->n], sizeof p->num[p->n], "%" PRId64, x);
+	p->v[p->n] = p->num[p->n];
+	p->n++;
+}
+
+/* A time of the fleet's clock: TSK__NEVER is NULL. */
+static void p_time(struct params *p, int64_t t)
+{
+	if (t == TSK__NEVER)
+		p_text(p, NULL);
+	else
+		p_int(p, t);
+}
+
+static void p_double(struct params *p, double x)
+{
+	snprintf(p->num[p->n], sizeof p->num[p->n], "%.6f", x);
+	p->v[p->n] = p->num[p->n];
+	p->n++;
+}
+
+static PGresult *run_p(tsk__pg *pg, const char *sql, const struct params *p, tsk_error *err)
+{
+	return run(pg, sql, p->n, p->v, err);
 }
 
 static double field_double(const PGresult *res, int row, int col)
@@ -304,103 +362,212 @@ static double field_double(const PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? 0 : strtod(PQgetvalue(res, row, col), NULL);
 }
 
-static int read_row(const PGresult *res, int i, tsk__pg_row *row)
+static int64_t field_int(const PGresult *res, int row, int col)
 {
-	int oom = 0;
-	memset(row, 0, sizeof *row);
-	row->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-	row->tracking_number = field(res, i, 1, &oom);
-	row->carrier = field(res, i, 2, &oom);
-	row->reference = field(res, i, 3, &oom);
-	row->locale = field(res, i, 4, &oom);
-	row->snapshot = field(res, i, 5, &oom);
-	row->next_poll = field_double(res, i, 6);
-	return oom ? TSK_ENOMEM : TSK_OK;
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
-void tsk__pg_row_clear(tsk__pg_row *row)
+static int64_t field_time(const PGresult *res, int row, int col)
 {
-	free(row->tracking_number);
-	free(row->carrier);
-	free(row->reference);
-	free(row->locale);
-	free(row->snapshot);
-	memset(row, 0, sizeof *row);
+	return PQgetisnull(res, row, col) ? TSK__NEVER : field_int(res, row, col);
 }
 
-void tsk__pg_rows_free(tsk__pg_row *rows, size_t n)
+static char *field_text(const PGresult *res, int row, int col, bool *oom)
 {
-	for (size_t i = 0; rows && i < n; i++)
-		tsk__pg_row_clear(&rows[i]);
-	free(rows);
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	char *s = tsk__strdup(PQgetvalue(res, row, col));
+	if (!s)
+		*oom = true;
+	return s;
 }
 
-int tsk__pg_add(tsk__pg *pg, const char *number, const char *carrier, const char *reference,
-                const char *locale, double next_poll, int64_t *id, tsk_error *err)
+/* Read a row of TSK_PG_REC_COLUMNS. */
+static int read_rec(const PGresult *res, int i, tsk__store_rec *r)
 {
-	if (!number || !carrier)
-		return tsk_error_set(err, TSK_EINVAL, "postgresql: a shipment needs a number and a carrier");
-	char when[48];
-	fmt_double(when, sizeof when, next_poll);
-	const char *params[] = { number, carrier, reference, locale ? locale : "ja", when };
-	PGresult *res = run(pg, TSK_PG_SQL_ADD, 5, params, err);
-	if (!res)
-		return err->code;
-	if (id)
-		*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
+	bool oom = false;
+	memset(r, 0, sizeof *r);
+	r->id = field_int(res, i, 0);
+	r->number = field_text(res, i, 1, &oom);
+	r->carrier = field_text(res, i, 2, &oom);
+	r->reference = field_text(res, i, 3, &oom);
+	snprintf(r->locale, sizeof r->locale, "%s", PQgetvalue(res, i, 4));
+	r->state = (int)field_int(res, i, 5);
+	r->added_at = field_int(res, i, 6);
+	r->next_poll = field_time(res, i, 7);
+	r->ended_at = field_time(res, i, 8);
+	r->status = (int)field_int(res, i, 9);
+	r->exceptions = (uint32_t)field_int(res, i, 10);
+	r->probes = (int)field_int(res, i, 11);
+	r->snapshot = field_text(res, i, 12, &oom);
+	if (oom || !r->number || !r->carrier) {
+		tsk__store_rec_dispose(r);
+		return TSK_ENOMEM;
+	}
 	return TSK_OK;
 }
 
-int tsk__pg_get(tsk__pg *pg, int64_t id, tsk__pg_row *row, tsk_error *err)
+/* Append every row of res to *out. */
+static int read_recs(const PGresult *res, tsk__store_rec **out, size_t *count, tsk_error *err)
 {
-	char idbuf[32];
-	snprintf(idbuf, sizeof idbuf, "%lld", (long long)id);
-	const char *params[] = { idbuf };
-	PGresult *res = run(pg, TSK_PG_SQL_GET, 1, params, err);
+	size_t rows = (size_t)PQntuples(res);
+	if (!rows)
+		return TSK_OK;
+	tsk__store_rec *n = realloc(*out, (*count + rows) * sizeof **out);
+	if (!n)
+		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+	*out = n;
+	for (size_t i = 0; i < rows; i++) {
+		if (read_rec(res, (int)i, &n[*count]) != TSK_OK)
+			return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+		(*count)++;
+	}
+	return TSK_OK;
+}
+
+/* ------------------------------------------------------------ shipments */
+
+static int pg_add(tsk__store *st, tsk__store_rec *rec, tsk_error *err)
+{
+	tsk__pg *pg = (tsk__pg *)st;
+	struct params p = { .n = 0 };
+	p_text(&p, rec->number);
+	p_text(&p, rec->carrier);
+	p_text(&p, rec->reference);
+	p_text(&p, rec->locale);
+	p_int(&p, rec->state);
+	p_int(&p, rec->added_at);
+	p_time(&p, rec->next_poll);
+	p_time(&p, rec->ended_at);
+	p_int(&p, rec->status);
+	p_int(&p, rec->exceptions);
+	p_int(&p, rec->probes);
+	p_text(&p, rec->snapshot);
+	PGresult *res = run_p(pg, TSK_PG_SQL_ADD, &p, err);
 	if (!res)
 		return err->code;
-	int rc = PQntuples(res) == 1 ? read_row(res, 0, row)
-	                             : tsk_error_set(err, TSK_ENOTFOUND, "postgresql: no shipment %lld", (long long)id);
+	int added = PQntuples(res) == 1;
+	if (added)
+		rec->id = field_int(res, 0, 0);
 	PQclear(res);
-	if (rc == TSK_ENOMEM) {
-		tsk__pg_row_clear(row);
-		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
-	}
+	return added ? TSK_OK : tsk_error_set(err, TSK_EEXISTS, "%s is already in the fleet", rec->number);
+}
+
+static int pg_remove(tsk__store *st, const char *number, tsk_error *err)
+{
+	const char *params[] = { number };
+	PGresult *res = run((tsk__pg *)st, TSK_PG_SQL_REMOVE, 1, params, err);
+	if (!res)
+		return err->code;
+	int64_t removed = field_int(res, 0, 0);
+	PQclear(res);
+	return removed ? TSK_OK : tsk_error_set(err, TSK_ENOTFOUND, "%s is not in the fleet", number);
+}
+
+static int pg_get(tsk__store *st, const char *number, tsk__store_rec *out, tsk_error *err)
+{
+	const char *params[] = { number };
+	PGresult *res = run((tsk__pg *)st, TSK_PG_SQL_GET, 1, params, err);
+	if (!res)
+		return err->code;
+	int rc = PQntuples(res) != 1 ? tsk_error_set(err, TSK_ENOTFOUND, "%s is not in the fleet", number)
+	         : read_rec(res, 0, out) != TSK_OK ? tsk_error_set(err, TSK_ENOMEM, "out of memory")
+	                                            : TSK_OK;
+	PQclear(res);
 	return rc;
 }
 
-int tsk__pg_lease(tsk__pg *pg, double now, size_t limit, double lease,
-                  tsk__pg_row **rows, size_t *n, tsk_error *err)
+static int pg_list(tsk__store *st, const tsk_fleet_filter *f, tsk__store_rec_fn fn, void *userdata,
+                   tsk_error *err)
 {
-	*rows = NULL;
-	*n = 0;
-	char nowbuf[48], limbuf[32], leasebuf[48];
-	fmt_double(nowbuf, sizeof nowbuf, now);
-	snprintf(limbuf, sizeof limbuf, "%zu", limit);
-	fmt_double(leasebuf, sizeof leasebuf, lease);
-	const char *params[] = { pg->owner, nowbuf, limbuf, leasebuf };
-	PGresult *res = run(pg, TSK_PG_SQL_LEASE, 4, params, err);
-	if (!res)
-		return err->code;
-	size_t count = (size_t)PQntuples(res);
-	tsk__pg_row *out = count ? calloc(count, sizeof *out) : NULL;
-	int rc = count && !out ? TSK_ENOMEM : TSK_OK;
-	for (size_t i = 0; rc == TSK_OK && i < count; i++)
-		rc = read_row(res, (int)i, &out[i]);
-	PQclear(res);
-	if (rc != TSK_OK) {
-		/* The leases stand; they expire at their deadline. */
-		tsk__pg_rows_free(out, count);
+	struct params p = { .n = 0 };
+	tsk__buf b = TSK__BUF_INIT;
+	tsk__buf_puts(&b, TSK_PG_SQL_LIST);
+	if (f && f->status >= 0) {
+		p_int(&p, f->status);
+		tsk__buf_printf(&b, " AND status = $%d", p.n);
+	}
+	if (f && f->state >= 0) {
+		p_int(&p, f->state);
+		tsk__buf_printf(&b, " AND state = $%d", p.n);
+	}
+	if (f && f->exception != TSK_EXC_NONE) {
+		p_int(&p, (int64_t)1 << f->exception);
+		tsk__buf_printf(&b, " AND (exceptions & $%d) <> 0", p.n);
+	}
+	if (f && f->due_before) {
+		p_int(&p, f->due_before->epoch);
+		tsk__buf_printf(&b, " AND next_poll < $%d", p.n);
+	}
+	if (f && f->reference) {
+		p_text(&p, f->reference);
+		tsk__buf_printf(&b, " AND reference = $%d", p.n);
+	}
+	tsk__buf_puts(&b, " ORDER BY id");
+	if (f && f->limit) {
+		p_int(&p, (int64_t)f->limit);
+		tsk__buf_printf(&b, " LIMIT $%d", p.n);
+	}
+	if (b.failed) {
+		tsk__buf_dispose(&b);
 		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
 	}
-	*rows = out;
-	*n = count;
+	PGresult *res = run_p((tsk__pg *)st, b.data, &p, err);
+	tsk__buf_dispose(&b);
+	if (!res)
+		return err->code;
+	int rc = TSK_OK;
+	for (int i = 0; i < PQntuples(res); i++) {
+		tsk__store_rec r;
+		if (read_rec(res, i, &r) != TSK_OK) {
+			rc = tsk_error_set(err, TSK_ENOMEM, "out of memory");
+			break;
+		}
+		int stop = fn(&r, userdata);
+		tsk__store_rec_dispose(&r);
+		if (stop)
+			break;
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int pg_due(tsk__store *st, int64_t now, int64_t after_poll, int64_t after_id, size_t limit,
+                  tsk__store_rec **out, size_t *count_out, tsk_error *err)
+{
+	tsk__pg *pg = (tsk__pg *)st;
+	struct params p = { .n = 0 };
+	p_int(&p, now);
+	p_int(&p, after_poll);
+	p_int(&p, after_id);
+	if (limit)
+		p_int(&p, (int64_t)limit);
+	else
+		p_text(&p, NULL); /* LIMIT NULL: no limit */
+	p_text(&p, pg->owner);
+	p_double(&p, pg->lease);
+	PGresult *res = run_p(pg, TSK_PG_SQL_DUE, &p, err);
+	if (!res)
+		return err->code;
+	int rc = read_recs(res, out, count_out, err);
+	PQclear(res);
+	return rc;
+}
+
+static int pg_next_due(tsk__store *st, int64_t *out, tsk_error *err)
+{
+	tsk__pg *pg = (tsk__pg *)st;
+	const char *params[] = { pg->owner };
+	PGresult *res = run(pg, TSK_PG_SQL_NEXT_DUE, 1, params, err);
+	if (!res)
+		return err->code;
+	*out = field_time(res, 0, 0);
+	PQclear(res);
 	return TSK_OK;
 }
 
-/* The notifications as one JSON array of {"id","body"}: one parameter. */
-static char *notes_json(const tsk__pg_note *notes, size_t n)
+/* The notifications as one JSON array of {"id","json"}: one parameter. */
+static char *notes_json(const tsk__store_note *notes, size_t n)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
 	if (!g)
@@ -410,8 +577,8 @@ static char *notes_json(const tsk__pg_note *notes, size_t n)
 		yajl_gen_map_open(g);
 		yajl_gen_string(g, (const unsigned char *)"id", 2);
 		yajl_gen_string(g, (const unsigned char *)notes[i].id, strlen(notes[i].id));
-		yajl_gen_string(g, (const unsigned char *)"body", 4);
-		yajl_gen_string(g, (const unsigned char *)notes[i].body, strlen(notes[i].body));
+		yajl_gen_string(g, (const unsigned char *)"json", 4);
+		yajl_gen_string(g, (const unsigned char *)notes[i].json, strlen(notes[i].json));
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -422,116 +589,152 @@ static char *notes_json(const tsk__pg_note *notes, size_t n)
 	return s;
 }
 
-int tsk__pg_save(tsk__pg *pg, int64_t id, const char *snapshot, const char *carrier,
-                 const char *status, double next_poll, const tsk__pg_note *notes, size_t nnotes,
-                 size_t *written, tsk_error *err)
+static int pg_save(tsk__store *st, const tsk__store_rec *rec, const tsk__store_note *notes, size_t nnotes,
+                   int64_t now, size_t *written_out, tsk_error *err)
 {
-	if (written)
-		*written = 0;
-	if (!snapshot || !carrier)
-		return tsk_error_set(err, TSK_EINVAL, "postgresql: a poll result needs a snapshot and a carrier");
+	tsk__pg *pg = (tsk__pg *)st;
+	*written_out = 0;
 	for (size_t i = 0; i < nnotes; i++)
-		if (!notes[i].id || !notes[i].body)
-			return tsk_error_set(err, TSK_EINVAL, "postgresql: a notification needs an id and a body");
+		if (!notes[i].json)
+			return tsk_error_set(err, TSK_EINVAL, "postgresql: a notification without JSON");
 	char *json = notes_json(notes, nnotes);
 	if (!json)
 		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
-	char idbuf[32], when[48];
-	snprintf(idbuf, sizeof idbuf, "%lld", (long long)id);
-	fmt_double(when, sizeof when, next_poll);
-	const char *params[] = { idbuf, pg->owner, snapshot, carrier, status, next_poll > 0 ? when : NULL, json };
-	PGresult *res = run(pg, TSK_PG_SQL_SAVE, 7, params, err);
+	struct params p = { .n = 0 };
+	p_int(&p, rec->id);
+	p_text(&p, pg->owner);
+	p_text(&p, rec->carrier);
+	p_int(&p, rec->state);
+	p_time(&p, rec->next_poll);
+	p_time(&p, rec->ended_at);
+	p_int(&p, rec->status);
+	p_int(&p, rec->exceptions);
+	p_int(&p, rec->probes);
+	p_text(&p, rec->snapshot);
+	p_text(&p, json);
+	p_int(&p, now);
+	PGresult *res = run_p(pg, TSK_PG_SQL_SAVE, &p, err);
 	free(json);
 	if (!res)
 		return err->code;
-	long saved = atol(PQgetvalue(res, 0, 0));
-	long ins = atol(PQgetvalue(res, 0, 1));
+	int64_t saved = field_int(res, 0, 0), written = field_int(res, 0, 1);
 	PQclear(res);
-	if (saved == 0)
-		return tsk_error_set(err, TSK_ECANCELED,
-		                     "postgresql: shipment %lld is no longer leased to this poller (its lease expired and another took it)",
-		                     (long long)id);
-	if (written)
-		*written = (size_t)ins;
+	if (!saved)
+		return tsk_error_set(err, TSK_ENOTFOUND,
+		                     "%s is no longer in the fleet or no longer leased to this poller (another poller took it over)",
+		                     rec->number);
+	*written_out = (size_t)written;
 	return TSK_OK;
 }
 
-void tsk__pg_claims_free(tsk__pg_claimed *claims, size_t n)
+static int pg_purge(tsk__store *st, int64_t before, size_t *purged_out, tsk_error *err)
 {
-	for (size_t i = 0; claims && i < n; i++) {
-		free(claims[i].id);
-		free(claims[i].body);
-	}
-	free(claims);
-}
-
-int tsk__pg_claim(tsk__pg *pg, size_t limit, double visibility,
-                  tsk__pg_claimed **claims, size_t *n, tsk_error *err)
-{
-	*claims = NULL;
-	*n = 0;
-	char limbuf[32], visbuf[48];
-	snprintf(limbuf, sizeof limbuf, "%zu", limit);
-	fmt_double(visbuf, sizeof visbuf, visibility);
-	const char *params[] = { pg->owner, limbuf, visbuf };
-	PGresult *res = run(pg, TSK_PG_SQL_CLAIM, 3, params, err);
+	struct params p = { .n = 0 };
+	p_int(&p, before);
+	PGresult *res = run_p((tsk__pg *)st, TSK_PG_SQL_PURGE, &p, err);
 	if (!res)
 		return err->code;
-	size_t count = (size_t)PQntuples(res);
-	tsk__pg_claimed *out = count ? calloc(count, sizeof *out) : NULL;
-	int oom = count && !out;
-	for (size_t i = 0; !oom && i < count; i++) {
-		out[i].id = field(res, (int)i, 1, &oom);
-		out[i].body = field(res, (int)i, 2, &oom);
+	if (purged_out)
+		*purged_out = (size_t)field_int(res, 0, 0);
+	PQclear(res);
+	return TSK_OK;
+}
+
+/* ---------------------------------------------------------------- outbox */
+
+static int pg_outbox(tsk__store *st, size_t max, tsk__store_note **out, size_t *count_out, tsk_error *err)
+{
+	tsk__pg *pg = (tsk__pg *)st;
+	*out = NULL;
+	*count_out = 0;
+	struct params p = { .n = 0 };
+	p_text(&p, pg->owner);
+	if (max)
+		p_int(&p, (int64_t)max);
+	else
+		p_text(&p, NULL);
+	p_double(&p, pg->claim);
+	PGresult *res = run_p(pg, TSK_PG_SQL_CLAIM, &p, err);
+	if (!res)
+		return err->code;
+	size_t n = (size_t)PQntuples(res);
+	tsk__store_note *v = n ? calloc(n, sizeof *v) : NULL;
+	bool oom = n && !v;
+	for (size_t i = 0; !oom && i < n; i++) {
+		snprintf(v[i].id, sizeof v[i].id, "%s", PQgetvalue(res, (int)i, 0));
+		v[i].json = field_text(res, (int)i, 1, &oom);
 	}
 	PQclear(res);
 	if (oom) {
 		/* The claims return to the outbox after their timeout. */
-		tsk__pg_claims_free(out, count);
+		tsk__store_notes_free(v, n);
 		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
 	}
-	*claims = out;
-	*n = count;
+	*out = v;
+	*count_out = n;
 	return TSK_OK;
 }
 
-int tsk__pg_ack(tsk__pg *pg, const char *id, tsk_error *err)
+/* ids as a PostgreSQL text[] literal: {"a","b"} with " and \ escaped. */
+static char *text_array(const char *const *ids, size_t count)
 {
-	if (!id)
-		return tsk_error_set(err, TSK_EINVAL, "postgresql: no notification id");
-	const char *params[] = { id, pg->owner };
-	PGresult *res = run(pg, TSK_PG_SQL_ACK, 2, params, err);
-	if (!res)
-		return err->code;
-	int acked = PQntuples(res) == 1;
-	PQclear(res);
-	return acked ? TSK_OK
-	             : tsk_error_set(err, TSK_ECANCELED,
-	                             "postgresql: notification %s is not held by this consumer (its claim timed out and another took it)",
-	                             id);
+	tsk__buf b = TSK__BUF_INIT;
+	tsk__buf_putc(&b, '{');
+	bool first = true;
+	for (size_t i = 0; i < count; i++) {
+		if (!ids[i])
+			continue;
+		if (!first)
+			tsk__buf_putc(&b, ',');
+		first = false;
+		tsk__buf_putc(&b, '"');
+		for (const char *c = ids[i]; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				tsk__buf_putc(&b, '\\');
+			tsk__buf_putc(&b, *c);
+		}
+		tsk__buf_putc(&b, '"');
+	}
+	tsk__buf_putc(&b, '}');
+	return tsk__buf_detach(&b);
 }
 
-int tsk__pg_waiting(tsk__pg *pg, size_t *count, tsk_error *err)
+static int pg_ack(tsk__store *st, const char *const *ids, size_t count, int64_t now, tsk_error *err)
 {
-	PGresult *res = run(pg, TSK_PG_SQL_WAITING, 0, NULL, err);
+	tsk__pg *pg = (tsk__pg *)st;
+	char *arr = text_array(ids, count);
+	if (!arr)
+		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+	struct params p = { .n = 0 };
+	p_text(&p, arr);
+	p_text(&p, pg->owner);
+	p_int(&p, now);
+	PGresult *res = run_p(pg, TSK_PG_SQL_ACK, &p, err);
+	free(arr);
 	if (!res)
 		return err->code;
-	*count = (size_t)strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	int64_t waiting = field_int(res, 0, 0), acked = field_int(res, 0, 1);
 	PQclear(res);
+	if (acked < waiting)
+		return tsk_error_set(err, TSK_ECANCELED,
+		                     "postgresql: %" PRId64 " of the notifications are held by another consumer"
+		                     " (the claim here timed out); they were not acknowledged", waiting - acked);
 	return TSK_OK;
 }
 
-int tsk__pg_reserve(tsk__pg *pg, const char *carrier, double interval, double *wait,
+/* ------------------------------------------------------------ politeness */
+
+int tsk__pg_reserve(tsk__store *st, const char *carrier, double interval, double *wait,
                     double *slot, double *open_until, tsk_error *err)
 {
 	*wait = 0;
 	*open_until = 0;
 	if (!carrier || !(interval >= 0))
 		return tsk_error_set(err, TSK_EINVAL, "postgresql: a reservation needs a carrier and an interval");
-	char ivbuf[48];
-	fmt_double(ivbuf, sizeof ivbuf, interval);
-	const char *params[] = { carrier, ivbuf };
-	PGresult *res = run(pg, TSK_PG_SQL_RESERVE, 2, params, err);
+	struct params p = { .n = 0 };
+	p_text(&p, carrier);
+	p_double(&p, interval);
+	PGresult *res = run_p((tsk__pg *)st, TSK_PG_SQL_RESERVE, &p, err);
 	if (!res)
 		return err->code;
 	double at = field_double(res, 0, 0), dbnow = field_double(res, 0, 1);
@@ -544,29 +747,37 @@ int tsk__pg_reserve(tsk__pg *pg, const char *carrier, double interval, double *w
 	return TSK_OK;
 }
 
-int tsk__pg_breaker(tsk__pg *pg, const char *carrier, int ok, int threshold, double base,
+int tsk__pg_breaker(tsk__store *st, const char *carrier, int ok, int threshold, double base,
                     double max, double *open_until, tsk_error *err)
 {
 	*open_until = 0;
 	if (!carrier)
 		return tsk_error_set(err, TSK_EINVAL, "postgresql: no carrier");
-	if (ok) {
-		const char *params[] = { carrier };
-		PGresult *res = run(pg, TSK_PG_SQL_BREAKER_OK, 1, params, err);
-		if (!res)
-			return err->code;
-		PQclear(res);
-		return TSK_OK;
+	struct params p = { .n = 0 };
+	p_text(&p, carrier);
+	if (!ok) {
+		p_int(&p, threshold > 0 ? threshold : 1);
+		p_double(&p, base);
+		p_double(&p, max > base ? max : base);
 	}
-	char thr[16], basebuf[48], maxbuf[48];
-	snprintf(thr, sizeof thr, "%d", threshold > 0 ? threshold : 1);
-	fmt_double(basebuf, sizeof basebuf, base);
-	fmt_double(maxbuf, sizeof maxbuf, max > base ? max : base);
-	const char *params[] = { carrier, thr, basebuf, maxbuf };
-	PGresult *res = run(pg, TSK_PG_SQL_BREAKER_FAIL, 4, params, err);
+	PGresult *res = run_p((tsk__pg *)st, ok ? TSK_PG_SQL_BREAKER_OK : TSK_PG_SQL_BREAKER_FAIL, &p, err);
 	if (!res)
 		return err->code;
-	*open_until = field_double(res, 0, 0);
+	if (!ok)
+		*open_until = field_double(res, 0, 0);
 	PQclear(res);
 	return TSK_OK;
 }
+
+const tsk__store_ops tsk__store_postgresql = {
+	TSK__STORE_VERSION, "postgresql",
+	pg_open, pg_close, pg_add, pg_remove, pg_get, pg_list, pg_due, pg_next_due,
+	pg_save, pg_outbox, pg_ack, pg_purge,
+};
+
+/* "postgres://…" is libpq's other spelling. */
+const tsk__store_ops tsk__store_postgres = {
+	TSK__STORE_VERSION, "postgres",
+	pg_open, pg_close, pg_add, pg_remove, pg_get, pg_list, pg_due, pg_next_due,
+	pg_save, pg_outbox, pg_ack, pg_purge,
+};

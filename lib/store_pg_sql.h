@@ -1,13 +1,12 @@
 /*
  * Private: all the SQL of the PostgreSQL fleet store (lib/store_pg.c), in
- * one place, readable on its own.  Parameters are $1…; times cross the wire
- * as Unix epoch seconds (float8).
+ * one place, readable on its own.  Parameters are $1…
  *
- * Clocks.  next_poll is the fleet's schedule and follows the poller's clock
- * (which a test may replay with --now): it is always given as a parameter.
- * Leases, visibility timeouts, request slots and the circuit breaker follow
- * the database's clock (clock_timestamp()): one clock for every poller, so
- * machines whose clocks disagree still share them correctly.
+ * Clocks.  The fleet's schedule (next_poll, added_at, ended_at) is Unix
+ * seconds on the poller's clock (which a test may replay with --now), given
+ * as parameters.  Leases, claim timeouts, request slots and the circuit
+ * breaker follow the database's clock (clock_timestamp()): one clock for
+ * every poller, so machines whose clocks disagree still share them right.
  */
 #ifndef TSK_STORE_PG_SQL_H
 #define TSK_STORE_PG_SQL_H
@@ -15,13 +14,11 @@
 /* ---- schema ------------------------------------------------------------
  * Forward-only migrations, each run once, in order, all in the transaction
  * that opens the store.  The advisory lock serializes pollers that open a
- * fresh database at the same moment: the second one waits, then finds the
+ * fresh database at the same moment: the second waits, then finds the
  * schema current.  Never edit a released migration: add the next one. */
 
-#define TSK_PG_ADVISORY_KEY "7378303231" /* any constant: "the tsuiseki schema lock" */
-
 #define TSK_PG_SQL_MIGRATE_LOCK \
-	"SELECT pg_advisory_xact_lock(" TSK_PG_ADVISORY_KEY ")"
+	"SELECT pg_advisory_xact_lock(7378303231)" /* any constant: "the tsuiseki schema" */
 
 #define TSK_PG_SQL_VERSION_TABLE \
 	"CREATE TABLE IF NOT EXISTS tsk_schema_version (" \
@@ -34,137 +31,176 @@
 #define TSK_PG_SQL_VERSION_ADD \
 	"INSERT INTO tsk_schema_version (version) VALUES ($1::integer)"
 
-/* Version 1. */
+/* Version 1: the fleet (the same columns as the SQLite store), leases,
+ * the outbox with claims, and the per-carrier politeness row. */
 #define TSK_PG_SQL_MIGRATION_1 \
-	/* One row per shipment.  next_poll NULL: retired (delivered, returned, \
-	 * given up); kept for history.  lease_owner/lease_until: the poller   \
-	 * working on it and until when; the owner stays after the result is   \
-	 * saved, so a save repeated after a lost reply is harmless. */         \
 	"CREATE TABLE tsk_shipments (" \
-	"  id bigserial PRIMARY KEY," \
-	"  tracking_number text NOT NULL," \
-	"  carrier text NOT NULL," \
-	"  reference text," \
-	"  locale text NOT NULL DEFAULT 'ja'," \
-	"  status text," \
-	"  snapshot jsonb," \
-	"  next_poll timestamptz," \
-	"  added_at timestamptz NOT NULL DEFAULT clock_timestamp()," \
-	"  retired_at timestamptz," \
-	"  lease_owner text," \
-	"  lease_until timestamptz);" \
-	/* Due work is an index look-up: only live shipments are in it. */ \
-	"CREATE INDEX tsk_shipments_due ON tsk_shipments (next_poll) WHERE next_poll IS NOT NULL;" \
+	"  id          bigserial PRIMARY KEY," \
+	"  number      text NOT NULL UNIQUE,  /* normalized tracking number */" \
+	"  carrier     text NOT NULL,         /* 'auto' until pinned */" \
+	"  reference   text,                  /* the shop's order id */" \
+	"  locale      text NOT NULL,         /* 'ja' / 'en' */" \
+	"  state       integer NOT NULL,      /* 0 active, 1 retired, 2 gave up */" \
+	"  added_at    bigint NOT NULL,       /* Unix seconds, the fleet's clock */" \
+	"  next_poll   bigint,                /* NULL: never again */" \
+	"  ended_at    bigint,                /* retired / given up */" \
+	"  status      integer NOT NULL,      /* tsk_status of the snapshot */" \
+	"  exceptions  bigint NOT NULL,       /* bit (1 << code) per exception */" \
+	"  probes      integer NOT NULL,      /* not-found answers in a row */" \
+	"  snapshot    jsonb,                 /* schema-1 SHIPMENT JSON */" \
+	"  lease_owner text,                  /* the poller working on it ... */" \
+	"  lease_until timestamptz);          /* ... until then (database clock) */" \
+	"CREATE INDEX tsk_shipments_due ON tsk_shipments (next_poll, id) WHERE next_poll IS NOT NULL;" \
 	"CREATE INDEX tsk_shipments_reference ON tsk_shipments (reference);" \
-	/* The outbox.  id is the notification's stable id: a notification is \
-	 * produced once, ever (acknowledged rows stay until purged, so a      \
-	 * replayed change cannot produce it again).  claimed_by/visible_at:   \
-	 * the consumer holding it and when it returns to the others. */       \
+	"CREATE INDEX tsk_shipments_ended ON tsk_shipments (ended_at) WHERE ended_at IS NOT NULL;" \
+	/* The outbox: id is the notification's stable id, written once ever \
+	 * (acknowledged rows stay until their shipment is purged).  A claim \
+	 * (claimed_by, visible_at) gives it to one consumer until then. */ \
 	"CREATE TABLE tsk_outbox (" \
-	"  seq bigserial PRIMARY KEY," \
-	"  id text NOT NULL UNIQUE," \
-	"  shipment_id bigint REFERENCES tsk_shipments (id) ON DELETE SET NULL," \
-	"  body text NOT NULL," \
-	"  created_at timestamptz NOT NULL DEFAULT clock_timestamp()," \
-	"  visible_at timestamptz NOT NULL DEFAULT clock_timestamp()," \
-	"  claimed_by text," \
-	"  deliveries integer NOT NULL DEFAULT 0," \
-	"  acked_at timestamptz);" \
+	"  seq         bigserial PRIMARY KEY, /* outbox order */" \
+	"  id          text NOT NULL UNIQUE," \
+	"  shipment_id bigint NOT NULL," \
+	"  created_at  bigint NOT NULL," \
+	"  acked_at    bigint,                /* NULL: waiting */" \
+	"  json        text NOT NULL," \
+	"  claimed_by  text," \
+	"  visible_at  timestamptz NOT NULL DEFAULT '-infinity'," \
+	"  deliveries  integer NOT NULL DEFAULT 0);" \
 	"CREATE INDEX tsk_outbox_waiting ON tsk_outbox (seq) WHERE acked_at IS NULL;" \
-	/* Politeness shared by every poller, one row per carrier: the next    \
-	 * request slot (requests are spaced 1/rate apart across all pollers) \
-	 * and the circuit breaker (consecutive failures, open until when, the \
-	 * cool-down that the next opening will last). */                      \
+	"CREATE INDEX tsk_outbox_shipment ON tsk_outbox (shipment_id);" \
+	/* Politeness shared by every poller, one row per carrier: the next \
+	 * request slot (requests spaced 1/rate apart across all pollers) and \
+	 * the circuit breaker (failures in a row, open until, next cool-down). */ \
 	"CREATE TABLE tsk_carriers (" \
-	"  carrier text PRIMARY KEY," \
-	"  next_slot timestamptz NOT NULL DEFAULT '-infinity'," \
-	"  failures integer NOT NULL DEFAULT 0," \
-	"  open_until timestamptz," \
-	"  cooldown float8 NOT NULL DEFAULT 0)"
+	"  carrier     text PRIMARY KEY," \
+	"  next_slot   timestamptz NOT NULL DEFAULT '-infinity'," \
+	"  failures    integer NOT NULL DEFAULT 0," \
+	"  open_until  timestamptz," \
+	"  cooldown    float8 NOT NULL DEFAULT 0)"
 
 /* ---- shipments --------------------------------------------------------- */
 
-#define TSK_PG_SQL_ADD \
-	"INSERT INTO tsk_shipments (tracking_number, carrier, reference, locale, next_poll)" \
-	" VALUES ($1, $2, $3, $4, to_timestamp($5::float8)) RETURNING id"
+#define TSK_PG_REC_COLUMNS \
+	"id, number, carrier, reference, locale, state, added_at, next_poll, ended_at," \
+	" status, exceptions, probes, snapshot::text"
 
-/* Take up to $3 due shipments for owner $1 until $4 seconds from now (the
- * database's clock).  SKIP LOCKED: rows another poller is taking at this
- * instant are passed over, never waited for; the lease column keeps them
- * from every other poller until it expires, so a dead poller's work returns
- * to the others at the deadline.  One statement, one round trip. */
-#define TSK_PG_SQL_LEASE \
+#define TSK_PG_SQL_ADD \
+	"INSERT INTO tsk_shipments (number, carrier, reference, locale, state, added_at, next_poll," \
+	" ended_at, status, exceptions, probes, snapshot)" \
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb)" \
+	" ON CONFLICT (number) DO NOTHING RETURNING id"
+
+#define TSK_PG_SQL_GET \
+	"SELECT " TSK_PG_REC_COLUMNS " FROM tsk_shipments WHERE number = $1"
+
+/* A shipment and all its notifications. */
+#define TSK_PG_SQL_REMOVE \
+	"WITH s AS (DELETE FROM tsk_shipments WHERE number = $1 RETURNING id)," \
+	" n AS (DELETE FROM tsk_outbox WHERE shipment_id IN (SELECT id FROM s))" \
+	" SELECT count(*) FROM s"
+
+/* The list query is built from the filter: these are its pieces. */
+#define TSK_PG_SQL_LIST "SELECT " TSK_PG_REC_COLUMNS " FROM tsk_shipments WHERE true"
+
+/* Lease due work: up to $4 active shipments due at $1 (the fleet's clock)
+ * after the cursor ($2, $3), in (next_poll, id) order, for poller $5 until
+ * $6 seconds from now (the database's clock); what $5 holds already is
+ * its own to take again (the lease is renewed).  SKIP LOCKED: rows another
+ * poller is taking at this instant are passed over, never waited for; the
+ * lease keeps them from every other poller until it expires, so a dead
+ * poller's work returns to the others at the deadline.  One statement. */
+#define TSK_PG_SQL_DUE \
 	"WITH due AS (" \
 	"  SELECT id FROM tsk_shipments" \
-	"   WHERE next_poll IS NOT NULL AND next_poll <= to_timestamp($2::float8)" \
-	"     AND (lease_until IS NULL OR lease_until <= clock_timestamp())" \
-	"   ORDER BY next_poll" \
-	"   LIMIT $3" \
-	"   FOR UPDATE SKIP LOCKED)" \
-	" UPDATE tsk_shipments s" \
-	"    SET lease_owner = $1, lease_until = clock_timestamp() + make_interval(secs => $4::float8)" \
-	"   FROM due WHERE s.id = due.id" \
-	" RETURNING s.id, s.tracking_number, s.carrier, s.reference, s.locale, s.snapshot::text," \
-	"           extract(epoch FROM s.next_poll)::float8"
+	"   WHERE next_poll IS NOT NULL AND next_poll <= $1" \
+	"     AND (next_poll > $2 OR (next_poll = $2 AND id > $3))" \
+	"     AND (lease_until IS NULL OR lease_until <= clock_timestamp() OR lease_owner = $5)" \
+	"   ORDER BY next_poll, id" \
+	"   LIMIT $4" \
+	"   FOR UPDATE SKIP LOCKED)," \
+	" leased AS (" \
+	"  UPDATE tsk_shipments s" \
+	"     SET lease_owner = $5, lease_until = clock_timestamp() + make_interval(secs => $6::float8)" \
+	"    FROM due WHERE s.id = due.id" \
+	"  RETURNING s.id, s.number, s.carrier, s.reference, s.locale, s.state, s.added_at, s.next_poll," \
+	"            s.ended_at, s.status, s.exceptions, s.probes, s.snapshot::text)" \
+	" SELECT * FROM leased ORDER BY next_poll, id"
+
+/* When the next active shipment becomes available to poller $1: its next
+ * poll, or for one another poller holds, when that lease runs out (in the
+ * fleet's clock, taking the two clocks as the same). */
+#define TSK_PG_SQL_NEXT_DUE \
+	"SELECT min(CASE WHEN lease_until > clock_timestamp() AND lease_owner <> $1" \
+	"                THEN greatest(next_poll, ceil(extract(epoch FROM lease_until))::bigint)" \
+	"                ELSE next_poll END)" \
+	"  FROM tsk_shipments WHERE next_poll IS NOT NULL"
 
 /* Write one poll result and the notifications it produced, atomically (one
- * statement is one transaction), and only while owner $2 still holds the
- * lease: a poller whose lease expired and was taken over writes nothing.
- * $3 snapshot, $4 carrier (pinned), $5 status, $6 next poll (NULL: retire),
- * $7 notifications as a JSON array of {"id","body"}; a notification whose id
- * exists already is not written again.  Returns (saved, notifications). */
+ * statement is one transaction), and only while poller $2 holds the lease
+ * (a poller whose lease expired and was taken over writes nothing; the
+ * lease owner stays, so the same save repeated after a lost reply is
+ * harmless).  $3.. the record; $11 notifications as a JSON array of
+ * {"id","json"}; an id the outbox holds already is not written again.
+ * Returns (saved, notifications written). */
 #define TSK_PG_SQL_SAVE \
 	"WITH upd AS (" \
 	"  UPDATE tsk_shipments" \
-	"     SET snapshot = $3::jsonb, carrier = $4, status = $5," \
-	"         next_poll = to_timestamp($6::float8)," \
-	"         retired_at = CASE WHEN $6 IS NULL THEN coalesce(retired_at, clock_timestamp()) END," \
-	"         lease_until = NULL" \
+	"     SET carrier = $3, state = $4, next_poll = $5, ended_at = $6, status = $7," \
+	"         exceptions = $8, probes = $9, snapshot = $10::jsonb, lease_until = NULL" \
 	"   WHERE id = $1 AND lease_owner = $2" \
 	"  RETURNING id)," \
 	" ins AS (" \
-	"  INSERT INTO tsk_outbox (id, shipment_id, body)" \
-	"  SELECT n.id, upd.id, n.body FROM upd, jsonb_to_recordset($7::jsonb) AS n(id text, body text)" \
+	"  INSERT INTO tsk_outbox (id, shipment_id, created_at, json)" \
+	"  SELECT n.id, upd.id, $12, n.json FROM upd, jsonb_to_recordset($11::jsonb) AS n(id text, json text)" \
 	"  ON CONFLICT (id) DO NOTHING RETURNING 1)" \
 	" SELECT (SELECT count(*) FROM upd), (SELECT count(*) FROM ins)"
 
-#define TSK_PG_SQL_GET \
-	"SELECT id, tracking_number, carrier, reference, locale, snapshot::text," \
-	"       extract(epoch FROM next_poll)::float8" \
-	"  FROM tsk_shipments WHERE id = $1"
+/* Retired and given-up shipments that ended before $1, with their
+ * acknowledged notifications. */
+#define TSK_PG_SQL_PURGE \
+	"WITH s AS (DELETE FROM tsk_shipments WHERE ended_at < $1 RETURNING id)," \
+	" n AS (DELETE FROM tsk_outbox WHERE acked_at IS NOT NULL AND shipment_id IN (SELECT id FROM s))" \
+	" SELECT count(*) FROM s"
 
 /* ---- outbox ------------------------------------------------------------ */
 
-/* Claim up to $2 waiting notifications for consumer $1, invisible to the
- * others for $3 seconds: each goes to one consumer at a time; one not
- * acknowledged in time returns to the outbox. */
+/* Claim up to $2 waiting notifications (NULL: all) for consumer $1,
+ * hidden from the others for $3 seconds: each goes to one consumer at a
+ * time, and one not acknowledged in time returns to the outbox.  What $1
+ * holds already it gets again (the claim is renewed). */
 #define TSK_PG_SQL_CLAIM \
 	"WITH c AS (" \
 	"  SELECT seq FROM tsk_outbox" \
-	"   WHERE acked_at IS NULL AND visible_at <= clock_timestamp()" \
+	"   WHERE acked_at IS NULL AND (visible_at <= clock_timestamp() OR claimed_by = $1)" \
 	"   ORDER BY seq LIMIT $2" \
-	"   FOR UPDATE SKIP LOCKED)" \
-	" UPDATE tsk_outbox o" \
-	"    SET claimed_by = $1, deliveries = o.deliveries + 1," \
-	"        visible_at = clock_timestamp() + make_interval(secs => $3::float8)" \
-	"   FROM c WHERE o.seq = c.seq" \
-	" RETURNING o.seq, o.id, o.body"
+	"   FOR UPDATE SKIP LOCKED)," \
+	" claimed AS (" \
+	"  UPDATE tsk_outbox o" \
+	"     SET claimed_by = $1, deliveries = o.deliveries + 1," \
+	"         visible_at = clock_timestamp() + make_interval(secs => $3::float8)" \
+	"    FROM c WHERE o.seq = c.seq" \
+	"  RETURNING o.seq, o.id, o.json)" \
+	" SELECT id, json FROM claimed ORDER BY seq"
 
-/* Acknowledge notification $1 for consumer $2; only the consumer holding
- * it may (after its claim timed out and another took it, nothing happens).
- * Repeating an acknowledgement is harmless.  Returns 1 row when acked. */
+/* Acknowledge notifications $1 (a text array) for consumer $2 at $3: those
+ * it holds and those nobody holds.  One another consumer holds is left to
+ * it.  Repeating an acknowledgement is harmless.  Returns (asked for and
+ * waiting, acknowledged). */
 #define TSK_PG_SQL_ACK \
-	"UPDATE tsk_outbox SET acked_at = coalesce(acked_at, clock_timestamp())" \
-	" WHERE id = $1 AND claimed_by = $2 RETURNING 1"
-
-#define TSK_PG_SQL_WAITING \
-	"SELECT count(*) FROM tsk_outbox WHERE acked_at IS NULL"
+	"WITH w AS (" \
+	"  SELECT seq, claimed_by, visible_at FROM tsk_outbox" \
+	"   WHERE id = ANY($1::text[]) AND acked_at IS NULL FOR UPDATE)," \
+	" a AS (" \
+	"  UPDATE tsk_outbox o SET acked_at = $3 FROM w" \
+	"   WHERE o.seq = w.seq AND (w.claimed_by = $2 OR w.claimed_by IS NULL OR w.visible_at <= clock_timestamp())" \
+	"  RETURNING 1)" \
+	" SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM a)"
 
 /* ---- politeness across pollers ------------------------------------------
  * Requests per second: each request reserves the carrier's next slot, and
- * slots are $2 seconds apart (1/rate, with a margin) whichever poller takes
- * them; the poller waits until its slot before sending.  The row lock
- * serializes reservations for an instant, never across a request.
+ * slots are $2 seconds apart (1/rate) whichever poller takes them; the
+ * poller waits until its slot before sending.  The row lock serializes
+ * reservations for an instant, never across a request.
  * Returns (slot, database now, breaker open until or NULL), epoch seconds. */
 #define TSK_PG_SQL_RESERVE \
 	"INSERT INTO tsk_carriers AS c (carrier, next_slot)" \
@@ -175,10 +211,10 @@
 	"           extract(epoch FROM clock_timestamp())::float8," \
 	"           extract(epoch FROM c.open_until)::float8"
 
-/* The circuit breaker, shared: a failure counts; at $2 consecutive failures
- * the breaker opens for the current cool-down (starting at $3 seconds,
- * doubling while the carrier stays down, at most $4); every poller sees it
- * open and stops asking.  Returns open_until (NULL: closed). */
+/* The circuit breaker, shared: a failure counts; at $2 failures in a row
+ * it opens for the current cool-down (from $3 seconds, doubling while the
+ * carrier stays down, at most $4), and every poller sees it open and stops
+ * asking.  Returns open_until (NULL: closed), epoch seconds. */
 #define TSK_PG_SQL_BREAKER_FAIL \
 	"INSERT INTO tsk_carriers AS c (carrier, failures, open_until, cooldown)" \
 	" VALUES ($1, 1," \

@@ -19,9 +19,17 @@
  *  5. Now and then tsk_fleet_purge() drops shipments retired long ago.
  *
  * Store URLs: "sqlite:PATH" (the embedded default; the file is created
- * 0600, WAL journal, schema migrated forward at open) and "memory:" (tests,
- * one process). "postgresql://…" is reserved for a later release and gives
- * TSK_ECONFIG.
+ * 0600, WAL journal, schema migrated forward at open), "memory:" (tests,
+ * one process), and "postgresql://USER@HOST/DB?…" or
+ * "postgresql:KEY=VALUE …" (any libpq connection string) for several
+ * pollers — processes, machines — sharing one fleet: each due shipment is
+ * leased to one poller at a time (a dead poller's leases expire and its
+ * work returns to the others), each notification is claimed by one
+ * consumer at a time until acknowledged (it returns to the outbox after a
+ * timeout), and a lost connection is re-established with growing pauses.
+ * A build without libpq gives TSK_ECONFIG for it. Tuning, read at open:
+ * TSUISEKI_LEASE_S (default 300), TSUISEKI_CLAIM_S (60),
+ * TSUISEKI_RECONNECT_S (60).
  *
  * Schedule: a shipment is polled at its next_poll (the library's own
  * suggestion: minutes when out for delivery, hours in transit), never
@@ -68,10 +76,11 @@ typedef struct tsk_notification_list tsk_notification_list;
  * @param[out] out caller owns (tsk_fleet_free)
  * @param ctx the context used for tracking, the clock (tsk_ctx_now) and
  *        the last error; borrowed: it must outlive the fleet
- * @param store_url "sqlite:PATH" or "memory:"
+ * @param store_url "sqlite:PATH", "memory:" or "postgresql:…"
  * @return TSK_OK; TSK_EINVAL (bad URL), TSK_ECONFIG (a store this build
  *         lacks: postgresql), TSK_EIO (the file cannot be opened or is not
- *         a fleet), TSK_EVERSION (written by a newer tsuiseki), TSK_ENOMEM.
+ *         a fleet), TSK_ENETWORK (the database cannot be reached),
+ *         TSK_EVERSION (written by a newer tsuiseki), TSK_ENOMEM.
  * @since 0.2
  */
 TSK_API int tsk_fleet_open(tsk_fleet **out, tsk_ctx *ctx, const char *store_url);
