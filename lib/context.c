@@ -702,7 +702,7 @@ int tsk__ctx_complete(tsk_ctx *ctx, tsk_shipment *s, const tsk_shipment *previou
 int tsk__ctx_parse_response(tsk_ctx *ctx, const tsk_adapter *a, const tsk_response *resp,
                             tsk_shipment_list *out, tsk_error *err)
 {
-	tsk_parse_env env = { 1, tsk_ctx_now(ctx), ctx->locale };
+	tsk_parse_env env = { TSK_PARSE_ENV_VERSION, tsk_ctx_now(ctx), ctx->locale };
 	size_t before = tsk_shipment_list_count(out);
 	tsk__xml_watch watch;
 	tsk__xml_watch_begin(&watch);
@@ -747,7 +747,7 @@ TSK_API int tsk_parse(tsk_shipment_list **out, tsk_ctx *ctx, const char *carrier
 	tsk_shipment_list *l;
 	if (tsk_shipment_list_new(&l) != TSK_OK)
 		return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
-	tsk_response resp = { 1, body ? body : "", len, content_type, 0, NULL, 0, NULL };
+	tsk_response resp = { TSK_RESPONSE_VERSION, body ? body : "", len, content_type, 0, NULL, 0, NULL };
 	tsk_error err;
 	tsk_error_clear(&err);
 	int rc = tsk__ctx_parse_response(ctx, a, &resp, l, &err);

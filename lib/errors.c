@@ -18,6 +18,16 @@ static const struct {
 #undef TSK__ERR_ROW
 };
 
+/* TSK__ERROR_LAST is counted from the list: the codes must be 0, -1, -2, …
+ * with none skipped or repeated (every value in [LAST, 0], summing to the run's sum) */
+#define TSK__ERR_IN_RANGE(name, value, json, text) &&(value) <= 0 && (value) >= TSK__ERROR_LAST
+#define TSK__ERR_SUM(name, value, json, text) +(value)
+_Static_assert(1 TSK_ERROR_MAP(TSK__ERR_IN_RANGE), "an error code outside [TSK__ERROR_LAST, 0]");
+_Static_assert((0 TSK_ERROR_MAP(TSK__ERR_SUM)) == -(TSK__ERROR_LAST * (TSK__ERROR_LAST - 1)) / 2,
+               "error codes are not the run 0, -1, -2, …");
+#undef TSK__ERR_IN_RANGE
+#undef TSK__ERR_SUM
+
 TSK_API const char *tsk_error_name(int code)
 {
 	for (size_t i = 0; i < TSK__ARRAY_LEN(error_table); i++)

@@ -273,7 +273,7 @@ static int make_requests(tsk__track *t)
 		/* variables: the context's own, then the environment unless ignored */
 		tsk_error err;
 		tsk_error_clear(&err);
-		tsk_request_env env = { 1, tsk__ctx_endpoint_for(ctx, a, &err), ctx->locale, ctx_getenv_cb, ctx };
+		tsk_request_env env = { TSK_REQUEST_ENV_VERSION, tsk__ctx_endpoint_for(ctx, a, &err), ctx->locale, ctx_getenv_cb, ctx };
 		size_t before = tsk_request_list_count(t->reqs);
 		long parallel, rps;
 		if (env.endpoint && tsk__policy_limits(ctx, a->name, &parallel, &rps, &err) != TSK_OK)
@@ -482,7 +482,7 @@ static int absorb(tsk__track *t, size_t k)
 			rc = TSK_ENOMEM;
 			goto done;
 		}
-		tsk_response resp = { 1, job->body ? job->body : "", job->body_len,
+		tsk_response resp = { TSK_RESPONSE_VERSION, job->body ? job->body : "", job->body_len,
 			              job->content_type, job->http_status,
 			              (const char *const *)r->numbers, r->nnumbers, r->url };
 		tsk_error err;

@@ -189,9 +189,12 @@ TSK_API void tsk_free(void *p);
 
 /* ------------------------------------------------------------ the adapter */
 
-/** What build_requests gets. */
+/** Version of tsk_request_env; bumped when its fields change. @since 0.2 */
+#define TSK_REQUEST_ENV_VERSION 1
+
+/** What build_requests gets. Borrowed for the call. Start from TSK_REQUEST_ENV_INIT. */
 typedef struct tsk_request_env {
-	unsigned int version;      /**< 1 */
+	unsigned int version;      /**< TSK_REQUEST_ENV_VERSION */
 	const char *endpoint;      /**< the base URL to use: configured override or the adapter's default */
 	const char *locale;        /**< "ja" or "en" */
 	/** Look up an environment variable (credentials); NULL when the context ignores the environment. */
@@ -199,9 +202,15 @@ typedef struct tsk_request_env {
 	void *getenv_userdata;
 } tsk_request_env;
 
-/** One response handed to parse. Everything borrowed for the call. */
+/** A tsk_request_env with its version set and nothing else. @since 0.2 */
+#define TSK_REQUEST_ENV_INIT { TSK_REQUEST_ENV_VERSION, NULL, NULL, 0, NULL }
+
+/** Version of tsk_response; bumped when its fields change. @since 0.2 */
+#define TSK_RESPONSE_VERSION 1
+
+/** One response handed to parse. Everything borrowed for the call. Start from TSK_RESPONSE_INIT. */
 typedef struct tsk_response {
-	unsigned int version;      /**< 1 */
+	unsigned int version;      /**< TSK_RESPONSE_VERSION */
 	const char *body;          /**< not NUL-terminated necessarily; len bytes */
 	size_t len;
 	const char *content_type;  /**< as the server sent it, or NULL */
@@ -211,12 +220,21 @@ typedef struct tsk_response {
 	const char *url;           /**< request URL or file name, for messages; may be NULL */
 } tsk_response;
 
-/** What parse gets besides the response. */
+/** An empty tsk_response with its version set. @since 0.2 */
+#define TSK_RESPONSE_INIT { TSK_RESPONSE_VERSION, NULL, 0, NULL, 0, NULL, 0, NULL }
+
+/** Version of tsk_parse_env; bumped when its fields change. @since 0.2 */
+#define TSK_PARSE_ENV_VERSION 1
+
+/** What parse gets besides the response. Borrowed for the call. Start from TSK_PARSE_ENV_INIT. */
 typedef struct tsk_parse_env {
-	unsigned int version;      /**< 1 */
+	unsigned int version;      /**< TSK_PARSE_ENV_VERSION */
 	tsk_time now;              /**< reference time for year inference */
 	const char *locale;        /**< "ja" or "en" */
 } tsk_parse_env;
+
+/** A tsk_parse_env with its version set, no reference time and no locale. @since 0.2 */
+#define TSK_PARSE_ENV_INIT { TSK_PARSE_ENV_VERSION, TSK_TIME_NULL_INIT, NULL }
 
 /** Result of map_status. */
 typedef struct tsk_status_mapping {
@@ -262,6 +280,14 @@ struct tsk_adapter {
 	void (*destroy)(tsk_adapter *self);
 	void *userdata;
 };
+
+/**
+ * A tsk_adapter with its version set and every other member empty, for
+ * adapters built at run time; set at least name, max_batch, recognize,
+ * build_requests, parse and map_status before registering it. @since 0.2
+ */
+#define TSK_ADAPTER_INIT \
+	{ TSK_ADAPTER_VERSION, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0, 0, NULL }
 
 /* Plugins: a shared object found on TSUISEKI_CARRIER_PATH exports
  *   int tsk_plugin_adapters(unsigned int abi, const tsk_adapter *const **list_out, size_t *count_out);

@@ -43,7 +43,11 @@ typedef enum tsk_error_code {
 #define TSK__ERR_ENUM(name, value, json, text) TSK_##name = value,
 	TSK_ERROR_MAP(TSK__ERR_ENUM)
 #undef TSK__ERR_ENUM
-	TSK__ERROR_LAST = -18
+/* the codes run 0, -1, -2, … in the order of the list, so the last is
+ * 1 minus the number of codes (lib/errors.c checks the run) */
+#define TSK__ERR_ONE(name, value, json, text) +1
+	TSK__ERROR_LAST = 1 - (0 TSK_ERROR_MAP(TSK__ERR_ONE))
+#undef TSK__ERR_ONE
 } tsk_error_code;
 
 /**

@@ -289,7 +289,7 @@ static size_t run_bare(tsk_ctx *ctx, tsk__track *t, bool parse)
 				char *ct = NULL;
 				curl_easy_getinfo(b->easy, CURLINFO_CONTENT_TYPE, &ct);
 				const tsk_adapter *a = tsk_ctx_carrier(ctx, jobs[b->job].carrier);
-				tsk_response resp = { 1, b->body ? b->body : "", b->len, ct, status,
+				tsk_response resp = { TSK_RESPONSE_VERSION, b->body ? b->body : "", b->len, ct, status,
 					              (const char *const *)r->numbers, r->nnumbers, r->url };
 				tsk_shipment_list *l = NULL;
 				tsk_shipment_list_new(&l);

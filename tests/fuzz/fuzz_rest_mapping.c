@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (tsk_ctx_load_mapping_string(ctx, (const char *)data, size, "fuzz.json") == TSK_OK) {
 		const tsk_adapter *a = tsk_ctx_carrier_at(ctx, 0);
 		const char *numbers[] = { "A1", "B2", "C\"3/ 4" };
-		tsk_request_env env = { 1, NULL, "en", fuzz_getenv, NULL };
+		tsk_request_env env = { TSK_REQUEST_ENV_VERSION, NULL, "en", fuzz_getenv, NULL };
 		tsk_request_list *reqs = NULL;
 		if (tsk_request_list_new(&reqs) == TSK_OK) {
 			tsk_error err;

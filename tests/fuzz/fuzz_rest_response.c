@@ -59,8 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	const tsk_adapter *a = tsk_ctx_carrier(ctx, carrier);
 	const char *numbers[] = { "1ZA2207X6791425225", "21213123123230", "EZ1000000001" };
-	tsk_response resp = { 1, body, len, "application/json", status, numbers, asked, "fuzz" };
-	tsk_parse_env env = { 1, tsk_ctx_now(ctx), "ja" };
+	tsk_response resp = { TSK_RESPONSE_VERSION, body, len, "application/json", status, numbers, asked, "fuzz" };
+	tsk_parse_env env = { TSK_PARSE_ENV_VERSION, tsk_ctx_now(ctx), "ja" };
 	if (tsk_shipment_list_new(&l) == TSK_OK) {
 		tsk_error err;
 		tsk_error_clear(&err);

@@ -387,11 +387,60 @@ START_TEST(timeline_merge_dedupes)
 }
 END_TEST
 
+/* The initialisers set the version the library expects and leave the rest empty. */
+START_TEST(adapter_struct_initialisers)
+{
+	tsk_request_env renv = TSK_REQUEST_ENV_INIT;
+	ck_assert_uint_eq(renv.version, TSK_REQUEST_ENV_VERSION);
+	ck_assert_ptr_null(renv.endpoint);
+	ck_assert(renv.getenv == 0);
+	tsk_response resp = TSK_RESPONSE_INIT;
+	ck_assert_uint_eq(resp.version, TSK_RESPONSE_VERSION);
+	ck_assert_ptr_null(resp.body);
+	ck_assert_uint_eq(resp.len, 0);
+	ck_assert_uint_eq(resp.count, 0);
+	tsk_parse_env penv = TSK_PARSE_ENV_INIT;
+	ck_assert_uint_eq(penv.version, TSK_PARSE_ENV_VERSION);
+	ck_assert_int_eq(tsk_time_is_set(&penv.now), 0);
+	ck_assert_ptr_null(penv.locale);
+	tsk_adapter a = TSK_ADAPTER_INIT;
+	ck_assert_uint_eq(a.version, TSK_ADAPTER_VERSION);
+	ck_assert_ptr_null(a.name);
+	ck_assert(a.parse == 0 && a.recognize == 0 && a.destroy == 0);
+	ck_assert_ptr_null(a.userdata);
+	/* an adapter missing its functions is refused, not registered half-made */
+	tsk_ctx *ctx = NULL;
+	ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_ENVIRONMENT | TSK_CTX_NO_DEFAULT_CARRIERS), TSK_OK);
+	a.name = "half";
+	a.max_batch = 1;
+	ck_assert_int_ne(tsk_ctx_register_adapter(ctx, &a), TSK_OK);
+	ck_assert_ptr_null(tsk_ctx_carrier(ctx, "half"));
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+/* TSK__ERROR_LAST, counted from the list, is the last code: every code
+ * from 0 down to it has its own name, the one past it none. */
+START_TEST(error_last_is_counted)
+{
+	ck_assert_int_eq(TSK__ERROR_LAST, TSK_ECARRIER_UNAVAILABLE);
+	for (int c = 0; c >= TSK__ERROR_LAST; c--) {
+		ck_assert_msg(c == TSK_ERROR || strcmp(tsk_error_name(c), "error") != 0, "code %d has no name", c);
+		int back = 1;
+		ck_assert_int_eq(tsk_error_from_name(&back, tsk_error_name(c)), TSK_OK);
+		ck_assert_int_eq(back, c);
+	}
+	ck_assert_str_eq(tsk_error_name(TSK__ERROR_LAST - 1), "error");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("core");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, time_roundtrip);
+	tcase_add_test(tc, adapter_struct_initialisers);
+	tcase_add_test(tc, error_last_is_counted);
 	tcase_add_test(tc, year_inference_new_year);
 	tcase_add_test(tc, year_inference_not_after_now_plus_a_day);
 	tcase_add_test(tc, year_hint_not_before_ship_date);

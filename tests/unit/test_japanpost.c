@@ -234,8 +234,8 @@ START_TEST(not_found_message_alone_uses_number_asked)
 		"<tr><td colspan=\"6\" class=\"txt_l\"><font color=\"ff0000\">＊＊ お問い合わせ番号が見つかりません。"
 		"</font></td></tr></table></body></html>";
 	const char *asked[] = { "123456789013" };
-	tsk_response resp = { 1, page, sizeof page - 1, "text/html; charset=UTF-8", 200, asked, 1, NULL };
-	tsk_parse_env env = { 1, TSK_TIME_NULL_INIT, "ja" };
+	tsk_response resp = { TSK_RESPONSE_VERSION, page, sizeof page - 1, "text/html; charset=UTF-8", 200, asked, 1, NULL };
+	tsk_parse_env env = { TSK_PARSE_ENV_VERSION, TSK_TIME_NULL_INIT, "ja" };
 	tsk_shipment_list *l;
 	ck_assert_int_eq(tsk_shipment_list_new(&l), TSK_OK);
 	tsk_error err;
@@ -594,7 +594,7 @@ END_TEST
 static tsk_request_list *build(const char *const *numbers, size_t count, const char *endpoint,
                                const char *locale)
 {
-	tsk_request_env env = { 1, endpoint, locale, NULL, NULL };
+	tsk_request_env env = { TSK_REQUEST_ENV_VERSION, endpoint, locale, NULL, NULL };
 	tsk_request_list *l;
 	ck_assert_int_eq(tsk_request_list_new(&l), TSK_OK);
 	tsk_error err;

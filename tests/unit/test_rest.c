@@ -42,7 +42,7 @@ static int parse_answer(tsk_ctx *ctx, const char *carrier, const char *body, lon
 	const tsk_adapter *a = tsk_ctx_carrier(ctx, carrier);
 	ck_assert_ptr_nonnull(a);
 	ck_assert_int_eq(tsk_shipment_list_new(out), TSK_OK);
-	tsk_response resp = { 1, body, strlen(body), "application/json", http, numbers, count, "test" };
+	tsk_response resp = { TSK_RESPONSE_VERSION, body, strlen(body), "application/json", http, numbers, count, "test" };
 	tsk_error_clear(err);
 	return tsk__ctx_parse_response(ctx, a, &resp, *out, err);
 }
@@ -405,7 +405,7 @@ static const char *header(const tsk_request *r, const char *prefix)
 START_TEST(build_requests_shipped)
 {
 	tsk_ctx *ctx = new_ctx(TSK_CTX_NO_ENVIRONMENT);
-	tsk_request_env env = { 1, "https://api.aftership.com/tracking/2024-10", "ja", fake_env, NULL };
+	tsk_request_env env = { TSK_REQUEST_ENV_VERSION, "https://api.aftership.com/tracking/2024-10", "ja", fake_env, NULL };
 	tsk_request_list *reqs;
 	tsk_error err;
 	tsk_error_clear(&err);
@@ -481,7 +481,7 @@ START_TEST(build_requests_missing_credentials)
 {
 	tsk_ctx *ctx = new_ctx(TSK_CTX_NO_ENVIRONMENT);
 	const tsk_adapter *a = tsk_ctx_carrier(ctx, "rest:17track");
-	tsk_request_env env = { 1, a->default_endpoint, "ja", fake_env, NULL };
+	tsk_request_env env = { TSK_REQUEST_ENV_VERSION, a->default_endpoint, "ja", fake_env, NULL };
 	tsk_request_list *reqs;
 	tsk_error err;
 	const char *nums[] = { "A1" };
@@ -530,7 +530,7 @@ START_TEST(build_requests_templates)
 	ck_assert_int_eq(tsk_ctx_load_mapping_string(ctx, m, strlen(m), "tpl.json"), TSK_OK);
 	const tsk_adapter *a = tsk_ctx_carrier(ctx, "rest:tpl");
 	ck_assert_ptr_nonnull(a);
-	tsk_request_env env = { 1, NULL, "en", fake_env, NULL };
+	tsk_request_env env = { TSK_REQUEST_ENV_VERSION, NULL, "en", fake_env, NULL };
 	tsk_request_list *reqs;
 	tsk_error err;
 	tsk_error_clear(&err);

@@ -370,8 +370,8 @@ START_TEST(number_from_request)
 	char *p1 = replace(page, "<dt>お問い合せ送り状NO</dt><dd>3604-7702-1575</dd>", "");
 	char *p = replace(p1, "<tr><th>お問い合せ送り状NO</th><td>3604-7702-1575</td></tr>", "");
 	const char *asked[] = { "360477021575" };
-	tsk_response resp = { 1, p, strlen(p), "text/html; charset=UTF-8", 200, asked, 1, NULL };
-	tsk_parse_env env = { 1, { 0, 0, 0 }, "ja" };
+	tsk_response resp = { TSK_RESPONSE_VERSION, p, strlen(p), "text/html; charset=UTF-8", 200, asked, 1, NULL };
+	tsk_parse_env env = { TSK_PARSE_ENV_VERSION, { 0, 0, 0 }, "ja" };
 	ck_assert_int_eq(tsk_time_parse_rfc3339(&env.now, NOW_2024), TSK_OK);
 	tsk_shipment_list *l;
 	ck_assert_int_eq(tsk_shipment_list_new(&l), TSK_OK);
@@ -752,7 +752,7 @@ START_TEST(build_requests)
 		{ "http://127.0.0.1:8080/s?case=1", "http://127.0.0.1:8080/s?case=1&okurijoNo=600078420325" },
 	};
 	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-		tsk_request_env env = { 1, cases[c].endpoint, "ja", NULL, NULL };
+		tsk_request_env env = { TSK_REQUEST_ENV_VERSION, cases[c].endpoint, "ja", NULL, NULL };
 		tsk_request_list *l;
 		ck_assert_int_eq(tsk_request_list_new(&l), TSK_OK);
 		tsk_error err;

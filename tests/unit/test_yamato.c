@@ -620,9 +620,9 @@ START_TEST(known_layout_without_numbers)
 	replace_once(page, &len, "<a href=\"#AA00\"><font size=\"4\"><b>2497-2497-3934<br></b></font></a>", "<br>");
 	tsk_ctx *ctx = new_ctx("2009-09-02T23:20:00+09:00");
 	const tsk_adapter *a = yamato(ctx);
-	tsk_parse_env env = { 1, at("2009-09-02T23:20:00+09:00"), "ja" };
+	tsk_parse_env env = { TSK_PARSE_ENV_VERSION, at("2009-09-02T23:20:00+09:00"), "ja" };
 	const char *asked[] = { "249724973934" };
-	tsk_response resp = { 1, page, len, "text/html", 200, asked, 1, "test" };
+	tsk_response resp = { TSK_RESPONSE_VERSION, page, len, "text/html", 200, asked, 1, "test" };
 	tsk_shipment_list *l;
 	ck_assert_int_eq(tsk_shipment_list_new(&l), TSK_OK);
 	tsk_error err;
@@ -875,7 +875,7 @@ START_TEST(requests)
 	ck_assert_str_eq(tsk_ctx_endpoint(ctx, "yamato"), "https://toi.kuronekoyamato.co.jp/cgi-bin/tneko");
 
 	ck_assert_int_eq(tsk_ctx_set_endpoint(ctx, "yamato", "http://127.0.0.1:8080/yamato"), TSK_OK);
-	tsk_request_env env = { 1, tsk_ctx_endpoint(ctx, "yamato"), "ja", NULL, NULL };
+	tsk_request_env env = { TSK_REQUEST_ENV_VERSION, tsk_ctx_endpoint(ctx, "yamato"), "ja", NULL, NULL };
 	tsk_request_list *rl;
 	ck_assert_int_eq(tsk_request_list_new(&rl), TSK_OK);
 	tsk_error err;
