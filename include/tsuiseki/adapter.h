@@ -163,19 +163,29 @@ TSK_API int tsk_request_add_header(tsk_request *r, const char *name, const char 
  */
 TSK_API int tsk_request_add_secret(tsk_request *r, const char *value);
 
+/** A new empty list. @param[out] out caller owns (tsk_request_list_free). @since 0.1 */
 TSK_API int tsk_request_list_new(tsk_request_list **out);
+/** Free a list and every request in it. Accepts NULL. @since 0.1 */
 TSK_API void tsk_request_list_free(tsk_request_list *l);
+/** @return the number of requests in the list. @since 0.1 */
 TSK_API size_t tsk_request_list_count(const tsk_request_list *l);
+/** @return request i (borrowed from the list, valid until it is freed), NULL past the end. @since 0.1 */
 TSK_API const tsk_request *tsk_request_list_at(const tsk_request_list *l, size_t i);
+/** @return the method, "GET" or "POST" (borrowed from the request). @since 0.1 */
 TSK_API const char *tsk_request_method(const tsk_request *r);
+/** @return the full URL (borrowed from the request). @since 0.1 */
 TSK_API const char *tsk_request_url(const tsk_request *r);
+/** @return the body's content type (borrowed from the request), or NULL. @since 0.1 */
 TSK_API const char *tsk_request_content_type(const tsk_request *r);
-/** @param[out] len_out body length. @return the body (borrowed) or NULL. */
+/** @param[out] len_out body length. @return the body (borrowed from the request) or NULL. @since 0.1 */
 TSK_API const char *tsk_request_body(const tsk_request *r, size_t *len_out);
+/** @return the number of header lines. @since 0.1 */
 TSK_API size_t tsk_request_header_count(const tsk_request *r);
-/** @return "Name: value" (borrowed). */
+/** @return "Name: value" (borrowed from the request), NULL past the end. @since 0.1 */
 TSK_API const char *tsk_request_header_at(const tsk_request *r, size_t i);
+/** @return how many tracking numbers the request asks for. @since 0.1 */
 TSK_API size_t tsk_request_number_count(const tsk_request *r);
+/** @return number i (borrowed from the request), NULL past the end. @since 0.1 */
 TSK_API const char *tsk_request_number_at(const tsk_request *r, size_t i);
 
 /**

@@ -233,12 +233,17 @@ typedef struct tsk_detection tsk_detection;
  * check digit, unknown S10 country), TSK_ENOMEM.
  */
 TSK_API int tsk_detect(tsk_detection **out, tsk_ctx *ctx, const char *input);
+/** @return the normalized number (borrowed from the detection). @since 0.1 */
 TSK_API const char *tsk_detection_number(const tsk_detection *d);
+/** @return non-zero when the number is valid, 0 when it is not (see tsk_detection_error). @since 0.1 */
 TSK_API int tsk_detection_valid(const tsk_detection *d);
+/** @return the number of candidate carriers. @since 0.1 */
 TSK_API size_t tsk_detection_count(const tsk_detection *d);
+/** @return candidate i, best first (borrowed from the detection), NULL past the end. @since 0.1 */
 TSK_API const tsk_candidate *tsk_detection_at(const tsk_detection *d, size_t i);
-/** @return the reason it is invalid, or NULL. */
+/** @return the reason it is invalid (borrowed from the detection), or NULL. @since 0.1 */
 TSK_API const char *tsk_detection_error(const tsk_detection *d);
+/** Free a detection. Accepts NULL. @since 0.1 */
 TSK_API void tsk_detection_free(tsk_detection *d);
 
 /* ------------------------------------------------------------- tracking */
