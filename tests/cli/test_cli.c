@@ -269,6 +269,15 @@ static int column_after_gap(const char *line, size_t len, int n)
 	return -1;
 }
 
+START_TEST(carriers_hides_endpoint_credentials)
+{
+	ck_assert_int_eq(runsh(NULL, "TSUISEKI_ENDPOINT_YAMATO='http://shop:PW-SECRET@127.0.0.1:9/yamato?key=Q-SECRET' "
+	                             "\"$TSK_CLI\" carriers"), 0);
+	ck_assert_msg(!strstr(out, "SECRET") && !strstr(err, "SECRET"), "%s%s", out, err);
+	ck_assert_msg(strstr(out, "http://***@127.0.0.1:9/yamato?***\n"), "%s", out);
+}
+END_TEST
+
 START_TEST(columns_align_by_display_width)
 {
 	/* carriers: Japanese display names, the batch column at one display column */
@@ -601,6 +610,7 @@ int main(void)
 	tcase_add_test(tc, global_help_version_and_unknown_command);
 	tcase_add_test(tc, usage_errors_say_what_is_wrong);
 	tcase_add_test(tc, columns_align_by_display_width);
+	tcase_add_test(tc, carriers_hides_endpoint_credentials);
 	tcase_add_test(tc, one_time_form_language_and_colour);
 	tcase_add_test(tc, colour_on_a_terminal_unless_dumb_or_no_color);
 	tcase_add_test(tc, numbers_from_stdin);
