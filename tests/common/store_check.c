@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static tsk__store_rec rec(const char *number, const char *carrier, const char *ref, int64_t next)
+tsk__store_rec tsk_test_store_rec(const char *number, const char *carrier, const char *ref, int64_t next)
 {
 	tsk__store_rec r;
 	memset(&r, 0, sizeof r);
@@ -47,14 +47,14 @@ void tsk_test_check_store(const tsk__store_ops *ops, const char *location)
 	tsk_error err;
 	tsk_error_clear(&err);
 	ck_assert_msg(ops->open(&st, location, &err) == TSK_OK, "%s", err.message);
-	tsk__store_rec a = rec("111111111111", "yamato", "order-1", 500);
-	tsk__store_rec b = rec("222222222222", "auto", "order-2", 300);
-	tsk__store_rec c = rec("333333333333", "sagawa", NULL, 300);
+	tsk__store_rec a = tsk_test_store_rec("111111111111", "yamato", "order-1", 500);
+	tsk__store_rec b = tsk_test_store_rec("222222222222", "auto", "order-2", 300);
+	tsk__store_rec c = tsk_test_store_rec("333333333333", "sagawa", NULL, 300);
 	ck_assert_int_eq(ops->add(st, &a, &err), TSK_OK);
 	ck_assert_int_eq(ops->add(st, &b, &err), TSK_OK);
 	ck_assert_int_eq(ops->add(st, &c, &err), TSK_OK);
 	ck_assert(a.id < b.id && b.id < c.id);
-	tsk__store_rec dup = rec("111111111111", "sagawa", NULL, 1);
+	tsk__store_rec dup = tsk_test_store_rec("111111111111", "sagawa", NULL, 1);
 	ck_assert_int_eq(ops->add(st, &dup, &err), TSK_EEXISTS);
 
 	/* due: by (next_poll, id), only what is due, limited, after a cursor */

@@ -9,6 +9,9 @@
 
 #include "store.h"
 
+/* An active record (strings borrowed, locale "ja", added at 1000). */
+tsk__store_rec tsk_test_store_rec(const char *number, const char *carrier, const char *ref, int64_t next);
+
 void tsk_test_check_store(const tsk__store_ops *ops, const char *location);
 
 #endif

@@ -84,22 +84,6 @@ static void setup(void)
 	PQclear(sql(conninfo(), "TRUNCATE tsk_outbox, tsk_shipments, tsk_carriers RESTART IDENTITY"));
 }
 
-static tsk__store_rec rec(const char *number, int64_t next)
-{
-	tsk__store_rec r;
-	memset(&r, 0, sizeof r);
-	r.number = (char *)number;
-	r.carrier = (char *)"yamato";
-	r.reference = (char *)"order";
-	strcpy(r.locale, "ja");
-	r.state = TSK_FLEET_ACTIVE;
-	r.added_at = 1000;
-	r.next_poll = next;
-	r.ended_at = TSK__NEVER;
-	r.status = TSK_STATUS_UNKNOWN;
-	return r;
-}
-
 /* n shipments due at t0, t0+1, … */
 static void add_n(tsk__store *st, int n, int64_t t0)
 {
@@ -107,7 +91,7 @@ static void add_n(tsk__store *st, int n, int64_t t0)
 	for (int i = 0; i < n; i++) {
 		char num[32];
 		snprintf(num, sizeof num, "4000%08d", i);
-		tsk__store_rec r = rec(num, t0 + i);
+		tsk__store_rec r = tsk_test_store_rec(num, "yamato", "order", t0 + i);
 		ck_assert_int_eq(tsk__store_postgresql.add(st, &r, &err), TSK_OK);
 	}
 }
