@@ -777,11 +777,16 @@ int tsk__shipment_finalize(tsk_shipment *s, const tsk_time *now)
 	s->status = tsk__shipment_compute_status(s);
 	memset(&s->delivered_at, 0, sizeof s->delivered_at);
 	if (s->status == TSK_STATUS_DELIVERED) {
+		/* the last delivered event; when the carrier's state says delivered
+		 * but no event does (JSON APIs whose event codes lag their state),
+		 * the last event that has a time is when the delivery was seen */
 		for (size_t k = s->nevents; k-- > 0;)
 			if (s->events[k]->status == TSK_STATUS_DELIVERED) {
 				s->delivered_at = s->events[k]->time;
 				break;
 			}
+		for (size_t k = s->nevents; !tsk_time_is_set(&s->delivered_at) && k-- > 0;)
+			s->delivered_at = s->events[k]->time;
 	}
 	if (!s->text[TSK_SHIPMENT_STATUS_TEXT] && s->nevents) {
 		const char *w = s->events[s->nevents - 1]->text[TSK_EVENT_CARRIER_STATUS];

@@ -230,7 +230,12 @@ TSK_API const char *tsk_shipment_tracking_number(const tsk_shipment *s);
 TSK_API const char *tsk_shipment_service(const tsk_shipment *s);
 TSK_API tsk_status tsk_shipment_status(const tsk_shipment *s);
 TSK_API const char *tsk_shipment_status_text(const tsk_shipment *s);
-/** @return the delivery time, or NULL when not delivered. */
+/**
+ * @return the delivery time: the last delivered event's, or, when the
+ *         carrier's state says delivered but no event does, the last event's
+ *         time; NULL when not delivered or when no event has a time.
+ *         Borrowed (valid until the shipment is freed).
+ */
 TSK_API const tsk_time *tsk_shipment_delivered_at(const tsk_shipment *s);
 /** @return the ETA, or NULL when there is none (delivered, or nothing to go on). */
 TSK_API const tsk_eta *tsk_shipment_eta(const tsk_shipment *s);

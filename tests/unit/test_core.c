@@ -234,6 +234,23 @@ START_TEST(status_rule)
 	tsk__shipment_finalize(s, &now);
 	ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_OUT_FOR_DELIVERY);
 	tsk_shipment_free(s);
+	/* delivered by the state field alone: delivered_at is the last event's time */
+	ck_assert_int_eq(tsk_shipment_new(&s, "rest:x", "1"), TSK_OK);
+	tsk_shipment_append_event(s, local_event(0, 9, 1, 9, 0, "InTransit", TSK_STATUS_IN_TRANSIT));
+	tsk_shipment_append_event(s, local_event(0, 9, 2, 14, 5, "Signed", TSK_STATUS_UNKNOWN));
+	tsk_shipment_set_state(s, TSK_STATUS_DELIVERED, TSK_EXC_NONE);
+	tsk__shipment_finalize(s, &now);
+	ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_DELIVERED);
+	ck_assert_ptr_nonnull(tsk_shipment_delivered_at(s));
+	ck_assert_int_eq(tsk_shipment_delivered_at(s)->epoch, at("2009-09-02T14:05:00+09:00").epoch);
+	tsk_shipment_free(s);
+	/* a delivered event still wins over later events */
+	ck_assert_int_eq(tsk_shipment_new(&s, "yamato", "1"), TSK_OK);
+	tsk_shipment_append_event(s, local_event(0, 9, 1, 9, 0, "配達完了", TSK_STATUS_DELIVERED));
+	tsk_shipment_append_event(s, local_event(0, 9, 2, 9, 0, "調査中", TSK_STATUS_EXCEPTION));
+	tsk__shipment_finalize(s, &now);
+	ck_assert_int_eq(tsk_shipment_delivered_at(s)->epoch, at("2009-09-01T09:00:00+09:00").epoch);
+	tsk_shipment_free(s);
 }
 END_TEST
 
