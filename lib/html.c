@@ -423,6 +423,12 @@ static bool is_name_char(char c)
 	       c == '_';
 }
 
+/* The quote closing the string literal that opens at p (< end), or NULL. */
+static const char *quote_end(const char *p, const char *end)
+{
+	return memchr(p + 1, '\'', (size_t)(end - p - 1));
+}
+
 /* Where the bracket or parenthesis opened just before p closes (quotes
  * and nesting respected); NULL when it does not within end. */
 static const char *closing(const char *p, const char *end)
@@ -430,10 +436,8 @@ static const char *closing(const char *p, const char *end)
 	int depth = 1;
 	for (; p < end; p++) {
 		if (*p == '\'') {
-			const char *q = memchr(p + 1, '\'', (size_t)(end - p - 1));
-			if (!q)
+			if (!(p = quote_end(p, end)))
 				return NULL;
-			p = q;
 		} else if (*p == '[' || *p == '(') {
 			depth++;
 		} else if ((*p == ']' || *p == ')') && --depth == 0) {
@@ -449,10 +453,8 @@ static const char *top_level(const char *p, const char *end, const char *sep)
 	size_t sl = strlen(sep);
 	for (; p + sl <= end; p++) {
 		if (*p == '\'') {
-			const char *q = memchr(p + 1, '\'', (size_t)(end - p - 1));
-			if (!q)
+			if (!(p = quote_end(p, end)))
 				return NULL;
-			p = q;
 		} else if (*p == '[' || *p == '(') {
 			const char *c = closing(p + 1, end);
 			if (!c)
