@@ -2,23 +2,13 @@
  * The Japanese public-holiday calendar and the delivery calendars.
  *
  * Invariants: a pure function of the date — no table to load, no mutable
- * state. The rules are those of the 国民の祝日に関する法律 (Act on National
- * Holidays) as amended:
- *   - 2000: 成人の日 and 体育の日 on Mondays (Happy Monday, 1998 amendment);
- *   - 2003: 海の日 and 敬老の日 on Mondays (2001 amendment);
- *   - 2007: 昭和の日 (4/29), みどりの日 moved to 5/4, a substitute holiday
- *     falls on the first following non-holiday (not only Monday), and a
- *     citizens' holiday may fall on a Sunday (2005 amendment);
- *   - 2016: 山の日 (8/11) (2014 amendment);
- *   - 2019: 天皇誕生日 moves from 12/23 to 2/23 from 2020 (none in 2019);
- *     5/1 (即位の日) and 10/22 (即位礼正殿の儀) are holidays for 2019 only
- *     (the 2018 special act), which makes 4/30 and 5/2 citizens' holidays;
- *   - 2020: 体育の日 renamed スポーツの日 (2018 amendment); for the Tokyo
- *     Olympics 海の日/スポーツの日/山の日 move to 7/23, 7/24, 8/10 in 2020
- *     and 7/22, 7/23, 8/8 in 2021 (special measures act, 2018 and 2020
- *     amendments).
- * Checked against the Cabinet Office list (内閣府「国民の祝日について」,
- * syukujitsu.csv) in tests/unit/test_calendar.c.
+ * state. The national holidays are data (lib/data/holidays.def, with the
+ * amendments of the 国民の祝日に関する法律 behind each row); the rules over
+ * them are code here:
+ *   - 振替休日: before 2007 the Monday after a holiday on a Sunday; from 2007
+ *     (2005 amendment) the first following day that is not a holiday;
+ *   - 国民の休日: a day between two holidays; before 2007 not when it is a
+ *     Sunday or already a substitute holiday.
  *
  * The equinox days are fixed each February by the National Astronomical
  * Observatory (国立天文台 暦要項); the usual approximation
@@ -55,78 +45,46 @@ static int nth_monday(int year, int month, int n)
 	return first + 7 * (n - 1);
 }
 
+enum holiday_rule { RULE_DAY, RULE_MONDAY, RULE_VERNAL, RULE_AUTUMNAL };
+
+static const struct {
+	const char *name;
+	signed char month, rule, n;
+	int first_year, last_year;   /* 0 = open-ended */
+} holidays[] = {
+#define TSK_HOLIDAY(name, month, rule, n, first, last) { name, month, RULE_##rule, n, first, last },
+#include "data/holidays.def"
+#undef TSK_HOLIDAY
+};
+
+/* The year the 2005 amendment changed the substitute and citizens' rules. */
+#define RULES_2007 2007
+
 static const char *national_holiday(int y, int m, int d)
 {
-	switch (m) {
-	case 1:
-		if (d == 1)
-			return "元日";
-		if (y >= 2000 && d == nth_monday(y, 1, 2))
-			return "成人の日";
-		if (y < 2000 && d == 15)
-			return "成人の日";
-		return NULL;
-	case 2:
-		if (d == 11)
-			return "建国記念の日";
-		if (y >= 2020 && d == 23)
-			return "天皇誕生日";
-		return NULL;
-	case 3:
-		return d == vernal_equinox(y) ? "春分の日" : NULL;
-	case 4:
-		if (d == 29)
-			return y >= 2007 ? "昭和の日" : "みどりの日";
-		return NULL;
-	case 5:
-		if (d == 3)
-			return "憲法記念日";
-		if (d == 4 && y >= 2007)
-			return "みどりの日";
-		if (d == 5)
-			return "こどもの日";
-		if (y == 2019 && d == 1)
-			return "即位の日";
-		return NULL;
-	case 7:
-		if (y == 2020)
-			return d == 23 ? "海の日" : d == 24 ? "スポーツの日" : NULL;
-		if (y == 2021)
-			return d == 22 ? "海の日" : d == 23 ? "スポーツの日" : NULL;
-		if (y >= 2003)
-			return d == nth_monday(y, 7, 3) ? "海の日" : NULL;
-		return y >= 1996 && d == 20 ? "海の日" : NULL;
-	case 8:
-		if (y == 2020)
-			return d == 10 ? "山の日" : NULL;
-		if (y == 2021)
-			return d == 8 ? "山の日" : NULL;
-		return y >= 2016 && d == 11 ? "山の日" : NULL;
-	case 9:
-		if (d == autumnal_equinox(y))
-			return "秋分の日";
-		if (y >= 2003)
-			return d == nth_monday(y, 9, 3) ? "敬老の日" : NULL;
-		return d == 15 ? "敬老の日" : NULL;
-	case 10:
-		if (y == 2019 && d == 22)
-			return "即位礼正殿の儀";
-		if (y == 2020 || y == 2021)
-			return NULL; /* moved to July */
-		if (y >= 2000)
-			return d == nth_monday(y, 10, 2) ? (y >= 2020 ? "スポーツの日" : "体育の日") : NULL;
-		return d == 10 ? "体育の日" : NULL;
-	case 11:
-		if (d == 3)
-			return "文化の日";
-		if (d == 23)
-			return "勤労感謝の日";
-		return NULL;
-	case 12:
-		return y >= 1989 && y <= 2018 && d == 23 ? "天皇誕生日" : NULL;
-	default:
-		return NULL;
+	for (size_t i = 0; i < sizeof holidays / sizeof holidays[0]; i++) {
+		if (holidays[i].month != m || (holidays[i].first_year && y < holidays[i].first_year) ||
+		    (holidays[i].last_year && y > holidays[i].last_year))
+			continue;
+		int on;
+		switch (holidays[i].rule) {
+		case RULE_MONDAY:
+			on = nth_monday(y, m, holidays[i].n);
+			break;
+		case RULE_VERNAL:
+			on = vernal_equinox(y);
+			break;
+		case RULE_AUTUMNAL:
+			on = autumnal_equinox(y);
+			break;
+		default:
+			on = holidays[i].n;
+			break;
+		}
+		if (on == d)
+			return holidays[i].name;
 	}
+	return NULL;
 }
 
 static const char *national_on_day(int64_t day)
@@ -141,7 +99,7 @@ static bool substitute_holiday(int64_t day, int year)
 {
 	if (national_on_day(day))
 		return false;
-	if (year < 2007) /* the Monday after a Sunday holiday */
+	if (year < RULES_2007) /* the Monday after a Sunday holiday */
 		return tsk__weekday(day) == 1 && national_on_day(day - 1);
 	/* the first non-holiday after a Sunday holiday and the holidays that follow it */
 	for (int64_t k = day - 1; national_on_day(k); k--)
@@ -155,7 +113,7 @@ static bool citizens_holiday(int64_t day, int year)
 {
 	if (national_on_day(day) || !national_on_day(day - 1) || !national_on_day(day + 1))
 		return false;
-	if (year < 2007 && (tsk__weekday(day) == 0 || substitute_holiday(day, year)))
+	if (year < RULES_2007 && (tsk__weekday(day) == 0 || substitute_holiday(day, year)))
 		return false;
 	return true;
 }
@@ -180,8 +138,8 @@ bool tsk__jp_is_holiday(int year, int month, int day)
 	return tsk__jp_holiday_name(year, month, day) != 0;
 }
 
-/* Japan Post stopped delivering ordinary mail on Saturdays from
- * 2021-10-02 (the 2020 amendment of the Postal Act, 郵便法). */
+/* Ordinary mail is not delivered on Saturdays from 2021-10-02 (the
+ * 2020 amendment of the Postal Act, 郵便法). */
 #define MAIL_NO_SATURDAY_FROM 18902 /* tsk__days_from_civil(2021, 10, 2) */
 
 bool tsk__cal_is_delivery_day(tsk__calendar cal, int64_t day)
