@@ -2,7 +2,7 @@
  * The adapters every new context registers, in the order `tsuiseki
  * carriers` lists them and `--carrier auto` breaks ties.
  */
-#include "context.h"
+#include "carriers.h"
 
 extern const tsk_adapter tsk__adapter_yamato;
 extern const tsk_adapter tsk__adapter_sagawa;

@@ -1,30 +1,67 @@
 /*
- * The context: registry, endpoints, clock, options, last error, detection
- * and parsing.
+ * The context's state: last error and log, clock, locale, options,
+ * variables and endpoints, the carrier registry, and the slots other
+ * modules keep their state in. The struct is private to this file
+ * (lib/context.h is the internal interface); making a context with its
+ * carriers is lib/setup.c, plugins lib/plugins.c, REST mappings
+ * lib/mappings.c.
  *
  * Invariants: nothing here is global; every registry entry has a unique
  * name and a version within 1..TSK_ADAPTER_VERSION; tsk_ctx_last_error()
- * never returns NULL.
+ * never returns NULL; this file calls none of the modules that keep state
+ * in a slot (each slot carries its own free function).
  */
-#define _GNU_SOURCE
 #include "context.h"
-#include "politeness.h"
-#include "analyze.h"
-#include "eta.h"
-#include "html.h"
-#include "model.h"
 #include "redact.h"
 #include "util.h"
 #include "tsuiseki/version.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#define MAX_LOAD_ERRORS 1000
+
+struct tsk__registered {
+	const tsk_adapter *adapter;
+	tsk_adapter *owned;        /* non-NULL when the registry frees it (destroy) */
+};
+
+struct tsk__pair {
+	char *name;
+	char *value;
+};
+
+struct tsk_ctx {
+	unsigned int flags;
+	char last_error[512];
+	tsk_log_fn log_fn;
+	void *log_userdata;
+	bool has_now;
+	tsk_time now;
+	char *locale;
+	long options[TSK_OPT__COUNT];
+	struct tsk__registered *carriers;
+	size_t ncarriers, carriers_cap;
+	struct tsk__pair *endpoints;     /* carrier -> base URL (tsk_ctx_set_endpoint) */
+	size_t nendpoints;
+	struct tsk__pair *variables;     /* tsk_ctx_set_variable */
+	size_t nvariables;
+	char *endpoint_scratch;    /* value returned by tsk_ctx_endpoint */
+	void **plugins;            /* dlopen handles (lib/plugins.c) */
+	size_t nplugins;
+	tsk__http *http;
+	char user_agent[64];
+	struct {
+		void *data;
+		tsk__slot_free_fn free_fn;
+	} slots[TSK__SLOT__COUNT];
+	char **load_errors;        /* REST mappings that failed to load (lib/mappings.c) */
+	size_t nload_errors;
+};
 
 static const long option_defaults[TSK_OPT__COUNT] = {
 	[TSK_OPT_CONNECT_TIMEOUT_MS] = 10000,
@@ -60,16 +97,6 @@ static const struct {
 	[TSK_OPT_FOLLOW_HANDOFF] = { 0, 1 },
 };
 
-TSK_API const char *tsk_version(void)
-{
-	return TSK_VERSION_STRING;
-}
-
-TSK_API unsigned int tsk_version_number(void)
-{
-	return TSK_VERSION_NUMBER;
-}
-
 int tsk__ctx_error(tsk_ctx *ctx, int code, const char *fmt, ...)
 {
 	if (!ctx)
@@ -97,81 +124,52 @@ void tsk__ctx_log(tsk_ctx *ctx, int level, const char *fmt, ...)
 	ctx->log_fn(level, msg, ctx->log_userdata);
 }
 
-/*
- * The installed REST mappings (TSK_MAPPING_DIR, skipped when absent), then
- * each directory of TSUISEKI_MAPPING_PATH; a later mapping of the same name
- * replaces an earlier one. Nothing else is read: an uninstalled build finds
- * the source tree's mappings through TSUISEKI_MAPPING_PATH (set by the test
- * environment and `meson devenv`), never through a path compiled in. A
- * broken mapping never fails the context: it is logged and listed
- * (tsk_ctx_mapping_error_at).
- */
-static void load_default_mappings(tsk_ctx *ctx)
+void tsk__ctx_clear_error(tsk_ctx *ctx)
 {
-	struct stat st;
-	if (stat(TSK_MAPPING_DIR, &st) == 0 && S_ISDIR(st.st_mode))
-		tsk__rest_load_dir(ctx, TSK_MAPPING_DIR, true);
-	const char *path = tsk__ctx_getenv(ctx, "TSUISEKI_MAPPING_PATH");
-	while (path && *path) {
-		const char *end = strchr(path, ':');
-		size_t len = end ? (size_t)(end - path) : strlen(path);
-		if (len > 0 && len < 4096) {
-			char dir[4096];
-			memcpy(dir, path, len);
-			dir[len] = '\0';
-			tsk__rest_load_dir(ctx, dir, true);
-		}
-		path = end ? end + 1 : NULL;
-	}
-	ctx->last_error[0] = '\0';
+	if (ctx)
+		ctx->last_error[0] = '\0';
 }
 
 static void pairs_free(struct tsk__pair *list, size_t n);
 
-TSK_API int tsk_ctx_new(tsk_ctx **out, unsigned int flags)
+tsk_ctx *tsk__ctx_alloc(unsigned int flags)
 {
-	if (!out)
-		return TSK_EINVAL;
-	*out = NULL;
-	tsk__html_global_init();
-	if (tsk__http_global_init() != TSK_OK)
-		return TSK_ERROR;
 	tsk_ctx *ctx = calloc(1, sizeof *ctx);
 	if (!ctx)
-		return TSK_ENOMEM;
+		return NULL;
 	ctx->flags = flags;
 	memcpy(ctx->options, option_defaults, sizeof ctx->options);
 	snprintf(ctx->user_agent, sizeof ctx->user_agent, "tsuiseki/%s", TSK_VERSION_STRING);
 	if (!(ctx->locale = tsk__strdup("ja")) || tsk__http_new(&ctx->http) != TSK_OK) {
 		tsk_ctx_free(ctx);
-		return TSK_ENOMEM;
+		return NULL;
 	}
-	if (!(flags & TSK_CTX_NO_DEFAULT_CARRIERS)) {
-		for (size_t i = 0; i < tsk__builtin_adapter_count; i++) {
-			int rc = tsk_ctx_register_adapter(ctx, tsk__builtin_adapters[i]);
-			if (rc != TSK_OK) {
-				tsk_ctx_free(ctx);
-				return rc;
-			}
-		}
-		load_default_mappings(ctx);
-	}
-	*out = ctx;
-	return TSK_OK;
+	return ctx;
+}
+
+static void free_slot(tsk_ctx *ctx, enum tsk__ctx_slot k)
+{
+	void *data = ctx->slots[k].data;
+	if (data && ctx->slots[k].free_fn)
+		ctx->slots[k].free_fn(ctx, data);
+	ctx->slots[k].data = NULL;
+	ctx->slots[k].free_fn = NULL;
 }
 
 TSK_API void tsk_ctx_free(tsk_ctx *ctx)
 {
 	if (!ctx)
 		return;
-	/* first, while everything is intact: done callbacks may look at ctx */
-	tsk__loop_free(ctx);
+	/* the event loop first, while everything is intact: done callbacks
+	 * may look at ctx */
+	free_slot(ctx, TSK__SLOT_LOOP);
 	for (size_t i = 0; i < ctx->ncarriers; i++)
 		if (ctx->carriers[i].owned && ctx->carriers[i].owned->destroy)
 			ctx->carriers[i].owned->destroy(ctx->carriers[i].owned);
 	free(ctx->carriers);
 	pairs_free(ctx->endpoints, ctx->nendpoints);
-	tsk__policies_free(ctx);
+	for (int k = 0; k < TSK__SLOT__COUNT; k++)
+		free_slot(ctx, (enum tsk__ctx_slot)k);
 	pairs_free(ctx->variables, ctx->nvariables);
 	free(ctx->endpoint_scratch);
 	tsk__http_free(ctx->http);
@@ -179,11 +177,10 @@ TSK_API void tsk_ctx_free(tsk_ctx *ctx)
 	for (size_t i = 0; i < ctx->nplugins; i++)
 		dlclose(ctx->plugins[i]);
 	free(ctx->plugins);
-	for (size_t i = 0; i < ctx->nmapping_errors; i++)
-		free(ctx->mapping_errors[i]);
-	free(ctx->mapping_errors);
+	for (size_t i = 0; i < ctx->nload_errors; i++)
+		free(ctx->load_errors[i]);
+	free(ctx->load_errors);
 	free(ctx->locale);
-	tsk__eta_model_free(ctx->eta_model);
 	free(ctx);
 }
 
@@ -381,7 +378,17 @@ TSK_API const char *tsk_ctx_endpoint(tsk_ctx *ctx, const char *carrier)
 
 /* -------------------------------------------------------------- registry */
 
-static int register_entry(tsk_ctx *ctx, const tsk_adapter *a, tsk_adapter *owned)
+static struct tsk__registered *find_entry(const tsk_ctx *ctx, const char *name)
+{
+	for (size_t i = 0; i < ctx->ncarriers; i++)
+		if (strcmp(ctx->carriers[i].adapter->name, name) == 0)
+			return &ctx->carriers[i];
+	return NULL;
+}
+
+/* Check an adapter, then add it (or with replace, put it in the place of
+ * the owned entry of the same name). */
+static int register_entry(tsk_ctx *ctx, const tsk_adapter *a, tsk_adapter *owned, bool replace)
 {
 	if (!ctx || !a)
 		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_ctx_register_adapter: missing argument");
@@ -395,6 +402,16 @@ static int register_entry(tsk_ctx *ctx, const tsk_adapter *a, tsk_adapter *owned
 		return tsk__ctx_error(ctx, TSK_EINVAL,
 		                      "adapter %s: recognize, build_requests, parse, map_status and max_batch are required",
 		                      a->name);
+	if (replace) {
+		struct tsk__registered *r = find_entry(ctx, a->name);
+		if (!r || !r->owned)
+			return tsk__ctx_error(ctx, TSK_ENOCARRIER, "no carrier of the registry's own named %s", a->name);
+		if (r->owned->destroy)
+			r->owned->destroy(r->owned);
+		r->adapter = a;
+		r->owned = owned;
+		return TSK_OK;
+	}
 	if (tsk_ctx_carrier(ctx, a->name))
 		return tsk__ctx_error(ctx, TSK_EEXISTS, "adapter %s is already registered", a->name);
 	if (!TSK__GROW(ctx->carriers, ctx->carriers_cap, ctx->ncarriers + 1))
@@ -407,15 +424,29 @@ static int register_entry(tsk_ctx *ctx, const tsk_adapter *a, tsk_adapter *owned
 
 TSK_API int tsk_ctx_register_adapter(tsk_ctx *ctx, const tsk_adapter *adapter)
 {
-	return register_entry(ctx, adapter, NULL);
+	return register_entry(ctx, adapter, NULL, false);
 }
 
 int tsk__ctx_register_owned(tsk_ctx *ctx, tsk_adapter *adapter)
 {
-	int rc = register_entry(ctx, adapter, adapter);
+	int rc = register_entry(ctx, adapter, adapter, false);
 	if (rc != TSK_OK && adapter && adapter->destroy)
 		adapter->destroy(adapter);
 	return rc;
+}
+
+int tsk__ctx_replace_owned(tsk_ctx *ctx, tsk_adapter *adapter)
+{
+	int rc = register_entry(ctx, adapter, adapter, true);
+	if (rc != TSK_OK && adapter && adapter->destroy)
+		adapter->destroy(adapter);
+	return rc;
+}
+
+const tsk_adapter *tsk__ctx_owned(const tsk_ctx *ctx, const char *name)
+{
+	const struct tsk__registered *r = ctx && name ? find_entry(ctx, name) : NULL;
+	return r ? r->owned : NULL;
 }
 
 TSK_API size_t tsk_ctx_carrier_count(const tsk_ctx *ctx)
@@ -430,331 +461,79 @@ TSK_API const tsk_adapter *tsk_ctx_carrier_at(const tsk_ctx *ctx, size_t i)
 
 TSK_API const tsk_adapter *tsk_ctx_carrier(const tsk_ctx *ctx, const char *name)
 {
-	if (!ctx || !name)
-		return NULL;
-	for (size_t i = 0; i < ctx->ncarriers; i++)
-		if (strcmp(ctx->carriers[i].adapter->name, name) == 0)
-			return ctx->carriers[i].adapter;
-	return NULL;
+	const struct tsk__registered *r = ctx && name ? find_entry(ctx, name) : NULL;
+	return r ? r->adapter : NULL;
 }
 
-TSK_API int tsk_ctx_load_plugins(tsk_ctx *ctx, const char *dir)
+int tsk__ctx_add_plugin(tsk_ctx *ctx, void *handle)
 {
-	if (!ctx || !dir)
-		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_ctx_load_plugins: missing directory");
-	DIR *d = opendir(dir);
-	if (!d)
-		return tsk__ctx_error(ctx, TSK_EIO, "cannot open plugin directory %s", dir);
-	int rc = TSK_OK;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		if (l < 4 || strcmp(de->d_name + l - 3, ".so") != 0)
-			continue;
-		char path[4096];
-		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		/* only regular files: dlopen of a FIFO would wait for a writer */
-		struct stat st;
-		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-			rc = tsk__ctx_error(ctx, TSK_EIO, "cannot load plugin %s: not a regular file", path);
-			tsk__ctx_log(ctx, 1, "%s", ctx->last_error);
-			continue;
-		}
-		void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-		if (!h) {
-			const char *why = dlerror();
-			rc = tsk__ctx_error(ctx, TSK_EIO, "cannot load plugin %s: %s", path, why ? why : "?");
-			tsk__ctx_log(ctx, 1, "%s", ctx->last_error);
-			continue;
-		}
-		tsk_plugin_fn fn;
-		*(void **)&fn = dlsym(h, TSK_PLUGIN_SYMBOL);
-		const tsk_adapter *const *list = NULL;
-		size_t count = 0;
-		int prc = fn ? fn(TSK_ADAPTER_VERSION, &list, &count) : TSK_EVERSION;
-		if (prc != TSK_OK || (count && !list)) {
-			dlclose(h);
-			rc = tsk__ctx_error(ctx, fn ? prc : TSK_EVERSION,
-			                    "plugin %s: %s", path,
-			                    fn ? "refused this ABI version" : "no " TSK_PLUGIN_SYMBOL " symbol");
-			tsk__ctx_log(ctx, 1, "%s", ctx->last_error);
-			continue;
-		}
-		void **n = realloc(ctx->plugins, (ctx->nplugins + 1) * sizeof *n);
-		if (!n) {
-			dlclose(h);
-			closedir(d);
-			return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
-		}
-		ctx->plugins = n;
-		ctx->plugins[ctx->nplugins++] = h;
-		for (size_t i = 0; i < count; i++) {
-			int r = tsk_ctx_register_adapter(ctx, list[i]);
-			if (r != TSK_OK) {
-				tsk__ctx_log(ctx, 1, "plugin %s: %s", path, ctx->last_error);
-				rc = r;
-			}
-		}
-	}
-	closedir(d);
-	return rc;
+	void **n = realloc(ctx->plugins, (ctx->nplugins + 1) * sizeof *n);
+	if (!n)
+		return TSK_ENOMEM;
+	ctx->plugins = n;
+	ctx->plugins[ctx->nplugins++] = handle;
+	return TSK_OK;
 }
 
-TSK_API int tsk_ctx_load_plugin_path(tsk_ctx *ctx, const char *path)
+void tsk__ctx_add_load_error(tsk_ctx *ctx, const char *msg)
 {
-	if (!ctx)
-		return TSK_EINVAL;
-	tsk__buf dirs = TSK__BUF_INIT;
-	if (path) {
-		tsk__buf_puts(&dirs, path);
-	} else {
-		const char *env = tsk__ctx_getenv(ctx, "TSUISEKI_CARRIER_PATH");
-		if (env && *env) {
-			tsk__buf_puts(&dirs, env);
-			tsk__buf_putc(&dirs, ':');
-		}
-		tsk__buf_puts(&dirs, TSK_PLUGIN_DIR);
-	}
-	char *list = tsk__buf_detach(&dirs);
-	if (!list)
-		return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
-	int first = TSK_OK;
-	char *save = NULL;
-	for (char *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		/* from the environment, only absolute directories: a relative one
-		 * would load code from wherever the program happens to run */
-		if (!path && d[0] != '/') {
-			int rc = tsk__ctx_error(ctx, TSK_EINVAL,
-			                        "TSUISEKI_CARRIER_PATH: \"%s\" skipped: only absolute directories "
-			                        "are searched for plugins", d);
-			tsk__ctx_log(ctx, 1, "%s", ctx->last_error);
-			if (first == TSK_OK)
-				first = rc;
-			continue;
-		}
-		DIR *probe = opendir(d);
-		if (!probe)
-			continue; /* an absent directory is not an error */
-		closedir(probe);
-		/* tsk_ctx_load_plugins() logs each plugin that fails: once is enough */
-		int rc = tsk_ctx_load_plugins(ctx, d);
-		if (rc != TSK_OK && first == TSK_OK)
-			first = rc;
-	}
-	free(list);
-	return first;
-}
-
-/* ---------------------------------------------------------------- numbers */
-
-TSK_API int tsk_number_normalize(char **out, const char *input, tsk_error *err)
-{
-	if (!out || !input)
-		return tsk_error_set(err, TSK_EINVAL, "no number given");
-	*out = NULL;
-	size_t len = strlen(input);
-	if (!tsk__utf8_valid(input, len))
-		return tsk_error_set(err, TSK_EINVALID_NUMBER, "number is not valid UTF-8");
-	tsk__buf b = TSK__BUF_INIT;
-	tsk__buf_add(&b, "", 0);
-	size_t i = 0;
-	while (i < len) {
-		uint32_t cp;
-		i += tsk__utf8_next(input + i, len - i, &cp);
-		if (cp >= 0xFF01 && cp <= 0xFF5E)
-			cp -= 0xFEE0; /* full-width ASCII */
-		if (cp == '-' || cp == ' ' || cp == '\t' || cp == 0x3000 || cp == 0x2010 || cp == 0x2011 ||
-		    cp == 0x2012 || cp == 0x2013 || cp == 0x2212 || cp == 0x30FC || cp == 0xFF70)
-			continue;
-		if (cp >= 'a' && cp <= 'z')
-			cp -= 32;
-		if ((cp >= '0' && cp <= '9') || (cp >= 'A' && cp <= 'Z')) {
-			tsk__buf_putc(&b, (char)cp);
-			continue;
-		}
-		tsk__buf_dispose(&b);
-		return tsk_error_set(err, TSK_EINVALID_NUMBER,
-		                     "unexpected character U+%04X in tracking number", (unsigned)cp);
-	}
-	if (b.len == 0) {
-		tsk__buf_dispose(&b);
-		return tsk_error_set(err, TSK_EINVALID_NUMBER, "empty tracking number");
-	}
-	if (b.len > 40) {
-		tsk__buf_dispose(&b);
-		return tsk_error_set(err, TSK_EINVALID_NUMBER, "tracking number too long (%zu characters)",
-		                     b.len);
-	}
-	*out = tsk__buf_detach(&b);
-	return *out ? TSK_OK : tsk_error_set(err, TSK_ENOMEM, "out of memory");
-}
-
-struct tsk_detection {
-	char *number;
-	bool valid;
-	char *error;
-	tsk_candidate *candidates;
-	size_t count;
-};
-
-TSK_API const char *tsk_detection_number(const tsk_detection *d) { return d->number; }
-TSK_API int tsk_detection_valid(const tsk_detection *d) { return d->valid; }
-TSK_API size_t tsk_detection_count(const tsk_detection *d) { return d->count; }
-TSK_API const tsk_candidate *tsk_detection_at(const tsk_detection *d, size_t i)
-{
-	return i < d->count ? &d->candidates[i] : NULL;
-}
-TSK_API const char *tsk_detection_error(const tsk_detection *d) { return d->error; }
-
-TSK_API void tsk_detection_free(tsk_detection *d)
-{
-	if (!d)
+	if (ctx->nload_errors >= MAX_LOAD_ERRORS)
 		return;
-	free(d->number);
-	free(d->error);
-	free(d->candidates);
-	free(d);
+	char **n = realloc(ctx->load_errors, (ctx->nload_errors + 1) * sizeof *n);
+	if (!n)
+		return;
+	ctx->load_errors = n;
+	if ((n[ctx->nload_errors] = tsk__strdup(msg)))
+		ctx->nload_errors++;
 }
 
-static int cmp_candidate(const void *a, const void *b)
+TSK_API size_t tsk_ctx_mapping_error_count(const tsk_ctx *ctx)
 {
-	const tsk_candidate *x = a, *y = b;
-	if (x->confidence != y->confidence)
-		return x->confidence < y->confidence ? 1 : -1;
-	return 0;
+	return ctx ? ctx->nload_errors : 0;
 }
 
-TSK_API int tsk_detect(tsk_detection **out, tsk_ctx *ctx, const char *input)
+TSK_API const char *tsk_ctx_mapping_error_at(const tsk_ctx *ctx, size_t i)
 {
-	if (!out || !ctx || !input)
-		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_detect: missing argument");
-	*out = NULL;
-	tsk_detection *d = calloc(1, sizeof *d);
-	if (!d)
-		return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
-	tsk_error err;
-	tsk_error_clear(&err);
-	int rc = tsk_number_normalize(&d->number, input, &err);
-	if (rc == TSK_OK) {
-		d->candidates = calloc(ctx->ncarriers ? ctx->ncarriers : 1, sizeof *d->candidates);
-		if (!d->candidates) {
-			tsk_detection_free(d);
-			return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
-		}
-		double total = 0;
-		tsk_error first_reason;
-		tsk_error_clear(&first_reason);
-		for (size_t i = 0; i < ctx->ncarriers; i++) {
-			const tsk_adapter *a = ctx->carriers[i].adapter;
-			double conf = 0;
-			tsk_error aerr;
-			tsk_error_clear(&aerr);
-			int arc = a->recognize(a, d->number, &conf, &aerr);
-			if (arc != TSK_OK) {
-				if (first_reason.code == TSK_OK)
-					first_reason = aerr;
-				continue;
-			}
-			if (conf > 0) {
-				d->candidates[d->count].carrier = a->name;
-				d->candidates[d->count].confidence = conf > 1 ? 1 : conf;
-				total += d->candidates[d->count].confidence;
-				d->count++;
-			}
-		}
-		if (d->count) {
-			for (size_t i = 0; i < d->count; i++)
-				d->candidates[i].confidence /= total;
-			qsort(d->candidates, d->count, sizeof *d->candidates, cmp_candidate);
-			d->valid = true;
-		} else {
-			rc = TSK_EINVALID_NUMBER;
-			if (first_reason.code != TSK_OK)
-				err = first_reason;
-			else
-				tsk_error_set(&err, TSK_EINVALID_NUMBER,
-				              "no carrier recognises %zu-character number %s",
-				              strlen(d->number), d->number);
-		}
-	} else if (!d->number) {
-		/* what the user typed, printable: bytes that are not UTF-8 as U+FFFD */
-		d->number = tsk__utf8_repair(input);
-	}
-	if (rc != TSK_OK) {
-		d->error = tsk__strdup(err.message);
-		tsk__ctx_error(ctx, rc, "%s: %s", input, err.message);
-	}
-	*out = d;
-	return rc;
+	return ctx && i < ctx->nload_errors ? ctx->load_errors[i] : NULL;
 }
 
-/* ---------------------------------------------------------------- parsing */
+/* ----------------------------------------------------------------- slots */
 
-int tsk__ctx_complete(tsk_ctx *ctx, tsk_shipment *s, const tsk_shipment *previous)
+void *tsk__ctx_slot(const tsk_ctx *ctx, enum tsk__ctx_slot slot)
 {
-	tsk_time now = tsk_ctx_now(ctx);
-	int rc = tsk__shipment_finalize(s, &now);
-	if (rc == TSK_OK)
-		rc = tsk__analyze(s, previous, &now, ctx->eta_model);
-	return rc;
+	return ctx->slots[slot].data;
 }
 
-int tsk__ctx_parse_response(tsk_ctx *ctx, const tsk_adapter *a, const tsk_response *resp,
-                            tsk_shipment_list *out, tsk_error *err)
+void tsk__ctx_set_slot(tsk_ctx *ctx, enum tsk__ctx_slot slot, void *data, tsk__slot_free_fn free_fn)
 {
-	tsk_parse_env env = { TSK_PARSE_ENV_VERSION, tsk_ctx_now(ctx), ctx->locale };
-	size_t before = tsk_shipment_list_count(out);
-	tsk__xml_watch watch;
-	tsk__xml_watch_begin(&watch);
-	int rc = a->parse(a, resp, &env, out, err);
-	/* libxml2 ran out of memory and answered with less: no answer at all */
-	if (tsk__xml_watch_end(&watch) && rc != TSK_ENOMEM)
-		rc = tsk_error_set(err, TSK_ENOMEM, "out of memory (in libxml2)");
-	if (rc != TSK_OK) {
-		/* a failed parse leaves nothing half-made behind */
-		while (tsk_shipment_list_count(out) > before) {
-			tsk_shipment *s;
-			tsk_shipment_list_take(&s, out, tsk_shipment_list_count(out) - 1);
-			tsk_shipment_free(s);
-		}
-		if (err->code == TSK_OK)
-			tsk_error_set(err, rc, "%s", tsk_strerror(rc));
-		/* the message names the carrier once, whether or not the adapter did */
-		if (strncmp(err->message, a->name, strlen(a->name)) != 0) {
-			char msg[sizeof err->message];
-			snprintf(msg, sizeof msg, "%s", err->message);
-			tsk_error_set(err, rc, "%s: %s", a->name, msg);
-		}
-		return rc;
-	}
-	for (size_t i = before; i < tsk_shipment_list_count(out); i++) {
-		tsk_shipment *s = out->items[i];
-		if (tsk__ctx_complete(ctx, s, NULL) != TSK_OK)
-			return tsk_error_set(err, TSK_ENOMEM, "out of memory");
-	}
-	return TSK_OK;
+	ctx->slots[slot].data = data;
+	ctx->slots[slot].free_fn = data ? free_fn : NULL;
 }
 
-TSK_API int tsk_parse(tsk_shipment_list **out, tsk_ctx *ctx, const char *carrier, const char *body,
-                      size_t len, const char *content_type)
+/* ------------------------------------------------------------- accessors */
+
+unsigned int tsk__ctx_flags(const tsk_ctx *ctx)
 {
-	if (!out || !ctx || !carrier || (!body && len))
-		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_parse: missing argument");
-	*out = NULL;
-	const tsk_adapter *a = tsk_ctx_carrier(ctx, carrier);
-	if (!a)
-		return tsk__ctx_error(ctx, TSK_ENOCARRIER, "no carrier named %s", carrier);
-	tsk_shipment_list *l;
-	if (tsk_shipment_list_new(&l) != TSK_OK)
-		return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
-	tsk_response resp = { TSK_RESPONSE_VERSION, body ? body : "", len, content_type, 0, NULL, 0, NULL };
-	tsk_error err;
-	tsk_error_clear(&err);
-	int rc = tsk__ctx_parse_response(ctx, a, &resp, l, &err);
-	if (rc != TSK_OK) {
-		tsk_shipment_list_free(l);
-		return tsk__ctx_error(ctx, rc, "%s%s%s", err.message, err.where[0] ? " at " : "", err.where);
-	}
-	*out = l;
-	return TSK_OK;
+	return ctx->flags;
 }
+
+bool tsk__ctx_has_now(const tsk_ctx *ctx)
+{
+	return ctx->has_now;
+}
+
+const char *tsk__ctx_locale(const tsk_ctx *ctx)
+{
+	return ctx->locale;
+}
+
+const char *tsk__ctx_user_agent(const tsk_ctx *ctx)
+{
+	return ctx->user_agent;
+}
+
+tsk__http *tsk__ctx_http(const tsk_ctx *ctx)
+{
+	return ctx->http;
+}
+

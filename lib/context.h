@@ -1,48 +1,19 @@
-/* Private: the context layout, shared by context.c, track.c and the REST loader. */
+/*
+ * Private: the context's internal interface. The struct itself is private
+ * to lib/context.c; every other file reaches the context through the
+ * public tsk_ctx_* functions and the small accessors below.
+ *
+ * The context never calls the modules that keep state in it (the event
+ * loop, the politeness policies, the learned transit model): each of them
+ * keeps its state in a slot with the function that frees it, so the
+ * dependency runs one way (module -> context).
+ */
 #ifndef TSK_LIB_CONTEXT_H
 #define TSK_LIB_CONTEXT_H
 
 #include "tsuiseki.h"
 #include "http.h"
 #include <stdbool.h>
-
-struct tsk__registered {
-	const tsk_adapter *adapter;
-	tsk_adapter *owned;        /* non-NULL when the registry frees it (destroy) */
-};
-
-struct tsk__pair {
-	char *name;
-	char *value;
-};
-
-struct tsk_ctx {
-	unsigned int flags;
-	char last_error[512];
-	tsk_log_fn log_fn;
-	void *log_userdata;
-	bool has_now;
-	tsk_time now;
-	char *locale;
-	long options[TSK_OPT__COUNT];
-	struct tsk__registered *carriers;
-	size_t ncarriers, carriers_cap;
-	struct tsk__pair *endpoints;     /* carrier -> base URL (tsk_ctx_set_endpoint) */
-	size_t nendpoints;
-	struct tsk__pair *variables;     /* tsk_ctx_set_variable */
-	size_t nvariables;
-	char *endpoint_scratch;    /* value returned by tsk_ctx_endpoint */
-	void **plugins;            /* dlopen handles */
-	size_t nplugins;
-	struct tsk__loop *loop;    /* event-loop queries (lib/query.c); NULL until used */
-	tsk__http *http;
-	char user_agent[64];
-	struct tsk__eta_model *eta_model;  /* learned transit lanes (lib/eta.c), NULL until learning */
-	struct tsk__policy *policies; /* per-carrier limits and circuit breaker (lib/politeness.c) */
-	size_t npolicies;
-	char **mapping_errors;     /* REST mappings that failed to load (carriers/rest) */
-	size_t nmapping_errors;
-};
 
 /* Is value within the option's range (min, max filled)? False for an unknown option. */
 bool tsk__option_in_range(tsk_option opt, long value, long *min, long *max);
@@ -57,9 +28,28 @@ void tsk__ctx_log(tsk_ctx *ctx, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)))
 #endif
 	;
-/* Register an adapter the registry owns: adapter->destroy(adapter) runs at
- * context free (or immediately when registration fails). */
-int tsk__ctx_register_owned(tsk_ctx *ctx, tsk_adapter *adapter);
+/* Forget the last error (after a step whose failures are only listed). */
+void tsk__ctx_clear_error(tsk_ctx *ctx);
+
+/* -------------------------------------------------------------- making */
+
+/* A context with its options, locale, user agent and HTTP engine set and
+ * no carrier registered (tsk_ctx_new, lib/setup.c, registers them). NULL
+ * when out of memory. */
+tsk_ctx *tsk__ctx_alloc(unsigned int flags);
+
+/* ----------------------------------------------------------- accessors */
+
+unsigned int tsk__ctx_flags(const tsk_ctx *ctx);
+/* Was a reference time set (tsk_ctx_set_now)? */
+bool tsk__ctx_has_now(const tsk_ctx *ctx);
+/* "ja" or "en"; borrowed until tsk_ctx_set_locale. */
+const char *tsk__ctx_locale(const tsk_ctx *ctx);
+/* "tsuiseki/<version>". */
+const char *tsk__ctx_user_agent(const tsk_ctx *ctx);
+/* The context's blocking HTTP engine (lib/http.c). */
+tsk__http *tsk__ctx_http(const tsk_ctx *ctx);
+
 /* A variable: the context's own (tsk_ctx_set_variable), else the process
  * environment unless the context ignores it; NULL when unset. */
 const char *tsk__ctx_getenv(const tsk_ctx *ctx, const char *name);
@@ -68,23 +58,43 @@ const char *tsk__ctx_getenv(const tsk_ctx *ctx, const char *name);
  * set (TSK_ECONFIG) when that variable is set but unusable: the user meant
  * another host, so the default is never used instead. */
 const char *tsk__ctx_endpoint_for(tsk_ctx *ctx, const tsk_adapter *a, tsk_error *err);
-/* Complete every outstanding query with TSK_ECANCELED (each done callback
- * once), then free the event-loop state (lib/query.c). */
-void tsk__loop_free(tsk_ctx *ctx);
 
-/* Parse one response with an adapter, then finalise and analyse each shipment. */
-int tsk__ctx_parse_response(tsk_ctx *ctx, const tsk_adapter *a, const tsk_response *resp,
-                            tsk_shipment_list *out, tsk_error *err);
-/* Finalise (years, status) and analyse (ETA, exceptions, next poll) one shipment. */
-int tsk__ctx_complete(tsk_ctx *ctx, tsk_shipment *s, const tsk_shipment *previous);
+/* ------------------------------------------------------------ registry */
 
-/* Load every *.json mapping of a directory (carriers/rest/rest.c); with
- * replace (the search path), a mapping overrides an earlier one of the same
- * name and a relative directory is refused (a mapping error). */
-int tsk__rest_load_dir(tsk_ctx *ctx, const char *dir, bool replace);
+/* Register an adapter the registry owns: adapter->destroy(adapter) runs at
+ * context free (or immediately when registration fails). */
+int tsk__ctx_register_owned(tsk_ctx *ctx, tsk_adapter *adapter);
+/* The owned adapter registered under adapter->name (an earlier REST
+ * mapping of the same name) is destroyed and adapter takes its place,
+ * after the checks registration makes. TSK_ENOCARRIER when no owned
+ * adapter has that name; on any failure adapter is destroyed. */
+int tsk__ctx_replace_owned(tsk_ctx *ctx, tsk_adapter *adapter);
+/* The registry's own adapter named name (registered with
+ * tsk__ctx_register_owned), NULL if none or not owned. */
+const tsk_adapter *tsk__ctx_owned(const tsk_ctx *ctx, const char *name);
+/* A plugin's dlopen handle, closed at context free after every adapter is
+ * gone. TSK_ENOMEM leaves the handle to the caller. */
+int tsk__ctx_add_plugin(tsk_ctx *ctx, void *handle);
+/* List a carrier definition that failed to load (tsk_ctx_mapping_error_at);
+ * at most 1000 are kept. */
+void tsk__ctx_add_load_error(tsk_ctx *ctx, const char *msg);
 
-/* Built-in adapters (carriers/builtin.c). */
-extern const tsk_adapter *const tsk__builtin_adapters[];
-extern const size_t tsk__builtin_adapter_count;
+/* --------------------------------------------------------------- slots */
+
+/* State other modules keep in a context, freed at tsk_ctx_free in this
+ * order (the loop first: its done callbacks may still look at the context). */
+enum tsk__ctx_slot {
+	TSK__SLOT_LOOP,        /* event-loop queries (lib/query.c) */
+	TSK__SLOT_POLICIES,    /* per-carrier limits and breakers (lib/politeness.c) */
+	TSK__SLOT_TRANSIT,     /* learned transit lanes (lib/learn.c) */
+	TSK__SLOT__COUNT
+};
+typedef void (*tsk__slot_free_fn)(tsk_ctx *ctx, void *data);
+
+/* The slot's data, NULL until set. */
+void *tsk__ctx_slot(const tsk_ctx *ctx, enum tsk__ctx_slot slot);
+/* Set (or with NULL clear) a slot; the previous data is not freed.
+ * free_fn(ctx, data) runs at context free while data is set. */
+void tsk__ctx_set_slot(tsk_ctx *ctx, enum tsk__ctx_slot slot, void *data, tsk__slot_free_fn free_fn);
 
 #endif

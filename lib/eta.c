@@ -553,14 +553,24 @@ static int learn_one(struct tsk__eta_model *m, const tsk_shipment *s)
 	return rc;
 }
 
+static void transit_slot_free(tsk_ctx *ctx, void *data)
+{
+	(void)ctx;
+	tsk__eta_model_free(data);
+}
+
 TSK_API int tsk_ctx_learn_transit(tsk_ctx *ctx, const tsk_shipment_list *delivered)
 {
 	if (!ctx || !delivered)
 		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_ctx_learn_transit: missing argument");
-	if (!ctx->eta_model && !(ctx->eta_model = calloc(1, sizeof *ctx->eta_model)))
-		return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
+	struct tsk__eta_model *m = tsk__ctx_slot(ctx, TSK__SLOT_TRANSIT);
+	if (!m) {
+		if (!(m = calloc(1, sizeof *m)))
+			return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
+		tsk__ctx_set_slot(ctx, TSK__SLOT_TRANSIT, m, transit_slot_free);
+	}
 	for (size_t i = 0; i < tsk_shipment_list_count(delivered); i++)
-		if (learn_one(ctx->eta_model, tsk_shipment_list_at(delivered, i)) != TSK_OK)
+		if (learn_one(m, tsk_shipment_list_at(delivered, i)) != TSK_OK)
 			return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
 	return TSK_OK;
 }
@@ -569,20 +579,22 @@ TSK_API void tsk_ctx_forget_transit(tsk_ctx *ctx)
 {
 	if (!ctx)
 		return;
-	tsk__eta_model_free(ctx->eta_model);
-	ctx->eta_model = NULL;
+	tsk__eta_model_free(tsk__ctx_slot(ctx, TSK__SLOT_TRANSIT));
+	tsk__ctx_set_slot(ctx, TSK__SLOT_TRANSIT, NULL, NULL);
 }
 
 TSK_API size_t tsk_ctx_transit_lane_count(const tsk_ctx *ctx)
 {
-	return ctx && ctx->eta_model ? ctx->eta_model->nlanes : 0;
+	const struct tsk__eta_model *m = ctx ? tsk__ctx_slot(ctx, TSK__SLOT_TRANSIT) : NULL;
+	return m ? m->nlanes : 0;
 }
 
 TSK_API int tsk_ctx_transit_lane_at(const tsk_ctx *ctx, size_t i, tsk_transit_lane *out)
 {
-	if (!ctx || !out || !ctx->eta_model || i >= ctx->eta_model->nlanes)
+	const struct tsk__eta_model *m = ctx ? tsk__ctx_slot(ctx, TSK__SLOT_TRANSIT) : NULL;
+	if (!out || !m || i >= m->nlanes)
 		return TSK_EINVAL;
-	const struct lane_stats *l = &ctx->eta_model->lanes[i];
+	const struct lane_stats *l = &m->lanes[i];
 	out->carrier = l->carrier;
 	out->service = l->service;
 	out->origin = tsk__region_id(l->origin);

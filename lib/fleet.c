@@ -851,7 +851,7 @@ TSK_API int tsk_fleet_run(tsk_fleet *f, const tsk_time *deadline, unsigned int f
 			return fail(f, &err);
 		if (next == TSK__NEVER)
 			return TSK_OK; /* idle: nothing left to track */
-		if (f->ctx->has_now)
+		if (tsk__ctx_has_now(f->ctx))
 			return TSK_OK; /* a fixed clock never reaches the next poll */
 		if (deadline && deadline->epoch < next)
 			next = deadline->epoch;

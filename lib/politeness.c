@@ -34,11 +34,28 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The context's policies (its TSK__SLOT_POLICIES), one per carrier asked. */
+struct policies {
+	struct tsk__policy *list;
+	size_t n;
+};
+
+static void policies_free(tsk_ctx *ctx, void *data)
+{
+	(void)ctx;
+	struct policies *ps = data;
+	for (size_t i = 0; i < ps->n; i++)
+		free(ps->list[i].carrier);
+	free(ps->list);
+	free(ps);
+}
+
 static struct tsk__policy *find(tsk_ctx *ctx, const char *carrier)
 {
-	for (size_t i = 0; i < ctx->npolicies; i++)
-		if (strcmp(ctx->policies[i].carrier, carrier) == 0)
-			return &ctx->policies[i];
+	struct policies *ps = tsk__ctx_slot(ctx, TSK__SLOT_POLICIES);
+	for (size_t i = 0; ps && i < ps->n; i++)
+		if (strcmp(ps->list[i].carrier, carrier) == 0)
+			return &ps->list[i];
 	return NULL;
 }
 
@@ -47,26 +64,23 @@ static struct tsk__policy *get(tsk_ctx *ctx, const char *carrier)
 	struct tsk__policy *p = find(ctx, carrier);
 	if (p)
 		return p;
-	struct tsk__policy *n = realloc(ctx->policies, (ctx->npolicies + 1) * sizeof *n);
+	struct policies *ps = tsk__ctx_slot(ctx, TSK__SLOT_POLICIES);
+	if (!ps) {
+		if (!(ps = calloc(1, sizeof *ps)))
+			return NULL;
+		tsk__ctx_set_slot(ctx, TSK__SLOT_POLICIES, ps, policies_free);
+	}
+	struct tsk__policy *n = realloc(ps->list, (ps->n + 1) * sizeof *n);
 	if (!n)
 		return NULL;
-	ctx->policies = n;
-	p = &n[ctx->npolicies];
+	ps->list = n;
+	p = &n[ps->n];
 	memset(p, 0, sizeof *p);
 	if (!(p->carrier = tsk__strdup(carrier)))
 		return NULL;
 	p->own[0] = p->own[1] = -1;
-	ctx->npolicies++;
+	ps->n++;
 	return p;
-}
-
-void tsk__policies_free(tsk_ctx *ctx)
-{
-	for (size_t i = 0; i < ctx->npolicies; i++)
-		free(ctx->policies[i].carrier);
-	free(ctx->policies);
-	ctx->policies = NULL;
-	ctx->npolicies = 0;
 }
 
 static int limit_index(tsk_option opt)
@@ -125,7 +139,7 @@ static int limit(tsk_ctx *ctx, const char *carrier, int k, long *out, tsk_error 
 		*out = v;
 		return TSK_OK;
 	}
-	*out = ctx->options[limit_opts[k]];
+	*out = tsk_ctx_option(ctx, limit_opts[k]);
 	return TSK_OK;
 }
 
@@ -160,8 +174,8 @@ static void format_ms(char *buf, size_t len, int64_t ms)
 
 static void open_breaker(tsk_ctx *ctx, struct tsk__policy *p, int64_t now)
 {
-	long base = ctx->options[TSK_OPT_BREAKER_COOLDOWN_MS];
-	long cap = ctx->options[TSK_OPT_BREAKER_MAX_COOLDOWN_MS];
+	long base = tsk_ctx_option(ctx, TSK_OPT_BREAKER_COOLDOWN_MS);
+	long cap = tsk_ctx_option(ctx, TSK_OPT_BREAKER_MAX_COOLDOWN_MS);
 	int64_t cool = base;
 	for (unsigned i = 0; i < p->opened && cool < cap; i++)
 		cool *= 2;
@@ -180,7 +194,7 @@ static void open_breaker(tsk_ctx *ctx, struct tsk__policy *p, int64_t now)
 bool tsk__breaker_gate(void *userdata, const char *carrier, char *msg, size_t msglen)
 {
 	tsk_ctx *ctx = userdata;
-	if (ctx->options[TSK_OPT_BREAKER_FAILURES] == 0)
+	if (tsk_ctx_option(ctx, TSK_OPT_BREAKER_FAILURES) == 0)
 		return true;
 	struct tsk__policy *p = find(ctx, carrier);
 	if (!p || p->state == TSK_BREAKER_CLOSED)
@@ -208,7 +222,8 @@ bool tsk__breaker_gate(void *userdata, const char *carrier, char *msg, size_t ms
 void tsk__breaker_report(void *userdata, const char *carrier, int outcome, int code, long http_status)
 {
 	tsk_ctx *ctx = userdata;
-	if (ctx->options[TSK_OPT_BREAKER_FAILURES] == 0)
+	long failures_max = tsk_ctx_option(ctx, TSK_OPT_BREAKER_FAILURES);
+	if (failures_max == 0)
 		return;
 	struct tsk__policy *p = outcome == TSK__ATTEMPT_OK ? find(ctx, carrier) : get(ctx, carrier);
 	if (!p)
@@ -228,7 +243,7 @@ void tsk__breaker_report(void *userdata, const char *carrier, int outcome, int c
 	int64_t now = wall_ms();
 	if (p->state == TSK_BREAKER_HALF_OPEN ||
 	    (p->state == TSK_BREAKER_CLOSED &&
-	     (outcome == TSK__ATTEMPT_BLOCKED || p->failures >= (unsigned long)ctx->options[TSK_OPT_BREAKER_FAILURES])))
+	     (outcome == TSK__ATTEMPT_BLOCKED || p->failures >= (unsigned long)failures_max)))
 		open_breaker(ctx, p, now);
 }
 

@@ -41,6 +41,4 @@ int tsk__policy_limits(tsk_ctx *ctx, const char *carrier, long *max_parallel, lo
 bool tsk__breaker_gate(void *userdata, const char *carrier, char *msg, size_t msglen);
 void tsk__breaker_report(void *userdata, const char *carrier, int outcome, int code, long http_status);
 
-void tsk__policies_free(tsk_ctx *ctx);
-
 #endif

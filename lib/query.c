@@ -5,7 +5,7 @@
  * Invariants:
  *  - an accepted query is on the live list until its done callback runs,
  *    and that callback runs exactly once: from deliver() (inside
- *    tsk_ctx_socket_action) or from tsk__loop_free (tsk_ctx_free); never
+ *    tsk_ctx_socket_action) or from loop_free (tsk_ctx_free); never
  *    from submit or cancel, which only put queries on the ready queue;
  *  - a query is RUNNING (its jobs are in the engine), READY (its result is
  *    known, on the ready queue or in the batch being delivered) or CALLING
@@ -67,17 +67,24 @@ struct tsk__loop {
 	bool closing;
 };
 
+static struct tsk__loop *loop_of(const tsk_ctx *ctx)
+{
+	return tsk__ctx_slot(ctx, TSK__SLOT_LOOP);
+}
+
+static void loop_free(tsk_ctx *ctx, void *data);
+
 static struct tsk__loop *get_loop(tsk_ctx *ctx)
 {
-	if (!ctx->loop) {
-		struct tsk__loop *loop = calloc(1, sizeof *loop);
-		if (!loop)
+	struct tsk__loop *loop = loop_of(ctx);
+	if (!loop) {
+		if (!(loop = calloc(1, sizeof *loop)))
 			return NULL;
 		loop->ctx = ctx;
 		loop->reported = -1;
-		ctx->loop = loop;
+		tsk__ctx_set_slot(ctx, TSK__SLOT_LOOP, loop, loop_free);
 	}
-	return ctx->loop;
+	return loop;
 }
 
 /* Inside a socket or timer callback: the engine must not be re-entered. */
@@ -129,7 +136,7 @@ static void leave(struct tsk__loop *loop)
 
 static void make_ready(tsk_query *q)
 {
-	struct tsk__loop *loop = q->ctx->loop;
+	struct tsk__loop *loop = loop_of(q->ctx);
 	q->state = Q_READY;
 	q->ready_next = NULL;
 	if (loop->ready_tail) {
@@ -275,7 +282,7 @@ TSK_API int tsk_query_submit(tsk_query **out, tsk_ctx *ctx, const tsk_query_opts
 	if (opts->version == 0 || opts->version > TSK_QUERY_OPTS_VERSION)
 		return tsk__ctx_error(ctx, TSK_EVERSION, "tsk_query_opts version %u is not supported (1..%u)",
 		                      opts->version, (unsigned)TSK_QUERY_OPTS_VERSION);
-	struct tsk__loop *loop = ctx->loop;
+	struct tsk__loop *loop = loop_of(ctx);
 	if (!loop || !loop->socket_cb || !loop->timer_cb)
 		return tsk__ctx_error(ctx, TSK_EINVAL,
 		                      "tsk_query_submit: set the socket and timer callbacks first");
@@ -344,7 +351,7 @@ TSK_API int tsk_query_cancel(tsk_query *q)
 	if (!q)
 		return TSK_EINVAL;
 	tsk_ctx *ctx = q->ctx;
-	struct tsk__loop *loop = ctx->loop;
+	struct tsk__loop *loop = loop_of(ctx);
 	if (in_io_callback(loop))
 		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_query_cancel: not from a socket or timer callback");
 	if (q->state == Q_CALLING)
@@ -394,7 +401,7 @@ TSK_API int tsk_ctx_socket_action(tsk_ctx *ctx, int fd, int events, int *running
 		*running_out = 0;
 	if (!ctx)
 		return TSK_EINVAL;
-	struct tsk__loop *loop = ctx->loop;
+	struct tsk__loop *loop = loop_of(ctx);
 	if (!loop)
 		return TSK_OK; /* nothing was ever submitted */
 	if (in_io_callback(loop) || loop->delivering || loop->closing) {
@@ -416,11 +423,12 @@ TSK_API int tsk_ctx_socket_action(tsk_ctx *ctx, int fd, int events, int *running
 	return TSK_OK;
 }
 
-void tsk__loop_free(tsk_ctx *ctx)
+/* Complete every outstanding query with TSK_ECANCELED (each done callback
+ * once), then free the event-loop state: the slot's free function, run
+ * first by tsk_ctx_free. */
+static void loop_free(tsk_ctx *ctx, void *data)
 {
-	struct tsk__loop *loop = ctx->loop;
-	if (!loop)
-		return;
+	struct tsk__loop *loop = data;
 	loop->closing = true;
 	/* every query is on the live list, ready or not */
 	loop->ready_head = loop->ready_tail = NULL;
@@ -441,5 +449,5 @@ void tsk__loop_free(tsk_ctx *ctx)
 	/* tells the socket callback to REMOVE what it still watches */
 	tsk__http_free(loop->engine);
 	free(loop);
-	ctx->loop = NULL;
+	tsk__ctx_set_slot(ctx, TSK__SLOT_LOOP, NULL, NULL);
 }

@@ -14,6 +14,7 @@
  */
 #include "track.h"
 #include "context.h"
+#include "parse.h"
 #include "model.h"
 #include "politeness.h"
 #include "request.h"
@@ -222,7 +223,8 @@ static int make_requests(tsk__track *t)
 	struct probe *probes = t->probes;
 	size_t nprobes = t->nprobes;
 	struct input *inputs = t->inputs;
-	size_t nc = ctx->ncarriers ? ctx->ncarriers : 1;
+	size_t ncarriers = tsk_ctx_carrier_count(ctx);
+	size_t nc = ncarriers ? ncarriers : 1;
 	size_t *order = malloc((nprobes ? nprobes : 1) * sizeof *order);
 	size_t *start = calloc(nc + 1, sizeof *start);
 	size_t *cursor = calloc(nc, sizeof *cursor);
@@ -236,7 +238,7 @@ static int make_requests(tsk__track *t)
 	/* a counting sort of the probes by carrier, stable */
 	for (size_t i = 0; i < nprobes; i++) {
 		size_t c = 0;
-		while (c + 1 < nc && ctx->carriers[c].adapter != probes[i].adapter)
+		while (c + 1 < nc && tsk_ctx_carrier_at(ctx, c) != probes[i].adapter)
 			c++;
 		carrier_of[i] = c;
 		start[c + 1]++;
@@ -273,7 +275,8 @@ static int make_requests(tsk__track *t)
 		/* variables: the context's own, then the environment unless ignored */
 		tsk_error err;
 		tsk_error_clear(&err);
-		tsk_request_env env = { TSK_REQUEST_ENV_VERSION, tsk__ctx_endpoint_for(ctx, a, &err), ctx->locale, ctx_getenv_cb, ctx };
+		tsk_request_env env = { TSK_REQUEST_ENV_VERSION, tsk__ctx_endpoint_for(ctx, a, &err), tsk__ctx_locale(ctx),
+		                          ctx_getenv_cb, ctx };
 		size_t before = tsk_request_list_count(t->reqs);
 		long parallel, rps;
 		if (env.endpoint && tsk__policy_limits(ctx, a->name, &parallel, &rps, &err) != TSK_OK)
@@ -328,7 +331,8 @@ int tsk__track_prepare(tsk__track **out, tsk_ctx *ctx, const char *carrier,
 	t->ctx = ctx;
 	struct input *inputs = t->inputs = calloc(count ? count : 1, sizeof *inputs);
 	/* a named carrier: one probe per number at most */
-	size_t per = fixed || !ctx->ncarriers ? 1 : ctx->ncarriers;
+	size_t ncarriers = tsk_ctx_carrier_count(ctx);
+	size_t per = fixed || !ncarriers ? 1 : ncarriers;
 	struct probe *probes = t->probes = calloc((count ? count : 1) * per, sizeof *probes);
 	t->fixed = fixed;
 	t->count = count;
@@ -359,8 +363,8 @@ int tsk__track_prepare(tsk__track **out, tsk_ctx *ctx, const char *carrier,
 			continue;
 		}
 		size_t found = 0;
-		for (size_t c = 0; c < ctx->ncarriers; c++) {
-			const tsk_adapter *a = ctx->carriers[c].adapter;
+		for (size_t c = 0; c < ncarriers; c++) {
+			const tsk_adapter *a = tsk_ctx_carrier_at(ctx, c);
 			if (fixed && a != fixed)
 				continue;
 			double conf = 0;
@@ -760,11 +764,11 @@ int tsk__track_keep_previous(tsk__track *t, const tsk_shipment_list *previous)
 void tsk__track_http_settings(tsk__http_settings *out, const tsk_ctx *ctx)
 {
 	tsk__http_settings cfg = {
-		ctx->options[TSK_OPT_CONNECT_TIMEOUT_MS], ctx->options[TSK_OPT_TIMEOUT_MS],
-		(size_t)ctx->options[TSK_OPT_MAX_RESPONSE_BYTES], ctx->options[TSK_OPT_MAX_PARALLEL],
-		ctx->options[TSK_OPT_MAX_RETRIES], ctx->options[TSK_OPT_RETRY_BASE_MS],
-		ctx->options[TSK_OPT_RETRY_MAX_MS], ctx->options[TSK_OPT_REQUESTS_PER_SECOND],
-		ctx->options[TSK_OPT_VERIFY_TLS] != 0, ctx->user_agent,
+		tsk_ctx_option(ctx, TSK_OPT_CONNECT_TIMEOUT_MS), tsk_ctx_option(ctx, TSK_OPT_TIMEOUT_MS),
+		(size_t)tsk_ctx_option(ctx, TSK_OPT_MAX_RESPONSE_BYTES), tsk_ctx_option(ctx, TSK_OPT_MAX_PARALLEL),
+		tsk_ctx_option(ctx, TSK_OPT_MAX_RETRIES), tsk_ctx_option(ctx, TSK_OPT_RETRY_BASE_MS),
+		tsk_ctx_option(ctx, TSK_OPT_RETRY_MAX_MS), tsk_ctx_option(ctx, TSK_OPT_REQUESTS_PER_SECOND),
+		tsk_ctx_option(ctx, TSK_OPT_VERIFY_TLS) != 0, tsk__ctx_user_agent(ctx),
 		tsk__breaker_gate, tsk__breaker_report, (void *)ctx,
 	};
 	*out = cfg;
@@ -843,7 +847,7 @@ TSK_API int tsk_track_batch(tsk_shipment_list **out, tsk_ctx *ctx, const char *c
 		tsk__http_settings cfg;
 		tsk__track_http_settings(&cfg, ctx);
 		/* TSK_ECANCELED (tsk_ctx_wakeup) is no failure: the jobs say so */
-		int hrc = tsk__http_run(ctx->http, &cfg, jobs, njobs);
+		int hrc = tsk__http_run(tsk__ctx_http(ctx), &cfg, jobs, njobs);
 		if (hrc == TSK_ENOMEM) {
 			tsk__track_free(t);
 			return tsk__ctx_error(ctx, hrc, "%s", tsk_strerror(hrc));
@@ -851,11 +855,11 @@ TSK_API int tsk_track_batch(tsk_shipment_list **out, tsk_ctx *ctx, const char *c
 	}
 	rc = tsk__track_finish(out, t, ctx, previous);
 	tsk__track_free(t);
-	if (rc == TSK_OK && ctx->options[TSK_OPT_FOLLOW_HANDOFF]) {
+	if (rc == TSK_OK && tsk_ctx_option(ctx, TSK_OPT_FOLLOW_HANDOFF)) {
 		/* one hand-off deep: the next legs are asked without following */
-		ctx->options[TSK_OPT_FOLLOW_HANDOFF] = 0;
+		tsk_ctx_set_option(ctx, TSK_OPT_FOLLOW_HANDOFF, 0);
 		rc = follow_handoffs(ctx, *out);
-		ctx->options[TSK_OPT_FOLLOW_HANDOFF] = 1;
+		tsk_ctx_set_option(ctx, TSK_OPT_FOLLOW_HANDOFF, 1);
 		if (rc != TSK_OK) {
 			tsk_shipment_list_free(*out);
 			*out = NULL;
@@ -890,5 +894,5 @@ TSK_API int tsk_track(tsk_shipment **out, tsk_ctx *ctx, const char *carrier, con
 
 TSK_API int tsk_ctx_wakeup(tsk_ctx *ctx)
 {
-	return ctx ? tsk__http_wakeup(ctx->http) : TSK_EINVAL;
+	return ctx ? tsk__http_wakeup(tsk__ctx_http(ctx)) : TSK_EINVAL;
 }

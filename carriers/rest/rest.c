@@ -133,18 +133,13 @@
  */
 #define _GNU_SOURCE
 #include "rest_internal.h"
-#include "context.h"
+#include "carriers.h"
 #include "request.h"
 #include "tsuiseki/rest.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_MAPPING_BYTES (1024 * 1024)
-#define MAX_MAPPING_ERRORS 1000
 
 static const tsk__rest_mapping *mapping_of(const tsk_adapter *a)
 {
@@ -997,39 +992,20 @@ static void rest_destroy(tsk_adapter *self)
 	free(self);
 }
 
-/* --------------------------------------------------------------- loading */
+/* -------------------------------------------------------------- adapters */
 
-static void record_error(tsk_ctx *ctx, const char *msg)
+int tsk__rest_adapter_new(tsk_adapter **out, const char *json, size_t len, const char *origin,
+                          tsk_error *err)
 {
-	tsk__ctx_log(ctx, 1, "mapping not loaded: %s", msg);
-	if (ctx->nmapping_errors >= MAX_MAPPING_ERRORS)
-		return;
-	char **n = realloc(ctx->mapping_errors, (ctx->nmapping_errors + 1) * sizeof *n);
-	if (!n)
-		return;
-	ctx->mapping_errors = n;
-	if ((n[ctx->nmapping_errors] = tsk__strdup(msg)))
-		ctx->nmapping_errors++;
-}
-
-static int fail_load(tsk_ctx *ctx, int code, const char *msg)
-{
-	record_error(ctx, msg);
-	return tsk__ctx_error(ctx, code, "%s", msg);
-}
-
-static int load_text(tsk_ctx *ctx, const char *json, size_t len, const char *origin, bool replace)
-{
-	tsk_error err;
-	tsk_error_clear(&err);
+	*out = NULL;
 	tsk__rest_mapping *m = NULL;
-	int rc = tsk__rest_mapping_load(&m, json, len, origin, &err);
+	int rc = tsk__rest_mapping_load(&m, json, len, origin, err);
 	if (rc != TSK_OK)
-		return fail_load(ctx, rc, err.message);
+		return rc;
 	tsk_adapter *a = calloc(1, sizeof *a);
 	if (!a) {
 		tsk__rest_mapping_free(m);
-		return fail_load(ctx, TSK_ENOMEM, "out of memory");
+		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
 	}
 	a->version = TSK_ADAPTER_VERSION;
 	a->name = m->adapter_name;
@@ -1044,152 +1020,11 @@ static int load_text(tsk_ctx *ctx, const char *json, size_t len, const char *ori
 	a->map_status = rest_map_status;
 	a->destroy = rest_destroy;
 	a->userdata = m;
-
-	for (size_t i = 0; i < ctx->ncarriers; i++) {
-		struct tsk__registered *r = &ctx->carriers[i];
-		if (strcmp(r->adapter->name, a->name) != 0)
-			continue;
-		if (replace && r->owned && r->owned->destroy == rest_destroy) {
-			/* a later directory overrides a shipped mapping of the same name */
-			tsk__ctx_log(ctx, 2, "%s: replaces the earlier mapping %s", m->origin,
-			             mapping_of(r->adapter)->origin);
-			r->owned->destroy(r->owned);
-			r->adapter = r->owned = a;
-			return TSK_OK;
-		}
-		char msg[300];
-		snprintf(msg, sizeof msg, "%s: name: carrier %s is already registered", m->origin, a->name);
-		rest_destroy(a);
-		return fail_load(ctx, TSK_EEXISTS, msg);
-	}
-	rc = tsk__ctx_register_owned(ctx, a);
-	if (rc != TSK_OK) {
-		char msg[600];
-		snprintf(msg, sizeof msg, "%s: %s", origin ? origin : "(mapping)", tsk_ctx_last_error(ctx));
-		return fail_load(ctx, rc, msg);
-	}
-	tsk__ctx_log(ctx, 3, "loaded mapping %s", origin ? origin : "(mapping)");
+	*out = a;
 	return TSK_OK;
 }
 
-TSK_API int tsk_ctx_load_mapping_string(tsk_ctx *ctx, const char *json, size_t len, const char *origin_name)
+const char *tsk__rest_origin(const tsk_adapter *a)
 {
-	if (!ctx || (!json && len))
-		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_ctx_load_mapping_string: missing argument");
-	return load_text(ctx, json ? json : "", len, origin_name, false);
-}
-
-static int load_file(tsk_ctx *ctx, const char *path, bool replace)
-{
-	char *data = NULL;
-	size_t len = 0;
-	int rrc = tsk__read_file(path, MAX_MAPPING_BYTES, &data, &len);
-	if (rrc != 0) {
-		char msg[600];
-		int e = errno;
-		if (e == ENOMEM)
-			return fail_load(ctx, TSK_ENOMEM, "out of memory");
-		snprintf(msg, sizeof msg, "%s: cannot read the mapping: %s", path,
-		         rrc == TSK__NOT_REGULAR ? "not a regular file (a FIFO, device or directory is never opened)"
-		         : e == EFBIG            ? "larger than 1 MiB"
-		                                 : strerror(e));
-		return fail_load(ctx, TSK_EIO, msg);
-	}
-	int rc = load_text(ctx, data, len, path, replace);
-	free(data);
-	return rc;
-}
-
-TSK_API int tsk_ctx_load_mapping(tsk_ctx *ctx, const char *path)
-{
-	if (!ctx || !path)
-		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_ctx_load_mapping: missing argument");
-	return load_file(ctx, path, false);
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int tsk__rest_load_dir(tsk_ctx *ctx, const char *dir, bool replace)
-{
-	if (!ctx || !dir)
-		return tsk__ctx_error(ctx, TSK_EINVAL, "tsk_ctx_load_mappings_dir: missing argument");
-	if (replace && dir[0] != '/') {
-		/* the search path: a relative directory would read mappings (and
-		 * send credentials where they say) from wherever the program runs */
-		char msg[600];
-		snprintf(msg, sizeof msg, "%s: skipped: TSUISEKI_MAPPING_PATH names only absolute directories",
-		         dir);
-		return fail_load(ctx, TSK_EINVAL, msg);
-	}
-	DIR *d = opendir(dir);
-	if (!d) {
-		char msg[600];
-		snprintf(msg, sizeof msg, "%s: cannot open the mapping directory: %s", dir, strerror(errno));
-		return fail_load(ctx, TSK_EIO, msg);
-	}
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	int rc = TSK_OK;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".json") != 0)
-			continue;
-		if (!TSK__GROW(names, cap, n + 1)) {
-			rc = TSK_ENOMEM;
-			break;
-		}
-		if (!(names[n] = tsk__strdup(de->d_name))) {
-			rc = TSK_ENOMEM;
-			break;
-		}
-		n++;
-	}
-	closedir(d);
-	if (n)
-		qsort(names, n, sizeof *names, cmp_names);
-	int first_rc = rc;
-	size_t failed = 0;
-	char first_msg[512] = "";
-	for (size_t i = 0; i < n && rc != TSK_ENOMEM; i++) {
-		char path[4096];
-		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-		int r = load_file(ctx, path, replace);
-		if (r != TSK_OK) {
-			if (first_rc == TSK_OK) {
-				first_rc = r;
-				snprintf(first_msg, sizeof first_msg, "%s", tsk_ctx_last_error(ctx));
-			}
-			failed++;
-		}
-		if (r == TSK_ENOMEM)
-			rc = r;
-	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	if (first_rc == TSK_ENOMEM)
-		return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
-	if (failed)
-		return tsk__ctx_error(ctx, first_rc, "%zu of %zu mappings in %s failed to load; first: %s",
-		                      failed, n, dir, first_msg);
-	return TSK_OK;
-}
-
-TSK_API int tsk_ctx_load_mappings_dir(tsk_ctx *ctx, const char *dir)
-{
-	return tsk__rest_load_dir(ctx, dir, false);
-}
-
-TSK_API size_t tsk_ctx_mapping_error_count(const tsk_ctx *ctx)
-{
-	return ctx ? ctx->nmapping_errors : 0;
-}
-
-TSK_API const char *tsk_ctx_mapping_error_at(const tsk_ctx *ctx, size_t i)
-{
-	return ctx && i < ctx->nmapping_errors ? ctx->mapping_errors[i] : NULL;
+	return a && a->destroy == rest_destroy ? mapping_of(a)->origin : NULL;
 }

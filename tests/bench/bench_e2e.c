@@ -26,6 +26,7 @@
 #include "simctl.h"
 
 #include "context.h"
+#include "parse.h"
 #include "http.h"
 #include "request.h"
 #include "track.h"

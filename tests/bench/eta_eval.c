@@ -511,7 +511,7 @@ int main(int argc, char **argv)
 			if (tsk_ctx_transit_lane_at(ctx, k, &lane) == TSK_OK && lane.in_use)
 				in_use++;
 		}
-		replay(&t, &c.items[i], ctx->eta_model, true);
+		replay(&t, &c.items[i], tsk__ctx_slot(ctx, TSK__SLOT_TRANSIT), true);
 		tsk_shipment_list_free(others);
 	}
 

@@ -3,6 +3,7 @@
  */
 #include "pagecheck.h"
 #include "context.h"
+#include "mappings.h"
 #include "tsuiseki.h"
 
 #include <check.h>

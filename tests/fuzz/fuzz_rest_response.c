@@ -8,6 +8,7 @@
  * test environment sets it, set it yourself for a libFuzzer run).
  */
 #include "context.h"
+#include "mappings.h"
 #include "tsuiseki.h"
 
 #include <stdio.h>

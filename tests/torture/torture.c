@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include "tsuiseki.h"
 #include "context.h"
+#include "mappings.h"
 #include "model.h"
 #include "timeline.h"
 #include "simctl.h"

@@ -5,6 +5,7 @@
  */
 #include "eta_builders.h"
 #include "context.h"
+#include "parse.h"
 #include "eta.h"
 
 #include <check.h>

@@ -5,6 +5,7 @@
  * TSUISEKI_MAPPING_PATH, endpoint overrides, and the parse error paths.
  */
 #include "context.h"
+#include "parse.h"
 #include "pagecheck.h"
 #include "tsuiseki.h"
 

@@ -1,0 +1,24 @@
+/*
+ * Private: what lib/ takes from carriers/ — the built-in adapters and the
+ * REST adapter's factory. Carriers know nothing of the context: lib/
+ * registers what they make (lib/setup.c, lib/mappings.c).
+ */
+#ifndef TSK_LIB_CARRIERS_H
+#define TSK_LIB_CARRIERS_H
+
+#include "tsuiseki.h"
+
+/* Built-in adapters (carriers/builtin.c), in registration order. */
+extern const tsk_adapter *const tsk__builtin_adapters[];
+extern const size_t tsk__builtin_adapter_count;
+
+/* A REST adapter made from one mapping text (carriers/rest/rest.c); origin
+ * names it in messages (a path, or NULL). The adapter owns its mapping:
+ * (*out)->destroy(*out) frees both. Errors in err (TSK_ECONFIG, TSK_ENOMEM). */
+int tsk__rest_adapter_new(tsk_adapter **out, const char *json, size_t len, const char *origin,
+                          tsk_error *err);
+/* The origin of a REST adapter made by tsk__rest_adapter_new, NULL for any
+ * other adapter. */
+const char *tsk__rest_origin(const tsk_adapter *a);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * Making a context (tsk_ctx_new): the bare context (lib/context.c), then
+ * the built-in carriers (carriers/builtin.c) and the installed and
+ * configured REST mappings (lib/mappings.c) unless the flags say otherwise.
+ */
+#include "carriers.h"
+#include "context.h"
+#include "html.h"
+#include "http.h"
+#include "mappings.h"
+
+#include <stddef.h>
+
+TSK_API int tsk_ctx_new(tsk_ctx **out, unsigned int flags)
+{
+	if (!out)
+		return TSK_EINVAL;
+	*out = NULL;
+	tsk__html_global_init();
+	if (tsk__http_global_init() != TSK_OK)
+		return TSK_ERROR;
+	tsk_ctx *ctx = tsk__ctx_alloc(flags);
+	if (!ctx)
+		return TSK_ENOMEM;
+	if (!(flags & TSK_CTX_NO_DEFAULT_CARRIERS)) {
+		for (size_t i = 0; i < tsk__builtin_adapter_count; i++) {
+			int rc = tsk_ctx_register_adapter(ctx, tsk__builtin_adapters[i]);
+			if (rc != TSK_OK) {
+				tsk_ctx_free(ctx);
+				return rc;
+			}
+		}
+		tsk__mappings_load_default(ctx);
+	}
+	*out = ctx;
+	return TSK_OK;
+}
