@@ -209,6 +209,46 @@ static int say_every_candidate(tsk_shipment *s, const struct probe *probes, size
 	return rc;
 }
 
+/*
+ * The answer for one (carrier, number) of a request, given to every probe
+ * of that carrier and number still waiting — the one place a number asked
+ * twice is handled (a batch asks it once): with code set, each gets an
+ * error shipment saying msg; else each takes the next shipment of parsed
+ * with that number, a copy of the first one taken when there is none
+ * left, or a not-found error when the answer does not mention it.
+ */
+static int answer_probes(tsk__track *t, const tsk_adapter *a, const char *num, tsk_shipment_list *parsed,
+                         int code, const char *msg)
+{
+	struct probe *probes = t->probes;
+	size_t taken = NONE; /* the probe that took this request's shipment */
+	for (size_t p = first_probe(t, a, num); p != NONE; p = probes[p].next_same) {
+		if (probes[p].result)
+			continue;
+		if (code != TSK_OK) {
+			if (!(probes[p].result = error_shipment(t->ctx, a->name, num, code, msg)))
+				return TSK_ENOMEM;
+			continue;
+		}
+		for (size_t s = 0; s < tsk_shipment_list_count(parsed); s++)
+			if (strcmp(parsed->items[s]->number, num) == 0) {
+				tsk_shipment_list_take(&probes[p].result, parsed, s);
+				taken = p;
+				break;
+			}
+		if (!probes[p].result && taken != NONE &&
+		    tsk_shipment_dup(&probes[p].result, probes[taken].result) != TSK_OK)
+			return TSK_ENOMEM;
+		if (!probes[p].result) {
+			char nf[256];
+			snprintf(nf, sizeof nf, "%s's answer does not mention %s", a->name, num);
+			if (!(probes[p].result = error_shipment(t->ctx, a->name, num, TSK_ENOTFOUND, nf)))
+				return TSK_ENOMEM;
+		}
+	}
+	return TSK_OK;
+}
+
 static const char *ctx_getenv_cb(const char *name, void *userdata)
 {
 	return tsk__ctx_getenv(userdata, name);
@@ -290,10 +330,8 @@ static int make_requests(tsk__track *t)
 		}
 		if (brc != TSK_OK) {
 			/* this carrier cannot be asked: every probe of the batch gets the error */
-			for (size_t k = 0; k < nb; k++)
-				for (size_t p = first_probe(t, a, batch[k]); p != NONE; p = probes[p].next_same)
-					if (!probes[p].result)
-						probes[p].result = error_shipment(ctx, a->name, batch[k], brc, err.message);
+			for (size_t k = 0; k < nb && rc == TSK_OK; k++)
+				rc = answer_probes(t, a, batch[k], NULL, brc, err.message);
 			continue;
 		}
 		size_t after = tsk_request_list_count(t->reqs);
@@ -467,7 +505,6 @@ done:
 static int absorb(tsk__track *t, size_t k)
 {
 	tsk_ctx *ctx = t->ctx;
-	struct probe *probes = t->probes;
 	tsk__http_job *job = &t->jobs[k];
 	const tsk_request *r = job->req;
 	const tsk_adapter *a = tsk_ctx_carrier(ctx, job->carrier);
@@ -504,36 +541,8 @@ static int absorb(tsk__track *t, size_t k)
 	if (prc != TSK_OK)
 		tsk__redact(msg, sizeof msg, msg, (const char *const *)r->secrets, r->nsecrets);
 	/* the numbers asked (at most a batch) against the shipments parsed */
-	for (size_t q = 0; q < r->nnumbers; q++) {
-		const char *num = r->numbers[q];
-		size_t taken = NONE; /* the probe that took this request's shipment */
-		for (size_t p = first_probe(t, a, num); p != NONE; p = probes[p].next_same) {
-			if (probes[p].result)
-				continue;
-			if (prc != TSK_OK) {
-				probes[p].result = error_shipment(ctx, a->name, num, prc, msg);
-				continue;
-			}
-			for (size_t s = 0; s < tsk_shipment_list_count(parsed); s++)
-				if (strcmp(parsed->items[s]->number, num) == 0) {
-					tsk_shipment_list_take(&probes[p].result, parsed, s);
-					taken = p;
-					break;
-				}
-			/* the same number twice in the batch: an earlier probe took the
-			 * shipment; this one gets a copy */
-			if (!probes[p].result && taken != NONE &&
-			    tsk_shipment_dup(&probes[p].result, probes[taken].result) != TSK_OK) {
-				rc = TSK_ENOMEM;
-				goto done;
-			}
-			if (!probes[p].result) {
-				char nf[256];
-				snprintf(nf, sizeof nf, "%s's answer does not mention %s", a->name, num);
-				probes[p].result = error_shipment(ctx, a->name, num, TSK_ENOTFOUND, nf);
-			}
-		}
-	}
+	for (size_t q = 0; q < r->nnumbers && rc == TSK_OK; q++)
+		rc = answer_probes(t, a, r->numbers[q], parsed, prc, msg);
 done:
 	tsk_shipment_list_free(parsed);
 	tsk__http_job_dispose(job);
@@ -565,14 +574,157 @@ void tsk__track_absorb_on_done(tsk__track *t)
 	}
 }
 
+/* The previous snapshots by (carrier, number); the first in list order wins. */
+static int index_previous(struct index *ix, const tsk_shipment_list *previous)
+{
+	size_t nprev = tsk_shipment_list_count(previous);
+	if (!nprev)
+		return TSK_OK;
+	if (index_init(ix, nprev, previous, previous_key) != TSK_OK)
+		return TSK_ENOMEM;
+	for (size_t k = 0; k < nprev; k++) {
+		const char *a, *b;
+		previous_key(previous, k, &a, &b);
+		index_find(ix, a, b, true, k);
+	}
+	return TSK_OK;
+}
+
+/* Among an input's probes, the best answer (probe_rank; among found, more
+ * events; the first on a tie); *known counts the carriers that found it. */
+static struct probe *choose(struct probe *probes, size_t p0, size_t p1, size_t *known)
+{
+	struct probe *best = NULL;
+	*known = 0;
+	for (size_t p = p0; p < p1; p++) {
+		if (probe_rank(&probes[p]) == 3)
+			++*known;
+		if (!best || probe_rank(&probes[p]) > probe_rank(best) ||
+		    (probe_rank(&probes[p]) == probe_rank(best) && probe_rank(best) == 3 &&
+		     probes[p].result->nevents > best->result->nevents))
+			best = &probes[p];
+	}
+	return best;
+}
+
+/*
+ * Take the chosen answer of an input out of its probe: several carriers
+ * that know the number are named in also_known_by; when none knows it,
+ * the error gives every candidate's reason. *out NULL with TSK_OK: no
+ * probe has an answer.
+ */
+static int take_answer(tsk_shipment **out, tsk__track *t, const struct input *in)
+{
+	*out = NULL;
+	struct probe *probes = t->probes;
+	size_t p0 = in->first_probe, p1 = in->first_probe + in->nprobes;
+	size_t known;
+	struct probe *best = choose(probes, p0, p1, &known);
+	if (!best || !best->result)
+		return TSK_OK;
+	if (known > 1)
+		/* info, not a warning: tsk_shipment_also_known_by() tells the caller */
+		tsk__ctx_log(t->ctx, 2, "%s is known to %zu carriers; keeping %s", in->number, known,
+		             best->adapter->name);
+	tsk_shipment *s = best->result;
+	best->result = NULL;
+	if (known > 1) {
+		tsk__buf b = TSK__BUF_INIT;
+		for (size_t p = p0; p < p1; p++)
+			if (probes[p].result && probe_rank(&probes[p]) == 3) {
+				tsk__buf_puts(&b, b.len ? "," : "");
+				tsk__buf_puts(&b, probes[p].adapter->name);
+			}
+		char *alts = tsk__buf_detach(&b);
+		free(s->also_known_by);
+		s->also_known_by = alts;
+	}
+	int rc = known == 0 ? say_every_candidate(s, probes + p0, p1 - p0, best) : TSK_OK;
+	if (rc != TSK_OK) {
+		tsk_shipment_free(s);
+		return rc;
+	}
+	*out = s;
+	return TSK_OK;
+}
+
+/*
+ * The answer against the previous snapshot of the same shipment (or
+ * none): a carrier not asked (breaker open) keeps the last good state,
+ * saying until when; a good answer merges the two timelines. On failure
+ * *s is freed and NULL.
+ */
+static int merge_previous(tsk_ctx *ctx, tsk_shipment **s, const tsk_shipment *prev)
+{
+	if (!prev)
+		return TSK_OK;
+	if ((*s)->error == TSK_ECARRIER_UNAVAILABLE) {
+		tsk_shipment *kept = NULL;
+		int rc = tsk_shipment_dup(&kept, prev);
+		if (rc == TSK_OK)
+			rc = tsk_shipment_set_error(kept, (*s)->error, (*s)->error_message);
+		tsk_shipment_free(*s);
+		*s = kept;
+		if (rc != TSK_OK) {
+			tsk_shipment_free(kept);
+			*s = NULL;
+			return TSK_ENOMEM;
+		}
+	} else if ((*s)->error == TSK_OK) {
+		if (tsk__timeline_merge(*s, prev) != TSK_OK || tsk__ctx_complete(ctx, *s, prev) != TSK_OK) {
+			tsk_shipment_free(*s);
+			*s = NULL;
+			return TSK_ENOMEM;
+		}
+	}
+	return TSK_OK;
+}
+
+/* Not asked while its breaker is open: poll again once it may be. */
+static void poll_after_breaker(tsk_ctx *ctx, tsk_shipment *s)
+{
+	tsk_carrier_status st;
+	if (s->error == TSK_ECARRIER_UNAVAILABLE && tsk_ctx_carrier_status(ctx, s->carrier, &st) == TSK_OK &&
+	    tsk_time_is_set(&st.open_until) &&
+	    (!tsk_time_is_set(&s->next_poll) || s->next_poll.epoch < st.open_until.epoch))
+		s->next_poll = st.open_until;
+}
+
+/* One input's shipment: its own error, else the chosen answer merged with
+ * its previous snapshot, else "no answer"; the breaker's next poll. */
+static int answer_input(tsk_shipment **out, tsk__track *t, const struct input *in,
+                        const tsk_shipment_list *previous, struct index *prev_ix)
+{
+	tsk_ctx *ctx = t->ctx;
+	tsk_shipment *s = NULL;
+	if (in->error) {
+		s = error_shipment(ctx, in->carrier_hint, in->number ? in->number : in->raw, in->error,
+		                   in->message);
+	} else {
+		int rc = take_answer(&s, t, in);
+		if (rc != TSK_OK)
+			return rc;
+		if (s) {
+			size_t pk = index_find(prev_ix, s->carrier, s->number, false, 0);
+			rc = merge_previous(ctx, &s, pk == NONE ? NULL : tsk_shipment_list_at(previous, pk));
+			if (rc != TSK_OK)
+				return rc;
+		} else {
+			s = error_shipment(ctx, in->carrier_hint, in->number, TSK_ERROR, "no answer");
+		}
+	}
+	if (!s)
+		return TSK_ENOMEM;
+	poll_after_breaker(ctx, s);
+	*out = s;
+	return TSK_OK;
+}
+
 int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
                       const tsk_shipment_list *previous)
 {
 	*out = NULL;
 	int rc = TSK_OK;
-	struct input *inputs = t->inputs;
-	struct probe *probes = t->probes;
-	size_t count = t->count;
 	tsk_shipment_list *result = NULL;
 	struct index prev_ix = { NULL, 0, NULL, NULL };
 	if (!previous)
@@ -581,116 +733,19 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 		rc = TSK_ENOMEM;
 		goto done;
 	}
-
 	/* 5. the answers not yet absorbed as they arrived */
-	for (size_t k = 0; k < t->njobs; k++)
-		if (!t->absorbed[k] && absorb(t, k) != TSK_OK) {
-			rc = TSK_ENOMEM;
-			goto done;
-		}
-
-	/* the previous snapshots by (carrier, number); the first in list order wins */
-	size_t nprev = tsk_shipment_list_count(previous);
-	if (nprev) {
-		if (index_init(&prev_ix, nprev, previous, previous_key) != TSK_OK) {
-			rc = TSK_ENOMEM;
-			goto done;
-		}
-		for (size_t k = 0; k < nprev; k++) {
-			const char *a, *b;
-			previous_key(previous, k, &a, &b);
-			index_find(&prev_ix, a, b, true, k);
-		}
-	}
-
+	for (size_t k = 0; k < t->njobs && rc == TSK_OK; k++)
+		if (!t->absorbed[k])
+			rc = absorb(t, k);
+	if (rc == TSK_OK)
+		rc = index_previous(&prev_ix, previous);
 	/* 6. one shipment per input, in input order */
-	for (size_t i = 0; i < count; i++) {
-		struct input *in = &inputs[i];
+	for (size_t i = 0; i < t->count && rc == TSK_OK; i++) {
 		tsk_shipment *s = NULL;
-		if (in->error) {
-			s = error_shipment(ctx, in->carrier_hint, in->number ? in->number : in->raw, in->error,
-			                   in->message);
-		} else {
-			struct probe *best = NULL;
-			size_t known = 0;
-			size_t p0 = in->first_probe, p1 = in->first_probe + in->nprobes;
-			for (size_t p = p0; p < p1; p++) {
-				/* the same number asked twice in the batch: share the answer */
-				if (!probes[p].result) {
-					for (size_t q = first_probe(t, probes[p].adapter, in->number); q != NONE;
-					     q = probes[q].next_same)
-						if (q != p && probes[q].result) {
-							tsk_shipment_dup(&probes[p].result, probes[q].result);
-							break;
-						}
-				}
-				if (probe_rank(&probes[p]) == 3)
-					known++;
-				if (!best || probe_rank(&probes[p]) > probe_rank(best) ||
-				    (probe_rank(&probes[p]) == probe_rank(best) && probe_rank(best) == 3 &&
-				     probes[p].result->nevents > best->result->nevents))
-					best = &probes[p];
-			}
-			if (best && best->result) {
-				if (known > 1)
-					/* info, not a warning: tsk_shipment_also_known_by() tells the caller */
-					tsk__ctx_log(ctx, 2, "%s is known to %zu carriers; keeping %s", in->number,
-					             known, best->adapter->name);
-				s = best->result;
-				best->result = NULL;
-				if (known > 1) {
-					tsk__buf b = TSK__BUF_INIT;
-					for (size_t p = p0; p < p1; p++)
-						if (probes[p].result && probe_rank(&probes[p]) == 3) {
-							tsk__buf_puts(&b, b.len ? "," : "");
-							tsk__buf_puts(&b, probes[p].adapter->name);
-						}
-					char *alts = tsk__buf_detach(&b);
-					free(s->also_known_by);
-					s->also_known_by = alts;
-				}
-				if (known == 0 && (rc = say_every_candidate(s, probes + p0, p1 - p0, best)) != TSK_OK) {
-					tsk_shipment_free(s);
-					goto done;
-				}
-				size_t pk = index_find(&prev_ix, s->carrier, s->number, false, 0);
-				const tsk_shipment *prev = pk == NONE ? NULL : tsk_shipment_list_at(previous, pk);
-				if (prev && s->error == TSK_ECARRIER_UNAVAILABLE) {
-					/* not asked: the last good state stays, saying until when */
-					tsk_shipment *kept = NULL;
-					if (tsk_shipment_dup(&kept, prev) != TSK_OK ||
-					    tsk_shipment_set_error(kept, s->error, s->error_message) != TSK_OK) {
-						tsk_shipment_free(kept);
-						tsk_shipment_free(s);
-						rc = TSK_ENOMEM;
-						goto done;
-					}
-					tsk_shipment_free(s);
-					s = kept;
-				} else if (prev && s->error == TSK_OK) {
-					if (tsk__timeline_merge(s, prev) != TSK_OK ||
-					    tsk__ctx_complete(ctx, s, prev) != TSK_OK) {
-						tsk_shipment_free(s);
-						rc = TSK_ENOMEM;
-						goto done;
-					}
-				}
-			} else {
-				s = error_shipment(ctx, in->carrier_hint, in->number, TSK_ERROR, "no answer");
-			}
-		}
-		/* not asked while its breaker is open: poll again once it may be */
-		tsk_carrier_status st;
-		if (s && s->error == TSK_ECARRIER_UNAVAILABLE && tsk_ctx_carrier_status(ctx, s->carrier, &st) == TSK_OK &&
-		    tsk_time_is_set(&st.open_until) &&
-		    (!tsk_time_is_set(&s->next_poll) || s->next_poll.epoch < st.open_until.epoch))
-			s->next_poll = st.open_until;
-		if (!s || tsk_shipment_list_append(result, s) != TSK_OK) {
+		rc = answer_input(&s, t, &t->inputs[i], previous, &prev_ix);
+		if (rc == TSK_OK && tsk_shipment_list_append(result, s) != TSK_OK)
 			rc = TSK_ENOMEM;
-			goto done;
-		}
 	}
-
 done:
 	index_dispose(&prev_ix);
 	if (rc != TSK_OK) {
