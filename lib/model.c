@@ -638,6 +638,16 @@ static void event_fix_time(tsk_event *ev, int year)
 		ev->time.precision = TSK_PRECISION_NONE;
 }
 
+/* The reference the years are inferred against: the shipment's year hint,
+ * else now; its local key, and its year in *year. */
+static int64_t reference_key(const tsk_shipment *s, const tsk_time *now, int *year)
+{
+	tsk_time ref = s->has_year_hint ? s->year_hint : *now;
+	int ref_month, ref_day, ref_hour, ref_minute;
+	tsk_time_fields(&ref, year, &ref_month, &ref_day, &ref_hour, &ref_minute, NULL);
+	return local_key(*year, ref_month, ref_day, ref_hour, ref_minute);
+}
+
 /*
  * DESIGN.md "Time": the last event gets the latest year that does not put
  * it after the reference plus one day; earlier events step back a year
@@ -647,11 +657,9 @@ static void event_fix_time(tsk_event *ev, int year)
  */
 static void infer_years(tsk_shipment *s, const tsk_time *now)
 {
-	tsk_time ref = s->has_year_hint ? s->year_hint : *now;
+	int ref_year;
+	int64_t ref_key = reference_key(s, now, &ref_year);
 	bool forward = s->has_year_hint && s->year_hint_kind == TSK_YEAR_HINT_NOT_BEFORE;
-	int ref_year, ref_month, ref_day, ref_hour, ref_minute;
-	tsk_time_fields(&ref, &ref_year, &ref_month, &ref_day, &ref_hour, &ref_minute, NULL);
-	int64_t ref_key = local_key(ref_year, ref_month, ref_day, ref_hour, ref_minute);
 
 	if (!forward) {
 		int year = 0, month = 0;
@@ -696,9 +704,18 @@ static void infer_years(tsk_shipment *s, const tsk_time *now)
 			event_fix_time(ev, year);
 		}
 	}
+}
 
-	/* The stated delivery window follows the last dated event. */
+/*
+ * The carrier's stated delivery window (local fields) as times: without a
+ * year of its own it follows the last dated event, else the reference
+ * (within half a year of it). Runs after infer_years.
+ */
+static void resolve_carrier_window(tsk_shipment *s, const tsk_time *now)
+{
 	if (s->eta_local.set) {
+		int ref_year;
+		int64_t ref_key = reference_key(s, now, &ref_year);
 		struct tsk__eta_local *e = &s->eta_local;
 		int year = e->year;
 		if (year == 0) {
@@ -774,6 +791,7 @@ tsk_status tsk__shipment_compute_status(const tsk_shipment *s)
 int tsk__shipment_finalize(tsk_shipment *s, const tsk_time *now)
 {
 	infer_years(s, now);
+	resolve_carrier_window(s, now);
 	s->status = tsk__shipment_compute_status(s);
 	memset(&s->delivered_at, 0, sizeof s->delivered_at);
 	if (s->status == TSK_STATUS_DELIVERED) {
