@@ -8,10 +8,10 @@
  *    only Japan Post uses them) and UPU S10 numbers (README.md, Numbers).
  *  - One request never mixes search kinds: 11-digit registered numbers go
  *    with searchKind=S001, everything else with S002 (README.md, Requests).
- *  - Parsing is a pure function of the bytes: a list of layouts, each with
- *    a recogniser and a parser, is tried in turn. A page no layout
- *    recognises is TSK_ELAYOUT naming japanpost, never not_found; bytes
- *    that are not HTML are TSK_EPARSE (from lib/html.c).
+ *  - Parsing is a pure function of the bytes: a table of layouts, each with
+ *    a recogniser and a parser, is tried in turn by the shared driver
+ *    (lib/layout.h). A page no layout recognises is TSK_ELAYOUT, never
+ *    not_found; bytes that are not HTML are TSK_EPARSE (from lib/html.c).
  *  - Events keep the page order (oldest first on every Japan Post page)
  *    and time_raw is the date cell as printed. Years come from the page:
  *    today's layouts print them, the 2009 pages print the inquiry time at
@@ -24,6 +24,7 @@
  */
 #include "html.h"
 #include "jptime.h"
+#include "layout.h"
 #include "numbers.h"
 #include "statusmap.h"
 #include "util.h"
@@ -410,17 +411,9 @@ static int map_header(xmlNodePtr header_row, int idx[COL__COUNT], bool *failed)
 
 /* ----------------------------------------------------------- parse state */
 
-typedef struct jp_parse {
-	const tsk_adapter *self;
-	tsk__html *page;
-	const tsk_response *resp;
-	tsk_shipment_list *out;
-	size_t before;           /* shipments in out before this page */
-	tsk_error *err;
-	const char *layout;
-	bool has_hint;
-	tsk_time hint;           /* the page's inquiry time (2009 pages) */
-} jp_parse;
+/* The page being read (lib/layout.h); the 2009 pages' inquiry time is
+ * its year hint. */
+typedef tsk__layout_page jp_parse;
 
 static int oom(jp_parse *p)
 {
@@ -429,7 +422,7 @@ static int oom(jp_parse *p)
 
 static bool answered(const jp_parse *p, const char *number)
 {
-	for (size_t i = p->before; i < tsk_shipment_list_count(p->out); i++)
+	for (size_t i = p->first; i < tsk_shipment_list_count(p->out); i++)
 		if (strcmp(tsk_shipment_tracking_number(tsk_shipment_list_at(p->out, i)), number) == 0)
 			return true;
 	return false;
@@ -445,10 +438,6 @@ static int new_shipment(jp_parse *p, const char *number, tsk_shipment **out)
 {
 	*out = NULL;
 	int rc = tsk_shipment_new(out, JP_NAME, number);
-	if (rc == TSK_OK)
-		rc = tsk_shipment_set_text(*out, TSK_SHIPMENT_LAYOUT, p->layout);
-	if (rc == TSK_OK && p->has_hint)
-		rc = tsk_shipment_set_year_hint(*out, TSK_YEAR_HINT_NOT_AFTER, &p->hint);
 	if (rc != TSK_OK) {
 		tsk_shipment_free(*out);
 		*out = NULL;
@@ -990,13 +979,13 @@ static int parse_2019(jp_parse *p)
 				rc = add_not_found(p, p->resp->numbers[i], orphan);
 				added++;
 			}
-		if (rc == TSK_OK && !added && tsk_shipment_list_count(p->out) == p->before)
+		if (rc == TSK_OK && !added && tsk_shipment_list_count(p->out) == p->first)
 			rc = tsk_error_set(p->err, TSK_EPARSE,
 			                   "japanpost: the page says \"%s\" but names no number, and none was asked",
 			                   orphan);
 	}
 	free(orphan);
-	if (rc == TSK_OK && tsk_shipment_list_count(p->out) == p->before)
+	if (rc == TSK_OK && tsk_shipment_list_count(p->out) == p->first)
 		rc = tsk_error_set(p->err, TSK_ELAYOUT, "japanpost: the %s page holds no item", p->layout);
 
 	free(hist_used);
@@ -1104,7 +1093,8 @@ static bool split_message_2009(const char *msg, char **number, char **service)
 
 static int parse_2009_detail(jp_parse *p)
 {
-	p->has_hint = page_time(p->page, &p->hint);
+	p->has_year_hint = page_time(p->page, &p->year_hint);
+	p->year_hint_kind = TSK_YEAR_HINT_NOT_AFTER;
 	char *msg = message_2009(p->page);
 	char *number = NULL, *service = NULL;
 	if (!split_message_2009(msg, &number, &service)) {
@@ -1179,7 +1169,8 @@ static int visit_list_row_2009(jp_parse *p, void *ctx, xmlNodePtr row, const nod
 
 static int parse_2009_list(jp_parse *p)
 {
-	p->has_hint = page_time(p->page, &p->hint);
+	p->has_year_hint = page_time(p->page, &p->year_hint);
+	p->year_hint_kind = TSK_YEAR_HINT_NOT_AFTER;
 	int idx[COL__COUNT];
 	int rc = header_2009_map(p, idx);
 	if (rc == TSK_OK && idx[COL_NUMBER] < 0)
@@ -1190,21 +1181,15 @@ static int parse_2009_list(jp_parse *p)
 	xpath_nodes(p->page, NULL, "//tr[@class='number_search_data']", &rows);
 	rc = rows.failed ? oom(p) : walk_rows(p, &rows, idx, NULL, visit_list_row_2009, NULL);
 	nodes_dispose(&rows);
-	if (rc == TSK_OK && tsk_shipment_list_count(p->out) == p->before)
+	if (rc == TSK_OK && tsk_shipment_list_count(p->out) == p->first)
 		rc = tsk_error_set(p->err, TSK_ELAYOUT, "japanpost: the 2009 list page holds no item");
 	return rc;
 }
 
 /* ---------------------------------------------------------------- layouts */
 
-typedef struct jp_layout {
-	const char *name;
-	bool (*recognise)(tsk__html *page);
-	int (*parse)(jp_parse *p);
-} jp_layout;
-
 /* Newest first; the recognisers exclude one another. */
-static const jp_layout jp_layouts[] = {
+static const tsk__layout jp_layouts[] = {
 	{ "japanpost-2019", recognise_2019, parse_2019 },
 	{ "japanpost-2019-en", recognise_2019_en, parse_2019 },
 	{ "japanpost-2009-detail", recognise_2009_detail, parse_2009_detail },
@@ -1214,31 +1199,8 @@ static const jp_layout jp_layouts[] = {
 static int jp_parse_response(const tsk_adapter *self, const tsk_response *resp,
                              const tsk_parse_env *env, tsk_shipment_list *out, tsk_error *err)
 {
-	(void)env; /* years come from the page, never from the clock */
-	tsk__html page;
-	int rc = tsk__html_parse(&page, resp->body, resp->len, resp->content_type, err);
-	if (rc != TSK_OK)
-		return rc;
-	if (tsk__html_truncated(resp->body, resp->len)) {
-		tsk__html_free(&page);
-		return tsk_error_set(err, TSK_EPARSE,
-		                     "japanpost: the page ends after %zu bytes without </html>: truncated",
-		                     resp->len);
-	}
-	rc = tsk_error_set(err, TSK_ELAYOUT,
-	                   "japanpost: page layout not recognised (tried japanpost-2019, japanpost-2019-en, "
-	                   "japanpost-2009-detail, japanpost-2009-list)");
-	for (size_t i = 0; i < TSK__ARRAY_LEN(jp_layouts); i++) {
-		if (!jp_layouts[i].recognise(&page))
-			continue;
-		tsk_error_clear(err);
-		jp_parse p = { self, &page, resp, out, tsk_shipment_list_count(out), err,
-		               jp_layouts[i].name, false, TSK_TIME_NULL_INIT };
-		rc = jp_layouts[i].parse(&p);
-		break;
-	}
-	tsk__html_free(&page);
-	return rc;
+	/* years come from the page, never from the clock */
+	return tsk__layout_parse(self, jp_layouts, TSK__ARRAY_LEN(jp_layouts), resp, env, out, err);
 }
 
 const tsk_adapter tsk__adapter_japanpost = {

@@ -3,10 +3,11 @@
  *
  * Invariants:
  * - parse is a pure function of (bytes, content type, numbers asked, now):
- *   no I/O, no clock. Layouts are tried in order (today's first); the first
- *   whose recogniser accepts the page parses it, and each shipment records
- *   its name in TSK_SHIPMENT_LAYOUT. A page no layout recognises is
- *   TSK_ELAYOUT naming Sagawa, never not_found and never a guess.
+ *   no I/O, no clock. The shared driver (lib/layout.h) tries the layouts in
+ *   order (today's first); the first whose recogniser accepts the page
+ *   parses it, and each shipment records its name in TSK_SHIPMENT_LAYOUT.
+ *   A page no layout recognises is TSK_ELAYOUT, never not_found and never
+ *   a guess.
  * - Recognisers and parsers look at named elements only (span.state,
  *   dd#detail1, the 2009 summary/detail tables), and a status word is
  *   looked up one cell or one line at a time. The page as a whole is never
@@ -27,6 +28,7 @@
  */
 #include "html.h"
 #include "jptime.h"
+#include "layout.h"
 #include "numbers.h"
 #include "statusmap.h"
 #include "util.h"
@@ -489,16 +491,9 @@ static int apply_state(tsk_shipment *s, const char *state)
 	return TSK_OK;
 }
 
-static int new_shipment(tsk_shipment **out, const char *number, const char *layout, tsk_error *err)
+static int new_shipment(tsk_shipment **out, const char *number, tsk_error *err)
 {
 	int rc = tsk_shipment_new(out, SAGAWA_NAME, number ? number : "");
-	if (rc == TSK_OK) {
-		rc = tsk_shipment_set_text(*out, TSK_SHIPMENT_LAYOUT, layout);
-		if (rc != TSK_OK) {
-			tsk_shipment_free(*out);
-			*out = NULL;
-		}
-	}
 	return rc == TSK_OK ? TSK_OK : fail(err, rc);
 }
 
@@ -602,10 +597,11 @@ static int parse_history_2022(tsk__html *page, xmlNodePtr table, tsk_shipment *s
 	return rc;
 }
 
-static int parse_2022(tsk__html *page, const tsk_response *resp, tsk_shipment_list *out,
-                      tsk_error *err)
+static int parse_2022(tsk__layout_page *p)
 {
-	const char *layout = "sagawa-2022";
+	tsk__html *page = p->page;
+	tsk_shipment_list *out = p->out;
+	tsk_error *err = p->err;
 	kv_list kv = { 0 };
 	xmlNodePtr info = tsk__html_first(page, NULL, x22_info);
 	if (info)
@@ -624,16 +620,16 @@ static int parse_2022(tsk__html *page, const tsk_response *resp, tsk_shipment_li
 		rc = fail(err, TSK_ENOMEM);
 		goto done;
 	}
-	if (!number && resp->count > 0 && resp->numbers[0])
-		number = tsk__strdup(resp->numbers[0]);
+	if (!number && p->resp->count > 0 && p->resp->numbers[0])
+		number = tsk__strdup(p->resp->numbers[0]);
 	if (!*state && !history) {
 		rc = tsk_error_set(err, TSK_ELAYOUT,
-		                   "sagawa: page layout not recognised (the %s page shows neither a state "
+		                   "%s: page layout not recognised (the %s page shows neither a state "
 		                   "(span.state) nor a history table (dd#detail1))",
-		                   layout);
+		                   SAGAWA_NAME, p->layout);
 		goto done;
 	}
-	rc = new_shipment(&s, number, layout, err);
+	rc = new_shipment(&s, number, err);
 	if (rc != TSK_OK)
 		goto done;
 
@@ -791,10 +787,9 @@ static int add_line_2009(tsk_shipment *s, const char *line, tsk_status *prev, ts
 
 static int build_2009(const summary09 *row, block09 *b, tsk_shipment_list *out, tsk_error *err)
 {
-	const char *layout = "sagawa-2009";
 	const char *number = row ? row->number : b->number;
 	tsk_shipment *s;
-	int rc = new_shipment(&s, number, layout, err);
+	int rc = new_shipment(&s, number, err);
 	if (rc != TSK_OK)
 		return rc;
 	const char *state = row ? row->state : NULL;
@@ -856,10 +851,11 @@ static int build_2009(const summary09 *row, block09 *b, tsk_shipment_list *out, 
 	return rc == TSK_OK ? TSK_OK : fail(err, rc);
 }
 
-static int parse_2009(tsk__html *page, const tsk_response *resp, tsk_shipment_list *out,
-                      tsk_error *err)
+static int parse_2009(tsk__layout_page *p)
 {
-	(void)resp;
+	tsk__html *page = p->page;
+	tsk_shipment_list *out = p->out;
+	tsk_error *err = p->err;
 	int rc = TSK_OK;
 	size_t made = 0;
 	xmlXPathObjectPtr rows = tsk__html_xpath(page, NULL, x09_summary_rows);
@@ -917,8 +913,9 @@ static int parse_2009(tsk__html *page, const tsk_response *resp, tsk_shipment_li
 	}
 	if (rc == TSK_OK && made == 0)
 		rc = tsk_error_set(err, TSK_ELAYOUT,
-		                   "sagawa: page layout not recognised (the sagawa-2009 result tables hold "
-		                   "no tracking number)");
+		                   "%s: page layout not recognised (the %s result tables hold no tracking "
+		                   "number)",
+		                   SAGAWA_NAME, p->layout);
 done:
 	for (int i = 0; sum && i < nrows; i++) {
 		free(sum[i].number);
@@ -939,15 +936,8 @@ done:
 
 /* ------------------------------------------------------------------ parse */
 
-typedef struct sagawa_layout {
-	const char *name;
-	bool (*recognise)(tsk__html *page);
-	int (*parse)(tsk__html *page, const tsk_response *resp, tsk_shipment_list *out,
-	             tsk_error *err);
-} sagawa_layout;
-
 /* Today's layout first: it is what a live query returns. */
-static const sagawa_layout sagawa_layouts[] = {
+static const tsk__layout sagawa_layouts[] = {
 	{ "sagawa-2022", recognise_2022, parse_2022 },
 	{ "sagawa-2009", recognise_2009, parse_2009 },
 };
@@ -955,31 +945,8 @@ static const sagawa_layout sagawa_layouts[] = {
 static int sagawa_parse(const tsk_adapter *self, const tsk_response *resp, const tsk_parse_env *env,
                         tsk_shipment_list *out, tsk_error *err)
 {
-	(void)self;
-	(void)env; /* years come from the page or from the core's inference */
-	tsk__html page;
-	int rc = tsk__html_parse(&page, resp->body, resp->len, resp->content_type, err);
-	if (rc != TSK_OK)
-		return rc;
-	/* a cut-off answer is an error, never a shorter history */
-	if (tsk__html_truncated(resp->body, resp->len)) {
-		tsk__html_free(&page);
-		return tsk_error_set(err, TSK_EPARSE, "sagawa: the page ends after %zu bytes without "
-		                     "</body> or </html>: truncated", resp->len);
-	}
-	const sagawa_layout *layout = NULL;
-	for (size_t i = 0; i < TSK__ARRAY_LEN(sagawa_layouts) && !layout; i++)
-		if (sagawa_layouts[i].recognise(&page))
-			layout = &sagawa_layouts[i];
-	if (layout)
-		rc = layout->parse(&page, resp, out, err);
-	else
-		rc = tsk_error_set(err, TSK_ELAYOUT,
-		                   "sagawa: page layout not recognised (no span.state or dd#detail1 of "
-		                   "today's page, no 2009 result tables%s%s)",
-		                   resp->url ? "; " : "", resp->url ? resp->url : "");
-	tsk__html_free(&page);
-	return rc;
+	/* years come from the page or from the core's inference */
+	return tsk__layout_parse(self, sagawa_layouts, TSK__ARRAY_LEN(sagawa_layouts), resp, env, out, err);
 }
 
 const tsk_adapter tsk__adapter_sagawa = {

@@ -6,10 +6,11 @@
  *   (README.md, Numbers); the adapter claims them with 0.34, a hair above the
  *   other carriers that share the format, because Yamato is the most common.
  * - One POST to the tneko CGI asks for up to ten numbers (README.md, Requests).
- * - The parser is a list of page layouts, each a recogniser and a parser.
- *   The first layout that recognises the page parses it; a page nobody
- *   recognises is TSK_ELAYOUT, never not_found and never a guess. Bytes
- *   that are not HTML are TSK_EPARSE (lib/html.c decides).
+ * - The parser is a table of page layouts, each a recogniser and a parser,
+ *   run by the shared driver (lib/layout.h): the first layout that
+ *   recognises the page parses it; a page nobody recognises is TSK_ELAYOUT,
+ *   never not_found and never a guess. Bytes that are not HTML are
+ *   TSK_EPARSE (lib/html.c decides).
  * - Everything is read from the DOM. Both layouts repeat the data inside
  *   <script> strings (the print pop-up); libxml2 keeps script bodies as
  *   text, so element XPaths cannot match inside them and the text helpers
@@ -23,6 +24,7 @@
  */
 #include "html.h"
 #include "jptime.h"
+#include "layout.h"
 #include "numbers.h"
 #include "statusmap.h"
 #include "util.h"
@@ -170,20 +172,11 @@ static bool window_not_before(const tsk__jptime_window *a, const tsk__jptime_win
 
 /* ------------------------------------------------------ building shipments */
 
-struct parse_state {
-	const tsk_adapter *self;
-	const tsk_response *resp;
-	tsk_shipment_list *out;
-	size_t first;          /* index in out of this page's first shipment */
-	tsk_error *err;
-	const char *layout;
-};
-
 /* A tneko answer holds at most ten numbers; far more is not one, and the
  * duplicate check below is quadratic. */
 #define YAMATO_MAX_NUMBERS_PER_PAGE 1000
 
-static bool already_listed(const struct parse_state *ps, const char *number)
+static bool already_listed(const tsk__layout_page *ps, const char *number)
 {
 	for (size_t i = ps->first; i < tsk_shipment_list_count(ps->out); i++)
 		if (strcmp(tsk_shipment_tracking_number(tsk_shipment_list_at(ps->out, i)), number) == 0)
@@ -191,7 +184,7 @@ static bool already_listed(const struct parse_state *ps, const char *number)
 	return false;
 }
 
-static int oom(struct parse_state *ps)
+static int oom(tsk__layout_page *ps)
 {
 	return tsk_error_set(ps->err, TSK_ENOMEM, "out of memory");
 }
@@ -319,15 +312,13 @@ static int apply_service_and_eta(tsk_shipment *s, const char *service, const cha
 	return rc == TSK_EINVAL ? TSK_OK : rc; /* a window the core refuses is left out */
 }
 
-static int new_shipment(struct parse_state *ps, const char *number, tsk_shipment **out)
+static int new_shipment(tsk__layout_page *ps, const char *number, tsk_shipment **out)
 {
 	*out = NULL;
 	if (tsk_shipment_list_count(ps->out) - ps->first >= YAMATO_MAX_NUMBERS_PER_PAGE)
 		return tsk_error_set(ps->err, TSK_EPARSE, "yamato: page lists more than %d numbers",
 		                     YAMATO_MAX_NUMBERS_PER_PAGE);
 	int rc = tsk_shipment_new(out, ps->self->name, number);
-	if (rc == TSK_OK)
-		rc = tsk_shipment_set_text(*out, TSK_SHIPMENT_LAYOUT, ps->layout);
 	if (rc != TSK_OK) {
 		tsk_shipment_free(*out);
 		*out = NULL;
@@ -336,7 +327,7 @@ static int new_shipment(struct parse_state *ps, const char *number, tsk_shipment
 	return TSK_OK;
 }
 
-static int finish_shipment(struct parse_state *ps, tsk_shipment *s, int rc)
+static int finish_shipment(tsk__layout_page *ps, tsk_shipment *s, int rc)
 {
 	if (rc != TSK_OK) {
 		tsk_shipment_free(s);
@@ -375,7 +366,7 @@ static char *number_from_title(const char *title)
 	return d;
 }
 
-static int parse_block_2019(struct parse_state *ps, tsk__html *page, xmlNodePtr block, size_t index)
+static int parse_block_2019(tsk__layout_page *ps, tsk__html *page, xmlNodePtr block, size_t index)
 {
 	char *title = text_at(page, block, ".//*[" CLS("tracking-invoice-block-title") "]");
 	char *number = title ? number_from_title(title) : NULL;
@@ -460,8 +451,9 @@ static int parse_block_2019(struct parse_state *ps, tsk__html *page, xmlNodePtr 
 	return finish_shipment(ps, s, rc);
 }
 
-static int parse_2019(tsk__html *page, struct parse_state *ps)
+static int parse_2019(tsk__layout_page *ps)
 {
+	tsk__html *page = ps->page;
 	const tsk_response *resp = ps->resp;
 	/* The page ends after the last block; without a closing </html> after
 	 * it the last history may be cut short. The print copy in <head> also
@@ -697,7 +689,7 @@ static int history_2009(tsk__html *page, xmlNodePtr table, tsk_shipment *s)
 	return rc;
 }
 
-static int parse_row_2009(struct parse_state *ps, tsk__html *page, xmlNodePtr row,
+static int parse_row_2009(tsk__layout_page *ps, tsk__html *page, xmlNodePtr row,
                           struct blocks_2009 *bl)
 {
 	xmlXPathObjectPtr cells = tsk__html_xpath(page, row, "./td");
@@ -755,8 +747,9 @@ done:
 	return rc;
 }
 
-static int parse_2009(tsk__html *page, struct parse_state *ps)
+static int parse_2009(tsk__layout_page *ps)
 {
+	tsk__html *page = ps->page;
 	struct blocks_2009 bl = { NULL, 0, 0 };
 	int rc = collect_blocks_2009(page, &bl);
 	if (rc != TSK_OK) {
@@ -775,76 +768,17 @@ static int parse_2009(tsk__html *page, struct parse_state *ps)
 
 /* ------------------------------------------------------------------ parse */
 
-typedef struct yamato_layout {
-	const char *name;
-	bool (*recognise)(tsk__html *page);
-	int (*parse)(tsk__html *page, struct parse_state *ps);
-} yamato_layout;
-
 /* Today's layout first: it is what a live answer is. */
-static const yamato_layout yamato_layouts[] = {
+static const tsk__layout yamato_layouts[] = {
 	{ "yamato-2019", recognise_2019, parse_2019 },
 	{ "yamato-2009", recognise_2009, parse_2009 },
 };
 
-/* The page title for the layout error, cut at a character boundary. */
-static void page_title(tsk__html *page, char *buf, size_t size)
-{
-	buf[0] = '\0';
-	char *t = tsk__node_text_line(tsk__html_first(page, NULL, "//title"));
-	if (!t)
-		return;
-	size_t n = strlen(t);
-	if (n >= size) {
-		n = size - 1;
-		while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
-			n--;
-	}
-	memcpy(buf, t, n);
-	buf[n] = '\0';
-	free(t);
-}
-
 static int yamato_parse(const tsk_adapter *self, const tsk_response *resp, const tsk_parse_env *env,
                         tsk_shipment_list *out, tsk_error *err)
 {
-	(void)env; /* no page time is usable: the core infers years from now */
-	tsk__html page;
-	int rc = tsk__html_parse(&page, resp->body, resp->len, resp->content_type, err);
-	if (rc != TSK_OK)
-		return rc;
-	struct parse_state ps = { self, resp, out, tsk_shipment_list_count(out), err, NULL };
-	/* A cut-off answer is a parse error whatever its layout: neither a
-	 * shorter history nor a "new layout" would be true. */
-	bool cut = tsk__html_truncated(resp->body, resp->len);
-	if (cut || !tsk__html_first(&page, NULL, "//body/*")) {
-		tsk__html_free(&page);
-		return tsk_error_set(err, TSK_EPARSE, "yamato: page is truncated (%s)",
-		                     cut ? "no </body> or </html> after <body>" : "nothing in <body>");
-	}
-	const yamato_layout *layout = NULL;
-	for (size_t i = 0; i < TSK__ARRAY_LEN(yamato_layouts) && !layout; i++)
-		if (yamato_layouts[i].recognise(&page))
-			layout = &yamato_layouts[i];
-	if (!layout) {
-		char title[96];
-		page_title(&page, title, sizeof title);
-		rc = tsk_error_set(err, TSK_ELAYOUT,
-		                   "yamato: page layout not recognised (title \"%s\"; known layouts: "
-		                   "yamato-2019, yamato-2009)",
-		                   title);
-		tsk__html_free(&page);
-		return rc;
-	}
-	ps.layout = layout->name;
-	rc = layout->parse(&page, &ps);
-	if (rc == TSK_OK && tsk_shipment_list_count(out) == ps.first && resp->count > 0)
-		/* the layout is known but shows none of the numbers asked: the
-		 * request or the page changed in a way this adapter does not know */
-		rc = tsk_error_set(err, TSK_ELAYOUT, "yamato: %s page shows none of the %zu numbers asked",
-		                   layout->name, resp->count);
-	tsk__html_free(&page);
-	return rc;
+	/* no page time is usable: the core infers years from now */
+	return tsk__layout_parse(self, yamato_layouts, TSK__ARRAY_LEN(yamato_layouts), resp, env, out, err);
 }
 
 /* ---------------------------------------------------------------- adapter */

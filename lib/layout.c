@@ -1,0 +1,108 @@
+/*
+ * The layout driver (layout.h): what every HTML carrier does around its
+ * layouts, once, so that the carriers keep only their tables and layout
+ * functions and every carrier words its layout errors alike.
+ */
+#include "layout.h"
+#include "model.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The page title for the layout error, cut at a character boundary. */
+static void page_title(tsk__html *page, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	char *t = tsk__node_text_line(tsk__html_first(page, NULL, "//title"));
+	if (!t)
+		return;
+	size_t n = strlen(t);
+	if (n >= size) {
+		n = size - 1;
+		while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(buf, t, n);
+	buf[n] = '\0';
+	free(t);
+}
+
+static int not_recognised(const tsk_adapter *self, const tsk__layout *layouts, size_t n,
+                          tsk__html *page, tsk_error *err)
+{
+	char title[96];
+	page_title(page, title, sizeof title);
+	tsk__buf names = TSK__BUF_INIT;
+	tsk__buf_add(&names, "", 0);
+	for (size_t i = 0; i < n; i++)
+		tsk__buf_printf(&names, "%s%s", i ? ", " : "", layouts[i].name);
+	if (names.failed) {
+		tsk__buf_dispose(&names);
+		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+	}
+	int rc = tsk_error_set(err, TSK_ELAYOUT,
+	                       "%s: page layout not recognised (title \"%s\"; known layouts: %s)",
+	                       self->name, title, names.data);
+	tsk__buf_dispose(&names);
+	return rc;
+}
+
+/* Name the layout on every shipment the page gave, and the page's year hint. */
+static int name_shipments(const tsk__layout_page *p)
+{
+	for (size_t i = p->first; i < tsk_shipment_list_count(p->out); i++) {
+		tsk_shipment *s = p->out->items[i];
+		int rc = tsk_shipment_set_text(s, TSK_SHIPMENT_LAYOUT, p->layout);
+		if (rc == TSK_OK && p->has_year_hint)
+			rc = tsk_shipment_set_year_hint(s, p->year_hint_kind, &p->year_hint);
+		if (rc != TSK_OK)
+			return rc == TSK_ENOMEM ? tsk_error_set(p->err, rc, "out of memory")
+			                        : tsk_error_set(p->err, rc, "%s: cannot name the layout on %s",
+			                                        p->self->name, tsk_shipment_tracking_number(s));
+	}
+	return TSK_OK;
+}
+
+int tsk__layout_parse(const tsk_adapter *self, const tsk__layout *layouts, size_t n,
+                      const tsk_response *resp, const tsk_parse_env *env, tsk_shipment_list *out,
+                      tsk_error *err)
+{
+	tsk__html page;
+	int rc = tsk__html_parse(&page, resp->body, resp->len, resp->content_type, err);
+	if (rc != TSK_OK)
+		return rc;
+	/* A cut-off answer is a parse error whatever its layout: neither a
+	 * shorter history nor a "new layout" would be true. */
+	bool cut = tsk__html_truncated(resp->body, resp->len);
+	if (cut || !tsk__html_first(&page, NULL, "//body/*")) {
+		tsk__html_free(&page);
+		if (cut)
+			return tsk_error_set(err, TSK_EPARSE,
+			                     "%s: page is truncated (it ends after %zu bytes without closing "
+			                     "</body> or </html>)",
+			                     self->name, resp->len);
+		return tsk_error_set(err, TSK_EPARSE, "%s: page is truncated (nothing in <body>)", self->name);
+	}
+	const tsk__layout *layout = NULL;
+	for (size_t i = 0; i < n && !layout; i++)
+		if (layouts[i].recognise(&page))
+			layout = &layouts[i];
+	if (!layout) {
+		rc = not_recognised(self, layouts, n, &page, err);
+		tsk__html_free(&page);
+		return rc;
+	}
+	tsk__layout_page p = { self, &page, resp, env, out, tsk_shipment_list_count(out), layout->name, err,
+	                       false, TSK_YEAR_HINT_NOT_AFTER, TSK_TIME_NULL_INIT };
+	rc = layout->parse(&p);
+	if (rc == TSK_OK && tsk_shipment_list_count(out) == p.first && resp->count > 0)
+		/* the layout is known but shows none of the numbers asked: the
+		 * request or the page changed in a way the carrier does not know */
+		rc = tsk_error_set(err, TSK_ELAYOUT, "%s: the %s page shows none of the %zu numbers asked",
+		                   self->name, layout->name, resp->count);
+	if (rc == TSK_OK)
+		rc = name_shipments(&p);
+	tsk__html_free(&page);
+	return rc;
+}
