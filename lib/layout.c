@@ -5,6 +5,7 @@
  */
 #include "layout.h"
 #include "model.h"
+#include "outage.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -88,8 +89,10 @@ int tsk__layout_parse(const tsk_adapter *self, const tsk__layout *layouts, size_
 	for (size_t i = 0; i < n && !layout; i++)
 		if (layouts[i].recognise(&page))
 			layout = &layouts[i];
-	if (!layout) {
+	/* maintenance, out of hours, busy: the carrier's answer, not a new layout */
+	if (!layout && (rc = tsk__html_outage(&page, self->name, err)) == TSK_OK)
 		rc = not_recognised(self, layouts, n, &page, err);
+	if (!layout) {
 		tsk__html_free(&page);
 		return rc;
 	}

@@ -171,14 +171,19 @@ static size_t first_probe(tsk__track *t, const tsk_adapter *a, const char *numbe
 	return index_find(&t->probe_ix, a->name, number, false, 0);
 }
 
-/* Prefer: found > other error > not found; among found, more events, then confidence. */
+enum { RANK_FOUND = 4 };
+
+/* Prefer: found > other error > not found > the carrier's "not a valid
+ * number" (asked in auto mode, one carrier's 伝票番号誤り only says the
+ * number is not its own, while another's not_found may be "not yet");
+ * among found, more events, then confidence. */
 static int probe_rank(const struct probe *p)
 {
-	if (!p->result)
-		return 0;
+	if (!p->result || p->result->error == TSK_EINVALID_NUMBER)
+		return p->result ? 1 : 0;
 	if (p->result->error == TSK_OK)
-		return 3;
-	return p->result->error == TSK_ENOTFOUND ? 1 : 2;
+		return RANK_FOUND;
+	return p->result->error == TSK_ENOTFOUND ? 2 : 3;
 }
 
 /*
@@ -597,10 +602,10 @@ static struct probe *choose(struct probe *probes, size_t p0, size_t p1, size_t *
 	struct probe *best = NULL;
 	*known = 0;
 	for (size_t p = p0; p < p1; p++) {
-		if (probe_rank(&probes[p]) == 3)
+		if (probe_rank(&probes[p]) == RANK_FOUND)
 			++*known;
 		if (!best || probe_rank(&probes[p]) > probe_rank(best) ||
-		    (probe_rank(&probes[p]) == probe_rank(best) && probe_rank(best) == 3 &&
+		    (probe_rank(&probes[p]) == probe_rank(best) && probe_rank(best) == RANK_FOUND &&
 		     probes[p].result->nevents > best->result->nevents))
 			best = &probes[p];
 	}
@@ -631,7 +636,7 @@ static int take_answer(tsk_shipment **out, tsk__track *t, const struct input *in
 	if (known > 1) {
 		tsk__buf b = TSK__BUF_INIT;
 		for (size_t p = p0; p < p1; p++)
-			if (probes[p].result && probe_rank(&probes[p]) == 3) {
+			if (probes[p].result && probe_rank(&probes[p]) == RANK_FOUND) {
 				tsk__buf_puts(&b, b.len ? "," : "");
 				tsk__buf_puts(&b, probes[p].adapter->name);
 			}

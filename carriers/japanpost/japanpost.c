@@ -279,10 +279,17 @@ static char *cell_text(xmlNodePtr cell)
 	return clean;
 }
 
+/* The site's "wrong number of digits" answer (README.md, Error answers):
+ * the number asked is not a valid one. */
+static bool has_wrong_digits_text(const char *t)
+{
+	return t && (strstr(t, "入力桁数に誤り") || strstr(t, "mistake in the number of digits"));
+}
+
 static bool has_not_found_text(const char *t)
 {
-	return t && (strstr(t, "お問い合わせ番号が見つかりません") || strstr(t, "入力桁数に誤り") ||
-	             strstr(t, "Your item was not found"));
+	return t && (strstr(t, "お問い合わせ番号が見つかりません") || strstr(t, "Your item was not found") ||
+	             has_wrong_digits_text(t));
 }
 
 /* Digits and letters of a number as the page shows it ("1234-5678-9012",
@@ -461,11 +468,13 @@ static int add_not_found(jp_parse *p, const char *number, const char *message)
 	if (rc != TSK_OK)
 		return rc;
 	char msg[600];
+	bool invalid = has_wrong_digits_text(message);
+	const char *what = invalid ? "not a valid number" : "number not registered";
 	if (message && *message)
-		snprintf(msg, sizeof msg, "japanpost: number not registered (%s)", message);
+		snprintf(msg, sizeof msg, "japanpost: %s (%s)", what, message);
 	else
-		snprintf(msg, sizeof msg, "japanpost: number not registered");
-	if (tsk_shipment_set_error(s, TSK_ENOTFOUND, msg) != TSK_OK) {
+		snprintf(msg, sizeof msg, "japanpost: %s", what);
+	if (tsk_shipment_set_error(s, invalid ? TSK_EINVALID_NUMBER : TSK_ENOTFOUND, msg) != TSK_OK) {
 		tsk_shipment_free(s);
 		return oom(p);
 	}

@@ -500,9 +500,13 @@ static int new_shipment(tsk_shipment **out, const char *number, tsk_error *err)
 /* One shape for every adapter: <carrier>: <what> (<the carrier's own words>). */
 static int not_found(tsk_shipment *s, const char *message)
 {
-	char msg[240];
-	snprintf(msg, sizeof msg, "sagawa: number not registered (%s)", message);
-	return tsk_shipment_set_error(s, TSK_ENOTFOUND, msg);
+	/* "…送り状NOをお確かめください" asks the sender to check the number:
+	 * the carrier says it is not a valid one (README.md, Error answers) */
+	char msg[600];
+	bool invalid = tsk__fold_contains(message, "お確かめ");
+	snprintf(msg, sizeof msg, "sagawa: %s (%s)", invalid ? "not a valid number" : "number not registered",
+	         message);
+	return tsk_shipment_set_error(s, invalid ? TSK_EINVALID_NUMBER : TSK_ENOTFOUND, msg);
 }
 
 /* ----------------------------------------------------- layout: sagawa-2022 */

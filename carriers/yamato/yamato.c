@@ -262,7 +262,8 @@ static int apply_state(tsk_shipment *s, const char *word, const char *detail)
 		snprintf(msg, sizeof msg, "yamato: %s (%s%s%s)",
 		         invalid ? "not a valid number" : "number not registered", word,
 		         detail && *detail ? ": " : "", detail && *detail ? detail : "");
-		return tsk_shipment_set_error(s, TSK_ENOTFOUND, msg);
+		/* 伝票番号誤り: Yamato says the number is wrong, not that it is unknown */
+		return tsk_shipment_set_error(s, invalid ? TSK_EINVALID_NUMBER : TSK_ENOTFOUND, msg);
 	}
 	/* an unknown word does not override the events: the last known event
 	 * then gives the status, and the event raises unmapped_status */

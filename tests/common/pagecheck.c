@@ -191,6 +191,13 @@ static size_t check(const char *carrier, const char *relpath, const char *now, y
 		ck_assert_msg(code && rc != TSK_OK && strcmp(tsk_error_name(rc), code) == 0,
 		              "%s: expected error %s, got %s (%s)", relpath, code ? code : "?",
 		              tsk_error_name(rc), tsk_ctx_last_error(ctx));
+		/* what the message must name: the row, the carrier's words */
+		const char *path_words[] = { "error", "message_contains", NULL };
+		yajl_val words = yajl_tree_get(exp, path_words, yajl_t_string);
+		if (words)
+			ck_assert_msg(strstr(tsk_ctx_last_error(ctx), YAJL_GET_STRING(words)),
+			              "%s: error message: expected \"%s\" in \"%s\"", relpath,
+			              YAJL_GET_STRING(words), tsk_ctx_last_error(ctx));
 		ck_assert_ptr_null(l);
 		tsk_ctx_free(ctx);
 		free(page);
@@ -219,6 +226,12 @@ static size_t check(const char *carrier, const char *relpath, const char *now, y
 			ck_assert_msg(strcmp(err, tsk_error_name(tsk_shipment_error(s))) == 0,
 			              "%s %s: error: expected %s, got %s", relpath, num, err,
 			              tsk_error_name(tsk_shipment_error(s)));
+		/* the carrier's own words stay in the message */
+		const char *words = str_at(want, "error_message_contains");
+		const char *got = tsk_shipment_error_message(s);
+		if (words)
+			ck_assert_msg(got && strstr(got, words), "%s %s: error message: expected \"%s\" in \"%s\"",
+			              relpath, num, words, got ? got : "(null)");
 	}
 	/* every shipment names the layout that read it (none for JSON APIs) */
 	if (layout != NULL || has_key(exp, "layout"))

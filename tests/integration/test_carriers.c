@@ -238,6 +238,44 @@ START_TEST(track_follows_a_handoff)
 }
 END_TEST
 
+/* A maintenance page is the carrier saying "not now": the last good state
+ * stays with the error, and a busy page is rate_limited; neither is
+ * not_found nor layout_changed (issue 13, item 7). */
+START_TEST(yamato_outage_pages_are_transient)
+{
+	tsk_ctx *ctx = make_ctx();
+	const char *n = "400123456913";
+	tsk_shipment_list *first = track(ctx, "yamato", &n, 1);
+	const tsk_shipment *f = tsk_shipment_list_at(first, 0);
+	ck_assert_int_eq(tsk_shipment_error(f), TSK_OK);
+	ck_assert_int_eq(tsk_shipment_status(f), TSK_STATUS_OUT_FOR_DELIVERY);
+	size_t events = tsk_shipment_event_count(f);
+	ck_assert_uint_gt(events, 0);
+
+	tsk_shipment_list *second = NULL;
+	ck_assert_int_eq(tsk_track_batch(&second, ctx, "yamato", &n, 1, first), TSK_OK);
+	const tsk_shipment *m = tsk_shipment_list_at(second, 0);
+	ck_assert_int_eq(tsk_shipment_error(m), TSK_ECARRIER_UNAVAILABLE);
+	ck_assert_msg(strstr(tsk_shipment_error_message(m), "システムメンテナンス中"), "%s",
+	              tsk_shipment_error_message(m));
+	ck_assert_int_eq(tsk_shipment_status(m), TSK_STATUS_OUT_FOR_DELIVERY);
+	ck_assert_uint_eq(tsk_shipment_event_count(m), events);
+	ck_assert_ptr_nonnull(tsk_shipment_next_poll(m));
+
+	tsk_shipment_list *third = NULL;
+	ck_assert_int_eq(tsk_track_batch(&third, ctx, "yamato", &n, 1, first), TSK_OK);
+	const tsk_shipment *b = tsk_shipment_list_at(third, 0);
+	ck_assert_int_eq(tsk_shipment_error(b), TSK_ERATELIMITED);
+	ck_assert_msg(strstr(tsk_shipment_error_message(b), "アクセスが集中"), "%s", tsk_shipment_error_message(b));
+	ck_assert_int_ne(tsk_shipment_status(b), TSK_STATUS_NOT_FOUND);
+	ck_assert_ptr_nonnull(tsk_shipment_next_poll(b));
+	tsk_shipment_list_free(third);
+	tsk_shipment_list_free(second);
+	tsk_shipment_list_free(first);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(sagawa_one_number_per_request)
 {
 	tsk_ctx *ctx = make_ctx();
@@ -624,6 +662,7 @@ int main(void)
 	tcase_add_test(tc, yamato_batches_of_ten);
 	tcase_add_test(tc, batches_of_known_numbers_number_by_number);
 	tcase_add_test(tc, track_follows_a_handoff);
+	tcase_add_test(tc, yamato_outage_pages_are_transient);
 	tcase_add_test(tc, sagawa_one_number_per_request);
 	tcase_add_test(tc, japanpost_list_and_kinds);
 	tcase_add_test(tc, auto_finds_each_carrier);

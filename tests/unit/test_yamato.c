@@ -332,7 +332,9 @@ START_TEST(synthetic_not_found_and_mixed)
 
 	l = parse_file("yamato/synthetic_2019_invalid_number.html", "2024-12-10T12:00:00+09:00");
 	s = find(l, "123456789012");
-	ck_assert_int_eq(tsk_shipment_error(s), TSK_ENOTFOUND);
+	/* the carrier says the number is wrong: not "unknown to it" */
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_EINVALID_NUMBER);
+	ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_UNKNOWN);
 	ck_assert_ptr_nonnull(strstr(tsk_shipment_error_message(s), "伝票番号誤り"));
 	ck_assert_uint_eq(tsk_shipment_event_count(s), 0);
 	tsk_shipment_list_free(l);
