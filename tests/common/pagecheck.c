@@ -193,11 +193,12 @@ static size_t check(const char *carrier, const char *relpath, const char *now, y
 		              tsk_error_name(rc), tsk_ctx_last_error(ctx));
 		/* what the message must name: the row, the carrier's words */
 		const char *path_words[] = { "error", "message_contains", NULL };
-		yajl_val words = yajl_tree_get(exp, path_words, yajl_t_string);
+		yajl_val wv = yajl_tree_get(exp, path_words, yajl_t_string);
+		const char *words = wv ? YAJL_GET_STRING(wv) : NULL;
 		if (words)
-			ck_assert_msg(strstr(tsk_ctx_last_error(ctx), YAJL_GET_STRING(words)),
-			              "%s: error message: expected \"%s\" in \"%s\"", relpath,
-			              YAJL_GET_STRING(words), tsk_ctx_last_error(ctx));
+			ck_assert_msg(strstr(tsk_ctx_last_error(ctx), words),
+			              "%s: error message: expected \"%s\" in \"%s\"", relpath, words,
+			              tsk_ctx_last_error(ctx));
 		ck_assert_ptr_null(l);
 		tsk_ctx_free(ctx);
 		free(page);
