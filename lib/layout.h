@@ -13,7 +13,9 @@
  *   <carrier>: page layout not recognised (title "<page title>"; known layouts: <a>, <b>)
  *
  * and a recognised page that shows none of the numbers asked is
- * TSK_ELAYOUT too: never not_found and never a guess.
+ * TSK_ELAYOUT too: never not_found and never a guess. An unrecognised page
+ * that says the carrier cannot answer now (maintenance, outside service
+ * hours, busy: lib/outage.h) is that transient error instead.
  *
  * Adding a layout is one recogniser, one parser and one row in the
  * carrier's table (carriers/<name>/README.md, Adding a layout).
