@@ -18,25 +18,26 @@
 
 TSK_BEGIN_DECLS
 
-/** Bumped when tsk_adapter changes incompatibly; independent of the library version. */
+/** Bumped when tsk_adapter changes incompatibly; independent of the library version. @since 0.1 */
 #define TSK_ADAPTER_VERSION 1
 
 /* Capability flags (tsk_adapter.flags). */
-#define TSK_ADAPTER_HTML   (1u << 0)  /**< parses HTML pages */
-#define TSK_ADAPTER_JSON   (1u << 1)  /**< parses JSON responses */
-#define TSK_ADAPTER_BATCH  (1u << 2)  /**< one request may carry several numbers */
-#define TSK_ADAPTER_S10    (1u << 3)  /**< handles UPU S10 international numbers */
+#define TSK_ADAPTER_HTML   (1u << 0)  /**< parses HTML pages @since 0.1 */
+#define TSK_ADAPTER_JSON   (1u << 1)  /**< parses JSON responses @since 0.1 */
+#define TSK_ADAPTER_BATCH  (1u << 2)  /**< one request may carry several numbers @since 0.1 */
+#define TSK_ADAPTER_S10    (1u << 3)  /**< handles UPU S10 international numbers @since 0.1 */
 /**
  * Takes any number when the caller names the carrier explicitly, even
  * though recognize() gives it confidence 0 (so `--carrier auto` never picks
  * it). REST mappings without a number pattern set it: a paid API is only
  * asked when named.
+ * @since 0.1
  */
 #define TSK_ADAPTER_ANY_NUMBER (1u << 4)
 
 /* ------------------------------------------------------- building events */
 
-/** Text fields of an event. */
+/** Text fields of an event. @since 0.1 */
 typedef enum tsk_event_field {
 	TSK_EVENT_TIME_RAW = 0,
 	TSK_EVENT_CARRIER_STATUS,
@@ -48,15 +49,16 @@ typedef enum tsk_event_field {
 	TSK_EVENT__FIELD_COUNT
 } tsk_event_field;
 
-/** Create an empty event (status UNKNOWN, no time). @param[out] out caller owns (tsk_event_free) until appended. */
+/** Create an empty event (status UNKNOWN, no time). @param[out] out caller owns (tsk_event_free) until appended. @since 0.1 */
 TSK_API int tsk_event_new(tsk_event **out);
-/** Free an event that was not appended to a shipment. Accepts NULL. */
+/** Free an event that was not appended to a shipment. Accepts NULL. @since 0.1 */
 TSK_API void tsk_event_free(tsk_event *ev);
 /**
  * Set a text field (UTF-8, copied). Leading/trailing white space (ASCII and
  * U+3000) is trimmed and ASCII white-space runs become one space; an empty
  * result or NULL clears the field.
  * @return TSK_OK, TSK_ENOMEM or TSK_EINVAL (bad field, invalid UTF-8).
+ * @since 0.1
  */
 TSK_API int tsk_event_set_text(tsk_event *ev, tsk_event_field field, const char *utf8);
 /**
@@ -64,18 +66,19 @@ TSK_API int tsk_event_set_text(tsk_event *ev, tsk_event_field field, const char 
  * (inferred later from the reference time, DESIGN.md "Time"); hour -1 = no
  * time (precision DAY). offset in seconds east of UTC (TSK_JST_OFFSET).
  * @return TSK_OK or TSK_EINVAL.
+ * @since 0.1
  */
 TSK_API int tsk_event_set_local_time(tsk_event *ev, int year, int month, int day,
                                      int hour, int minute, int offset);
-/** Set an absolute time (JSON APIs). NULL or an unset time clears it. */
+/** Set an absolute time (JSON APIs). NULL or an unset time clears it. @since 0.1 */
 TSK_API int tsk_event_set_time(tsk_event *ev, const tsk_time *t);
-/** Set the normalized status, the implied exception and whether the word was unmapped. */
+/** Set the normalized status, the implied exception and whether the word was unmapped. @since 0.1 */
 TSK_API void tsk_event_set_status(tsk_event *ev, tsk_status status,
                                   tsk_exception_code exception, int unmapped);
 
 /* ---------------------------------------------------- building shipments */
 
-/** Text fields of a shipment. */
+/** Text fields of a shipment. @since 0.1 */
 typedef enum tsk_shipment_field {
 	TSK_SHIPMENT_SERVICE = 0,      /**< 宅急便, ゆうパック… */
 	TSK_SHIPMENT_STATUS_TEXT,      /**< the carrier's current-state text */
@@ -93,48 +96,52 @@ typedef enum tsk_shipment_field {
  * @param tracking_number digits (or S10 letters and digits), copied
  * Bytes of carrier or tracking_number that are not UTF-8 are copied as
  * U+FFFD, so every shipment serialises to valid JSON.
+ * @since 0.1
  */
 TSK_API int tsk_shipment_new(tsk_shipment **out, const char *carrier, const char *tracking_number);
-/** Set a text field (see tsk_event_set_text for white space). */
+/** Set a text field (see tsk_event_set_text for white space). @since 0.1 */
 TSK_API int tsk_shipment_set_text(tsk_shipment *s, tsk_shipment_field field, const char *utf8);
 /**
  * The carrier's current-state field, when the page has one: it wins over
  * the last event's status (DESIGN.md "Timeline").
+ * @since 0.1
  */
 TSK_API void tsk_shipment_set_state(tsk_shipment *s, tsk_status status, tsk_exception_code exception);
-/** Append an event in the carrier's logical order (oldest first). Takes ownership of ev, also on failure. */
+/** Append an event in the carrier's logical order (oldest first). Takes ownership of ev, also on failure. @since 0.1 */
 TSK_API int tsk_shipment_append_event(tsk_shipment *s, tsk_event *ev);
-/** Record that another carrier took the parcel over. Strings copied. */
+/** Record that another carrier took the parcel over. Strings copied. @since 0.1 */
 TSK_API int tsk_shipment_set_handoff(tsk_shipment *s, const char *carrier, const char *tracking_number);
-/** Attach an error (not_found, layout_changed…) to this shipment. message copied, may be NULL. */
+/** Attach an error (not_found, layout_changed…) to this shipment. message copied, may be NULL. @since 0.1 */
 TSK_API int tsk_shipment_set_error(tsk_shipment *s, int code, const char *message);
 /**
  * The delivery window the carrier states. Times may carry year 0 semantics
  * through tsk_shipment_set_eta_local(); this one takes absolute times.
+ * @since 0.1
  */
 TSK_API int tsk_shipment_set_carrier_eta(tsk_shipment *s, const tsk_time *earliest, const tsk_time *latest);
 /**
  * The carrier's stated window as local fields with the year possibly
  * missing (0); resolved with the events' years. hour -1 = whole day.
  * end_hour/end_minute close the window (-1: end of the day / of the start hour band).
+ * @since 0.1
  */
 TSK_API int tsk_shipment_set_eta_local(tsk_shipment *s, int year, int month, int day,
                                        int start_hour, int start_minute,
                                        int end_hour, int end_minute);
 
-/** How a page-stated time constrains the years of events printed without one. */
+/** How a page-stated time constrains the years of events printed without one. @since 0.1 */
 typedef enum tsk_year_hint {
 	TSK_YEAR_HINT_NOT_AFTER = 0,  /**< events are not after it (the page's inquiry time) */
 	TSK_YEAR_HINT_NOT_BEFORE      /**< events are not before it (the shipping date) */
 } tsk_year_hint;
-/** A time shown on the page that fixes the year of year-less events. */
+/** A time shown on the page that fixes the year of year-less events. @since 0.1 */
 TSK_API int tsk_shipment_set_year_hint(tsk_shipment *s, tsk_year_hint kind, const tsk_time *t);
 
 /* ------------------------------------------------------------- requests */
 
-/** One HTTP request an adapter wants made (owned by its list). */
+/** One HTTP request an adapter wants made (owned by its list). @since 0.1 */
 typedef struct tsk_request tsk_request;
-/** The requests for one batch (opaque). */
+/** The requests for one batch (opaque). @since 0.1 */
 typedef struct tsk_request_list tsk_request_list;
 
 /**
@@ -145,11 +152,12 @@ typedef struct tsk_request_list tsk_request_list;
  * @param body request body or NULL (copied, body_len bytes)
  * @param numbers the tracking numbers this request asks for (copied)
  * @param[out] out borrowed from the list, to add headers; may be NULL
+ * @since 0.1
  */
 TSK_API int tsk_request_list_add(tsk_request_list *l, const char *method, const char *url,
                                  const char *content_type, const char *body, size_t body_len,
                                  const char *const *numbers, size_t count, tsk_request **out);
-/** Add a header line "Name: value" (copied). */
+/** Add a header line "Name: value" (copied). @since 0.1 */
 TSK_API int tsk_request_add_header(tsk_request *r, const char *name, const char *value);
 /**
  * Declare a credential the request carries (an API key in its URL, a
@@ -191,10 +199,11 @@ TSK_API const char *tsk_request_number_at(const tsk_request *r, size_t i);
 /**
  * Percent-encode bytes for a URL query or form body (RFC 3986 unreserved
  * kept, space as %20). @param[out] out caller owns (tsk_free).
+ * @since 0.1
  */
 TSK_API int tsk_url_encode(char **out, const char *bytes, size_t len);
 
-/** Free memory the library handed over as a plain string. Accepts NULL. */
+/** Free memory the library handed over as a plain string. Accepts NULL. @since 0.1 */
 TSK_API void tsk_free(void *p);
 
 /* ------------------------------------------------------------ the adapter */
@@ -202,7 +211,7 @@ TSK_API void tsk_free(void *p);
 /** Version of tsk_request_env; bumped when its fields change. @since 0.2 */
 #define TSK_REQUEST_ENV_VERSION 1
 
-/** What build_requests gets. Borrowed for the call. Start from TSK_REQUEST_ENV_INIT. */
+/** What build_requests gets. Borrowed for the call. Start from TSK_REQUEST_ENV_INIT. @since 0.1 */
 typedef struct tsk_request_env {
 	unsigned int version;      /**< TSK_REQUEST_ENV_VERSION */
 	const char *endpoint;      /**< the base URL to use: configured override or the adapter's default */
@@ -218,7 +227,7 @@ typedef struct tsk_request_env {
 /** Version of tsk_response; bumped when its fields change. @since 0.2 */
 #define TSK_RESPONSE_VERSION 1
 
-/** One response handed to parse. Everything borrowed for the call. Start from TSK_RESPONSE_INIT. */
+/** One response handed to parse. Everything borrowed for the call. Start from TSK_RESPONSE_INIT. @since 0.1 */
 typedef struct tsk_response {
 	unsigned int version;      /**< TSK_RESPONSE_VERSION */
 	const char *body;          /**< not NUL-terminated necessarily; len bytes */
@@ -236,7 +245,7 @@ typedef struct tsk_response {
 /** Version of tsk_parse_env; bumped when its fields change. @since 0.2 */
 #define TSK_PARSE_ENV_VERSION 1
 
-/** What parse gets besides the response. Borrowed for the call. Start from TSK_PARSE_ENV_INIT. */
+/** What parse gets besides the response. Borrowed for the call. Start from TSK_PARSE_ENV_INIT. @since 0.1 */
 typedef struct tsk_parse_env {
 	unsigned int version;      /**< TSK_PARSE_ENV_VERSION */
 	tsk_time now;              /**< reference time for year inference */
@@ -246,7 +255,7 @@ typedef struct tsk_parse_env {
 /** A tsk_parse_env with its version set, no reference time and no locale. @since 0.2 */
 #define TSK_PARSE_ENV_INIT { TSK_PARSE_ENV_VERSION, TSK_TIME_NULL_INIT, NULL }
 
-/** Result of map_status. */
+/** Result of map_status. @since 0.1 */
 typedef struct tsk_status_mapping {
 	tsk_status status;
 	tsk_exception_code exception;   /**< implied exception, TSK_EXC_NONE if none */
@@ -254,6 +263,7 @@ typedef struct tsk_status_mapping {
 	int unmapped;                   /**< 1: not in the table (keyword rule or UNKNOWN) */
 } tsk_status_mapping;
 
+/** @since 0.1 */
 typedef struct tsk_adapter tsk_adapter;
 
 struct tsk_adapter {
@@ -299,11 +309,12 @@ struct tsk_adapter {
 #define TSK_ADAPTER_INIT \
 	{ TSK_ADAPTER_VERSION, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0, 0, NULL }
 
-/* Plugins: a shared object found on TSUISEKI_CARRIER_PATH exports
+/** Plugins: a shared object found on TSUISEKI_CARRIER_PATH exports
  *   int tsk_plugin_adapters(unsigned int abi, const tsk_adapter *const **list_out, size_t *count_out);
  * which returns TSK_EVERSION when abi (TSK_ADAPTER_VERSION of the loader) does
- * not match what it was built for. */
+ * not match what it was built for. @since 0.1 */
 #define TSK_PLUGIN_SYMBOL "tsk_plugin_adapters"
+/** @since 0.1 */
 typedef int (*tsk_plugin_fn)(unsigned int abi, const tsk_adapter *const **list_out, size_t *count_out);
 
 TSK_END_DECLS

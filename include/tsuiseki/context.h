@@ -16,11 +16,12 @@
 
 TSK_BEGIN_DECLS
 
+/** @since 0.1 */
 typedef struct tsk_ctx tsk_ctx;
 
 /* tsk_ctx_new flags */
-#define TSK_CTX_NO_ENVIRONMENT      (1u << 0) /**< ignore TSUISEKI_* environment variables */
-#define TSK_CTX_NO_DEFAULT_CARRIERS (1u << 1) /**< start with an empty registry */
+#define TSK_CTX_NO_ENVIRONMENT      (1u << 0) /**< ignore TSUISEKI_* environment variables @since 0.1 */
+#define TSK_CTX_NO_DEFAULT_CARRIERS (1u << 1) /**< start with an empty registry @since 0.1 */
 
 /**
  * Create a context with the built-in carriers registered and the shipped
@@ -30,25 +31,27 @@ typedef struct tsk_ctx tsk_ctx;
  * @since 0.1
  */
 TSK_API int tsk_ctx_new(tsk_ctx **out, unsigned int flags);
-/** Free a context and all it owns. Accepts NULL. */
+/** Free a context and all it owns. Accepts NULL. @since 0.1 */
 TSK_API void tsk_ctx_free(tsk_ctx *ctx);
 /**
  * The message of the last failed call on this context.
  * @return never NULL ("" when none); borrowed until the next call on ctx.
+ * @since 0.1
  */
 TSK_API const char *tsk_ctx_last_error(const tsk_ctx *ctx);
 
-/** Log callback: level 0 error, 1 warning, 2 info, 3 debug. */
+/** Log callback: level 0 error, 1 warning, 2 info, 3 debug. @since 0.1 */
 typedef void (*tsk_log_fn)(int level, const char *message, void *userdata);
-/** Diagnostics go here (nothing is printed by default). */
+/** Diagnostics go here (nothing is printed by default). @since 0.1 */
 TSK_API void tsk_ctx_set_log_fn(tsk_ctx *ctx, tsk_log_fn fn, void *userdata);
 
 /**
  * Fix the reference time `now` (deterministic tests, replays).
  * @param now NULL returns to the clock.
+ * @since 0.1
  */
 TSK_API int tsk_ctx_set_now(tsk_ctx *ctx, const tsk_time *now);
-/** @return the reference time: the injected one or the clock. */
+/** @return the reference time: the injected one or the clock. @since 0.1 */
 TSK_API tsk_time tsk_ctx_now(const tsk_ctx *ctx);
 
 /**
@@ -56,6 +59,7 @@ TSK_API tsk_time tsk_ctx_now(const tsk_ctx *ctx);
  * variable TSUISEKI_ENDPOINT_<CARRIER> (upper case, non-alphanumerics as _).
  * @param url copied; NULL removes the override.
  * @return TSK_OK, TSK_EINVAL (not http/https), TSK_ENOMEM.
+ * @since 0.1
  */
 TSK_API int tsk_ctx_set_endpoint(tsk_ctx *ctx, const char *carrier, const char *url);
 /**
@@ -66,6 +70,7 @@ TSK_API int tsk_ctx_set_endpoint(tsk_ctx *ctx, const char *carrier, const char *
  * @return borrowed until the next change, or NULL for an unknown carrier
  *         (TSK_ENOCARRIER) or an unusable environment endpoint (TSK_ECONFIG),
  *         with tsk_ctx_last_error() saying which.
+ * @since 0.1
  */
 TSK_API const char *tsk_ctx_endpoint(tsk_ctx *ctx, const char *carrier);
 
@@ -81,7 +86,7 @@ TSK_API const char *tsk_ctx_endpoint(tsk_ctx *ctx, const char *carrier);
  */
 TSK_API int tsk_ctx_set_variable(tsk_ctx *ctx, const char *name, const char *value);
 
-/** Numeric options. */
+/** Numeric options. @since 0.1 */
 typedef enum tsk_option {
 	TSK_OPT_CONNECT_TIMEOUT_MS = 0, /**< default 10000 */
 	TSK_OPT_TIMEOUT_MS,             /**< whole request, default 30000 */
@@ -110,9 +115,9 @@ typedef enum tsk_option {
 	TSK_OPT_FOLLOW_HANDOFF,
 	TSK_OPT__COUNT
 } tsk_option;
-/** @return TSK_OK or TSK_EINVAL (unknown option or value out of range). */
+/** @return TSK_OK or TSK_EINVAL (unknown option or value out of range). @since 0.1 */
 TSK_API int tsk_ctx_set_option(tsk_ctx *ctx, tsk_option opt, long value);
-/** @return the value in force. */
+/** @return the value in force. @since 0.1 */
 TSK_API long tsk_ctx_option(const tsk_ctx *ctx, tsk_option opt);
 
 /**
@@ -169,7 +174,7 @@ typedef struct tsk_carrier_status {
  */
 TSK_API int tsk_ctx_carrier_status(tsk_ctx *ctx, const char *carrier, tsk_carrier_status *out);
 
-/** Locale used for requests and display ("ja" default, or "en"). */
+/** Locale used for requests and display ("ja" default, or "en"). @since 0.1 */
 TSK_API int tsk_ctx_set_locale(tsk_ctx *ctx, const char *locale);
 
 /* -------------------------------------------------------------- registry */
@@ -180,17 +185,19 @@ TSK_API int tsk_ctx_set_locale(tsk_ctx *ctx, const char *locale);
  * @return TSK_OK; TSK_EVERSION when adapter->version is 0 or newer than
  * TSK_ADAPTER_VERSION; TSK_EINVAL when a required slot is missing or the
  * name is taken (TSK_EEXISTS).
+ * @since 0.1
  */
 TSK_API int tsk_ctx_register_adapter(tsk_ctx *ctx, const tsk_adapter *adapter);
-/** @return the number of registered carriers. */
+/** @return the number of registered carriers. @since 0.1 */
 TSK_API size_t tsk_ctx_carrier_count(const tsk_ctx *ctx);
-/** @return the i-th adapter (borrowed), NULL when out of range. */
+/** @return the i-th adapter (borrowed), NULL when out of range. @since 0.1 */
 TSK_API const tsk_adapter *tsk_ctx_carrier_at(const tsk_ctx *ctx, size_t i);
-/** @return the adapter named name (borrowed), or NULL. */
+/** @return the adapter named name (borrowed), or NULL. @since 0.1 */
 TSK_API const tsk_adapter *tsk_ctx_carrier(const tsk_ctx *ctx, const char *name);
 /**
  * Load carrier plugins (shared objects) from a directory.
  * @return TSK_OK (also when the directory holds none), TSK_EIO, TSK_EVERSION.
+ * @since 0.1
  */
 TSK_API int tsk_ctx_load_plugins(tsk_ctx *ctx, const char *dir);
 
@@ -214,16 +221,17 @@ TSK_API int tsk_ctx_load_plugin_path(tsk_ctx *ctx, const char *path);
  * upper case.
  * @param[out] out caller owns (tsk_free)
  * @return TSK_OK, TSK_EINVALID_NUMBER (empty, or other characters), TSK_ENOMEM.
+ * @since 0.1
  */
 TSK_API int tsk_number_normalize(char **out, const char *input, tsk_error *err);
 
-/** One carrier that may own a number. */
+/** One carrier that may own a number. @since 0.1 */
 typedef struct tsk_candidate {
 	const char *carrier;     /**< borrowed from the registry */
 	double confidence;       /**< 0..1; candidates of one number sum to 1 */
 } tsk_candidate;
 
-/** Result of tsk_detect (opaque). */
+/** Result of tsk_detect (opaque). @since 0.1 */
 typedef struct tsk_detection tsk_detection;
 
 /**
@@ -231,6 +239,7 @@ typedef struct tsk_detection tsk_detection;
  * @param[out] out caller owns (tsk_detection_free); filled also when invalid
  * @return TSK_OK when valid, TSK_EINVALID_NUMBER (message says why: length,
  * check digit, unknown S10 country), TSK_ENOMEM.
+ * @since 0.1
  */
 TSK_API int tsk_detect(tsk_detection **out, tsk_ctx *ctx, const char *input);
 /** @return the normalized number (borrowed from the detection). @since 0.1 */
@@ -256,6 +265,7 @@ TSK_API void tsk_detection_free(tsk_detection *d);
  *        shipment carries an error (not_found, http…)
  * @return TSK_OK when the carrier answered (check tsk_shipment_error()),
  *         TSK_EINVALID_NUMBER, TSK_ENOCARRIER, TSK_ENOMEM.
+ * @since 0.1
  */
 TSK_API int tsk_track(tsk_shipment **out, tsk_ctx *ctx, const char *carrier, const char *number);
 
@@ -266,6 +276,7 @@ TSK_API int tsk_track(tsk_shipment **out, tsk_ctx *ctx, const char *carrier, con
  * @param previous optional snapshots from the last poll (matched by carrier
  *        and number): histories are merged, ETA original kept.
  * @param[out] out caller owns (tsk_shipment_list_free)
+ * @since 0.1
  */
 TSK_API int tsk_track_batch(tsk_shipment_list **out, tsk_ctx *ctx, const char *carrier,
                             const char *const *numbers, size_t count,
@@ -276,6 +287,7 @@ TSK_API int tsk_track_batch(tsk_shipment_list **out, tsk_ctx *ctx, const char *c
  * @param content_type as served, or NULL to decide by the bytes
  * @param[out] out caller owns (tsk_shipment_list_free)
  * @return TSK_OK, TSK_ENOCARRIER, TSK_ELAYOUT, TSK_EPARSE, TSK_ENOMEM.
+ * @since 0.1
  */
 TSK_API int tsk_parse(tsk_shipment_list **out, tsk_ctx *ctx, const char *carrier,
                       const char *body, size_t len, const char *content_type);
@@ -283,6 +295,7 @@ TSK_API int tsk_parse(tsk_shipment_list **out, tsk_ctx *ctx, const char *carrier
 /**
  * Interrupt a blocking tsk_track_batch() running in another thread. The
  * only function that may be called from another thread.
+ * @since 0.1
  */
 TSK_API int tsk_ctx_wakeup(tsk_ctx *ctx);
 

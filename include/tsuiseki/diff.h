@@ -25,7 +25,7 @@ TSK_BEGIN_DECLS
 
 /* ------------------------------------------------------------- changes */
 
-/* X(NAME, json_name) */
+/** X(NAME, json_name) @since 0.1 */
 #define TSK_CHANGE_MAP(X)                          \
 	X(NEW_EVENT,          "new_event")          \
 	X(STATUS_CHANGED,     "status_changed")     \
@@ -47,12 +47,12 @@ TSK_API const char *tsk_change_type_to_string(tsk_change_type type);
 /** @return TSK_OK or TSK_EINVAL for an unknown name. @since 0.1 */
 TSK_API int tsk_change_type_from_string(tsk_change_type *out, const char *name);
 
-/** One change (opaque, owned by its list). */
+/** One change (opaque, owned by its list). @since 0.1 */
 typedef struct tsk_change tsk_change;
-/** The ordered changes between two snapshots (opaque). */
+/** The ordered changes between two snapshots (opaque). @since 0.1 */
 typedef struct tsk_change_list tsk_change_list;
 
-/** Options of tsk_diff(). Start from TSK_DIFF_OPTIONS_INIT. */
+/** Options of tsk_diff(). Start from TSK_DIFF_OPTIONS_INIT. @since 0.1 */
 typedef struct tsk_diff_options {
 	unsigned int version;           /**< TSK_DIFF_OPTIONS_VERSION */
 	/** An ETA bound must move by more than this many seconds (either bound)
@@ -62,12 +62,14 @@ typedef struct tsk_diff_options {
 	unsigned int flags;
 } tsk_diff_options;
 
+/** @since 0.1 */
 #define TSK_DIFF_OPTIONS_VERSION 1
+/** @since 0.1 */
 #define TSK_DIFF_OPTIONS_INIT { TSK_DIFF_OPTIONS_VERSION, 3600, 0 }
 
 /** Flag: also report eta_changed when the ETA disappears because the
  *  shipment was delivered or returned (by default the delivered /
- *  status_changed change says it). */
+ *  status_changed change says it). @since 0.1 */
 #define TSK_DIFF_ETA_ON_DELIVERY (1u << 0)
 
 /**
@@ -110,41 +112,49 @@ TSK_API const tsk_change *tsk_change_list_at(const tsk_change_list *l, size_t i)
 /** Free the list and its changes. Accepts NULL. @since 0.1 */
 TSK_API void tsk_change_list_free(tsk_change_list *l);
 
-/*
+/**
  * Change getters. Everything is borrowed from the list and lives as long as
  * it (the list holds copies: it outlives the two snapshots).
+ * @since 0.1
  */
 TSK_API tsk_change_type tsk_change_get_type(const tsk_change *c);
+/** @since 0.1 */
 TSK_API const char *tsk_change_carrier(const tsk_change *c);
+/** @since 0.1 */
 TSK_API const char *tsk_change_tracking_number(const tsk_change *c);
 /**
  * When it happened: the event's time (new_event), the latest event's time
  * (status_changed, eta_changed, exception_cleared), the exception's time
  * (exception_raised), delivered_at (delivered). NULL when unknown.
+ * @since 0.1
  */
 TSK_API const tsk_time *tsk_change_time(const tsk_change *c);
-/** The shipment status after the change (for every type). */
+/** The shipment status after the change (for every type). @since 0.1 */
 TSK_API tsk_status tsk_change_status(const tsk_change *c);
-/** new_event: the event (a copy) and its index in `current`; NULL / -1 otherwise. */
+/** new_event: the event (a copy) and its index in `current`; NULL / -1 otherwise. @since 0.1 */
 TSK_API const tsk_event *tsk_change_event(const tsk_change *c);
+/** @since 0.1 */
 TSK_API long tsk_change_event_index(const tsk_change *c);
 /**
  * status_changed and delivered: the status before (TSK_STATUS_UNKNOWN when
  * old was NULL; check tsk_change_has_previous()) and after.
+ * @since 0.1
  */
 TSK_API tsk_status tsk_change_previous_status(const tsk_change *c);
+/** @since 0.1 */
 TSK_API tsk_status tsk_change_current_status(const tsk_change *c);
 /** Non-zero when the change has a previous value (old was not NULL, and for
  *  eta_changed old had an ETA; exception_cleared always; exception_raised
- *  when it is a severity rise). */
+ *  when it is a severity rise). @since 0.1 */
 TSK_API int tsk_change_has_previous(const tsk_change *c);
-/** eta_changed: the ETA before / after, NULL when there was / is none. */
+/** eta_changed: the ETA before / after, NULL when there was / is none. @since 0.1 */
 TSK_API const tsk_eta *tsk_change_previous_eta(const tsk_change *c);
+/** @since 0.1 */
 TSK_API const tsk_eta *tsk_change_current_eta(const tsk_change *c);
 /** exception_raised / exception_cleared: the exception (raised: as now;
- *  cleared: as it was). NULL for other types. */
+ *  cleared: as it was). NULL for other types. @since 0.1 */
 TSK_API const tsk_exception *tsk_change_exception(const tsk_change *c);
-/** exception_raised by a severity rise: the exception as it was; else NULL. */
+/** exception_raised by a severity rise: the exception as it was; else NULL. @since 0.1 */
 TSK_API const tsk_exception *tsk_change_previous_exception(const tsk_change *c);
 
 /**
@@ -218,7 +228,7 @@ TSK_API int tsk_ctx_learn_transit(tsk_ctx *ctx, const tsk_shipment_list *deliver
 /** Forget everything learned. @since 0.1 */
 TSK_API void tsk_ctx_forget_transit(tsk_ctx *ctx);
 
-/** One learned lane. Strings borrowed from the context until the next learn/forget. */
+/** One learned lane. Strings borrowed from the context until the next learn/forget. @since 0.1 */
 typedef struct tsk_transit_lane {
 	const char *carrier;       /**< "yamato" */
 	const char *service;       /**< tsuiseki's service id: "takkyubin", "yu_pack", "mail"… */

@@ -13,9 +13,10 @@
 
 TSK_BEGIN_DECLS
 
-/*
+/**
  * X(NAME, value, json_name, sentence). json_name is the spelling used in the
  * CLI's "error.code" and in snapshots; it never changes once released.
+ * @since 0.1
  */
 #define TSK_ERROR_MAP(X)                                                        \
 	X(OK,              0,  "ok",              "success")                        \
@@ -75,6 +76,7 @@ TSK_API const char *tsk_strerror(int code);
 /**
  * Error detail filled by functions that have no context (parsers, number
  * checks). Caller-allocated; the library only writes into it.
+ * @since 0.1
  */
 typedef struct tsk_error {
 	int code;            /**< a tsk_error_code */

@@ -205,7 +205,9 @@ typedef struct tsk_fleet_filter {
 	size_t limit;                  /**< at most this many; 0 = no limit */
 } tsk_fleet_filter;
 
+/** @since 0.2 */
 #define TSK_FLEET_FILTER_VERSION 1
+/** @since 0.2 */
 #define TSK_FLEET_FILTER_INIT { TSK_FLEET_FILTER_VERSION, -1, TSK_EXC_NONE, NULL, NULL, -1, 0 }
 
 /**
@@ -227,25 +229,27 @@ TSK_API void tsk_fleet_item_list_free(tsk_fleet_item_list *l);
 TSK_API void tsk_fleet_item_free(tsk_fleet_item *item);
 
 /* Item getters: strings borrowed, valid as long as the item. @since 0.2 */
-/** The normalized tracking number. */
+/** The normalized tracking number. @since 0.2 */
 TSK_API const char *tsk_fleet_item_number(const tsk_fleet_item *item);
-/** The carrier: "auto" until one knows the number, then the pinned carrier. */
+/** The carrier: "auto" until one knows the number, then the pinned carrier. @since 0.2 */
 TSK_API const char *tsk_fleet_item_carrier(const tsk_fleet_item *item);
-/** The shop's reference, or NULL. */
+/** The shop's reference, or NULL. @since 0.2 */
 TSK_API const char *tsk_fleet_item_reference(const tsk_fleet_item *item);
-/** "ja" or "en". */
+/** "ja" or "en". @since 0.2 */
 TSK_API const char *tsk_fleet_item_locale(const tsk_fleet_item *item);
+/** @since 0.2 */
 TSK_API tsk_fleet_state tsk_fleet_item_state(const tsk_fleet_item *item);
-/** The status of the latest snapshot (TSK_STATUS_UNKNOWN before the first poll). */
+/** The status of the latest snapshot (TSK_STATUS_UNKNOWN before the first poll). @since 0.2 */
 TSK_API tsk_status tsk_fleet_item_status(const tsk_fleet_item *item);
-/** When it is polled next; NULL when never (retired, given up). */
+/** When it is polled next; NULL when never (retired, given up). @since 0.2 */
 TSK_API const tsk_time *tsk_fleet_item_next_poll(const tsk_fleet_item *item);
-/** When it was added. */
+/** When it was added. @since 0.2 */
 TSK_API const tsk_time *tsk_fleet_item_added_at(const tsk_fleet_item *item);
 /**
  * The latest snapshot: the full merged timeline, ETA, exceptions. When the
  * last poll failed it is the last good state carrying that error
  * (tsk_shipment_error). NULL before the first poll.
+ * @since 0.2
  */
 TSK_API const tsk_shipment *tsk_fleet_item_shipment(const tsk_fleet_item *item);
 
@@ -325,7 +329,7 @@ TSK_API int tsk_fleet_purge(tsk_fleet *fleet, const tsk_time *before, size_t *pu
 
 /* --------------------------------------------------------- notifications */
 
-/* X(NAME, json_name) */
+/** X(NAME, json_name) @since 0.2 */
 #define TSK_NOTIFY_KIND_MAP(X)                              \
 	X(SHIPPED,               "shipped")                 \
 	X(OUT_FOR_DELIVERY,      "out_for_delivery")        \
@@ -377,32 +381,38 @@ TSK_API const tsk_notification *tsk_notification_list_at(const tsk_notification_
 TSK_API void tsk_notification_list_free(tsk_notification_list *l);
 
 /* Notification getters: borrowed, valid as long as the list. @since 0.2 */
-/** The stable id (32 hex digits): the same real change always has the same id. */
+/** The stable id (32 hex digits): the same real change always has the same id. @since 0.2 */
 TSK_API const char *tsk_notification_id(const tsk_notification *n);
+/** @since 0.2 */
 TSK_API tsk_notify_kind tsk_notification_kind(const tsk_notification *n);
-/** The shop's reference, or NULL. */
+/** The shop's reference, or NULL. @since 0.2 */
 TSK_API const char *tsk_notification_reference(const tsk_notification *n);
+/** @since 0.2 */
 TSK_API const char *tsk_notification_carrier(const tsk_notification *n);
+/** @since 0.2 */
 TSK_API const char *tsk_notification_tracking_number(const tsk_notification *n);
-/** "ja" or "en": the customer's language. */
+/** "ja" or "en": the customer's language. @since 0.2 */
 TSK_API const char *tsk_notification_locale(const tsk_notification *n);
-/** The shipment status when it was produced. */
+/** The shipment status when it was produced. @since 0.2 */
 TSK_API tsk_status tsk_notification_status(const tsk_notification *n);
-/** When the change happened (its evidence event), or NULL. */
+/** When the change happened (its evidence event), or NULL. @since 0.2 */
 TSK_API const tsk_time *tsk_notification_time(const tsk_notification *n);
-/** The exception it is about (exception, delayed, pickup_deadline_near), or TSK_EXC_NONE. */
+/** The exception it is about (exception, delayed, pickup_deadline_near), or TSK_EXC_NONE. @since 0.2 */
 TSK_API tsk_exception_code tsk_notification_exception(const tsk_notification *n);
 /**
  * The customer text.
  * @param lang "ja" or "en"; NULL for the notification's own locale
  * @return borrowed; NULL for another language
+ * @since 0.2
  */
 TSK_API const char *tsk_notification_subject(const tsk_notification *n, const char *lang);
+/** @since 0.2 */
 TSK_API const char *tsk_notification_body(const tsk_notification *n, const char *lang);
 /**
  * The notification as one JSON object on one line (DESIGN.md
  * "Notifications"), as stored in the outbox.
  * @return borrowed, valid as long as the list.
+ * @since 0.2
  */
 TSK_API const char *tsk_notification_json(const tsk_notification *n);
 

@@ -11,10 +11,11 @@
 
 TSK_BEGIN_DECLS
 
+/** @since 0.1 */
 #define TSK_JSON_SCHEMA 1
 
 /* flags for the dump functions */
-#define TSK_JSON_PRETTY (1u << 0)  /**< indent; default is one line */
+#define TSK_JSON_PRETTY (1u << 0)  /**< indent; default is one line @since 0.1 */
 /**
  * A snapshot to load back: besides the contract's fields, what the getters
  * expose and the contract does not print, each key present only when set:
@@ -30,11 +31,12 @@ TSK_BEGIN_DECLS
  * @param[out] len_out length, may be NULL
  * @return TSK_OK; TSK_EINVAL when a text of the shipment is not valid UTF-8
  * (nothing is written: the output is valid JSON or none), TSK_ENOMEM.
+ * @since 0.1
  */
 TSK_API int tsk_shipment_to_json(char **out, size_t *len_out, const tsk_shipment *s, unsigned int flags);
 
 /** Serialize {"schema":1,"shipments":[…]}. @param[out] out caller owns (tsk_free).
- * @return as tsk_shipment_to_json. */
+ * @return as tsk_shipment_to_json. @since 0.1 */
 TSK_API int tsk_shipment_list_to_json(char **out, size_t *len_out, const tsk_shipment_list *l,
                                       unsigned int flags);
 
@@ -45,10 +47,11 @@ TSK_API int tsk_shipment_list_to_json(char **out, size_t *len_out, const tsk_shi
  * Reads what either dump writes (TSK_JSON_SNAPSHOT's keys too); texts over
  * 128 MiB, nesting deeper than 512 and strings holding \u0000 are refused.
  * @return TSK_OK, TSK_EPARSE, TSK_ENOMEM.
+ * @since 0.1
  */
 TSK_API int tsk_shipment_from_json(tsk_shipment **out, const char *json, size_t len, tsk_error *err);
 
-/** Load a {"schema":1,"shipments":[…]} document. @param[out] out caller owns. */
+/** Load a {"schema":1,"shipments":[…]} document. @param[out] out caller owns. @since 0.1 */
 TSK_API int tsk_shipment_list_from_json(tsk_shipment_list **out, const char *json, size_t len,
                                         tsk_error *err);
 

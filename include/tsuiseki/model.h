@@ -15,8 +15,8 @@ TSK_BEGIN_DECLS
 
 /* ---------------------------------------------------------------- status */
 
-/* X(NAME, json_name, English, Japanese) — one list, so the enum and the
- * to/from string tables cannot drift. */
+/** X(NAME, json_name, English, Japanese) — one list, so the enum and the
+ * to/from string tables cannot drift. @since 0.1 */
 #define TSK_STATUS_MAP(X)                                                             \
 	X(UNKNOWN,              "unknown",              "Unknown",                "状況不明")     \
 	X(NOT_FOUND,            "not_found",            "Not found",              "該当なし")     \
@@ -53,7 +53,7 @@ TSK_API int tsk_status_from_string(tsk_status *out, const char *name);
 
 /* ------------------------------------------------------------ exceptions */
 
-/* X(NAME, json_name, default severity, English, Japanese) */
+/** X(NAME, json_name, default severity, English, Japanese) @since 0.1 */
 #define TSK_EXCEPTION_MAP(X)                                                                        \
 	X(FAILED_ATTEMPT,        "failed_attempt",        WARNING,  "Delivery attempt failed",   "配達できませんでした")   \
 	X(HELD_AT_OFFICE,        "held_at_office",        INFO,     "Held at office",            "営業所・窓口で保管中")   \
@@ -117,10 +117,10 @@ typedef struct tsk_time {
 	int32_t precision;    /**< a tsk_precision */
 } tsk_time;
 
-/** Japan Standard Time, +09:00, in seconds. */
+/** Japan Standard Time, +09:00, in seconds. @since 0.1 */
 #define TSK_JST_OFFSET 32400
 
-/** A time with no value (precision NONE). */
+/** A time with no value (precision NONE). @since 0.1 */
 #define TSK_TIME_NULL_INIT { 0, 0, TSK_PRECISION_NONE }
 
 /** @return non-zero when the time has a value. @since 0.1 */
@@ -163,11 +163,11 @@ TSK_API tsk_time tsk_time_now(void);
 
 /* ----------------------------------------------------------- the objects */
 
-/** One event of a shipment's timeline (opaque). */
+/** One event of a shipment's timeline (opaque). @since 0.1 */
 typedef struct tsk_event tsk_event;
-/** One tracked parcel (opaque, immutable once handed to the caller). */
+/** One tracked parcel (opaque, immutable once handed to the caller). @since 0.1 */
 typedef struct tsk_shipment tsk_shipment;
-/** An ordered list of shipments (opaque). */
+/** An ordered list of shipments (opaque). @since 0.1 */
 typedef struct tsk_shipment_list tsk_shipment_list;
 
 /** Where an ETA comes from. @since 0.1 */
@@ -180,7 +180,7 @@ typedef enum tsk_eta_source {
 /** @return "carrier", "model" or "none", static. @since 0.1 */
 TSK_API const char *tsk_eta_source_to_string(tsk_eta_source src);
 
-/** An estimated delivery window. Plain value, borrowed from its shipment. */
+/** An estimated delivery window. Plain value, borrowed from its shipment. @since 0.1 */
 typedef struct tsk_eta {
 	tsk_time earliest;
 	tsk_time latest;
@@ -190,7 +190,7 @@ typedef struct tsk_eta {
 	tsk_time original_latest;
 } tsk_eta;
 
-/** One exception a shop should act on. Borrowed from its shipment. */
+/** One exception a shop should act on. Borrowed from its shipment. @since 0.1 */
 typedef struct tsk_exception {
 	tsk_exception_code code;
 	tsk_severity severity;
@@ -199,20 +199,28 @@ typedef struct tsk_exception {
 	long event_index;          /**< index of the evidence event, -1 for clock-based ones */
 } tsk_exception;
 
-/* Event getters: every string is borrowed (valid as long as the shipment)
- * and NULL when the carrier does not show it. */
+/** Event getters: every string is borrowed (valid as long as the shipment)
+ * and NULL when the carrier does not show it. @since 0.1 */
 TSK_API const tsk_time *tsk_event_time(const tsk_event *ev);
+/** @since 0.1 */
 TSK_API const char *tsk_event_time_raw(const tsk_event *ev);
+/** @since 0.1 */
 TSK_API tsk_status tsk_event_status(const tsk_event *ev);
-/** The exception code the carrier's status word implies, TSK_EXC_NONE if none. */
+/** The exception code the carrier's status word implies, TSK_EXC_NONE if none. @since 0.1 */
 TSK_API tsk_exception_code tsk_event_exception(const tsk_event *ev);
+/** @since 0.1 */
 TSK_API const char *tsk_event_carrier_status(const tsk_event *ev);
+/** @since 0.1 */
 TSK_API const char *tsk_event_description(const tsk_event *ev);
+/** @since 0.1 */
 TSK_API const char *tsk_event_location(const tsk_event *ev);
+/** @since 0.1 */
 TSK_API const char *tsk_event_location_code(const tsk_event *ev);
+/** @since 0.1 */
 TSK_API const char *tsk_event_region(const tsk_event *ev);
+/** @since 0.1 */
 TSK_API const char *tsk_event_postal_code(const tsk_event *ev);
-/** Non-zero when the carrier's word was not in the adapter's table. */
+/** Non-zero when the carrier's word was not in the adapter's table. @since 0.1 */
 TSK_API int tsk_event_unmapped(const tsk_event *ev);
 /**
  * The carrier of the leg that reported this event ("yamato", "japanpost").
@@ -224,26 +232,33 @@ TSK_API int tsk_event_unmapped(const tsk_event *ev);
  */
 TSK_API const char *tsk_event_carrier(const tsk_event *ev);
 
-/* Shipment getters: borrowed, valid as long as the shipment. */
+/** Shipment getters: borrowed, valid as long as the shipment. @since 0.1 */
 TSK_API const char *tsk_shipment_carrier(const tsk_shipment *s);
+/** @since 0.1 */
 TSK_API const char *tsk_shipment_tracking_number(const tsk_shipment *s);
+/** @since 0.1 */
 TSK_API const char *tsk_shipment_service(const tsk_shipment *s);
+/** @since 0.1 */
 TSK_API tsk_status tsk_shipment_status(const tsk_shipment *s);
+/** @since 0.1 */
 TSK_API const char *tsk_shipment_status_text(const tsk_shipment *s);
 /**
  * @return the delivery time: the last delivered event's, or, when the
  *         carrier's state says delivered but no event does, the last event's
  *         time; NULL when not delivered or when no event has a time.
  *         Borrowed (valid until the shipment is freed).
+ * @since 0.1
  */
 TSK_API const tsk_time *tsk_shipment_delivered_at(const tsk_shipment *s);
-/** @return the ETA, or NULL when there is none (delivered, or nothing to go on). */
+/** @return the ETA, or NULL when there is none (delivered, or nothing to go on). @since 0.1 */
 TSK_API const tsk_eta *tsk_shipment_eta(const tsk_shipment *s);
+/** @since 0.1 */
 TSK_API size_t tsk_shipment_exception_count(const tsk_shipment *s);
-/** @return the i-th exception, NULL when out of range. */
+/** @return the i-th exception, NULL when out of range. @since 0.1 */
 TSK_API const tsk_exception *tsk_shipment_exception_at(const tsk_shipment *s, size_t i);
-/** @return the carrier that took the parcel over, or NULL. */
+/** @return the carrier that took the parcel over, or NULL. @since 0.1 */
 TSK_API const char *tsk_shipment_handoff_carrier(const tsk_shipment *s);
+/** @since 0.1 */
 TSK_API const char *tsk_shipment_handoff_number(const tsk_shipment *s);
 /**
  * The legs of a parcel handed from carrier to carrier (クロネコゆうパケット:
@@ -257,21 +272,23 @@ TSK_API size_t tsk_shipment_leg_count(const tsk_shipment *s);
 TSK_API const char *tsk_shipment_leg_carrier(const tsk_shipment *s, size_t i);
 /** @return the tracking number of the i-th leg, borrowed; NULL when out of range. @since 0.2 */
 TSK_API const char *tsk_shipment_leg_number(const tsk_shipment *s, size_t i);
-/** @return when a polite poller should look again, or NULL for never. */
+/** @return when a polite poller should look again, or NULL for never. @since 0.1 */
 TSK_API const tsk_time *tsk_shipment_next_poll(const tsk_shipment *s);
+/** @since 0.1 */
 TSK_API size_t tsk_shipment_event_count(const tsk_shipment *s);
-/** @return the i-th event in logical order (oldest first), NULL when out of range. */
+/** @return the i-th event in logical order (oldest first), NULL when out of range. @since 0.1 */
 TSK_API const tsk_event *tsk_shipment_event_at(const tsk_shipment *s, size_t i);
-/** @return TSK_OK, or the error code of this shipment's query. */
+/** @return TSK_OK, or the error code of this shipment's query. @since 0.1 */
 TSK_API int tsk_shipment_error(const tsk_shipment *s);
-/** @return the error message, or NULL when there is no error. */
+/** @return the error message, or NULL when there is no error. @since 0.1 */
 TSK_API const char *tsk_shipment_error_message(const tsk_shipment *s);
-/** @return the name of the page layout the parser recognised ("yamato-2009"), or NULL. */
+/** @return the name of the page layout the parser recognised ("yamato-2009"), or NULL. @since 0.1 */
 TSK_API const char *tsk_shipment_layout(const tsk_shipment *s);
 
 /**
  * With carrier "auto": the other carriers that also know this number,
  * comma-separated ("sagawa,japanpost"), or NULL when only one did.
+ * @since 0.1
  */
 TSK_API const char *tsk_shipment_also_known_by(const tsk_shipment *s);
 
@@ -279,6 +296,7 @@ TSK_API const char *tsk_shipment_also_known_by(const tsk_shipment *s);
  * Deep copy.
  * @param[out] out caller owns (free with tsk_shipment_free())
  * @return TSK_OK or TSK_ENOMEM.
+ * @since 0.1
  */
 TSK_API int tsk_shipment_dup(tsk_shipment **out, const tsk_shipment *s);
 /**
@@ -308,23 +326,25 @@ TSK_API int tsk_shipment_dup(tsk_shipment **out, const tsk_shipment *s);
  * @since 0.2
  */
 TSK_API int tsk_shipment_merge_leg(tsk_shipment **out, const tsk_shipment *first, const tsk_shipment *next);
-/** Free a shipment and everything it holds. Accepts NULL. */
+/** Free a shipment and everything it holds. Accepts NULL. @since 0.1 */
 TSK_API void tsk_shipment_free(tsk_shipment *s);
 
-/** Create an empty list. @param[out] out caller owns (tsk_shipment_list_free()). */
+/** Create an empty list. @param[out] out caller owns (tsk_shipment_list_free()). @since 0.1 */
 TSK_API int tsk_shipment_list_new(tsk_shipment_list **out);
+/** @since 0.1 */
 TSK_API size_t tsk_shipment_list_count(const tsk_shipment_list *l);
-/** @return the i-th shipment (borrowed from the list), NULL when out of range. */
+/** @return the i-th shipment (borrowed from the list), NULL when out of range. @since 0.1 */
 TSK_API const tsk_shipment *tsk_shipment_list_at(const tsk_shipment_list *l, size_t i);
 /**
  * Append a shipment.
  * @param s  takes ownership (also on failure: it is freed)
  * @return TSK_OK, TSK_ENOMEM or TSK_EINVAL.
+ * @since 0.1
  */
 TSK_API int tsk_shipment_list_append(tsk_shipment_list *l, tsk_shipment *s);
-/** Remove the i-th shipment and hand it over. @param[out] out caller owns. */
+/** Remove the i-th shipment and hand it over. @param[out] out caller owns. @since 0.1 */
 TSK_API int tsk_shipment_list_take(tsk_shipment **out, tsk_shipment_list *l, size_t i);
-/** Free the list and its shipments. Accepts NULL. */
+/** Free the list and its shipments. Accepts NULL. @since 0.1 */
 TSK_API void tsk_shipment_list_free(tsk_shipment_list *l);
 
 TSK_END_DECLS

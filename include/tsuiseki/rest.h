@@ -25,7 +25,7 @@
 
 TSK_BEGIN_DECLS
 
-/** The mapping format version this library reads (the mapping's "version"). */
+/** The mapping format version this library reads (the mapping's "version"). @since 0.1 */
 #define TSK_MAPPING_VERSION 1
 
 /**
