@@ -97,12 +97,12 @@ static void set_next_poll(tsk_shipment *s, const tsk_time *now)
 }
 
 int tsk__analyze(tsk_shipment *s, const tsk_shipment *previous, const tsk_time *now,
-                 const struct tsk__eta_model *model)
+                 const struct tsk__eta_model *model, const tsk_adapter *adapter)
 {
 	if (!s || !now)
 		return TSK_EINVAL;
-	tsk__eta_compute(s, previous, model);
-	int rc = tsk__exceptions_compute(s, now);
+	tsk__eta_compute(s, previous, model, adapter);
+	int rc = tsk__exceptions_compute(s, now, adapter);
 	if (rc != TSK_OK)
 		return rc;
 	set_next_poll(s, now);

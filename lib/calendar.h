@@ -23,12 +23,11 @@
 const char *tsk__jp_holiday_name(int year, int month, int day);
 bool tsk__jp_is_holiday(int year, int month, int day);
 
-/* Which days a service delivers on. */
-typedef enum tsk__calendar {
-	TSK__CAL_EVERY_DAY = 0,  /* parcels, registered mail, express: every day */
-	TSK__CAL_MAIL            /* ordinary and recorded mail: not on Sundays and public
-	                          * holidays, and not on Saturdays from 2021-10-02 */
-} tsk__calendar;
+/* Which days a service delivers on: the public tsk_delivery_calendar
+ * (tsuiseki/adapter.h), which carriers name in their transit rows. */
+typedef tsk_delivery_calendar tsk__calendar;
+#define TSK__CAL_EVERY_DAY TSK_DELIVER_EVERY_DAY
+#define TSK__CAL_MAIL      TSK_DELIVER_MAIL_DAYS
 
 /* Does the service deliver on this civil day? */
 bool tsk__cal_is_delivery_day(tsk__calendar cal, int64_t day);

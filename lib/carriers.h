@@ -1,6 +1,6 @@
 /*
- * Private: what lib/ takes from carriers/ — the built-in adapters and the
- * REST adapter's factory. Carriers know nothing of the context: lib/
+ * Private: what lib/ takes from carriers/ — the built-in adapters (and
+ * which one's delivery tables a shipment uses) and the REST adapter's factory. Carriers know nothing of the context: lib/
  * registers what they make (lib/setup.c, lib/mappings.c).
  */
 #ifndef TSK_LIB_CARRIERS_H
@@ -11,6 +11,11 @@
 /* Built-in adapters (carriers/builtin.c), in registration order. */
 extern const tsk_adapter *const tsk__builtin_adapters[];
 extern const size_t tsk__builtin_adapter_count;
+
+/* The adapter whose delivery tables (tsk_adapter.tables) a shipment of this
+ * carrier uses: the registered one, else the built-in one of that name,
+ * else NULL (the generic tables). */
+const tsk_adapter *tsk__ctx_tables_adapter(const tsk_ctx *ctx, const char *carrier);
 
 /* A REST adapter made from one mapping text (carriers/rest/rest.c); origin
  * names it in messages (a path, or NULL). The adapter owns its mapping:

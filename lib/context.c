@@ -378,6 +378,44 @@ TSK_API const char *tsk_ctx_endpoint(tsk_ctx *ctx, const char *carrier)
 
 /* -------------------------------------------------------------- registry */
 
+/* The delivery tables of a version-2 adapter: a known version, rows that
+ * can be used (a table the ETA would misread is refused, naming the row). */
+static int tables_check(tsk_ctx *ctx, const tsk_adapter *a)
+{
+	const tsk_carrier_tables *t = a->version >= 2 ? a->tables : NULL;
+	if (!t)
+		return TSK_OK;
+	if (t->version == 0 || t->version > TSK_CARRIER_TABLES_VERSION)
+		return tsk__ctx_error(ctx, TSK_EVERSION, "adapter %s: tables version %u is not supported (1..%u)",
+		                      a->name, t->version, TSK_CARRIER_TABLES_VERSION);
+	if ((t->ntransit && !t->transit) || (t->nstall && !t->stall))
+		return tsk__ctx_error(ctx, TSK_EINVAL, "adapter %s: tables: rows counted but missing", a->name);
+	for (size_t i = 0; i < t->ntransit; i++) {
+		const tsk_transit_row *r = &t->transit[i];
+		bool ok = r->service && *r->service && r->keywords &&
+		          (r->calendar == TSK_DELIVER_EVERY_DAY || r->calendar == TSK_DELIVER_MAIL_DAYS) &&
+		          r->cutoff_hour >= 0 && r->cutoff_hour <= 24 && r->day_start >= 0 && r->day_start < r->day_end &&
+		          r->day_end <= 24 && r->since >= 0 && r->confidence >= 0 && r->confidence <= 1 &&
+		          r->confidence_nationwide >= 0 && r->confidence_nationwide <= 1;
+		for (int k = 0; k < 5 && ok; k++)
+			ok = r->days[k][0] >= 0 && r->days[k][0] <= r->days[k][1];
+		if (!ok)
+			return tsk__ctx_error(ctx, TSK_EINVAL,
+			                      "adapter %s: transit row %zu (%s) is not usable: service, keywords, "
+			                      "calendar, hours 0..24 with start < end, days first <= last, "
+			                      "confidences 0..1",
+			                      a->name, i, r->service ? r->service : "no service");
+	}
+	for (size_t i = 0; i < t->nstall; i++)
+		if (!t->stall[i].service || t->stall[i].hours < 0 || t->stall[i].status < 0 ||
+		    t->stall[i].status >= TSK_STATUS__COUNT)
+			return tsk__ctx_error(ctx, TSK_EINVAL, "adapter %s: stall row %zu is not usable", a->name, i);
+	if (t->pickup && (t->pickup->days < 1 || t->pickup->warn_days < 0))
+		return tsk__ctx_error(ctx, TSK_EINVAL, "adapter %s: pickup rule: days must be >= 1, warn_days >= 0",
+		                      a->name);
+	return TSK_OK;
+}
+
 static struct tsk__registered *find_entry(const tsk_ctx *ctx, const char *name)
 {
 	for (size_t i = 0; i < ctx->ncarriers; i++)
@@ -402,6 +440,9 @@ static int register_entry(tsk_ctx *ctx, const tsk_adapter *a, tsk_adapter *owned
 		return tsk__ctx_error(ctx, TSK_EINVAL,
 		                      "adapter %s: recognize, build_requests, parse, map_status and max_batch are required",
 		                      a->name);
+	int trc = tables_check(ctx, a);
+	if (trc != TSK_OK)
+		return trc;
 	if (replace) {
 		struct tsk__registered *r = find_entry(ctx, a->name);
 		if (!r || !r->owned)

@@ -21,6 +21,8 @@
  * the next two days.
  */
 #include "eta.h"
+#include "carrier_tables.h"
+#include "carriers.h"
 #include "context.h"
 #include "exceptions.h"
 #include "timeutil.h"
@@ -65,12 +67,9 @@ static const signed char distance[TSK__REGION__COUNT][TSK__REGION__COUNT] = {
 #undef TSK_REGION_ROW
 };
 
-static const struct tsk__transit_row transit_rows[] = {
-#define TSK_TRANSIT(carrier, service, keywords, cal, cutoff, since, ds, de, a0, b0, a1, b1, a2, b2, a3, b3, au, bu, conf, confn) \
-	{ carrier, service, keywords, TSK__CAL_##cal, cutoff, since, ds, de,                                                 \
-	  { { a0, b0 }, { a1, b1 }, { a2, b2 }, { a3, b3 }, { au, bu } }, conf, confn },
+/* The generic rows: for carriers without transit rows of their own. */
+static const tsk_transit_row transit_rows[] = {
 #include "data/transit.def"
-#undef TSK_TRANSIT
 };
 
 static const char *const arrival_words[] = {
@@ -291,18 +290,20 @@ static bool doorstep(tsk_status st)
 	       st == TSK_STATUS_AVAILABLE_FOR_PICKUP || st == TSK_STATUS_DELIVERED;
 }
 
-/* The service a Japan Post number implies when the page names none. */
-static const char *service_hint(const tsk_shipment *s)
+const tsk_carrier_tables *tsk__adapter_tables(const tsk_adapter *adapter)
 {
-	if (strcmp(s->carrier, "japanpost") != 0 || !s->number)
+	/* a version-1 adapter ends at userdata: nothing after it is read */
+	if (!adapter || adapter->version < 2 || !adapter->tables)
 		return NULL;
-	size_t len = strlen(s->number);
-	if (len == 11 && s->number[0] >= '0' && s->number[0] <= '9')
-		/* 引受番号: first digit 5–6 特定記録, else 書留 (carriers/japanpost/README.md, Numbers) */
-		return s->number[0] == '5' || s->number[0] == '6' ? "特定記録" : "書留";
-	if (len == 13 && is_ascii_alpha(s->number[0]) && is_ascii_alpha(s->number[1]))
-		return s->number[0] == 'E' ? "EMS" : "国際";
-	return NULL;
+	return adapter->tables;
+}
+
+/* The service the number implies when the page names none (the carrier's hint). */
+static const char *service_hint(const tsk_shipment *s, const tsk_adapter *adapter)
+{
+	if (!adapter || adapter->version < 2 || !adapter->service_hint || !s->number)
+		return NULL;
+	return adapter->service_hint(adapter, s->number);
 }
 
 static long yyyymmdd_of_day(int64_t day)
@@ -312,30 +313,28 @@ static long yyyymmdd_of_day(int64_t day)
 	return (long)y * 10000 + m * 100 + d;
 }
 
-static const struct tsk__transit_row *pick_row(const tsk_shipment *s, long date)
+static const tsk_transit_row *first_row(const tsk_transit_row *rows, size_t n, const char *text, long date)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((!date || rows[i].since <= date) && keywords_match(rows[i].keywords, text))
+			return &rows[i];
+	return NULL;
+}
+
+static const tsk_transit_row *pick_row(const tsk_shipment *s, const tsk_adapter *adapter, long date)
 {
 	const char *svc = s->text[TSK_SHIPMENT_SERVICE];
 	char *folded = svc ? tsk__text_fold(svc, false) : NULL;
-	const char *text = folded ? folded : (svc ? svc : service_hint(s));
-	bool carrier_known = false;
-	for (size_t i = 0; i < TSK__ARRAY_LEN(transit_rows); i++)
-		if (strcmp(transit_rows[i].carrier, s->carrier) == 0)
-			carrier_known = true;
-	const struct tsk__transit_row *found = NULL;
-	for (size_t i = 0; i < TSK__ARRAY_LEN(transit_rows) && !found; i++) {
-		const struct tsk__transit_row *r = &transit_rows[i];
-		if (strcmp(r->carrier, carrier_known ? s->carrier : "*") != 0)
-			continue;
-		if (date && r->since > date)
-			continue;
-		if (keywords_match(r->keywords, text))
-			found = r;
-	}
+	const char *text = folded ? folded : (svc ? svc : service_hint(s, adapter));
+	/* the carrier's rows, else the generic ones */
+	const tsk_carrier_tables *t = tsk__adapter_tables(adapter);
+	const tsk_transit_row *found = t && t->ntransit ? first_row(t->transit, t->ntransit, text, date)
+	                                                : first_row(transit_rows, TSK__ARRAY_LEN(transit_rows), text, date);
 	free(folded);
 	return found ? found : &transit_rows[TSK__ARRAY_LEN(transit_rows) - 1];
 }
 
-void tsk__lane_resolve(struct tsk__lane *out, const tsk_shipment *s)
+void tsk__lane_resolve(struct tsk__lane *out, const tsk_shipment *s, const tsk_adapter *adapter)
 {
 	out->start = -1;
 	out->only_info = false;
@@ -356,7 +355,7 @@ void tsk__lane_resolve(struct tsk__lane *out, const tsk_shipment *s)
 		out->only_info = true;
 	}
 	long date = out->start >= 0 ? yyyymmdd_of_day(tsk__jst_day(s->events[out->start]->time.epoch)) : 0;
-	out->row = pick_row(s, date);
+	out->row = pick_row(s, adapter, date);
 
 	out->origin = tsk__region_of_text(s->text[TSK_SHIPMENT_ORIGIN_REGION]);
 	/* the first offices are the sender's; later ones may be hubs */
@@ -372,7 +371,7 @@ void tsk__lane_resolve(struct tsk__lane *out, const tsk_shipment *s)
 
 struct lane_stats {
 	char *carrier;
-	const char *service;       /* static, from transit.def */
+	char *service;             /* a copy: a carrier's tables may go before the lanes */
 	int origin, destination;   /* NONE = any */
 	double *hours;             /* sorted */
 	size_t n, cap;
@@ -391,6 +390,7 @@ void tsk__eta_model_free(struct tsk__eta_model *m)
 		return;
 	for (size_t i = 0; i < m->nlanes; i++) {
 		free(m->lanes[i].carrier);
+		free(m->lanes[i].service);
 		free(m->lanes[i].hours);
 	}
 	free(m->lanes);
@@ -421,9 +421,10 @@ static int lane_add(struct tsk__eta_model *m, const char *carrier, const char *s
 			return TSK_ENOMEM;
 		l = &m->lanes[m->nlanes];
 		memset(l, 0, sizeof *l);
-		if (!(l->carrier = tsk__strdup(carrier)))
+		if (!(l->carrier = tsk__strdup(carrier)) || !(l->service = tsk__strdup(service))) {
+			free(l->carrier);
 			return TSK_ENOMEM;
-		l->service = service;
+		}
 		l->origin = origin;
 		l->destination = destination;
 		m->nlanes++;
@@ -515,12 +516,12 @@ static int seen_insert(struct tsk__eta_model *m, const tsk_shipment *s, bool *al
  * pickup point). A failed attempt measures the carrier, not the recipient,
  * so later redeliveries do not stretch the lane.
  */
-static int learn_one(struct tsk__eta_model *m, const tsk_shipment *s)
+static int learn_one(struct tsk__eta_model *m, const tsk_shipment *s, const tsk_adapter *adapter)
 {
 	if (s->status != TSK_STATUS_DELIVERED || s->error != TSK_OK || !s->carrier || !s->number)
 		return TSK_OK;
 	struct tsk__lane lane;
-	tsk__lane_resolve(&lane, s);
+	tsk__lane_resolve(&lane, s, adapter);
 	if (lane.start < 0 || lane.only_info)
 		return TSK_OK;
 	const tsk_event *start = s->events[lane.start], *outcome = NULL;
@@ -569,9 +570,11 @@ TSK_API int tsk_ctx_learn_transit(tsk_ctx *ctx, const tsk_shipment_list *deliver
 			return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
 		tsk__ctx_set_slot(ctx, TSK__SLOT_TRANSIT, m, transit_slot_free);
 	}
-	for (size_t i = 0; i < tsk_shipment_list_count(delivered); i++)
-		if (learn_one(m, tsk_shipment_list_at(delivered, i)) != TSK_OK)
+	for (size_t i = 0; i < tsk_shipment_list_count(delivered); i++) {
+		const tsk_shipment *s = tsk_shipment_list_at(delivered, i);
+		if (learn_one(m, s, tsk__ctx_tables_adapter(ctx, s->carrier)) != TSK_OK)
 			return tsk__ctx_error(ctx, TSK_ENOMEM, "out of memory");
+	}
 	return TSK_OK;
 }
 
@@ -620,7 +623,7 @@ static double round2(double x)
 }
 
 /* Days d1..d2 (civil), each moved to a delivery day, over the delivery hours. */
-static void day_window(struct window *w, const struct tsk__transit_row *row, int64_t d1, int64_t d2,
+static void day_window(struct window *w, const tsk_transit_row *row, int64_t d1, int64_t d2,
                        double confidence)
 {
 	d1 = tsk__cal_next_delivery_day(row->calendar, d1);
@@ -670,7 +673,8 @@ static long last_with(const tsk_shipment *s, tsk_status st)
 static bool moving_window(struct window *w, const tsk_shipment *s, const struct tsk__eta_model *m,
                           const struct tsk__lane *lane, long last, long latest);
 
-static bool model_window(struct window *w, const tsk_shipment *s, const struct tsk__eta_model *m)
+static bool model_window(struct window *w, const tsk_shipment *s, const struct tsk__eta_model *m,
+                         const tsk_adapter *adapter)
 {
 	switch (s->status) {
 	case TSK_STATUS_DELIVERED:
@@ -694,8 +698,8 @@ static bool model_window(struct window *w, const tsk_shipment *s, const struct t
 	if (last < 0)
 		return false;
 	struct tsk__lane lane;
-	tsk__lane_resolve(&lane, s);
-	const struct tsk__transit_row *row = lane.row;
+	tsk__lane_resolve(&lane, s, adapter);
+	const tsk_transit_row *row = lane.row;
 	const tsk_event *lev = s->events[last];
 
 	if (s->status == TSK_STATUS_OUT_FOR_DELIVERY) {
@@ -741,7 +745,7 @@ static bool moving_window(struct window *w, const tsk_shipment *s, const struct 
                           const struct tsk__lane *lp, long last, long latest)
 {
 	const struct tsk__lane lane = *lp;
-	const struct tsk__transit_row *row = lane.row;
+	const tsk_transit_row *row = lane.row;
 	const tsk_event *lev = s->events[last];
 	int64_t lday = tsk__jst_day(lev->time.epoch);
 	int lhour = event_hour(lev);
@@ -807,7 +811,8 @@ static bool moving_window(struct window *w, const tsk_shipment *s, const struct 
 	return true;
 }
 
-void tsk__eta_compute(tsk_shipment *s, const tsk_shipment *previous, const struct tsk__eta_model *model)
+void tsk__eta_compute(tsk_shipment *s, const tsk_shipment *previous, const struct tsk__eta_model *model,
+                      const tsk_adapter *adapter)
 {
 	s->has_eta = false;
 	memset(&s->eta, 0, sizeof s->eta);
@@ -824,7 +829,7 @@ void tsk__eta_compute(tsk_shipment *s, const tsk_shipment *previous, const struc
 		eta.confidence = band ? CONF_CARRIER_WINDOW : CONF_CARRIER_DAY;
 	} else {
 		struct window w;
-		if (s->error != TSK_OK || !model_window(&w, s, model))
+		if (s->error != TSK_OK || !model_window(&w, s, model, adapter))
 			return;
 		eta.earliest.epoch = w.earliest;
 		eta.latest.epoch = w.latest;

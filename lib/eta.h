@@ -1,6 +1,7 @@
 /*
  * Private: the ETA — the carrier's stated window, else a model estimate
- * from transit tables (lib/data/transit.def) or lanes learned from the
+ * from transit tables (the carrier's tsk_carrier_tables, else the generic
+ * lib/data/transit.def) or lanes learned from the
  * caller's delivered shipments — and the service facts the exception rules
  * share with it (calendar, service id).
  */
@@ -28,29 +29,20 @@ const char *tsk__region_id(int region);
 /* Region by its id ("kanto"), NONE if unknown. */
 int tsk__region_from_id(const char *id);
 
-/* One row of lib/data/transit.def. */
-struct tsk__transit_row {
-	const char *carrier;
-	const char *service;       /* tsuiseki's service id: "takkyubin", "mail"… */
-	const char *keywords;
-	tsk__calendar calendar;
-	int cutoff_hour;
-	long since;                /* YYYYMMDD, 0 = always */
-	int day_start, day_end;    /* delivery hours */
-	signed char days[5][2];    /* class 0..3 and unknown: first, last day */
-	double confidence, confidence_nationwide;
-};
-
 /* What the model knows about a shipment's journey. */
 struct tsk__lane {
-	const struct tsk__transit_row *row;   /* never NULL */
+	const tsk_transit_row *row;           /* never NULL: the carrier's or the generic row */
 	int origin, destination;              /* regions, or NONE */
 	long start;                           /* index of the acceptance event, -1 if none */
 	bool only_info;                       /* only label data so far (info_received) */
 };
 
-/* Resolve carrier, service, regions and the acceptance event. */
-void tsk__lane_resolve(struct tsk__lane *out, const tsk_shipment *s);
+/* Resolve carrier, service, regions and the acceptance event. adapter: the
+ * shipment's carrier (its tables and service hint), or NULL for the generic row. */
+void tsk__lane_resolve(struct tsk__lane *out, const tsk_shipment *s, const tsk_adapter *adapter);
+
+/* The carrier's tables when its adapter has any (version 2), else NULL. */
+const tsk_carrier_tables *tsk__adapter_tables(const tsk_adapter *adapter);
 
 /* Learned per-lane transit times (owned by a context). */
 struct tsk__eta_model;
@@ -64,7 +56,7 @@ void tsk__eta_model_free(struct tsk__eta_model *m);
  * the clock: an ETA only moves when events arrive).
  */
 void tsk__eta_compute(tsk_shipment *s, const tsk_shipment *previous,
-                      const struct tsk__eta_model *model);
+                      const struct tsk__eta_model *model, const tsk_adapter *adapter);
 
 /* The region of an event: its region field, else its location; NONE if unknown. */
 int tsk__event_region(const tsk_event *ev);

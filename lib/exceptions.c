@@ -14,10 +14,12 @@
  *    stalled, late) with event index -1;
  *  - clock-based exceptions carry the instant their rule fired (not `now`),
  *    so the same shipment polled twice gives the same exception;
- *  - thresholds are data: lib/data/stall.def, pickup.def, keywords.def.
+ *  - thresholds are data: the carrier's stall and pickup tables
+ *    (tsk_adapter.tables), lib/data/stall.def, keywords.def.
  */
 #include "exceptions.h"
 #include "calendar.h"
+#include "carrier_tables.h"
 #include "eta.h"
 #include "timeutil.h"
 #include "util.h"
@@ -26,23 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
-	const char *carrier, *service;
-	tsk_status status;
-	int hours;
-} stall_rows[] = {
-#define TSK_STALL(carrier, service, st, hours) { carrier, service, TSK_STATUS_##st, hours },
+/* The stall thresholds for every carrier, after the carrier's own rows. */
+static const tsk_stall_row stall_rows[] = {
 #include "data/stall.def"
-#undef TSK_STALL
-};
-
-static const struct {
-	const char *carrier;
-	int days, first_day_counts, warn_days;
-} pickup_rows[] = {
-#define TSK_PICKUP(carrier, days, first, warn) { carrier, days, first, warn },
-#include "data/pickup.def"
-#undef TSK_PICKUP
 };
 
 static const char *const delay_words[] = {
@@ -276,20 +264,14 @@ static int64_t last_activity(const tsk_shipment *s, bool *found)
 	return best;
 }
 
-static int pickup_rule(const tsk_shipment *s)
-{
-	for (size_t i = 0; i < TSK__ARRAY_LEN(pickup_rows); i++)
-		if (strcmp(pickup_rows[i].carrier, s->carrier) == 0)
-			return (int)i;
-	return -1;
-}
-
-static void add_pickup_deadline(struct plist *out, const tsk_shipment *s, const tsk_time *now, bool *nomem)
+static void add_pickup_deadline(struct plist *out, const tsk_shipment *s, const tsk_time *now,
+                                const tsk_adapter *adapter, bool *nomem)
 {
 	if (s->status != TSK_STATUS_FAILED_ATTEMPT && s->status != TSK_STATUS_AVAILABLE_FOR_PICKUP)
 		return;
-	int r = pickup_rule(s);
-	if (r < 0)
+	const tsk_carrier_tables *t = tsk__adapter_tables(adapter);
+	const tsk_pickup_rule *rule = t ? t->pickup : NULL;
+	if (!rule)
 		return;
 	/* the holding period runs from the first notice; redeliveries do not restart it */
 	const tsk_event *notice = NULL;
@@ -301,10 +283,9 @@ static void add_pickup_deadline(struct plist *out, const tsk_shipment *s, const 
 	}
 	if (!notice)
 		return;
-	int64_t last_day = tsk__jst_day(notice->time.epoch) + pickup_rows[r].days -
-	                   (pickup_rows[r].first_day_counts ? 1 : 0);
+	int64_t last_day = tsk__jst_day(notice->time.epoch) + rule->days - (rule->first_day_counts ? 1 : 0);
 	int64_t deadline = tsk__jst_epoch(last_day + 1, 0, 0);
-	int64_t warn_from = deadline - (int64_t)pickup_rows[r].warn_days * 86400;
+	int64_t warn_from = deadline - (int64_t)rule->warn_days * 86400;
 	if (now->epoch < warn_from)
 		return;
 	struct pending *p = plist_add(out);
@@ -325,11 +306,21 @@ static void add_pickup_deadline(struct plist *out, const tsk_shipment *s, const 
 		p->severity = tsk_exception_default_severity(TSK_EXC_PICKUP_DEADLINE_NEAR);
 		p->time = minute_time(warn_from);
 		snprintf(p->message, sizeof p->message, "Held until %s (%d days from the first notice)", day,
-		         pickup_rows[r].days);
+		         rule->days);
 	}
 }
 
-static void add_stalled(struct plist *out, const tsk_shipment *s, const tsk_time *now, bool *nomem)
+/* The first stall row of this status and service ("*" = any), or NULL. */
+static const tsk_stall_row *stall_row(const tsk_stall_row *rows, size_t n, tsk_status status, const char *service)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].status == status && (strcmp(rows[i].service, "*") == 0 || strcmp(rows[i].service, service) == 0))
+			return &rows[i];
+	return NULL;
+}
+
+static void add_stalled(struct plist *out, const tsk_shipment *s, const tsk_time *now, const tsk_adapter *adapter,
+                        bool *nomem)
 {
 	if (final_status(s->status) || s->status == TSK_STATUS_NOT_FOUND || s->status == TSK_STATUS_UNKNOWN ||
 	    s->error != TSK_OK)
@@ -339,19 +330,13 @@ static void add_stalled(struct plist *out, const tsk_shipment *s, const tsk_time
 	if (!found)
 		return;
 	struct tsk__lane lane;
-	tsk__lane_resolve(&lane, s);
-	int hours = 0;
-	bool matched = false;
-	for (size_t i = 0; i < TSK__ARRAY_LEN(stall_rows) && !matched; i++) {
-		if (stall_rows[i].status != s->status)
-			continue;
-		if (strcmp(stall_rows[i].carrier, "*") != 0 && strcmp(stall_rows[i].carrier, s->carrier) != 0)
-			continue;
-		if (strcmp(stall_rows[i].service, "*") != 0 && strcmp(stall_rows[i].service, lane.row->service) != 0)
-			continue;
-		hours = stall_rows[i].hours;
-		matched = true;
-	}
+	tsk__lane_resolve(&lane, s, adapter);
+	/* the carrier's rows first, then everyone's */
+	const tsk_carrier_tables *t = tsk__adapter_tables(adapter);
+	const tsk_stall_row *row = t && t->nstall ? stall_row(t->stall, t->nstall, s->status, lane.row->service) : NULL;
+	if (!row)
+		row = stall_row(stall_rows, TSK__ARRAY_LEN(stall_rows), s->status, lane.row->service);
+	int hours = row ? row->hours : 0;
 	if (hours <= 0)
 		return;
 	int64_t fire = tsk__cal_add(lane.row->calendar, last, (int64_t)hours * 3600);
@@ -401,7 +386,7 @@ static void add_late(struct plist *out, const tsk_shipment *s, const tsk_time *n
 	         tsk_eta_source_to_string(s->eta.source), promised);
 }
 
-int tsk__exceptions_compute(tsk_shipment *s, const tsk_time *now)
+int tsk__exceptions_compute(tsk_shipment *s, const tsk_time *now, const tsk_adapter *adapter)
 {
 	tsk__shipment_clear_exceptions(s);
 	struct plist events = { NULL, 0, 0 }, clock = { NULL, 0, 0 };
@@ -492,8 +477,8 @@ int tsk__exceptions_compute(tsk_shipment *s, const tsk_time *now)
 		}
 	}
 	if (!nomem) {
-		add_pickup_deadline(&clock, s, now, &nomem);
-		add_stalled(&clock, s, now, &nomem);
+		add_pickup_deadline(&clock, s, now, adapter, &nomem);
+		add_stalled(&clock, s, now, adapter, &nomem);
 		add_late(&clock, s, now, &nomem);
 	}
 	int rc = nomem ? TSK_ENOMEM : TSK_OK;

@@ -11,9 +11,11 @@
 
 /*
  * Replace s->exceptions. Needs s->status and s->eta already computed.
- * Pure function of the shipment and now. Returns TSK_OK or TSK_ENOMEM.
+ * Pure function of the shipment, now and the carrier's tables (adapter:
+ * the shipment's carrier, or NULL for the generic rules). Returns TSK_OK
+ * or TSK_ENOMEM.
  */
-int tsk__exceptions_compute(tsk_shipment *s, const tsk_time *now);
+int tsk__exceptions_compute(tsk_shipment *s, const tsk_time *now, const tsk_adapter *adapter);
 
 /* The exception an event's text implies by keyword, TSK_EXC_NONE if none:
  * delay words on any event, exception words only when exception_status. */

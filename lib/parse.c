@@ -8,6 +8,7 @@
  */
 #include "parse.h"
 #include "analyze.h"
+#include "carriers.h"
 #include "context.h"
 #include "html.h"
 #include "model.h"
@@ -20,7 +21,8 @@ int tsk__ctx_complete(tsk_ctx *ctx, tsk_shipment *s, const tsk_shipment *previou
 	tsk_time now = tsk_ctx_now(ctx);
 	int rc = tsk__shipment_finalize(s, &now);
 	if (rc == TSK_OK)
-		rc = tsk__analyze(s, previous, &now, tsk__ctx_slot(ctx, TSK__SLOT_TRANSIT));
+		rc = tsk__analyze(s, previous, &now, tsk__ctx_slot(ctx, TSK__SLOT_TRANSIT),
+		                  tsk__ctx_tables_adapter(ctx, s->carrier));
 	return rc;
 }
 

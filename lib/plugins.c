@@ -50,7 +50,11 @@ TSK_API int tsk_ctx_load_plugins(tsk_ctx *ctx, const char *dir)
 		*(void **)&fn = dlsym(h, TSK_PLUGIN_SYMBOL);
 		const tsk_adapter *const *list = NULL;
 		size_t count = 0;
-		int prc = fn ? fn(TSK_ADAPTER_VERSION, &list, &count) : TSK_EVERSION;
+		/* the newest adapter ABI first, then each older one this loader
+		 * still reads, so a plugin built against an older header loads */
+		int prc = TSK_EVERSION;
+		for (unsigned int abi = TSK_ADAPTER_VERSION; fn && abi >= 1 && prc == TSK_EVERSION; abi--)
+			prc = fn(abi, &list, &count);
 		if (prc != TSK_OK || (count && !list)) {
 			dlclose(h);
 			rc = tsk__ctx_error(ctx, fn ? prc : TSK_EVERSION,

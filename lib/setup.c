@@ -10,6 +10,18 @@
 #include "mappings.h"
 
 #include <stddef.h>
+#include <string.h>
+
+const tsk_adapter *tsk__ctx_tables_adapter(const tsk_ctx *ctx, const char *carrier)
+{
+	const tsk_adapter *a = tsk_ctx_carrier(ctx, carrier);
+	/* a shipment of a built-in carrier the context did not register (a
+	 * history loaded from elsewhere) still gets that carrier's tables */
+	for (size_t i = 0; !a && carrier && i < tsk__builtin_adapter_count; i++)
+		if (strcmp(tsk__builtin_adapters[i]->name, carrier) == 0)
+			a = tsk__builtin_adapters[i];
+	return a;
+}
 
 TSK_API int tsk_ctx_new(tsk_ctx **out, unsigned int flags)
 {

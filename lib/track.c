@@ -519,7 +519,10 @@ static int absorb(tsk__track *t, size_t k)
 	int rc = TSK_OK;
 	char msg[512];
 	snprintf(msg, sizeof msg, "%s", job->message);
-	if (prc == TSK_OK && job->http_status >= 400 && !(a->flags & TSK_ADAPTER_JSON)) {
+	/* an HTTP error is the adapter's to read only when it says so (a
+	 * version-1 JSON adapter did by being JSON, before the flag existed) */
+	bool reads_errors = (a->flags & TSK_ADAPTER_ERROR_BODIES) || (a->version < 2 && (a->flags & TSK_ADAPTER_JSON));
+	if (prc == TSK_OK && job->http_status >= 400 && !reads_errors) {
 		prc = TSK_EHTTP;
 		snprintf(msg, sizeof msg, "%s: HTTP %ld", r->url, job->http_status);
 	}

@@ -22,6 +22,7 @@
  *    no events.
  *  - A body cut before </html> is TSK_EPARSE, never a shorter history.
  */
+#include "carrier_tables.h"
 #include "html.h"
 #include "jptime.h"
 #include "layout.h"
@@ -1212,6 +1213,42 @@ static int jp_parse_response(const tsk_adapter *self, const tsk_response *resp,
 	return tsk__layout_parse(self, jp_layouts, TSK__ARRAY_LEN(jp_layouts), resp, env, out, err);
 }
 
+/* ----------------------------------------------------- delivery tables */
+
+/* transit days, stall thresholds and the holding period: transit.def,
+ * stall.def, pickup.def beside this file, with their sources */
+static const tsk_transit_row jp_transit[] = {
+#include "transit.def"
+};
+static const tsk_stall_row jp_stall[] = {
+#include "stall.def"
+};
+static const tsk_pickup_rule jp_pickup[] = {
+#include "pickup.def"
+};
+static const tsk_carrier_tables jp_tables = {
+	TSK_CARRIER_TABLES_VERSION, jp_transit, TSK__ARRAY_LEN(jp_transit),
+	jp_stall, TSK__ARRAY_LEN(jp_stall), jp_pickup,
+};
+
+/* The service a number implies when the page names none, for the transit
+ * rows' keywords: an 11-digit 引受番号 starting 5 or 6 is 特定記録, any
+ * other 書留; an S10 number starting E is EMS, any other 国際 (README.md,
+ * Numbers). */
+static const char *jp_service_hint(const tsk_adapter *self, const char *number)
+{
+	(void)self;
+	size_t len = strlen(number);
+	if (len == 11 && number[0] >= '0' && number[0] <= '9')
+		return number[0] == '5' || number[0] == '6' ? "特定記録" : "書留";
+	bool letters = true;
+	for (int i = 0; i < 2 && len == 13; i++)
+		letters = letters && ((number[i] >= 'A' && number[i] <= 'Z') || (number[i] >= 'a' && number[i] <= 'z'));
+	if (len == 13 && letters)
+		return number[0] == 'E' ? "EMS" : "国際";
+	return NULL;
+}
+
 const tsk_adapter tsk__adapter_japanpost = {
 	.version = TSK_ADAPTER_VERSION,
 	.name = JP_NAME,
@@ -1225,4 +1262,6 @@ const tsk_adapter tsk__adapter_japanpost = {
 	.map_status = jp_map_status,
 	.destroy = NULL,
 	.userdata = NULL,
+	.tables = &jp_tables,
+	.service_hint = jp_service_hint,
 };

@@ -1010,7 +1010,7 @@ int tsk__rest_adapter_new(tsk_adapter **out, const char *json, size_t len, const
 	a->version = TSK_ADAPTER_VERSION;
 	a->name = m->adapter_name;
 	a->display_name = m->display_name;
-	a->flags = TSK_ADAPTER_JSON | (m->batch_size > 1 ? TSK_ADAPTER_BATCH : 0) |
+	a->flags = TSK_ADAPTER_JSON | TSK_ADAPTER_ERROR_BODIES | (m->batch_size > 1 ? TSK_ADAPTER_BATCH : 0) |
 	           (m->has_pattern ? 0 : TSK_ADAPTER_ANY_NUMBER);
 	a->max_batch = m->batch_size;
 	a->default_endpoint = m->base_url;

@@ -26,6 +26,7 @@
  *   become failed attempts when the event right before is out for delivery
  *   (README.md, Status words).
  */
+#include "carrier_tables.h"
 #include "html.h"
 #include "jptime.h"
 #include "layout.h"
@@ -953,6 +954,21 @@ static int sagawa_parse(const tsk_adapter *self, const tsk_response *resp, const
 	return tsk__layout_parse(self, sagawa_layouts, TSK__ARRAY_LEN(sagawa_layouts), resp, env, out, err);
 }
 
+/* ----------------------------------------------------- delivery tables */
+
+/* transit days, stall thresholds and the holding period: transit.def,
+ * stall.def, pickup.def beside this file, with their sources */
+static const tsk_transit_row sagawa_transit[] = {
+#include "transit.def"
+};
+static const tsk_pickup_rule sagawa_pickup[] = {
+#include "pickup.def"
+};
+static const tsk_carrier_tables sagawa_tables = {
+	TSK_CARRIER_TABLES_VERSION, sagawa_transit, TSK__ARRAY_LEN(sagawa_transit),
+	NULL, 0, sagawa_pickup,
+};
+
 const tsk_adapter tsk__adapter_sagawa = {
 	.version = TSK_ADAPTER_VERSION,
 	.name = SAGAWA_NAME,
@@ -966,4 +982,5 @@ const tsk_adapter tsk__adapter_sagawa = {
 	.map_status = sagawa_map_status,
 	.destroy = NULL,
 	.userdata = NULL,
+	.tables = &sagawa_tables,
 };

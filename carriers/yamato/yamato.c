@@ -22,6 +22,7 @@
  *   structural end markers of each layout are checked, and a missing one
  *   is TSK_EPARSE naming the truncation.
  */
+#include "carrier_tables.h"
 #include "html.h"
 #include "jptime.h"
 #include "layout.h"
@@ -782,6 +783,24 @@ static int yamato_parse(const tsk_adapter *self, const tsk_response *resp, const
 	return tsk__layout_parse(self, yamato_layouts, TSK__ARRAY_LEN(yamato_layouts), resp, env, out, err);
 }
 
+/* ----------------------------------------------------- delivery tables */
+
+/* transit days, stall thresholds and the holding period: transit.def,
+ * stall.def, pickup.def beside this file, with their sources */
+static const tsk_transit_row yamato_transit[] = {
+#include "transit.def"
+};
+static const tsk_stall_row yamato_stall[] = {
+#include "stall.def"
+};
+static const tsk_pickup_rule yamato_pickup[] = {
+#include "pickup.def"
+};
+static const tsk_carrier_tables yamato_tables = {
+	TSK_CARRIER_TABLES_VERSION, yamato_transit, TSK__ARRAY_LEN(yamato_transit),
+	yamato_stall, TSK__ARRAY_LEN(yamato_stall), yamato_pickup,
+};
+
 /* ---------------------------------------------------------------- adapter */
 
 const tsk_adapter tsk__adapter_yamato = {
@@ -796,5 +815,7 @@ const tsk_adapter tsk__adapter_yamato = {
 	yamato_parse,
 	yamato_map_status,
 	NULL,
+	NULL,
+	&yamato_tables,
 	NULL,
 };

@@ -96,6 +96,28 @@ static int ex_parse(const tsk_adapter *self, const tsk_response *resp, const tsk
 	return rc;
 }
 
+/* What the carrier knows about delivery (adapter version 2): the model ETA
+ * of an "example" parcel is the second or third day after acceptance,
+ * 9–18 h, every day; a parcel nobody collects goes back after 5 days. */
+static const tsk_transit_row example_transit[] = {
+	{ .service = "example_parcel", .keywords = "", .calendar = TSK_DELIVER_EVERY_DAY, .cutoff_hour = 17,
+	  .since = 0, .day_start = 9, .day_end = 18,
+	  .days = { { 2, 2 }, { 2, 3 }, { 2, 3 }, { 3, 3 }, { 2, 3 } },
+	  .confidence = 0.6, .confidence_nationwide = 0.5 },
+};
+static const tsk_stall_row example_stall[] = {
+	{ .service = "*", .status = TSK_STATUS_IN_TRANSIT, .hours = 96 },
+};
+static const tsk_pickup_rule example_pickup = { .days = 5, .first_day_counts = 1, .warn_days = 1 };
+static const tsk_carrier_tables example_tables = {
+	.version = TSK_CARRIER_TABLES_VERSION,
+	.transit = example_transit,
+	.ntransit = sizeof example_transit / sizeof example_transit[0],
+	.stall = example_stall,
+	.nstall = sizeof example_stall / sizeof example_stall[0],
+	.pickup = &example_pickup,
+};
+
 static const tsk_adapter example_adapter = {
 	.version = TSK_ADAPTER_VERSION,
 	.name = "example",
@@ -107,6 +129,7 @@ static const tsk_adapter example_adapter = {
 	.build_requests = ex_build,
 	.parse = ex_parse,
 	.map_status = ex_map,
+	.tables = &example_tables,
 };
 
 static const tsk_adapter *const adapters[] = { &example_adapter };

@@ -18,8 +18,14 @@
 
 TSK_BEGIN_DECLS
 
-/** Bumped when tsk_adapter changes incompatibly; independent of the library version. @since 0.1 */
-#define TSK_ADAPTER_VERSION 1
+/**
+ * The version of tsk_adapter this header declares; independent of the
+ * library version. Version 2 (@since 0.2) appended `tables` and
+ * `service_hint`; an adapter that says version 1 is read only up to
+ * `userdata`, so plugins built against the smaller struct keep working.
+ * @since 0.1
+ */
+#define TSK_ADAPTER_VERSION 2
 
 /* Capability flags (tsk_adapter.flags). */
 #define TSK_ADAPTER_HTML   (1u << 0)  /**< parses HTML pages @since 0.1 */
@@ -34,6 +40,14 @@ TSK_BEGIN_DECLS
  * @since 0.1
  */
 #define TSK_ADAPTER_ANY_NUMBER (1u << 4)
+/**
+ * parse() also gets answers with an HTTP status of 400 or more (an API that
+ * explains a refusal or a not-found in its body). Without it such an answer
+ * is an `http` error and parse() is not called. Version-1 adapters that set
+ * TSK_ADAPTER_JSON are treated as setting it too, as before it existed.
+ * @since 0.2
+ */
+#define TSK_ADAPTER_ERROR_BODIES (1u << 5)
 
 /* ------------------------------------------------------- building events */
 
@@ -263,6 +277,76 @@ typedef struct tsk_status_mapping {
 	int unmapped;                   /**< 1: not in the table (keyword rule or UNKNOWN) */
 } tsk_status_mapping;
 
+/* ------------------------------------------- what the carrier knows (v2) */
+
+/** Which days a service delivers on. @since 0.2 */
+typedef enum tsk_delivery_calendar {
+	TSK_DELIVER_EVERY_DAY = 0,  /**< parcels, registered mail, express: every day */
+	TSK_DELIVER_MAIL_DAYS       /**< ordinary mail: not on Sundays and public holidays, and not
+	                             *   on Saturdays from 2021-10-02 (the 2020 Postal Act amendment) */
+} tsk_delivery_calendar;
+
+/**
+ * Transit days of one service by distance class, for the model ETA
+ * (README "ETA"). The window counts calendar days after the day of
+ * acceptance (day 1 = the next day; an acceptance at or after cutoff_hour
+ * counts from the next day), moves each bound to a day the calendar
+ * delivers on and spans day_start..day_end hours. @since 0.2
+ */
+typedef struct tsk_transit_row {
+	const char *service;            /**< service id, as transit lanes name it: "takkyubin" */
+	/** '|'-separated words looked for (case-insensitively, width-folded) in the
+	 *  shipment's service text, or in service_hint's answer; "" matches any. */
+	const char *keywords;
+	tsk_delivery_calendar calendar;
+	int cutoff_hour;                /**< 0..24 */
+	long since;                     /**< YYYYMMDD: the row holds from this acceptance day; 0 = always */
+	int day_start, day_end;         /**< delivery hours, 0..24, start < end */
+	/** First and last delivery day for distance classes 0..3 (neighbouring
+	 *  regions .. far ends) and, last, for an unknown region pair. */
+	signed char days[5][2];
+	double confidence;              /**< 0..1, both regions known */
+	double confidence_nationwide;   /**< 0..1, a region unknown */
+} tsk_transit_row;
+
+/** When a shipment in a status counts as stalled. @since 0.2 */
+typedef struct tsk_stall_row {
+	const char *service;            /**< a transit row's service id, or "*" for any */
+	tsk_status status;
+	int hours;                      /**< hours without an event, on the calendar's delivery days; 0 = never */
+} tsk_stall_row;
+
+/** How long the carrier holds a parcel it could not deliver. @since 0.2 */
+typedef struct tsk_pickup_rule {
+	int days;                       /**< holding period in calendar days (>= 1) */
+	int first_day_counts;           /**< 1: the day of the first notice is day 1; 0: counted from the next day */
+	int warn_days;                  /**< pickup_deadline_near is raised this many days before (>= 0) */
+} tsk_pickup_rule;
+
+/** Version of tsk_carrier_tables; bumped when its fields change. @since 0.2 */
+#define TSK_CARRIER_TABLES_VERSION 1
+
+/**
+ * A carrier's tables for the ETA and the exception rules (tsk_adapter.tables).
+ * Every pointer is borrowed: it must live as long as the adapter.
+ * Rows are tried in order; the first that matches wins:
+ *  - transit: the first row whose `since` is not after the day of
+ *    acceptance and whose keywords occur in the service text (newer rows
+ *    first); none -> the library's generic parcel row;
+ *  - stall: the first row of this status and of the lane's service (or
+ *    "*"); none -> the library's defaults (README "ETA");
+ *  - pickup: NULL -> no pickup_deadline_near for this carrier.
+ * @since 0.2
+ */
+typedef struct tsk_carrier_tables {
+	unsigned int version;           /**< TSK_CARRIER_TABLES_VERSION */
+	const tsk_transit_row *transit;
+	size_t ntransit;
+	const tsk_stall_row *stall;
+	size_t nstall;
+	const tsk_pickup_rule *pickup;
+} tsk_carrier_tables;
+
 /** @since 0.1 */
 typedef struct tsk_adapter tsk_adapter;
 
@@ -299,6 +383,15 @@ struct tsk_adapter {
 	/** Optional: free a stateful adapter when its context goes away. */
 	void (*destroy)(tsk_adapter *self);
 	void *userdata;
+	/* ---- version 2 (@since 0.2): read only when version >= 2 ---- */
+	/** Optional: transit, stall and pickup tables; NULL = the library's generic ones. */
+	const tsk_carrier_tables *tables;
+	/**
+	 * Optional: the service text a number implies when the page names no
+	 * service (matched against the transit rows' keywords), or NULL.
+	 * @return borrowed text that lives as long as the adapter, or NULL.
+	 */
+	const char *(*service_hint)(const tsk_adapter *self, const char *number);
 };
 
 /**
@@ -307,12 +400,15 @@ struct tsk_adapter {
  * build_requests, parse and map_status before registering it. @since 0.2
  */
 #define TSK_ADAPTER_INIT \
-	{ TSK_ADAPTER_VERSION, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0, 0, NULL }
+	{ TSK_ADAPTER_VERSION, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0, 0, NULL, NULL, 0 }
 
 /** Plugins: a shared object found on TSUISEKI_CARRIER_PATH exports
  *   int tsk_plugin_adapters(unsigned int abi, const tsk_adapter *const **list_out, size_t *count_out);
- * which returns TSK_EVERSION when abi (TSK_ADAPTER_VERSION of the loader) does
- * not match what it was built for. @since 0.1 */
+ * which returns TSK_EVERSION when abi does not match the TSK_ADAPTER_VERSION
+ * it was built for. The loader offers its own TSK_ADAPTER_VERSION first,
+ * then each older version down to 1, so a plugin built against an older
+ * header is still loaded; one built for a newer version is refused.
+ * @since 0.1 */
 #define TSK_PLUGIN_SYMBOL "tsk_plugin_adapters"
 /** @since 0.1 */
 typedef int (*tsk_plugin_fn)(unsigned int abi, const tsk_adapter *const **list_out, size_t *count_out);

@@ -29,6 +29,7 @@
  * -v prints every cut.
  */
 #include "analyze.h"
+#include "carriers.h"
 #include "context.h"
 #include "eta.h"
 #include "model.h"
@@ -365,7 +366,8 @@ static void record(struct table *t, const char *set, const char *carrier, const 
 }
 
 /* Cut the history after every event before the first delivery. */
-static void replay(struct table *t, const struct item *it, const struct tsk__eta_model *model, bool learned_run)
+static void replay(struct table *t, const tsk_ctx *ctx, const struct item *it, const struct tsk__eta_model *model,
+                   bool learned_run)
 {
 	const tsk_shipment *full = it->s;
 	long first_delivered = -1;
@@ -413,7 +415,7 @@ static void replay(struct table *t, const struct item *it, const struct tsk__eta
 		if (st)
 			tsk_shipment_set_carrier_eta(cut, &st->earliest, &st->latest);
 		if (dated && tsk__shipment_finalize(cut, &now) == TSK_OK &&
-		    tsk__analyze(cut, NULL, &now, model) == TSK_OK) {
+		    tsk__analyze(cut, NULL, &now, model, tsk__ctx_tables_adapter(ctx, cut->carrier)) == TSK_OK) {
 			const tsk_eta *e = tsk_shipment_eta(cut);
 			const char *source = !e                           ? "(no ETA)"
 			                     : e->source == TSK_ETA_CARRIER ? "carrier"
@@ -488,7 +490,7 @@ int main(int argc, char **argv)
 	struct table t;
 	t.n = 0;
 	for (size_t i = 0; i < c.n; i++)
-		replay(&t, &c.items[i], NULL, false);
+		replay(&t, ctx, &c.items[i], NULL, false);
 
 	/* leave-one-out: learn from every other history, replay this one */
 	size_t in_use = 0;
@@ -511,7 +513,7 @@ int main(int argc, char **argv)
 			if (tsk_ctx_transit_lane_at(ctx, k, &lane) == TSK_OK && lane.in_use)
 				in_use++;
 		}
-		replay(&t, &c.items[i], tsk__ctx_slot(ctx, TSK__SLOT_TRANSIT), true);
+		replay(&t, ctx, &c.items[i], tsk__ctx_slot(ctx, TSK__SLOT_TRANSIT), true);
 		tsk_shipment_list_free(others);
 	}
 

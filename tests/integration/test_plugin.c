@@ -7,6 +7,7 @@
 #include <tsuiseki.h>
 
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,68 @@ START_TEST(example_plugin_loads)
 	tsk_detection_free(d);
 	/* the same plugin twice: its carrier name is taken */
 	ck_assert_int_eq(tsk_ctx_load_plugins(ctx, getenv("TSK_PLUGIN_DIR_EXAMPLE")), TSK_EEXISTS);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+/* The model ETA and exceptions of a parcel accepted 2024-12-03 09:00 and
+ * still in transit on the 10th, as the plugin's carrier gives them. */
+static void moving_parcel(tsk_ctx *ctx, char *eta, size_t size, bool *stalled)
+{
+	tsk_time now;
+	ck_assert_int_eq(tsk_time_parse_rfc3339(&now, "2024-12-06T12:00:00+09:00"), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_set_now(ctx, &now), TSK_OK);
+	const char *page = "EX7|2024-12-03T09:00:00+09:00|in_transit\n";
+	tsk_shipment_list *l;
+	ck_assert_int_eq(tsk_parse(&l, ctx, "example", page, strlen(page), "text/plain"), TSK_OK);
+	const tsk_shipment *s = tsk_shipment_list_at(l, 0);
+	const tsk_eta *e = tsk_shipment_eta(s);
+	ck_assert_ptr_nonnull(e);
+	char a[48], b[48];
+	tsk_time_format(a, sizeof a, &e->earliest);
+	tsk_time_format(b, sizeof b, &e->latest);
+	snprintf(eta, size, "%s..%s", a, b);
+	*stalled = false;
+	for (size_t i = 0; i < tsk_shipment_exception_count(s); i++)
+		*stalled = *stalled || tsk_shipment_exception_at(s, i)->code == TSK_EXC_STALLED;
+	tsk_shipment_list_free(l);
+}
+
+START_TEST(plugin_tables_are_used)
+{
+	tsk_ctx *ctx;
+	ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_DEFAULT_CARRIERS | TSK_CTX_NO_ENVIRONMENT), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_load_plugins(ctx, getenv("TSK_PLUGIN_DIR_EXAMPLE")), TSK_OK);
+	ck_assert_uint_eq(tsk_ctx_carrier(ctx, "example")->version, TSK_ADAPTER_VERSION);
+	char eta[100];
+	bool stalled;
+	moving_parcel(ctx, eta, sizeof eta, &stalled);
+	/* the plugin's row: day 2..3 after acceptance, 9-18 h; 96 hours before it stalls */
+	ck_assert_str_eq(eta, "2024-12-05T09:00:00+09:00..2024-12-06T18:00:00+09:00");
+	ck_assert(!stalled);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(version1_plugin_loads)
+{
+	/* built against the version-1 header: offered ABI 2 it refuses, ABI 1 it
+	 * takes; its descriptor ends at userdata and nothing after it is read */
+	tsk_ctx *ctx;
+	ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_DEFAULT_CARRIERS | TSK_CTX_NO_ENVIRONMENT), TSK_OK);
+	warnings = 0;
+	tsk_ctx_set_log_fn(ctx, count_log, NULL);
+	ck_assert_int_eq(tsk_ctx_load_plugins(ctx, getenv("TSK_PLUGIN_DIR_V1")), TSK_OK);
+	ck_assert_int_eq(warnings, 0);
+	const tsk_adapter *a = tsk_ctx_carrier(ctx, "example");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_uint_eq(a->version, 1);
+	char eta[100];
+	bool stalled;
+	moving_parcel(ctx, eta, sizeof eta, &stalled);
+	/* no tables: the generic parcel row (day 1..4, 8-21 h), stalled after 48 hours */
+	ck_assert_str_eq(eta, "2024-12-04T08:00:00+09:00..2024-12-07T21:00:00+09:00");
+	ck_assert(stalled);
 	tsk_ctx_free(ctx);
 }
 END_TEST
@@ -125,6 +188,8 @@ int main(void)
 	Suite *s = suite_create("plugin");
 	TCase *tc = tcase_create("plugin");
 	tcase_add_test(tc, example_plugin_loads);
+	tcase_add_test(tc, plugin_tables_are_used);
+	tcase_add_test(tc, version1_plugin_loads);
 	tcase_add_test(tc, future_abi_is_refused);
 	tcase_add_test(tc, plugin_path_from_environment);
 	tcase_add_test(tc, relative_plugin_path_is_skipped);

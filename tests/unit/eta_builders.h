@@ -7,6 +7,7 @@
 #define TSK_TEST_BUILDERS_H
 
 #include "analyze.h"
+#include "carriers.h"
 #include "model.h"
 
 #include <check.h>
@@ -70,12 +71,13 @@ static inline void tb_add(tsk_shipment *s, tsk_event *ev)
 	ck_assert_int_eq(tsk_shipment_append_event(s, ev), TSK_OK);
 }
 
-/* Finalise and analyse at now (RFC 3339) with no learned lanes. */
+/* Finalise and analyse at now (RFC 3339) with no learned lanes, with the
+ * tables of the shipment's built-in carrier as a context would. */
 static inline void tb_run(tsk_shipment *s, const tsk_shipment *previous, const char *now)
 {
 	tsk_time n = tb_at(now);
 	ck_assert_int_eq(tsk__shipment_finalize(s, &n), TSK_OK);
-	ck_assert_int_eq(tsk__analyze(s, previous, &n, NULL), TSK_OK);
+	ck_assert_int_eq(tsk__analyze(s, previous, &n, NULL, tsk__ctx_tables_adapter(NULL, tsk_shipment_carrier(s))), TSK_OK);
 }
 
 /* The active exception of a code, or NULL. */

@@ -118,7 +118,7 @@ START_TEST(model_friday_evening_mail)
 	tb_add(s, tb_event("2024-03-01 19:30", "引受", IT, NONE, "新宿郵便局", "東京都"));
 	tb_run(s, NULL, "2024-03-01T20:00:00+09:00");
 	struct tsk__lane lane;
-	tsk__lane_resolve(&lane, s);
+	tsk__lane_resolve(&lane, s, tsk__ctx_tables_adapter(NULL, "japanpost"));
 	ck_assert_str_eq(lane.row->service, "mail");
 	ck_assert_int_eq(lane.row->calendar, TSK__CAL_MAIL);
 	ck_assert_int_eq(lane.origin, TSK__REGION_KANTO);
