@@ -824,6 +824,28 @@ static int load_request(loader *l, yajl_val v)
 	return TSK_OK;
 }
 
+/* A normalized status by its JSON name, with a "did you mean" when close. */
+static int status_name(loader *l, const char *where, const char *name, tsk_status *out)
+{
+	if (tsk_status_from_string(out, name) == TSK_OK)
+		return TSK_OK;
+	const char *close = NULL;
+	size_t best = 4;
+	for (int k = 0; k < TSK_STATUS__COUNT; k++) {
+		size_t d = distance(tsk_status_to_string((tsk_status)k), name);
+		if (d < best) {
+			best = d;
+			close = tsk_status_to_string((tsk_status)k);
+		}
+	}
+	if (close)
+		return fail(l, where, "unknown status \"%s\" (did you mean \"%s\"?)", name, close);
+	return fail(l, where,
+	            "unknown status \"%s\" (expected one of: info_received, in_transit, "
+	            "out_for_delivery, failed_attempt, available_for_pickup, delivered, "
+	            "returned_to_sender, exception, not_found, unknown)", name);
+}
+
 static int load_status_map(loader *l, yajl_val v)
 {
 	const char *where = "response.status_map";
@@ -875,24 +897,8 @@ static int load_status_map(loader *l, yajl_val v)
 			return fail(l, kp, "expected a status name, {\"status\": …, \"exception\": …} or null, got %s",
 			            type_name(t));
 		}
-		if (tsk_status_from_string(&e->status, st->u.string) != TSK_OK) {
-			const char *close = NULL;
-			size_t best = 4;
-			for (int k = 0; k < TSK_STATUS__COUNT; k++) {
-				size_t d = distance(tsk_status_to_string((tsk_status)k), st->u.string);
-				if (d < best) {
-					best = d;
-					close = tsk_status_to_string((tsk_status)k);
-				}
-			}
-			if (close)
-				return fail(l, stwhere, "unknown status \"%s\" (did you mean \"%s\"?)",
-				            st->u.string, close);
-			return fail(l, stwhere,
-			            "unknown status \"%s\" (expected one of: info_received, in_transit, "
-			            "out_for_delivery, failed_attempt, available_for_pickup, delivered, "
-			            "returned_to_sender, exception, not_found, unknown)", st->u.string);
-		}
+		if ((rc = status_name(l, stwhere, st->u.string, &e->status)) != TSK_OK)
+			return rc;
 		if (exc) {
 			subpath(ep, sizeof ep, kp, "exception");
 			if (!YAJL_IS_STRING(exc))
@@ -1125,6 +1131,279 @@ static int load_response(loader *l, yajl_val v)
 
 /* ------------------------------------------------------------------- whole */
 
+/* ------------------------------------------------------- delivery tables */
+
+/* A number member in [min, max]; absent leaves *out. */
+static int member_fraction(loader *l, yajl_val obj, const char *where, const char *key, double min, double max,
+                           double *out)
+{
+	char kp[256];
+	subpath(kp, sizeof kp, where, key);
+	yajl_val v = get(obj, key);
+	if (!v)
+		return TSK_OK;
+	if (!YAJL_IS_NUMBER(v) || !YAJL_IS_DOUBLE(v) || YAJL_GET_DOUBLE(v) < min || YAJL_GET_DOUBLE(v) > max)
+		return fail(l, kp, "expected a number in %g..%g, got %s", min, max,
+		            YAJL_IS_NUMBER(v) ? YAJL_GET_NUMBER(v) : type_name(v));
+	*out = YAJL_GET_DOUBLE(v);
+	return TSK_OK;
+}
+
+/* [first, last]: two integers 0..max, first <= last. */
+static int day_pair(loader *l, yajl_val v, const char *where, int max, int out[2])
+{
+	if (!YAJL_IS_ARRAY(v) || v->u.array.len != 2 || !YAJL_IS_INTEGER(v->u.array.values[0]) ||
+	    !YAJL_IS_INTEGER(v->u.array.values[1]))
+		return fail(l, where, "expected [first, last] (two integers), got %s", type_name(v));
+	long long a = YAJL_GET_INTEGER(v->u.array.values[0]), b = YAJL_GET_INTEGER(v->u.array.values[1]);
+	if (a < 0 || b > max || a > b)
+		return fail(l, where, "[%lld, %lld]: expected 0 <= first <= last <= %d", a, b, max);
+	out[0] = (int)a;
+	out[1] = (int)b;
+	return TSK_OK;
+}
+
+/* "YYYY-MM-DD" -> YYYYMMDD, 0 when it is not a date. */
+static long date_number(const char *s)
+{
+	int y, mo, d;
+	char tail;
+	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3 || s[4] != '-' || s[7] != '-' ||
+	    y < 1900 || mo < 1 || mo > 12 || d < 1 || d > 31)
+		return 0;
+	return (long)y * 10000 + mo * 100 + d;
+}
+
+#define MAX_TRANSIT_DAYS 60
+
+static int load_transit_row(loader *l, yajl_val v, const char *where, tsk_transit_row *r, char **service,
+                            char **keywords)
+{
+	int rc = want_object(l, v, where);
+	if (rc != TSK_OK)
+		return rc;
+	static const char *const keys[] = { "service", "keywords", "calendar", "cutoff_hour", "since", "hours",
+		                            "days", "days_unknown", "confidence", "confidence_nationwide", NULL };
+	if ((rc = check_keys(l, v, where, keys)) != TSK_OK)
+		return rc;
+	if ((rc = member_string(l, v, where, "service", true, service)) != TSK_OK)
+		return rc;
+	r->service = *service;
+	char kp[256];
+	/* keywords: a list of words joined with '|' as the rows keep them */
+	tsk__buf words = TSK__BUF_INIT;
+	yajl_val kw = get(v, "keywords");
+	subpath(kp, sizeof kp, where, "keywords");
+	if (kw && !YAJL_IS_ARRAY(kw))
+		return fail(l, kp, "expected a list of words, got %s", type_name(kw));
+	for (size_t i = 0; kw && i < kw->u.array.len; i++) {
+		yajl_val w = kw->u.array.values[i];
+		char ip[256];
+		indexpath(ip, sizeof ip, kp, i);
+		if (!YAJL_IS_STRING(w)) {
+			tsk__buf_dispose(&words);
+			return fail(l, ip, "expected a string, got %s", type_name(w));
+		}
+		if (!w->u.string[0] || strchr(w->u.string, '|') || strlen(w->u.string) >= 128) {
+			tsk__buf_dispose(&words);
+			return fail(l, ip, "a word is 1 to 127 bytes without '|'");
+		}
+		if (i)
+			tsk__buf_putc(&words, '|');
+		tsk__buf_puts(&words, w->u.string);
+	}
+	if (!(*keywords = tsk__buf_detach(&words)))
+		return nomem(l);
+	r->keywords = *keywords;
+	/* the rest defaults to the generic parcel row (lib/data/transit.def) */
+	r->calendar = TSK_DELIVER_EVERY_DAY;
+	r->cutoff_hour = 21;
+	r->day_start = 8;
+	r->day_end = 21;
+	r->confidence = 0.4;
+	r->confidence_nationwide = 0.3;
+	yajl_val cal = get(v, "calendar");
+	subpath(kp, sizeof kp, where, "calendar");
+	if (cal && !(YAJL_IS_STRING(cal) &&
+	             (strcmp(cal->u.string, "every_day") == 0 || strcmp(cal->u.string, "mail_days") == 0)))
+		return fail(l, kp, "expected \"every_day\" or \"mail_days\", got %s",
+		            YAJL_IS_STRING(cal) ? cal->u.string : type_name(cal));
+	if (cal && strcmp(cal->u.string, "mail_days") == 0)
+		r->calendar = TSK_DELIVER_MAIL_DAYS;
+	long long cutoff = r->cutoff_hour;
+	if ((rc = member_int(l, v, where, "cutoff_hour", 0, 24, &cutoff, NULL)) != TSK_OK)
+		return rc;
+	r->cutoff_hour = (int)cutoff;
+	yajl_val since = get(v, "since");
+	subpath(kp, sizeof kp, where, "since");
+	if (since && (!YAJL_IS_STRING(since) || !(r->since = date_number(since->u.string))))
+		return fail(l, kp, "expected a date \"YYYY-MM-DD\", got %s",
+		            YAJL_IS_STRING(since) ? since->u.string : type_name(since));
+	yajl_val hours = get(v, "hours");
+	if (hours) {
+		int h[2];
+		subpath(kp, sizeof kp, where, "hours");
+		if ((rc = day_pair(l, hours, kp, 24, h)) != TSK_OK)
+			return rc;
+		if (h[0] == h[1])
+			return fail(l, kp, "the delivery hours must not be empty");
+		r->day_start = h[0];
+		r->day_end = h[1];
+	}
+	yajl_val days = get(v, "days");
+	subpath(kp, sizeof kp, where, "days");
+	if (!days)
+		return fail(l, kp, "missing (four [first, last] pairs: distance classes 0..3)");
+	if (!YAJL_IS_ARRAY(days) || days->u.array.len != 4)
+		return fail(l, kp, "expected four [first, last] pairs (distance classes 0..3), got %s",
+		            YAJL_IS_ARRAY(days) ? "another number of them" : type_name(days));
+	int lo = MAX_TRANSIT_DAYS, hi = 0;
+	for (size_t i = 0; i < 4; i++) {
+		char ip[256];
+		int d[2];
+		indexpath(ip, sizeof ip, kp, i);
+		if ((rc = day_pair(l, days->u.array.values[i], ip, MAX_TRANSIT_DAYS, d)) != TSK_OK)
+			return rc;
+		r->days[i][0] = (signed char)d[0];
+		r->days[i][1] = (signed char)d[1];
+		lo = d[0] < lo ? d[0] : lo;
+		hi = d[1] > hi ? d[1] : hi;
+	}
+	/* an unknown region pair: by default the widest of the classes */
+	int u[2] = { lo, hi };
+	yajl_val unknown = get(v, "days_unknown");
+	subpath(kp, sizeof kp, where, "days_unknown");
+	if (unknown && (rc = day_pair(l, unknown, kp, MAX_TRANSIT_DAYS, u)) != TSK_OK)
+		return rc;
+	r->days[4][0] = (signed char)u[0];
+	r->days[4][1] = (signed char)u[1];
+	if ((rc = member_fraction(l, v, where, "confidence", 0, 1, &r->confidence)) != TSK_OK ||
+	    (rc = member_fraction(l, v, where, "confidence_nationwide", 0, 1, &r->confidence_nationwide)) != TSK_OK)
+		return rc;
+	return TSK_OK;
+}
+
+static int load_transit(loader *l, yajl_val v)
+{
+	const char *where = "transit";
+	tsk__rest_mapping *m = l->m;
+	if (!YAJL_IS_ARRAY(v) || v->u.array.len == 0 || v->u.array.len > 64)
+		return fail(l, where, "expected a list of 1 to 64 transit rows, got %s",
+		            YAJL_IS_ARRAY(v) ? "another number of them" : type_name(v));
+	size_t n = v->u.array.len;
+	if (!(m->transit = calloc(n, sizeof *m->transit)) || !(m->table_strings = calloc(2 * n, sizeof (char *))))
+		return nomem(l);
+	for (size_t i = 0; i < n; i++) {
+		char kp[256];
+		indexpath(kp, sizeof kp, where, i);
+		m->ntransit = i + 1;
+		int rc = load_transit_row(l, v->u.array.values[i], kp, &m->transit[i], &m->table_strings[2 * i],
+		                          &m->table_strings[2 * i + 1]);
+		m->ntable_strings = 2 * (i + 1);
+		if (rc != TSK_OK)
+			return rc;
+	}
+	return TSK_OK;
+}
+
+static int load_stall(loader *l, yajl_val v)
+{
+	const char *where = "stall";
+	tsk__rest_mapping *m = l->m;
+	if (!YAJL_IS_ARRAY(v) || v->u.array.len == 0 || v->u.array.len > 64)
+		return fail(l, where, "expected a list of 1 to 64 stall rows, got %s",
+		            YAJL_IS_ARRAY(v) ? "another number of them" : type_name(v));
+	if (!(m->stall = calloc(v->u.array.len, sizeof *m->stall)) ||
+	    !(m->stall_services = calloc(v->u.array.len, sizeof (char *))))
+		return nomem(l);
+	for (size_t i = 0; i < v->u.array.len; i++) {
+		char kp[256], sp[256];
+		yajl_val row = v->u.array.values[i];
+		indexpath(kp, sizeof kp, where, i);
+		int rc = want_object(l, row, kp);
+		if (rc != TSK_OK)
+			return rc;
+		static const char *const keys[] = { "service", "status", "hours", NULL };
+		if ((rc = check_keys(l, row, kp, keys)) != TSK_OK)
+			return rc;
+		tsk_stall_row *r = &m->stall[i];
+		m->nstall = i + 1;
+		char *service = NULL;
+		if ((rc = member_string(l, row, kp, "service", false, &service)) != TSK_OK)
+			return rc;
+		if (!service && !(service = tsk__strdup("*")))
+			return nomem(l);
+		m->stall_services[i] = service;
+		r->service = service;
+		char *status = NULL;
+		if ((rc = member_string(l, row, kp, "status", true, &status)) != TSK_OK)
+			return rc;
+		subpath(sp, sizeof sp, kp, "status");
+		rc = status_name(l, sp, status, &r->status);
+		free(status);
+		if (rc != TSK_OK)
+			return rc;
+		long long hours = 0;
+		bool present;
+		if ((rc = member_int(l, row, kp, "hours", 0, 24 * 365, &hours, &present)) != TSK_OK)
+			return rc;
+		if (!present) {
+			subpath(sp, sizeof sp, kp, "hours");
+			return fail(l, sp, "missing (hours without an event before stalled; 0 = never)");
+		}
+		r->hours = (int)hours;
+	}
+	return TSK_OK;
+}
+
+static int load_pickup(loader *l, yajl_val v)
+{
+	const char *where = "pickup";
+	int rc = want_object(l, v, where);
+	if (rc != TSK_OK)
+		return rc;
+	static const char *const keys[] = { "days", "first_day_counts", "warn_days", NULL };
+	if ((rc = check_keys(l, v, where, keys)) != TSK_OK)
+		return rc;
+	long long days = 0, warn = 2;
+	bool present;
+	if ((rc = member_int(l, v, where, "days", 1, 365, &days, &present)) != TSK_OK)
+		return rc;
+	if (!present)
+		return fail(l, "pickup.days", "missing (the days the carrier holds a parcel)");
+	if ((rc = member_int(l, v, where, "warn_days", 0, days, &warn, NULL)) != TSK_OK)
+		return rc;
+	yajl_val first = get(v, "first_day_counts");
+	if (first && !YAJL_IS_TRUE(first) && !YAJL_IS_FALSE(first))
+		return fail(l, "pickup.first_day_counts", "expected true or false, got %s", type_name(first));
+	l->m->pickup.days = (int)days;
+	l->m->pickup.warn_days = (int)warn;
+	l->m->pickup.first_day_counts = first && YAJL_IS_TRUE(first);
+	l->m->tables.pickup = &l->m->pickup;
+	return TSK_OK;
+}
+
+/* The optional "transit", "stall" and "pickup" of a mapping: its tables. */
+static int load_tables(loader *l, yajl_val root)
+{
+	tsk__rest_mapping *m = l->m;
+	yajl_val x;
+	int rc = TSK_OK;
+	if ((x = get(root, "transit")) && (rc = load_transit(l, x)) != TSK_OK)
+		return rc;
+	if ((x = get(root, "stall")) && (rc = load_stall(l, x)) != TSK_OK)
+		return rc;
+	if ((x = get(root, "pickup")) && (rc = load_pickup(l, x)) != TSK_OK)
+		return rc;
+	m->tables.version = TSK_CARRIER_TABLES_VERSION;
+	m->tables.transit = m->transit;
+	m->tables.ntransit = m->ntransit;
+	m->tables.stall = m->stall;
+	m->tables.nstall = m->nstall;
+	m->has_tables = m->ntransit || m->nstall || m->tables.pickup;
+	return TSK_OK;
+}
+
 void tsk__rest_mapping_free(tsk__rest_mapping *m)
 {
 	if (!m)
@@ -1170,6 +1449,14 @@ void tsk__rest_mapping_free(tsk__rest_mapping *m)
 	tsk__rest_cond_dispose(&m->err_when);
 	tsk__rest_path_dispose(&m->rej_items);
 	tsk__rest_cond_dispose(&m->rej_not_found);
+	free(m->transit);
+	for (size_t i = 0; i < m->ntable_strings; i++)
+		free(m->table_strings[i]);
+	free(m->table_strings);
+	free(m->stall);
+	for (size_t i = 0; i < m->nstall; i++)
+		free(m->stall_services[i]);
+	free(m->stall_services);
 	free(m);
 }
 
@@ -1195,7 +1482,8 @@ int tsk__rest_mapping_load(tsk__rest_mapping **out, const char *json, size_t len
 	if ((rc = want_object(&l, root, "")) != TSK_OK)
 		goto done;
 	static const char *const keys[] = { "name", "display_name", "description", "version", "base_url",
-		                            "credentials", "number_pattern", "request", "response", NULL };
+		                            "credentials", "number_pattern", "request", "response",
+		                            "transit", "stall", "pickup", NULL };
 	if ((rc = check_keys(&l, root, "", keys)) != TSK_OK)
 		goto done;
 	long long version = 0;
@@ -1261,7 +1549,9 @@ int tsk__rest_mapping_load(tsk__rest_mapping **out, const char *json, size_t len
 		rc = fail(&l, "response", "missing (an object with \"shipments\" and \"shipment\" is required)");
 		goto done;
 	}
-	rc = load_response(&l, x);
+	if ((rc = load_response(&l, x)) != TSK_OK)
+		goto done;
+	rc = load_tables(&l, root);
 done:
 	if (rc != TSK_OK) {
 		tsk__rest_mapping_free(m);

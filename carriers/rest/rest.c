@@ -40,7 +40,8 @@
  *       "batch_size": 40,             numbers per request, 1..64 (default 1)
  *       "number_separator": ","       joins {numbers} (default ",")
  *     },
- *     "response": { … see below … }
+ *     "response": { … see below … },
+ *     "transit": [ … ], "stall": [ … ], "pickup": { … }   optional delivery tables, below
  *   }
  *
  * Templates (url, header values, basic_auth, strings in body):
@@ -130,6 +131,36 @@
  * saved file parsed without numbers reports only the shipments). Neither
  * shipments nor rejected items found -> TSK_ELAYOUT naming the paths.
  * Numbers are normalized like input numbers (upper case, no separators).
+ *
+ * Delivery tables (optional; the adapter's tsk_carrier_tables). Without
+ * them the model ETA, the stall thresholds and the pickup deadline are the
+ * library's generic ones (lib/data/transit.def, stall.def; no pickup
+ * deadline). Rows are tried in order, the first that matches wins.
+ *
+ *   "transit": [                          1..64 rows: the model ETA's transit days
+ *     { "service": "express",             required: the service id learned lanes are kept under
+ *       "keywords": ["Express", "速達"],   words looked for in the shipment's "service" text
+ *                                         (case- and width-insensitive); omitted: any service
+ *       "calendar": "every_day",          or "mail_days" (not Sundays and holidays, not Saturdays
+ *                                         from 2021-10-02); default every_day
+ *       "cutoff_hour": 21,                accepted at or after it counts from the next day (0..24)
+ *       "since": "2021-10-02",            the row holds for acceptance on or after this day
+ *       "hours": [8, 21],                 delivery hours of a day
+ *       "days": [[1,1],[1,2],[1,2],[2,3]],   required: first and last day after acceptance for
+ *                                         distance classes 0..3 (neighbouring regions .. far ends)
+ *       "days_unknown": [1, 3],           when a region is unknown (default: the widest of "days")
+ *       "confidence": 0.4,                0..1 with both regions known,
+ *       "confidence_nationwide": 0.3 }    0..1 with one unknown
+ *   ],                                    defaults are those of the generic parcel row
+ *   "stall": [                            1..64 rows, before the generic ones
+ *     { "service": "express",             a transit row's service, or "*" (the default)
+ *       "status": "in_transit",           required
+ *       "hours": 96 }                     required: hours without an event (delivery days only
+ *   ],                                    for mail_days); 0 = never stalls in that status
+ *   "pickup": {                           how long a parcel is held after the first notice
+ *     "days": 7,                          required, 1..365
+ *     "first_day_counts": true,           the notice day is day 1 (default false: the next day is)
+ *     "warn_days": 2 }                    pickup_deadline_near this many days before (default 2)
  */
 #define _GNU_SOURCE
 #include "rest_internal.h"
@@ -1020,6 +1051,7 @@ int tsk__rest_adapter_new(tsk_adapter **out, const char *json, size_t len, const
 	a->map_status = rest_map_status;
 	a->destroy = rest_destroy;
 	a->userdata = m;
+	a->tables = m->has_tables ? &m->tables : NULL;
 	*out = a;
 	return TSK_OK;
 }

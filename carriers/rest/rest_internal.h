@@ -181,6 +181,18 @@ typedef struct tsk__rest_mapping {
 	tsk__rest_path rej_items;
 	tsk__rest_spec rej_number, rej_message;
 	tsk__rest_cond rej_not_found;
+
+	/* delivery tables ("transit", "stall", "pickup"), for the adapter's tables */
+	bool has_tables;
+	tsk_carrier_tables tables;
+	tsk_transit_row *transit;
+	size_t ntransit;
+	char **table_strings;      /* the transit rows' service and keywords, two per row */
+	size_t ntable_strings;
+	tsk_stall_row *stall;
+	size_t nstall;
+	char **stall_services;     /* one per stall row */
+	tsk_pickup_rule pickup;
 } tsk__rest_mapping;
 
 /*

@@ -715,6 +715,33 @@ static const struct bad_case bad_cases[] = {
 	  "number_pattern.confidence: expected a number in (0, 1], got 2" },
 	{ "{\"name\":\"t\",\"version\":1,\"base_url\":\"https://x.test\",\"number_pattern\":{\"chars\":\"9-0\"}," BASE_REQ "," RESP("") "}",
 	  "number_pattern.chars: bad range 9-0" },
+	/* delivery tables */
+	{ HEAD BASE_REQ "," RESP("") ",\"transit\":{}}", "transit: expected a list of 1 to 64 transit rows, got an object" },
+	{ HEAD BASE_REQ "," RESP("") ",\"transit\":[{\"days\":[[1,1],[1,1],[1,1],[1,1]]}]}", "transit[0].service: missing" },
+	{ HEAD BASE_REQ "," RESP("") ",\"transit\":[{\"service\":\"s\"}]}", "transit[0].days: missing" },
+	{ HEAD BASE_REQ "," RESP("") ",\"transit\":[{\"service\":\"s\",\"days\":[[1,1],[1,1],[1,1]]}]}",
+	  "transit[0].days: expected four [first, last] pairs" },
+	{ HEAD BASE_REQ "," RESP("") ",\"transit\":[{\"service\":\"s\",\"days\":[[1,1],[2,1],[1,1],[1,1]]}]}",
+	  "transit[0].days[1]: [2, 1]: expected 0 <= first <= last <= 60" },
+	{ HEAD BASE_REQ "," RESP("") ",\"transit\":[{\"service\":\"s\",\"days\":[[1,1],[1,1],[1,1],[1,1]],\"hours\":[18,9]}]}",
+	  "transit[0].hours: [18, 9]: expected 0 <= first <= last <= 24" },
+	{ HEAD BASE_REQ "," RESP("") ",\"transit\":[{\"service\":\"s\",\"days\":[[1,1],[1,1],[1,1],[1,1]],\"calendar\":\"weekdays\"}]}",
+	  "transit[0].calendar: expected \"every_day\" or \"mail_days\", got weekdays" },
+	{ HEAD BASE_REQ "," RESP("") ",\"transit\":[{\"service\":\"s\",\"days\":[[1,1],[1,1],[1,1],[1,1]],\"since\":\"2021-10\"}]}",
+	  "transit[0].since: expected a date \"YYYY-MM-DD\", got 2021-10" },
+	{ HEAD BASE_REQ "," RESP("") ",\"transit\":[{\"service\":\"s\",\"days\":[[1,1],[1,1],[1,1],[1,1]],\"keywords\":[\"a|b\"]}]}",
+	  "transit[0].keywords[0]: a word is 1 to 127 bytes without '|'" },
+	{ HEAD BASE_REQ "," RESP("") ",\"transit\":[{\"service\":\"s\",\"days\":[[1,1],[1,1],[1,1],[1,1]],\"confidence\":1.5}]}",
+	  "transit[0].confidence: expected a number in 0..1, got 1.5" },
+	{ HEAD BASE_REQ "," RESP("") ",\"transit\":[{\"service\":\"s\",\"days\":[[1,1],[1,1],[1,1],[1,1]],\"dayz\":1}]}",
+	  "transit[0].dayz: unknown key (did you mean \"days\"?)" },
+	{ HEAD BASE_REQ "," RESP("") ",\"stall\":[{\"status\":\"in_transt\",\"hours\":5}]}",
+	  "stall[0].status: unknown status \"in_transt\" (did you mean \"in_transit\"?)" },
+	{ HEAD BASE_REQ "," RESP("") ",\"stall\":[{\"status\":\"in_transit\"}]}", "stall[0].hours: missing" },
+	{ HEAD BASE_REQ "," RESP("") ",\"pickup\":{\"warn_days\":1}}", "pickup.days: missing" },
+	{ HEAD BASE_REQ "," RESP("") ",\"pickup\":{\"days\":3,\"warn_days\":4}}", "pickup.warn_days: 4 is outside 0..3" },
+	{ HEAD BASE_REQ "," RESP("") ",\"pickup\":{\"days\":3,\"first_day_counts\":1}}",
+	  "pickup.first_day_counts: expected true or false, got a number" },
 };
 
 START_TEST(validation_errors)
@@ -774,6 +801,72 @@ START_TEST(minimal_mapping_and_duplicates)
 	ck_assert_ptr_nonnull(strstr(tsk_ctx_mapping_error_at(ctx, 1), "/nonexistent/x.json: cannot read"));
 	ck_assert_uint_eq(tsk_ctx_mapping_error_count(ctx), 2);
 	ck_assert_int_eq(tsk_ctx_load_mapping_string(ctx, NULL, 3, "x"), TSK_EINVAL);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------ delivery tables */
+
+#define TABLES_RESP                                                                                      \
+	"\"response\":{\"shipments\":\"data\",\"shipment\":{\"number\":\"id\",\"service\":\"svc\"},"                   \
+	"\"events\":\"ev\",\"event\":{\"time\":\"t\",\"status\":\"s\"},"                                         \
+	"\"status_map\":{\"moving\":\"in_transit\",\"notice\":\"failed_attempt\"}}"
+#define TABLES                                                                                           \
+	",\"transit\":[{\"service\":\"express\",\"keywords\":[\"Express\",\"速達\"],\"hours\":[9,18],"           \
+	"\"days\":[[1,1],[1,1],[1,2],[2,2]],\"days_unknown\":[1,2],\"confidence\":0.7},"                       \
+	"{\"service\":\"economy\",\"cutoff_hour\":12,\"days\":[[3,4],[3,4],[3,5],[4,6]]}],"                     \
+	"\"stall\":[{\"status\":\"in_transit\",\"hours\":120}],"                                                \
+	"\"pickup\":{\"days\":5,\"first_day_counts\":true,\"warn_days\":1}"
+
+static bool has_exception(const tsk_shipment *s, tsk_exception_code code)
+{
+	for (size_t i = 0; i < tsk_shipment_exception_count(s); i++)
+		if (tsk_shipment_exception_at(s, i)->code == code)
+			return true;
+	return false;
+}
+
+START_TEST(mapping_delivery_tables)
+{
+	/* A1 names its service, B2 none, C3 waits for pickup; accepted 2026-07-01
+	 * 10:00 (C3 noticed 06-29), asked 07-03 12:00 */
+	const char *body = "{\"data\":[{\"id\":\"A1\",\"svc\":\"Express\",\"ev\":[{\"t\":\"2026-07-01T10:00:00+09:00\",\"s\":\"moving\"}]},"
+	                   "{\"id\":\"B2\",\"ev\":[{\"t\":\"2026-07-01T10:00:00+09:00\",\"s\":\"moving\"}]},"
+	                   "{\"id\":\"C3\",\"ev\":[{\"t\":\"2026-06-29T10:00:00+09:00\",\"s\":\"notice\"}]}]}";
+	static const char *const mappings[] = {
+		"{\"name\":\"own\",\"version\":1,\"base_url\":\"https://x.test\"," BASE_REQ "," TABLES_RESP TABLES "}",
+		"{\"name\":\"bare\",\"version\":1,\"base_url\":\"https://x.test\"," BASE_REQ "," TABLES_RESP "}",
+	};
+	tsk_ctx *ctx = new_ctx(TSK_CTX_NO_DEFAULT_CARRIERS | TSK_CTX_NO_ENVIRONMENT);
+	for (size_t k = 0; k < 2; k++)
+		ck_assert_msg(tsk_ctx_load_mapping_string(ctx, mappings[k], strlen(mappings[k]), "tables.json") == TSK_OK,
+		              "%s", tsk_ctx_last_error(ctx));
+	ck_assert_ptr_nonnull(tsk_ctx_carrier(ctx, "rest:own")->tables);
+	ck_assert_ptr_null(tsk_ctx_carrier(ctx, "rest:bare")->tables);
+	/* with its own rows: express day 1..2 at 9-18 h; economy (no service
+	 * text) day 3..6 (the widest of its classes); 120 h before stalled; 5
+	 * days' holding counting the notice day, warned a day before */
+	static const char *const want_own[] = { "2026-07-02T09:00:00+09:00..2026-07-03T18:00:00+09:00",
+		                                "2026-07-04T08:00:00+09:00..2026-07-07T21:00:00+09:00" };
+	/* without: the generic parcel row (day 1..4, 8-21 h), 48 h, no pickup rule */
+	static const char *const want_bare[] = { "2026-07-02T08:00:00+09:00..2026-07-05T21:00:00+09:00",
+		                                 "2026-07-02T08:00:00+09:00..2026-07-05T21:00:00+09:00" };
+	for (size_t k = 0; k < 2; k++) {
+		tsk_shipment_list *l;
+		ck_assert_int_eq(tsk_parse(&l, ctx, k ? "rest:bare" : "rest:own", body, strlen(body), NULL), TSK_OK);
+		ck_assert_uint_eq(tsk_shipment_list_count(l), 3);
+		for (size_t i = 0; i < 2; i++) {
+			const tsk_eta *e = tsk_shipment_eta(tsk_shipment_list_at(l, i));
+			ck_assert_ptr_nonnull(e);
+			char got[120];
+			snprintf(got, sizeof got, "%s..", fmt(&e->earliest));
+			snprintf(got + strlen(got), sizeof got - strlen(got), "%s", fmt(&e->latest));
+			ck_assert_str_eq(got, k ? want_bare[i] : want_own[i]);
+		}
+		ck_assert(has_exception(tsk_shipment_list_at(l, 1), TSK_EXC_STALLED) == (k == 1));
+		ck_assert(has_exception(tsk_shipment_list_at(l, 2), TSK_EXC_PICKUP_DEADLINE_NEAR) == (k == 0));
+		tsk_shipment_list_free(l);
+	}
 	tsk_ctx_free(ctx);
 }
 END_TEST
@@ -897,6 +990,7 @@ int main(void)
 	tcase_add_test(tc, build_requests_templates);
 	tcase_add_loop_test(tc, validation_errors, 0, (int)(sizeof bad_cases / sizeof bad_cases[0]));
 	tcase_add_test(tc, minimal_mapping_and_duplicates);
+	tcase_add_test(tc, mapping_delivery_tables);
 	tcase_add_test(tc, mapping_path_and_broken_mapping);
 	tcase_add_test(tc, endpoint_override_from_environment);
 	suite_add_tcase(s, tc);
