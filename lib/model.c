@@ -284,9 +284,11 @@ TSK_API int tsk_shipment_new(tsk_shipment **out, const char *carrier, const char
 
 void tsk__shipment_clear_exceptions(tsk_shipment *s)
 {
-	for (size_t i = 0; i < s->nexceptions; i++)
+	/* packed: the old list stays in the block until the shipment goes */
+	for (size_t i = 0; !s->pack && i < s->nexceptions; i++)
 		free((char *)s->exceptions[i].message);
-	free(s->exceptions);
+	if (!s->pack)
+		free(s->exceptions);
 	s->exceptions = NULL;
 	s->nexceptions = 0;
 }
@@ -294,6 +296,8 @@ void tsk__shipment_clear_exceptions(tsk_shipment *s)
 int tsk__shipment_add_exception(tsk_shipment *s, tsk_exception_code code, tsk_severity sev,
                                 const tsk_time *time, const char *message, long event_index)
 {
+	if (tsk__shipment_unpack(s) != TSK_OK)
+		return TSK_ENOMEM;
 	char *msg = tsk__strdup(message ? message : tsk_exception_name_en(code));
 	if (!msg)
 		return TSK_ENOMEM;
@@ -316,10 +320,9 @@ int tsk__shipment_add_exception(tsk_shipment *s, tsk_exception_code code, tsk_se
 	return TSK_OK;
 }
 
-TSK_API void tsk_shipment_free(tsk_shipment *s)
+/* Everything an unpacked shipment owns but its struct. */
+static void free_parts(tsk_shipment *s)
 {
-	if (!s)
-		return;
 	free(s->carrier);
 	free(s->number);
 	for (int i = 0; i < TSK_SHIPMENT__FIELD_COUNT; i++)
@@ -337,6 +340,16 @@ TSK_API void tsk_shipment_free(tsk_shipment *s)
 	free(s->events);
 	free(s->error_message);
 	free(s->also_known_by);
+}
+
+TSK_API void tsk_shipment_free(tsk_shipment *s)
+{
+	if (!s)
+		return;
+	if (s->pack)
+		free(s->pack);
+	else
+		free_parts(s);
 	free(s);
 }
 
@@ -360,6 +373,7 @@ TSK_API int tsk_shipment_dup(tsk_shipment **out, const tsk_shipment *src)
 	s->nevents = s->events_cap = 0;
 	s->error_message = NULL;
 	s->also_known_by = NULL;
+	s->pack = NULL;
 	bool ok = (s->carrier = tsk__strdup(src->carrier)) && (s->number = tsk__strdup(src->number));
 	for (int i = 0; ok && i < TSK_SHIPMENT__FIELD_COUNT; i++)
 		if (src->text[i] && !(s->text[i] = tsk__strdup(src->text[i])))
@@ -403,6 +417,8 @@ TSK_API int tsk_shipment_set_text(tsk_shipment *s, tsk_shipment_field field, con
 {
 	if (!s || (unsigned)field >= TSK_SHIPMENT__FIELD_COUNT)
 		return TSK_EINVAL;
+	if (tsk__shipment_unpack(s) != TSK_OK)
+		return TSK_ENOMEM;
 	return set_clean_text(&s->text[field], utf8, field == TSK_SHIPMENT_ETA_RAW);
 }
 
@@ -417,7 +433,7 @@ TSK_API void tsk_shipment_set_state(tsk_shipment *s, tsk_status status, tsk_exce
 
 int tsk__shipment_insert_event(tsk_shipment *s, size_t pos, tsk_event *ev)
 {
-	if (!TSK__GROW(s->events, s->events_cap, s->nevents + 1)) {
+	if (tsk__shipment_unpack(s) != TSK_OK || !TSK__GROW(s->events, s->events_cap, s->nevents + 1)) {
 		tsk_event_free(ev);
 		return TSK_ENOMEM;
 	}
@@ -442,6 +458,8 @@ TSK_API int tsk_shipment_set_handoff(tsk_shipment *s, const char *carrier, const
 {
 	if (!s)
 		return TSK_EINVAL;
+	if (tsk__shipment_unpack(s) != TSK_OK)
+		return TSK_ENOMEM;
 	if (tsk__strset(&s->handoff_carrier, carrier) || tsk__strset(&s->handoff_number, number))
 		return TSK_ENOMEM;
 	return TSK_OK;
@@ -451,6 +469,8 @@ int tsk__shipment_add_leg(tsk_shipment *s, const char *carrier, const char *numb
 {
 	if (!s || !carrier || !number)
 		return TSK_EINVAL;
+	if (tsk__shipment_unpack(s) != TSK_OK)
+		return TSK_ENOMEM;
 	struct tsk__leg *n = realloc(s->legs, (s->nlegs + 1) * sizeof *n);
 	if (!n)
 		return TSK_ENOMEM;
@@ -478,6 +498,8 @@ TSK_API int tsk_shipment_set_error(tsk_shipment *s, int code, const char *messag
 	/* the message is printed and written to JSON: UTF-8, as every text */
 	if (text && !tsk__utf8_valid(text, strlen(text)))
 		return TSK_EINVAL;
+	if (tsk__shipment_unpack(s) != TSK_OK)
+		return TSK_ENOMEM;
 	char *copy = NULL;
 	if (text && !(copy = tsk__strdup(text)))
 		return TSK_ENOMEM;
@@ -569,6 +591,101 @@ TSK_API int tsk_shipment_error(const tsk_shipment *s) { return s->error; }
 TSK_API const char *tsk_shipment_error_message(const tsk_shipment *s) { return s->error_message; }
 TSK_API const char *tsk_shipment_also_known_by(const tsk_shipment *s) { return s->also_known_by; }
 TSK_API const char *tsk_shipment_layout(const tsk_shipment *s) { return s->text[TSK_SHIPMENT_LAYOUT]; }
+
+/* -------------------------------------------------------------- packing */
+
+static size_t str_size(const char *p)
+{
+	return p ? strlen(p) + 1 : 0;
+}
+
+/* Copy a string into the block at *at (NULL stays NULL). */
+static char *put_str(char **at, const char *src)
+{
+	if (!src)
+		return NULL;
+	size_t n = strlen(src) + 1;
+	char *dst = memcpy(*at, src, n);
+	*at += n;
+	return dst;
+}
+
+int tsk__shipment_pack(tsk_shipment *s)
+{
+	if (s->pack)
+		return TSK_OK;
+	/* the arrays first (their elements are 8-byte aligned), the strings after */
+	size_t arrays = s->nevents * (sizeof *s->events + sizeof **s->events) +
+	                s->nexceptions * sizeof *s->exceptions + s->nlegs * sizeof *s->legs;
+	size_t strings = str_size(s->carrier) + str_size(s->number) + str_size(s->handoff_carrier) +
+	                 str_size(s->handoff_number) + str_size(s->error_message) + str_size(s->also_known_by);
+	for (int f = 0; f < TSK_SHIPMENT__FIELD_COUNT; f++)
+		strings += str_size(s->text[f]);
+	for (size_t k = 0; k < s->nevents; k++) {
+		const tsk_event *ev = s->events[k];
+		for (int f = 0; f < TSK_EVENT__FIELD_COUNT; f++)
+			strings += str_size(ev->text[f]);
+		strings += str_size(ev->leg_carrier);
+	}
+	for (size_t i = 0; i < s->nexceptions; i++)
+		strings += str_size(s->exceptions[i].message);
+	for (size_t i = 0; i < s->nlegs; i++)
+		strings += str_size(s->legs[i].carrier) + str_size(s->legs[i].number);
+	char *block = malloc(arrays + strings ? arrays + strings : 1);
+	if (!block)
+		return TSK_ENOMEM;
+
+	tsk_shipment p = *s;
+	tsk_event **events = (tsk_event **)(void *)block;
+	struct tsk_event *evs = (struct tsk_event *)(void *)(events + s->nevents);
+	tsk_exception *exc = (tsk_exception *)(void *)(evs + s->nevents);
+	struct tsk__leg *legs = (struct tsk__leg *)(void *)(exc + s->nexceptions);
+	char *at = (char *)(legs + s->nlegs);
+	p.pack = block;
+	p.carrier = put_str(&at, s->carrier);
+	p.number = put_str(&at, s->number);
+	for (int f = 0; f < TSK_SHIPMENT__FIELD_COUNT; f++)
+		p.text[f] = put_str(&at, s->text[f]);
+	p.handoff_carrier = put_str(&at, s->handoff_carrier);
+	p.handoff_number = put_str(&at, s->handoff_number);
+	p.error_message = put_str(&at, s->error_message);
+	p.also_known_by = put_str(&at, s->also_known_by);
+	p.events = s->nevents ? events : NULL;
+	p.events_cap = s->nevents;
+	for (size_t k = 0; k < s->nevents; k++) {
+		evs[k] = *s->events[k];
+		for (int f = 0; f < TSK_EVENT__FIELD_COUNT; f++)
+			evs[k].text[f] = put_str(&at, s->events[k]->text[f]);
+		evs[k].leg_carrier = put_str(&at, s->events[k]->leg_carrier);
+		events[k] = &evs[k];
+	}
+	p.exceptions = s->nexceptions ? exc : NULL;
+	for (size_t i = 0; i < s->nexceptions; i++) {
+		exc[i] = s->exceptions[i];
+		exc[i].message = put_str(&at, s->exceptions[i].message);
+	}
+	p.legs = s->nlegs ? legs : NULL;
+	for (size_t i = 0; i < s->nlegs; i++) {
+		legs[i].carrier = put_str(&at, s->legs[i].carrier);
+		legs[i].number = put_str(&at, s->legs[i].number);
+	}
+	free_parts(s);
+	*s = p;
+	return TSK_OK;
+}
+
+int tsk__shipment_unpack(tsk_shipment *s)
+{
+	if (!s->pack)
+		return TSK_OK;
+	tsk_shipment *copy = NULL;
+	if (tsk_shipment_dup(&copy, s) != TSK_OK)
+		return TSK_ENOMEM;
+	free(s->pack);
+	*s = *copy; /* the copy owns its pieces one by one */
+	free(copy);
+	return TSK_OK;
+}
 
 /* ------------------------------------------------------------------ lists */
 
@@ -808,7 +925,10 @@ int tsk__shipment_finalize(tsk_shipment *s, const tsk_time *now)
 	}
 	if (!s->text[TSK_SHIPMENT_STATUS_TEXT] && s->nevents) {
 		const char *w = s->events[s->nevents - 1]->text[TSK_EVENT_CARRIER_STATUS];
-		if (w && tsk__strset(&s->text[TSK_SHIPMENT_STATUS_TEXT], w))
+		if (w && (tsk__shipment_unpack(s) != TSK_OK ||
+		          /* unpacking moved the events */
+		          !(w = s->events[s->nevents - 1]->text[TSK_EVENT_CARRIER_STATUS]) ||
+		          tsk__strset(&s->text[TSK_SHIPMENT_STATUS_TEXT], w)))
 			return TSK_ENOMEM;
 	}
 	return TSK_OK;

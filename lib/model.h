@@ -58,12 +58,29 @@ struct tsk_shipment {
 	bool has_year_hint;
 	tsk_year_hint year_hint_kind;
 	tsk_time year_hint;
+	/* Packed (tsk__shipment_pack): one block holding every string, event,
+	 * exception and leg of the shipment, which then owns nothing else.
+	 * NULL: each of them is its own allocation. */
+	char *pack;
 };
 
 struct tsk_shipment_list {
 	tsk_shipment **items;
 	size_t count, cap;
 };
+
+/*
+ * Move everything the shipment owns into one block (the struct stays
+ * where it is): a shipment kept for long (a batch of 100,000 numbers
+ * keeps them all) costs one allocation instead of dozens, and the pieces
+ * made while parsing go back to the heap at once instead of pinning it
+ * between pages. Returns TSK_OK or TSK_ENOMEM (then it stays as it was).
+ * Every mutator unpacks first (tsk__shipment_unpack), so a packed
+ * shipment behaves as any other; reading needs nothing.
+ */
+int tsk__shipment_pack(tsk_shipment *s);
+/* Back to one allocation per piece, before a change. TSK_OK / TSK_ENOMEM. */
+int tsk__shipment_unpack(tsk_shipment *s);
 
 /* Deep copy of an event (NULL on ENOMEM). */
 tsk_event *tsk__event_dup(const tsk_event *ev);

@@ -53,6 +53,9 @@ int tsk__timeline_merge(tsk_shipment *fresh, const tsk_shipment *previous)
 {
 	if (!previous || previous == fresh)
 		return TSK_OK;
+	/* fresh's events move and are freed one by one */
+	if (tsk__shipment_unpack(fresh) != TSK_OK)
+		return TSK_ENOMEM;
 	size_t cap = previous->nevents + fresh->nevents;
 	if (cap == 0)
 		return TSK_OK;

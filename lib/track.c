@@ -238,6 +238,9 @@ static int answer_probes(tsk__track *t, const tsk_adapter *a, const char *num, t
 		for (size_t s = 0; s < tsk_shipment_list_count(parsed); s++)
 			if (strcmp(parsed->items[s]->number, num) == 0) {
 				tsk_shipment_list_take(&probes[p].result, parsed, s);
+				/* kept until the batch ends: one block (a failure
+				 * leaves it as it is, which is no worse) */
+				tsk__shipment_pack(probes[p].result);
 				taken = p;
 				break;
 			}
@@ -644,6 +647,11 @@ static int take_answer(tsk_shipment **out, tsk__track *t, const struct input *in
 				tsk__buf_puts(&b, probes[p].adapter->name);
 			}
 		char *alts = tsk__buf_detach(&b);
+		if (tsk__shipment_unpack(s) != TSK_OK) {
+			free(alts);
+			tsk_shipment_free(s);
+			return TSK_ENOMEM;
+		}
 		free(s->also_known_by);
 		s->also_known_by = alts;
 	}
@@ -751,6 +759,8 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 	for (size_t i = 0; i < t->count && rc == TSK_OK; i++) {
 		tsk_shipment *s = NULL;
 		rc = answer_input(&s, t, &t->inputs[i], previous, &prev_ix);
+		if (rc == TSK_OK)
+			tsk__shipment_pack(s); /* a no-op unless merging unpacked it */
 		if (rc == TSK_OK && tsk_shipment_list_append(result, s) != TSK_OK)
 			rc = TSK_ENOMEM;
 	}

@@ -404,6 +404,89 @@ START_TEST(timeline_merge_dedupes)
 }
 END_TEST
 
+static char *json_of(const tsk_shipment *s)
+{
+	char *j = NULL;
+	ck_assert_int_eq(tsk_shipment_to_json(&j, NULL, s, 0), TSK_OK);
+	return j;
+}
+
+/* A packed shipment (one block, as a batch keeps them) reads and changes
+ * as the one it was made from. */
+START_TEST(shipment_pack_keeps_everything)
+{
+	tsk_time now = at("2009-09-10T12:00:00+09:00");
+	tsk_shipment *s;
+	ck_assert_int_eq(tsk_shipment_new(&s, "japanpost", "123456789013"), TSK_OK);
+	ck_assert_int_eq(tsk_shipment_set_text(s, TSK_SHIPMENT_SERVICE, "ゆうパック"), TSK_OK);
+	tsk_event *e = local_event(0, 9, 1, 9, 0, "引受", TSK_STATUS_IN_TRANSIT);
+	ck_assert_int_eq(tsk_event_set_text(e, TSK_EVENT_LOCATION, "新宿郵便局"), TSK_OK);
+	ck_assert_int_eq(tsk_event_set_text(e, TSK_EVENT_POSTAL_CODE, "1600000"), TSK_OK);
+	tsk_shipment_append_event(s, e);
+	e = local_event(0, 9, 2, 10, 5, "ご不在のため持ち戻り", TSK_STATUS_FAILED_ATTEMPT);
+	ck_assert_int_eq(tsk__event_set_carrier(e, "yamato"), TSK_OK);
+	tsk_shipment_append_event(s, e);
+	ck_assert_int_eq(tsk_shipment_set_handoff(s, "yamato", "1234-5678-9012"), TSK_OK);
+	ck_assert_int_eq(tsk__shipment_add_leg(s, "japanpost", "123456789013"), TSK_OK);
+	ck_assert_int_eq(tsk__shipment_add_leg(s, "yamato", "123456789012"), TSK_OK);
+	ck_assert_int_eq(tsk__shipment_add_exception(s, TSK_EXC_FAILED_ATTEMPT, TSK_SEVERITY_WARNING, &now,
+	                                             "delivery attempted", 1), TSK_OK);
+	ck_assert_int_eq(tsk__shipment_finalize(s, &now), TSK_OK);
+	char *before = json_of(s);
+
+	tsk_shipment *plain;
+	ck_assert_int_eq(tsk_shipment_dup(&plain, s), TSK_OK);
+	ck_assert_int_eq(tsk__shipment_pack(s), TSK_OK);
+	ck_assert_ptr_nonnull(s->pack);
+	ck_assert_int_eq(tsk__shipment_pack(s), TSK_OK); /* once is enough */
+	char *packed = json_of(s);
+	ck_assert_str_eq(packed, before);
+	ck_assert_str_eq(tsk_event_carrier(tsk_shipment_event_at(s, 1)), "yamato");
+	ck_assert_str_eq(tsk_shipment_leg_number(s, 1), "123456789012");
+
+	/* a copy of a packed shipment is an ordinary one */
+	tsk_shipment *copy;
+	ck_assert_int_eq(tsk_shipment_dup(&copy, s), TSK_OK);
+	ck_assert_ptr_null(copy->pack);
+	char *copied = json_of(copy);
+	ck_assert_str_eq(copied, before);
+	tsk_shipment_free(copy);
+
+	/* every change works on it as on the unpacked original */
+	tsk_shipment *both[2] = { s, plain };
+	for (int i = 0; i < 2; i++) {
+		tsk_shipment *x = both[i];
+		ck_assert_int_eq(tsk_shipment_set_text(x, TSK_SHIPMENT_SERVICE, "ゆうパケット"), TSK_OK);
+		ck_assert_int_eq(tsk__shipment_pack(x), TSK_OK);
+		tsk_shipment_append_event(x, local_event(0, 9, 3, 11, 0, "お届け済み", TSK_STATUS_DELIVERED));
+		ck_assert_int_eq(tsk__shipment_pack(x), TSK_OK);
+		tsk__shipment_clear_exceptions(x);
+		ck_assert_int_eq(tsk__shipment_add_exception(x, TSK_EXC_LATE, TSK_SEVERITY_INFO, &now, NULL, -1),
+		                 TSK_OK);
+		ck_assert_int_eq(tsk__shipment_pack(x), TSK_OK);
+		ck_assert_int_eq(tsk_shipment_set_error(x, TSK_EHTTP, "HTTP 503"), TSK_OK);
+		ck_assert_int_eq(tsk__shipment_pack(x), TSK_OK);
+		tsk_shipment *old;
+		ck_assert_int_eq(tsk_shipment_new(&old, "japanpost", "123456789013"), TSK_OK);
+		tsk_shipment_append_event(old, local_event(0, 8, 31, 18, 0, "差出", TSK_STATUS_INFO_RECEIVED));
+		ck_assert_int_eq(tsk__timeline_merge(x, old), TSK_OK);
+		tsk_shipment_free(old);
+		ck_assert_int_eq(tsk__shipment_finalize(x, &now), TSK_OK);
+	}
+	char *a = json_of(s), *b = json_of(plain);
+	ck_assert_str_eq(a, b);
+	ck_assert_uint_eq(tsk_shipment_event_count(s), 4);
+	ck_assert_str_eq(tsk_shipment_service(s), "ゆうパケット");
+	tsk_free(a);
+	tsk_free(b);
+	tsk_free(before);
+	tsk_free(packed);
+	tsk_free(copied);
+	tsk_shipment_free(plain);
+	tsk_shipment_free(s);
+}
+END_TEST
+
 /* The initialisers set the version the library expects and leave the rest empty. */
 START_TEST(adapter_struct_initialisers)
 {
@@ -469,6 +552,7 @@ int main(void)
 	tcase_add_test(tc, registry_checks);
 	tcase_add_test(tc, endpoint_override);
 	tcase_add_test(tc, timeline_merge_dedupes);
+	tcase_add_test(tc, shipment_pack_keeps_everything);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
