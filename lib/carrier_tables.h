@@ -30,4 +30,8 @@
 #define TSK_STALL(service, st, hours) { service, TSK_STATUS_##st, hours },
 #define TSK_PICKUP(days, first, warn) { days, first, warn },
 
+/* The generic parcel row (lib/data/transit.def): the model ETA of a carrier
+ * without transit rows, and the defaults of a REST mapping's rows. */
+const tsk_transit_row *tsk__transit_generic(void);
+
 #endif

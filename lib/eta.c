@@ -331,7 +331,12 @@ static const tsk_transit_row *pick_row(const tsk_shipment *s, const tsk_adapter 
 	const tsk_transit_row *found = t && t->ntransit ? first_row(t->transit, t->ntransit, text, date)
 	                                                : first_row(transit_rows, TSK__ARRAY_LEN(transit_rows), text, date);
 	free(folded);
-	return found ? found : &transit_rows[TSK__ARRAY_LEN(transit_rows) - 1];
+	return found ? found : tsk__transit_generic();
+}
+
+const tsk_transit_row *tsk__transit_generic(void)
+{
+	return &transit_rows[TSK__ARRAY_LEN(transit_rows) - 1];
 }
 
 void tsk__lane_resolve(struct tsk__lane *out, const tsk_shipment *s, const tsk_adapter *adapter)

@@ -12,8 +12,9 @@ bool tsk__all_digits(const char *s);
 
 /*
  * Mod-7 check digit ("7DR", セブンチェック): the last digit equals the
- * integer formed by the others, mod 7. Used by 12-digit Yamato, Sagawa and
- * Japan Post numbers and by Japan Post's 11-digit registered numbers.
+ * integer formed by the others, mod 7. Used by the carriers' 12-digit
+ * parcel numbers and 11-digit registered-mail numbers (carriers/<name>/
+ * README.md, Numbers).
  * Returns true when valid; *expected gets the right digit.
  */
 bool tsk__mod7_valid(const char *digits, int *expected);

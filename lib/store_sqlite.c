@@ -63,7 +63,7 @@ static const char *const migrations[] = {
 	");\n"
 	"CREATE INDEX notifications_waiting ON notifications(seq) WHERE acked_at IS NULL;\n"
 	"CREATE INDEX notifications_shipment ON notifications(shipment_id);\n",
-	/* 2: the leg followed after a hand-off (クロネコゆうパケット -> Japan Post) */
+	/* 2: the leg followed after a hand-off to another carrier */
 	"ALTER TABLE shipments ADD COLUMN leg_carrier TEXT;   -- NULL: the first leg\n"
 	"ALTER TABLE shipments ADD COLUMN leg_number TEXT;\n",
 };

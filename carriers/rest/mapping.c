@@ -8,6 +8,7 @@
  * however broken, crashes the loader (it is fuzzed).
  */
 #include "rest_internal.h"
+#include "carrier_tables.h"
 #include "http.h"
 
 #include <stdarg.h>
@@ -1216,12 +1217,13 @@ static int load_transit_row(loader *l, yajl_val v, const char *where, tsk_transi
 		return nomem(l);
 	r->keywords = *keywords;
 	/* the rest defaults to the generic parcel row (lib/data/transit.def) */
-	r->calendar = TSK_DELIVER_EVERY_DAY;
-	r->cutoff_hour = 21;
-	r->day_start = 8;
-	r->day_end = 21;
-	r->confidence = 0.4;
-	r->confidence_nationwide = 0.3;
+	const tsk_transit_row *generic = tsk__transit_generic();
+	r->calendar = generic->calendar;
+	r->cutoff_hour = generic->cutoff_hour;
+	r->day_start = generic->day_start;
+	r->day_end = generic->day_end;
+	r->confidence = generic->confidence;
+	r->confidence_nationwide = generic->confidence_nationwide;
 	yajl_val cal = get(v, "calendar");
 	subpath(kp, sizeof kp, where, "calendar");
 	if (cal && !(YAJL_IS_STRING(cal) &&

@@ -2,7 +2,9 @@
  * Fuzz target: REST mapping loader. Bytes are loaded as a mapping file;
  * a mapping that loads is then exercised: requests for a small batch are
  * built and a few fixed answers parsed. Nothing may crash, hang or leak.
- * Seeds: the files of carriers/rest/mappings.
+ * Seeds: the files of carriers/rest/mappings and tests/fuzz/seeds/rest_mapping
+ * (a mapping with delivery tables, whose answer below reaches the ETA and
+ * the pickup deadline).
  */
 #include "tsuiseki.h"
 
@@ -26,6 +28,8 @@ static const char *const answers[] = {
 	"{\"object\":\"Tracker\",\"tracking_code\":\"A1\",\"status\":\"in_transit\",\"tracking_details\":"
 	"[{\"datetime\":\"2024-01-02T03:04:05Z\",\"status\":\"in_transit\"}]}",
 	"[1,2,{\"a\":[null,true]}]",
+	"{\"data\":[{\"id\":\"A1\",\"service\":\"Express\",\"events\":[{\"at\":\"2024-05-30T10:00:00+09:00\","
+	"\"code\":\"moving\"}]},{\"id\":\"B2\",\"events\":[{\"at\":\"2024-05-28T10:00:00+09:00\",\"code\":\"notice\"}]}]}",
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

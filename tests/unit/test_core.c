@@ -299,7 +299,7 @@ static void fake_map(const tsk_adapter *self, const char *word, tsk_status_mappi
 
 static const tsk_adapter fake_adapter = {
 	TSK_ADAPTER_VERSION, "fake", "Fake carrier", 0, 1, "http://127.0.0.1:9/fake",
-	fake_recognize, fake_build, fake_parse, fake_map, NULL, NULL,
+	fake_recognize, fake_build, fake_parse, fake_map, NULL, NULL, NULL, NULL,
 };
 
 START_TEST(registry_checks)
@@ -319,6 +319,35 @@ START_TEST(registry_checks)
 	holes.name = "holes";
 	holes.parse = NULL;
 	ck_assert_int_eq(tsk_ctx_register_adapter(ctx, &holes), TSK_EINVAL);
+	/* delivery tables the ETA would misread are refused, naming the row */
+	static const tsk_transit_row backwards[] = {
+		{ "svc", "", TSK_DELIVER_EVERY_DAY, 21, 0, 8, 21, { { 1, 2 }, { 3, 1 }, { 1, 2 }, { 1, 2 }, { 1, 2 } }, 0.5, 0.4 },
+	};
+	static const tsk_stall_row bad_stall[] = { { "*", TSK_STATUS__COUNT, 10 } };
+	static const tsk_pickup_rule no_days = { 0, 1, 2 };
+	const tsk_carrier_tables bad[] = {
+		{ TSK_CARRIER_TABLES_VERSION + 1, NULL, 0, NULL, 0, NULL },
+		{ TSK_CARRIER_TABLES_VERSION, backwards, 1, NULL, 0, NULL },
+		{ TSK_CARRIER_TABLES_VERSION, NULL, 1, NULL, 0, NULL },
+		{ TSK_CARRIER_TABLES_VERSION, NULL, 0, bad_stall, 1, NULL },
+		{ TSK_CARRIER_TABLES_VERSION, NULL, 0, NULL, 0, &no_days },
+	};
+	static const char *const why[] = { "tables version", "transit row 0 (svc)", "rows counted but missing",
+		                           "stall row 0", "pickup rule" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		tsk_adapter t = fake_adapter;
+		t.name = "tabled";
+		t.tables = &bad[i];
+		ck_assert_int_eq(tsk_ctx_register_adapter(ctx, &t), i ? TSK_EINVAL : TSK_EVERSION);
+		ck_assert_msg(strstr(tsk_ctx_last_error(ctx), why[i]), "%s", tsk_ctx_last_error(ctx));
+		/* a version-1 adapter has no tables: whatever follows userdata is not read */
+		t.version = 1;
+		ck_assert_int_eq(tsk_ctx_register_adapter(ctx, &t), TSK_OK);
+		ck_assert_ptr_eq(tsk_ctx_carrier(ctx, "tabled"), &t);
+		tsk_ctx_free(ctx);
+		ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_DEFAULT_CARRIERS | TSK_CTX_NO_ENVIRONMENT), TSK_OK);
+		ck_assert_int_eq(tsk_ctx_register_adapter(ctx, &fake_adapter), TSK_OK);
+	}
 	ck_assert_uint_eq(tsk_ctx_carrier_count(ctx), 1);
 	ck_assert_ptr_eq(tsk_ctx_carrier(ctx, "fake"), &fake_adapter);
 
