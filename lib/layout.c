@@ -49,6 +49,50 @@ static int not_recognised(const tsk_adapter *self, const tsk__layout *layouts, s
 	return rc;
 }
 
+xmlNodePtr tsk__layout_stray(xmlNodePtr parent, const char *const *names)
+{
+	for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		bool known = false;
+		for (size_t i = 0; names[i] && !known; i++)
+			known = tsk__node_is(c, names[i]);
+		if (!known)
+			return c;
+	}
+	return NULL;
+}
+
+int tsk__layout_bad_row(tsk__layout_page *p, const char *number, size_t row, xmlNodePtr node,
+                        const char *why)
+{
+	if (row == 0 && node)
+		for (xmlNodePtr c = node->prev; c; c = c->prev)
+			row += c->type == XML_ELEMENT_NODE;
+	char *text = node ? tsk__node_text_line(node) : tsk__strdup("");
+	if (!text)
+		return tsk_error_set(p->err, TSK_ENOMEM, "out of memory");
+	/* the row's text, cut at a character boundary */
+	size_t n = strlen(text);
+	bool cut = n > 120;
+	if (cut) {
+		n = 120;
+		while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+			n--;
+		text[n] = '\0';
+	}
+	int rc = tsk_error_set(p->err, TSK_ELAYOUT,
+	                       "%s: the %s page has a history row it cannot read (row %zu%s%s: %s; <%s> \"%s%s\")",
+	                       p->self->name, p->layout, row, number ? " of " : "", number ? number : "", why,
+	                       node && node->name ? (const char *)node->name : "?", text, cut ? "…" : "");
+	free(text);
+	xmlChar *path = node ? xmlGetNodePath(node) : NULL;
+	if (path)
+		tsk_error_set_where(p->err, "%s", (const char *)path);
+	xmlFree(path);
+	return rc;
+}
+
 /* Name the layout on every shipment the page gave, and the page's year hint. */
 static int name_shipments(const tsk__layout_page *p)
 {

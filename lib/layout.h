@@ -57,6 +57,29 @@ typedef struct tsk__layout {
 } tsk__layout;
 
 /*
+ * A page is read whole or not at all: a history row a layout cannot read
+ * (an element where a row should be, a row without its status word or
+ * date) is never dropped, it makes the page TSK_ELAYOUT. These two help
+ * every layout say so alike.
+ *
+ * tsk__layout_stray: the first element child of parent that is none of
+ * the NULL-terminated names (ASCII case ignored), or NULL.
+ */
+xmlNodePtr tsk__layout_stray(xmlNodePtr parent, const char *const *names);
+
+/*
+ * Report a history row that cannot be read: TSK_ELAYOUT, set in p->err as
+ *   <carrier>: the <layout> page has a history row it cannot read
+ *   (row <n> of <number>: <why>; <element> "<its text>")
+ * with err->where the row's node path. number may be NULL (not known yet),
+ * row is 1-based in page order (a table's header row being 0); 0 counts
+ * the elements before node in its parent. Returns TSK_ELAYOUT (TSK_ENOMEM when even
+ * the message cannot be built).
+ */
+int tsk__layout_bad_row(tsk__layout_page *p, const char *number, size_t row, xmlNodePtr node,
+                        const char *why);
+
+/*
  * Parse resp with the first layout of layouts[0..n) that recognises it:
  * the body of an adapter's parse callback. On error, shipments already
  * appended stay in out (the core drops them).

@@ -583,15 +583,22 @@ static int walk_rows(jp_parse *p, const nodes *rows, const int idx[COL__COUNT], 
 		}
 		bool header = tsk__html_first(p->page, rows->v[r], "th") != NULL;
 		char *all = NULL;
-		if (!header && cells.n > 0 && cells.n < 4 && on_not_found) {
+		if (!header && cells.n < 4) {
 			all = tsk__node_text_line(rows->v[r]);
 			if (!all) {
 				nodes_dispose(&cells);
 				return oom(p);
 			}
 		}
-		if (all && has_not_found_text(all)) {
+		if (all && on_not_found && has_not_found_text(all)) {
 			rc = on_not_found(p, ctx, &cells);
+		} else if (all && *all) {
+			/* neither an event, nor its postal code row, nor a message:
+			 * a page is read whole or not at all */
+			rc = tsk__layout_bad_row(p, NULL, r + 1, rows->v[r],
+			                         "neither an event row of 4 cells or more nor its postal code row");
+		} else if (!header && cells.n >= 4 && !visit) {
+			rc = tsk__layout_bad_row(p, NULL, r + 1, rows->v[r], "an item row under headers this layout does not name");
 		} else if (!header && cells.n >= 4) {
 			jp_event_cells ev;
 			xmlNodePtr event_row = rows->v[r];
@@ -789,6 +796,16 @@ static xmlNodePtr first_header_row(const nodes *rows)
  * columns its first header row names; every column -1 without one. */
 static int table_rows(jp_parse *p, xmlNodePtr table, nodes *rows, int idx[COL__COUNT])
 {
+	/* today's tables hold rows only: any other element where a row should
+	 * be is a row this layout cannot read */
+	static const char *const table_parts[] = { "tr", "thead", "tbody", "tfoot", "caption", "colgroup", "col", NULL };
+	static const char *const rows_only[] = { "tr", NULL };
+	xmlNodePtr stray = tsk__layout_stray(table, table_parts);
+	for (xmlNodePtr c = table->children; c && !stray; c = c->next)
+		if (tsk__node_is(c, "thead") || tsk__node_is(c, "tbody") || tsk__node_is(c, "tfoot"))
+			stray = tsk__layout_stray(c, rows_only);
+	if (stray)
+		return tsk__layout_bad_row(p, NULL, 0, stray, "not a table row");
 	collect(table, "tr", NULL, rows);
 	bool failed = rows->failed;
 	/* map_header of no row leaves every column -1 */
@@ -1054,6 +1071,18 @@ static bool recognise_2009_list(tsk__html *page)
 	return hdr && header_2009_is_list(page, hdr);
 }
 
+/* The rows of the 2009 result table: every row of the table holding the
+ * header (tr.search_result), so that a row whose class changed is read or
+ * refused (walk_rows), never passed over. */
+static void rows_2009(jp_parse *p, nodes *rows)
+{
+	xmlNodePtr table = tsk__html_first(p->page, header_2009(p->page), "ancestor::table[1]");
+	if (table)
+		collect(table, "tr", NULL, rows);
+	else
+		xpath_nodes(p->page, NULL, "//tr[@class='number_search_data']", rows);
+}
+
 static int header_2009_map(jp_parse *p, int idx[COL__COUNT])
 {
 	bool failed = false;
@@ -1131,7 +1160,7 @@ static int parse_2009_detail(jp_parse *p)
 	rc = header_2009_map(p, idx);
 	if (rc != TSK_OK)
 		goto done;
-	xpath_nodes(p->page, NULL, "//tr[@class='number_search_data']", &rows);
+	rows_2009(p, &rows);
 	if (rows.failed) {
 		rc = oom(p);
 		goto done;
@@ -1188,7 +1217,7 @@ static int parse_2009_list(jp_parse *p)
 	if (rc != TSK_OK)
 		return rc;
 	nodes rows = { 0 };
-	xpath_nodes(p->page, NULL, "//tr[@class='number_search_data']", &rows);
+	rows_2009(p, &rows);
 	rc = rows.failed ? oom(p) : walk_rows(p, &rows, idx, NULL, visit_list_row_2009, NULL);
 	nodes_dispose(&rows);
 	if (rc == TSK_OK && tsk_shipment_list_count(p->out) == p->first)

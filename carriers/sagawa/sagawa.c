@@ -570,30 +570,62 @@ static char *number_2022(tsk__html *page, const kv_list *kv)
 	return found;
 }
 
-static int parse_history_2022(tsk__html *page, xmlNodePtr table, tsk_shipment *s, tsk_error *err)
+/*
+ * The history rows: a header of th, then one row per event, status |
+ * 日時 | 担当営業所 (README.md, Layouts). Every element of the table is a
+ * row and every row after the header an event with its status word: a
+ * row the layout cannot read makes the page TSK_ELAYOUT naming it, never
+ * a shorter history (an empty row loses nothing and is passed over).
+ */
+static int parse_history_2022(tsk__layout_page *p, xmlNodePtr table, tsk_shipment *s)
 {
-	xmlXPathObjectPtr rows = tsk__html_xpath(page, table, ".//tr");
+	static const char *const table_parts[] = { "tr", "thead", "tbody", "tfoot", "caption", "colgroup", "col", NULL };
+	static const char *const rows_only[] = { "tr", NULL };
+	tsk__html *page = p->page;
+	tsk_error *err = p->err;
+	const char *number = tsk_shipment_tracking_number(s);
+	xmlNodePtr stray = tsk__layout_stray(table, table_parts);
+	xmlXPathObjectPtr parts = tsk__html_xpath(page, table, "./thead | ./tbody | ./tfoot");
+	for (int i = 0; !stray && i < tsk__xpath_count(parts); i++)
+		stray = tsk__layout_stray(tsk__xpath_node(parts, i), rows_only);
+	xmlXPathFreeObject(parts);
+	if (stray)
+		return tsk__layout_bad_row(p, number, 0, stray, "not a table row");
+	xmlXPathObjectPtr rows = tsk__html_xpath(page, table, "./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr");
 	tsk_status prev = TSK_STATUS_UNKNOWN;
 	int rc = TSK_OK;
+	int need = 2; /* 荷物状況 | 日時, and a cell under every header there is */
 	for (int i = 0; i < tsk__xpath_count(rows) && rc == TSK_OK; i++) {
+		xmlNodePtr tr = tsk__xpath_node(rows, i);
 		xmlNodePtr cells[8];
 		int ntd;
-		int n = row_cells(tsk__xpath_node(rows, i), cells, 8, &ntd);
-		/* the header row is th only; an event is status | 日時 | 担当営業所 */
-		if (ntd < 2 || n < 2)
+		int n = row_cells(tr, cells, 8, &ntd);
+		if (ntd == 0 && n > 0) {
+			/* the header row: th only */
+			if (n > need)
+				need = n;
 			continue;
-		char *status = tsk__node_text_line(cells[0]);
-		char *when = tsk__node_text_line(cells[1]);
-		char *office = n > 2 ? tsk__node_text_line(cells[2]) : NULL;
-		if (!status || !when || (n > 2 && !office)) {
+		}
+		char *all = tsk__node_text_line(tr);
+		char *status = n >= need ? tsk__node_text_line(cells[0]) : NULL;
+		char *when = n >= need ? tsk__node_text_line(cells[1]) : NULL;
+		char *office = n >= need && n > 2 ? tsk__node_text_line(cells[2]) : NULL;
+		if (!all || (n >= need && (!status || !when || (n > 2 && !office)))) {
 			rc = fail(err, TSK_ENOMEM);
+		} else if (!*all) {
+			/* an empty row: nothing to lose */
+		} else if (n < need) {
+			rc = tsk__layout_bad_row(p, number, (size_t)i, tr, "fewer cells than the headers");
 		} else {
 			const char *word = skip_marker(status);
 			tsk__jptime lt;
 			bool has_time = parse_cell_time(when, &lt);
-			if (*word || *when)
+			if (!*word)
+				rc = tsk__layout_bad_row(p, number, (size_t)i, tr, "no 荷物状況 status word");
+			else
 				rc = add_event(s, word, when, has_time ? &lt : NULL, office, &prev, err);
 		}
+		free(all);
 		free(status);
 		free(when);
 		free(office);
@@ -685,7 +717,7 @@ static int parse_2022(tsk__layout_page *p)
 	/* The returned-parcel case (調査中…) has no history table: the state
 	 * alone is the answer, not a layout error. */
 	if (history)
-		rc = parse_history_2022(page, history, s, err);
+		rc = parse_history_2022(p, history, s);
 	if (rc == TSK_OK) {
 		rc = apply_state(s, state);
 		if (rc != TSK_OK)
@@ -876,9 +908,21 @@ static int parse_2009(tsk__layout_page *p)
 		xmlNodePtr cells[8];
 		int ntd;
 		int n = row_cells(tsk__xpath_node(rows, i), cells, 8, &ntd);
-		/* お問い合わせNo. | 出荷日 | 最新状況 | 詳細 */
-		if (n < 3)
+		/* お問い合わせNo. | 出荷日 | 最新状況 | 詳細; a row with text but
+		 * fewer cells is one this layout cannot read (never a number
+		 * silently left out) */
+		if (n < 3) {
+			char *all = tsk__node_text_line(tsk__xpath_node(rows, i));
+			if (!all)
+				rc = fail(err, TSK_ENOMEM);
+			else if (*all)
+				rc = tsk__layout_bad_row(p, NULL, (size_t)i + 1, tsk__xpath_node(rows, i),
+				                         "a summary row without お問い合わせNo. | 出荷日 | 最新状況");
+			free(all);
+			if (rc != TSK_OK)
+				goto done;
 			continue;
+		}
 		char *num = tsk__node_text_line(cells[0]);
 		sum[i].number = num ? number_of(num) : NULL;
 		free(num);

@@ -331,6 +331,10 @@ static int new_shipment(tsk__layout_page *ps, const char *number, tsk_shipment *
 
 static int finish_shipment(tsk__layout_page *ps, tsk_shipment *s, int rc)
 {
+	if (rc == TSK_ELAYOUT) { /* a row it cannot read: err says which */
+		tsk_shipment_free(s);
+		return rc;
+	}
 	if (rc != TSK_OK) {
 		tsk_shipment_free(s);
 		return rc == TSK_ENOMEM ? oom(ps) : tsk_error_set(ps->err, rc, "yamato: cannot build shipment");
@@ -366,6 +370,72 @@ static char *number_from_title(const char *title)
 	char *d = digits_of(p ? p : f);
 	free(f);
 	return d;
+}
+
+/*
+ * The history of a block: every element of its list is an event row, an
+ * li with its .item word and its .date (README.md, Layouts). A row the
+ * layout cannot read makes the page TSK_ELAYOUT naming it, never a
+ * shorter history; so does a history block with text but no list.
+ */
+static int history_2019(tsk__layout_page *ps, xmlNodePtr block, tsk_shipment *s)
+{
+	static const char *const rows_only[] = { "li", NULL };
+	tsk__html *page = ps->page;
+	const char *number = tsk_shipment_tracking_number(s);
+	xmlXPathObjectPtr details = tsk__html_xpath(page, block, ".//*[" CLS("tracking-invoice-block-detail") "]");
+	if (!details)
+		return TSK_ENOMEM;
+	int rc = TSK_OK;
+	size_t row = 0;
+	for (int d = 0; rc == TSK_OK && d < tsk__xpath_count(details); d++) {
+		xmlNodePtr detail = tsk__xpath_node(details, d);
+		xmlXPathObjectPtr lists = tsk__html_xpath(page, detail, ".//ol | .//ul");
+		if (!lists) {
+			rc = TSK_ENOMEM;
+			break;
+		}
+		size_t before = row;
+		for (int l = 0; rc == TSK_OK && l < tsk__xpath_count(lists); l++) {
+			xmlNodePtr list = tsk__xpath_node(lists, l);
+			xmlNodePtr stray = tsk__layout_stray(list, rows_only);
+			for (xmlNodePtr li = list->children; rc == TSK_OK && li; li = li->next) {
+				if (li->type != XML_ELEMENT_NODE)
+					continue;
+				row++;
+				if (li == stray) {
+					rc = tsk__layout_bad_row(ps, number, row, li, "not an <li> event");
+					break;
+				}
+				xmlNodePtr date_node = tsk__html_first(page, li, ".//*[" CLS("date") "]");
+				char *word = text_at(page, li, ".//*[" CLS("item") "]");
+				char *date = tsk__node_text_line(date_node);
+				char *place = text_at(page, li, ".//*[" CLS("name") "]");
+				if (!word || !date || !place)
+					rc = TSK_ENOMEM;
+				else if (!*word || !date_node)
+					rc = tsk__layout_bad_row(ps, number, row, li,
+					                         !*word ? "no .item status word" : "no .date");
+				else
+					rc = add_event(s, word, date, NULL, place, NULL);
+				free(word);
+				free(date);
+				free(place);
+			}
+		}
+		xmlXPathFreeObject(lists);
+		if (rc == TSK_OK && row == before) {
+			/* a history block that says something but holds no list */
+			char *t = tsk__node_text_line(detail);
+			if (!t)
+				rc = TSK_ENOMEM;
+			else if (*t)
+				rc = tsk__layout_bad_row(ps, number, row + 1, detail, "a history block with no list of events");
+			free(t);
+		}
+	}
+	xmlXPathFreeObject(details);
+	return rc;
 }
 
 static int parse_block_2019(tsk__layout_page *ps, tsk__html *page, xmlNodePtr block, size_t index)
@@ -434,22 +504,8 @@ static int parse_block_2019(tsk__layout_page *ps, tsk__html *page, xmlNodePtr bl
 	}
 
 	/* the history, oldest first */
-	xmlXPathObjectPtr evs =
-		tsk__html_xpath(page, block, ".//*[" CLS("tracking-invoice-block-detail") "]//li");
-	for (int i = 0; rc == TSK_OK && tsk_shipment_error(s) == TSK_OK && i < tsk__xpath_count(evs); i++) {
-		xmlNodePtr li = tsk__xpath_node(evs, i);
-		char *word = text_at(page, li, ".//*[" CLS("item") "]");
-		char *date = text_at(page, li, ".//*[" CLS("date") "]");
-		char *place = text_at(page, li, ".//*[" CLS("name") "]");
-		if (!word || !date || !place)
-			rc = TSK_ENOMEM;
-		else if (*word)
-			rc = add_event(s, word, date, NULL, place, NULL);
-		free(word);
-		free(date);
-		free(place);
-	}
-	xmlXPathFreeObject(evs);
+	if (rc == TSK_OK && tsk_shipment_error(s) == TSK_OK)
+		rc = history_2019(ps, block, s);
 	return finish_shipment(ps, s, rc);
 }
 
@@ -650,8 +706,9 @@ static int product_2009(tsk__html *page, xmlNodePtr table, tsk_shipment *s)
 
 enum { COL_STATUS, COL_DATE, COL_TIME, COL_PLACE, COL_CODE, COL__COUNT };
 
-static int history_2009(tsk__html *page, xmlNodePtr table, tsk_shipment *s)
+static int history_2009(tsk__layout_page *ps, xmlNodePtr table, tsk_shipment *s)
 {
+	tsk__html *page = ps->page;
 	static const char *const names[COL__COUNT] = { "荷物状況", "日付", "時刻", "担当店名", "担当店コード" };
 	int col[COL__COUNT] = { -1, -1, -1, -1, -1 };
 	xmlXPathObjectPtr heads = tsk__html_xpath(page, table, "(./tr | ./tbody/tr)[1]/th");
@@ -670,9 +727,30 @@ static int history_2009(tsk__html *page, xmlNodePtr table, tsk_shipment *s)
 	xmlXPathFreeObject(heads);
 	if (rc != TSK_OK || col[COL_STATUS] < 0)
 		return rc;
-	xmlXPathObjectPtr rows = tsk__html_xpath(page, table, "(./tr | ./tbody/tr)[td and not(th)]");
+	/* every element of the table is a row, and every row after the header
+	 * an event with its 荷物状況 word and its cells: a row the layout
+	 * cannot read makes the page TSK_ELAYOUT, never a shorter history */
+	static const char *const table_parts[] = { "tr", "thead", "tbody", "tfoot", "caption", "colgroup", "col", NULL };
+	static const char *const rows_only[] = { "tr", NULL };
+	const char *number = tsk_shipment_tracking_number(s);
+	xmlNodePtr stray = tsk__layout_stray(table, table_parts);
+	xmlXPathObjectPtr parts = tsk__html_xpath(page, table, "./thead | ./tbody | ./tfoot");
+	for (int i = 0; !stray && i < tsk__xpath_count(parts); i++)
+		stray = tsk__layout_stray(tsk__xpath_node(parts, i), rows_only);
+	xmlXPathFreeObject(parts);
+	if (stray)
+		return tsk__layout_bad_row(ps, number, 0, stray, "not a table row");
+	/* a row has a cell under every header */
+	xmlXPathObjectPtr hcells = tsk__html_xpath(page, table, "(./tr | ./tbody/tr)[1]/th");
+	int need = tsk__xpath_count(hcells) - 1;
+	xmlXPathFreeObject(hcells);
+	xmlXPathObjectPtr rows = tsk__html_xpath(page, table, "./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr");
 	for (int r = 0; rc == TSK_OK && r < tsk__xpath_count(rows); r++) {
-		xmlXPathObjectPtr cells = tsk__html_xpath(page, tsk__xpath_node(rows, r), "./td");
+		xmlNodePtr tr = tsk__xpath_node(rows, r);
+		if (r == 0 && tsk__html_first(page, tr, "./th"))
+			continue; /* the header */
+		xmlXPathObjectPtr cells = tsk__html_xpath(page, tr, "./td | ./th");
+		int ncells = tsk__xpath_count(cells);
 		char *text[COL__COUNT] = { NULL };
 		for (int c = 0; c < COL__COUNT; c++) {
 			text[c] = tsk__node_text_line(tsk__xpath_node(cells, col[c]));
@@ -680,10 +758,20 @@ static int history_2009(tsk__html *page, xmlNodePtr table, tsk_shipment *s)
 				rc = TSK_ENOMEM;
 		}
 		xmlXPathFreeObject(cells);
-		/* a row without a 荷物状況 word is layout filler, not an event */
-		if (rc == TSK_OK && *text[COL_STATUS])
+		if (rc == TSK_OK && ncells <= need) {
+			/* too few cells: an empty row loses nothing, any other is unread */
+			char *all = tsk__node_text_line(tr);
+			if (!all)
+				rc = TSK_ENOMEM;
+			else if (*all)
+				rc = tsk__layout_bad_row(ps, number, (size_t)r, tr, "fewer cells than the headers");
+			free(all);
+		} else if (rc == TSK_OK && !*text[COL_STATUS]) {
+			rc = tsk__layout_bad_row(ps, number, (size_t)r, tr, "no 荷物状況 status word");
+		} else if (rc == TSK_OK) {
 			rc = add_event(s, text[COL_STATUS], text[COL_DATE], text[COL_TIME], text[COL_PLACE],
 			               text[COL_CODE]);
+		}
 		for (int c = 0; c < COL__COUNT; c++)
 			free(text[c]);
 	}
@@ -711,6 +799,18 @@ static int parse_row_2009(tsk__layout_page *ps, tsk__html *page, xmlNodePtr row,
 		                      "href");
 		if (!number || !state)
 			rc = oom(ps);
+	} else {
+		/* a slot without its cells: an empty slot loses nothing; one that
+		 * shows a number it cannot be read for is a row this layout cannot
+		 * read, never a number silently left out */
+		char *shown = tsk__node_text_line(row);
+		char *digits = shown ? digits_of(shown) : NULL;
+		if (!digits)
+			rc = oom(ps);
+		else if (strlen(digits) >= 8)
+			rc = tsk__layout_bad_row(ps, NULL, 0, row, "a summary slot without its number, date and 配達状況 cells");
+		free(shown);
+		free(digits);
 	}
 	xmlXPathFreeObject(cells);
 	if (rc != TSK_OK || !number || !*number || already_listed(ps, number))
@@ -739,7 +839,7 @@ static int parse_row_2009(tsk__layout_page *ps, tsk__html *page, xmlNodePtr row,
 	if (rc == TSK_OK && blk && blk->product && tsk_shipment_error(s) == TSK_OK)
 		rc = product_2009(page, blk->product, s);
 	if (rc == TSK_OK && blk && blk->history && tsk_shipment_error(s) == TSK_OK)
-		rc = history_2009(page, blk->history, s);
+		rc = history_2009(ps, blk->history, s);
 	rc = finish_shipment(ps, s, rc);
 done:
 	free(number);
