@@ -1,7 +1,8 @@
 /*
- * Status tables: exact lookup after width/space folding, then keyword rules.
- * Tables are small (tens of rows) and looked up a few times per page, so a
- * linear scan over pre-folded text is the clear choice.
+ * Status tables: whole words after width/space folding, then templates,
+ * then keyword rules. Tables are small (tens of rows) and looked up a few
+ * times per page, so a linear scan in file order is the clear choice, and
+ * file order is the priority the rows are written in.
  */
 #include "statusmap.h"
 #include "util.h"
@@ -9,41 +10,110 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Comparisons fold on the fly and allocate nothing: a mapping cannot fail
- * (map_status has no error to return), so it must not depend on memory. */
-const tsk__status_word *tsk__status_lookup(const tsk__status_word *table, size_t n, const char *word)
+/* A place in front of a template is a short name, not a sentence. */
+#define TSK__STATUS_PLACE_MAX 96
+
+static void set_from(tsk_status_mapping *out, const tsk__status_word *row, int unmapped)
 {
-	if (!word)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (tsk__fold_equal(word, table[i].word, false))
-			return &table[i];
+	out->status = row->status;
+	out->exception = row->exception;
+	out->english = row->english;
+	out->unmapped = unmapped;
+}
+
+static const tsk__status_word *whole_word(const tsk__status_table *t, const char *word, bool nocase)
+{
+	for (size_t i = 0; i < t->count; i++)
+		if (t->rows[i].kind == TSK__STATUS_EXACT && tsk__fold_equal(word, t->rows[i].word, nocase))
+			return &t->rows[i];
 	return NULL;
 }
 
-void tsk__status_map(const tsk__status_word *table, size_t n, const tsk__status_word *keywords,
-                     size_t nk, const char *word, tsk_status_mapping *out)
+/* Comparisons fold on the fly and allocate nothing. */
+const tsk__status_word *tsk__status_lookup(const tsk__status_table *t, const char *word)
 {
+	if (!word)
+		return NULL;
+	const tsk__status_word *hit = whole_word(t, word, false);
+	if (!hit && t->nocase)
+		hit = whole_word(t, word, true);
+	return hit;
+}
+
+/* The place in front of suffix in the cleaned text, or NULL when the text
+ * is not "<place><suffix>". *oom is set when memory ran out. */
+static char *template_place(const char *clean, const char *suffix, bool *oom)
+{
+	size_t len = strlen(clean), sl = strlen(suffix);
+	if (len <= sl || memcmp(clean + len - sl, suffix, sl) != 0)
+		return NULL;
+	char *place = tsk__strndup(clean, len - sl);
+	if (!place) {
+		*oom = true;
+		return NULL;
+	}
+	tsk__trim(place);
+	if (!*place || strlen(place) > TSK__STATUS_PLACE_MAX || strstr(place, "。") || strstr(place, "、")) {
+		free(place);
+		return NULL;
+	}
+	return place;
+}
+
+/* The first template row the word fits; true when one did. */
+static bool template_row(const tsk__status_table *t, const char *word, tsk_status_mapping *out,
+                         char **place_out, bool *oom)
+{
+	char *clean = NULL;
+	for (size_t i = 0; i < t->count; i++) {
+		if (t->rows[i].kind != TSK__STATUS_TEMPLATE)
+			continue;
+		if (!clean && !(clean = tsk__text_clean(word))) {
+			*oom = true;
+			return false;
+		}
+		char *place = template_place(clean, t->rows[i].word, oom);
+		if (!place) {
+			if (*oom)
+				break;
+			continue;
+		}
+		set_from(out, &t->rows[i], 0);
+		if (place_out)
+			*place_out = place;
+		else
+			free(place);
+		free(clean);
+		return true;
+	}
+	free(clean);
+	return false;
+}
+
+int tsk__status_map(const tsk__status_table *t, const char *word, tsk_status_mapping *out,
+                    char **place_out)
+{
+	if (place_out)
+		*place_out = NULL;
 	out->status = TSK_STATUS_UNKNOWN;
 	out->exception = TSK_EXC_NONE;
 	out->english = NULL;
 	out->unmapped = 1;
-	const tsk__status_word *hit = tsk__status_lookup(table, n, word);
-	if (hit) {
-		out->status = hit->status;
-		out->exception = hit->exception;
-		out->english = hit->english;
-		out->unmapped = 0;
-		return;
-	}
 	if (!word)
-		return;
-	for (size_t i = 0; i < nk; i++) {
-		if (tsk__fold_contains(word, keywords[i].word)) {
-			out->status = keywords[i].status;
-			out->exception = keywords[i].exception;
-			out->english = keywords[i].english;
+		return TSK_OK;
+	const tsk__status_word *hit = tsk__status_lookup(t, word);
+	if (hit) {
+		set_from(out, hit, 0);
+		return TSK_OK;
+	}
+	bool oom = false;
+	if (template_row(t, word, out, place_out, &oom))
+		return TSK_OK;
+	for (size_t i = 0; i < t->count; i++) {
+		if (t->rows[i].kind == TSK__STATUS_KEYWORD && tsk__fold_contains(word, t->rows[i].word)) {
+			set_from(out, &t->rows[i], 1);
 			break;
 		}
 	}
+	return oom ? TSK_ENOMEM : TSK_OK;
 }

@@ -40,41 +40,17 @@
 /* ------------------------------------------------------------ status words */
 
 static const tsk__status_word jp_words[] = {
-#define TSK_STATUS_WORD TSK__STATUS_ROW
 #include "status.def"
 };
 
-static const tsk__status_word jp_keywords[] = {
-#define TSK_STATUS_WORD(word, st, exc, en)
-#define TSK_STATUS_KEYWORD TSK__STATUS_ROW
-#include "status.def"
-};
-
-/* Exact match ignoring ASCII case as well: the English page is not
- * consistent about "Returned to sender" / "Returned to Sender". */
-static const tsk__status_word *lookup_nocase(const char *word)
-{
-	for (size_t i = 0; i < TSK__ARRAY_LEN(jp_words); i++)
-		if (tsk__fold_equal(jp_words[i].word, word, true))
-			return &jp_words[i];
-	return NULL;
-}
+/* The English page is not consistent about "Returned to sender" /
+ * "Returned to Sender": whole words also match ignoring ASCII case. */
+static const tsk__status_table jp_status = TSK__STATUS_TABLE(jp_words, true);
 
 static void jp_map_status(const tsk_adapter *self, const char *word, tsk_status_mapping *out)
 {
 	(void)self;
-	const tsk__status_word *hit = word ? tsk__status_lookup(jp_words, TSK__ARRAY_LEN(jp_words), word) : NULL;
-	if (!hit && word)
-		hit = lookup_nocase(word);
-	if (hit) {
-		out->status = hit->status;
-		out->exception = hit->exception;
-		out->english = hit->english;
-		out->unmapped = 0;
-		return;
-	}
-	/* keyword rules, else UNKNOWN; both leave unmapped = 1 */
-	tsk__status_map(NULL, 0, jp_keywords, TSK__ARRAY_LEN(jp_keywords), word, out);
+	(void)tsk__status_map(&jp_status, word, out, NULL); /* no templates: cannot run out of memory */
 }
 
 /* ---------------------------------------------------------------- numbers */

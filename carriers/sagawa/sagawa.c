@@ -42,31 +42,13 @@
 /* ------------------------------------------------------------ status words */
 
 static const tsk__status_word sagawa_words[] = {
-#define TSK_STATUS_WORD(w, st, exc, en) TSK__STATUS_ROW(w, st, exc, en)
 #include "status.def"
-#undef TSK_STATUS_WORD
 };
 
-static const tsk__status_word sagawa_templates[] = {
-#define TSK_STATUS_TEMPLATE(w, st, exc, en) TSK__STATUS_ROW(w, st, exc, en)
-#include "status.def"
-#undef TSK_STATUS_TEMPLATE
-};
-
-static const tsk__status_word sagawa_keywords[] = {
-#define TSK_STATUS_KEYWORD(w, st, exc, en) TSK__STATUS_ROW(w, st, exc, en)
-#include "status.def"
-#undef TSK_STATUS_KEYWORD
-};
+static const tsk__status_table sagawa_status = TSK__STATUS_TABLE(sagawa_words, false);
 
 /* Arrow markers the pages put before a status: ↓ ↑ ⇒ →. */
 static const char *const markers[] = { "↓", "↑", "⇒", "→" };
-
-static bool ends_with(const char *s, size_t len, const char *suffix)
-{
-	size_t sl = strlen(suffix);
-	return len >= sl && memcmp(s + len - sl, suffix, sl) == 0;
-}
 
 /* Skip leading white space and arrow markers. */
 static const char *skip_marker(const char *p)
@@ -82,62 +64,15 @@ static const char *skip_marker(const char *p)
 }
 
 /*
- * A 2009 sentence "<office><suffix>": the office is a short name without
- * sentence punctuation. Returns the office (caller frees) or NULL.
- */
-static char *template_office(const char *word, const char *suffix)
-{
-	size_t len = strlen(word);
-	if (!ends_with(word, len, suffix) || len == strlen(suffix))
-		return NULL;
-	char *office = tsk__strndup(word, len - strlen(suffix));
-	if (!office)
-		return NULL;
-	tsk__trim(office);
-	if (!*office || strlen(office) > 96 || strstr(office, "。") || strstr(office, "、")) {
-		free(office);
-		return NULL;
-	}
-	return office;
-}
-
-/*
- * Map a word that has no marker: exact table, templates (mapped), keyword
+ * Map a word that has no marker: whole words, templates (mapped), keyword
  * rules (unmapped), unknown. *office_out (may be NULL) gets the office a
  * template names, caller frees.
  */
 static void map_word(const char *word, tsk_status_mapping *out, char **office_out)
 {
-	if (office_out)
-		*office_out = NULL;
-	const tsk__status_word *hit =
-		tsk__status_lookup(sagawa_words, TSK__ARRAY_LEN(sagawa_words), word);
-	if (hit) {
-		out->status = hit->status;
-		out->exception = hit->exception;
-		out->english = hit->english;
-		out->unmapped = 0;
-		return;
-	}
-	char *clean = word ? tsk__html_clean(word) : NULL;
-	for (size_t i = 0; clean && i < TSK__ARRAY_LEN(sagawa_templates); i++) {
-		char *office = template_office(clean, sagawa_templates[i].word);
-		if (!office)
-			continue;
-		out->status = sagawa_templates[i].status;
-		out->exception = sagawa_templates[i].exception;
-		out->english = sagawa_templates[i].english;
-		out->unmapped = 0;
-		if (office_out)
-			*office_out = office;
-		else
-			free(office);
-		free(clean);
-		return;
-	}
-	free(clean);
-	/* no exact table here: only the keyword rules, which flag unmapped */
-	tsk__status_map(NULL, 0, sagawa_keywords, TSK__ARRAY_LEN(sagawa_keywords), word, out);
+	/* out of memory while trying the templates: the parse fails (html.h) */
+	if (tsk__status_map(&sagawa_status, word, out, office_out) == TSK_ENOMEM)
+		tsk__html_oom();
 }
 
 static void sagawa_map_status(const tsk_adapter *self, const char *word, tsk_status_mapping *out)

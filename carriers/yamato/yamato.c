@@ -39,34 +39,15 @@
 /* ------------------------------------------------------------ status words */
 
 static const tsk__status_word yamato_words[] = {
-#define TSK_STATUS_WORD(word, st, exc, en) TSK__STATUS_ROW(word, st, exc, en)
 #include "status.def"
-#undef TSK_STATUS_WORD
 };
 
-/*
- * Keyword rules for words the table does not know. Only substrings whose
- * meaning cannot flip with a suffix are here: 配達中 is not (配達中止 is a
- * cancellation) and 保管中 is not (配達日・時間帯指定（保管中） is a planned
- * wait, not a pickup); 引渡 is not either (a hand-over to another carrier
- * is not a delivery). Order matters: a return or refusal wins over the
- * attempt it follows.
- */
-static const tsk__status_word yamato_keywords[] = {
-	{ "返品", TSK_STATUS_RETURNED_TO_SENDER, TSK_EXC_RETURNED_TO_SENDER, "Returning to the sender" },
-	{ "受取ご辞退", TSK_STATUS_EXCEPTION, TSK_EXC_REFUSED, "Refused by the recipient" },
-	{ "調査中", TSK_STATUS_EXCEPTION, TSK_EXC_UNDER_INVESTIGATION, "Under investigation" },
-	{ "持戻", TSK_STATUS_FAILED_ATTEMPT, TSK_EXC_FAILED_ATTEMPT, "Parcel taken back to the centre" },
-	{ "配達完了", TSK_STATUS_DELIVERED, TSK_EXC_NONE, "Delivered" },
-	{ "投函完了", TSK_STATUS_DELIVERED, TSK_EXC_NONE, "Posted into the mailbox" },
-	{ "依頼受付", TSK_STATUS_IN_TRANSIT, TSK_EXC_NONE, "Request accepted" },
-};
+static const tsk__status_table yamato_status = TSK__STATUS_TABLE(yamato_words, false);
 
 static void yamato_map_status(const tsk_adapter *self, const char *word, tsk_status_mapping *out)
 {
 	(void)self;
-	tsk__status_map(yamato_words, TSK__ARRAY_LEN(yamato_words), yamato_keywords,
-	                TSK__ARRAY_LEN(yamato_keywords), word, out);
+	(void)tsk__status_map(&yamato_status, word, out, NULL); /* no templates: cannot run out of memory */
 }
 
 /* ------------------------------------------------------------------ numbers */

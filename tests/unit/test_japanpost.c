@@ -6,6 +6,7 @@
  */
 #include "model.h"
 #include "pagecheck.h"
+#include "statusmap.h"
 #include "tsuiseki.h"
 
 #include <check.h>
@@ -375,18 +376,14 @@ END_TEST
 
 /* ---------------------------------------------------------- status words */
 
-static const struct status_row {
+struct status_row {
 	const char *word;
 	tsk_status status;
 	tsk_exception_code exception;
-} def_rows[] = {
-#define TSK_STATUS_WORD(w, st, exc, en) { w, TSK_STATUS_##st, TSK_EXC_##exc },
-#include "carriers/japanpost/status.def"
 };
 
-static const struct status_row def_keywords[] = {
-#define TSK_STATUS_WORD(w, st, exc, en)
-#define TSK_STATUS_KEYWORD(w, st, exc, en) { w, TSK_STATUS_##st, TSK_EXC_##exc },
+/* every row of status.def, words and keyword rules (lib/statusmap.h) */
+static const tsk__status_word def_rows[] = {
 #include "carriers/japanpost/status.def"
 };
 
@@ -397,7 +394,11 @@ static void map(const char *word, tsk_status_mapping *m)
 
 START_TEST(every_status_def_row_maps)
 {
+	size_t words = 0, keywords = 0;
 	for (size_t i = 0; i < sizeof def_rows / sizeof def_rows[0]; i++) {
+		if (def_rows[i].kind != TSK__STATUS_EXACT)
+			continue;
+		words++;
 		tsk_status_mapping m;
 		map(def_rows[i].word, &m);
 		ck_assert_msg(m.status == def_rows[i].status && m.exception == def_rows[i].exception && !m.unmapped,
@@ -405,14 +406,19 @@ START_TEST(every_status_def_row_maps)
 		              tsk_exception_to_string(m.exception), m.unmapped);
 		ck_assert_ptr_nonnull(m.english);
 	}
-	for (size_t i = 0; i < sizeof def_keywords / sizeof def_keywords[0]; i++) {
+	for (size_t i = 0; i < sizeof def_rows / sizeof def_rows[0]; i++) {
+		if (def_rows[i].kind != TSK__STATUS_KEYWORD)
+			continue;
+		keywords++;
 		char word[256];
-		snprintf(word, sizeof word, "%s（追記）", def_keywords[i].word);
+		snprintf(word, sizeof word, "%s（追記）", def_rows[i].word);
 		tsk_status_mapping m;
 		map(word, &m);
-		ck_assert_msg(m.status == def_keywords[i].status && m.unmapped, "keyword %s: got %s unmapped=%d", word,
+		ck_assert_msg(m.status == def_rows[i].status && m.unmapped, "keyword %s: got %s unmapped=%d", word,
 		              tsk_status_to_string(m.status), m.unmapped);
 	}
+	ck_assert_uint_gt(words, 50);
+	ck_assert_uint_gt(keywords, 5);
 }
 END_TEST
 

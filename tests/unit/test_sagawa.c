@@ -6,6 +6,7 @@
  */
 #include "model.h" /* lib/: the shipment fields without a public getter */
 #include "pagecheck.h"
+#include "statusmap.h"
 #include "tsuiseki.h"
 
 #include <check.h>
@@ -490,29 +491,27 @@ typedef struct row {
 	tsk_exception_code exception;
 } row;
 
-static const row table_rows[] = {
-#define TSK_STATUS_WORD(w, st, exc, en) { w, TSK_STATUS_##st, TSK_EXC_##exc },
+/* every row of status.def, of its three kinds (lib/statusmap.h) */
+static const tsk__status_word def_rows[] = {
 #include "carriers/sagawa/status.def"
-#undef TSK_STATUS_WORD
 };
+#define N_DEF_ROWS (sizeof def_rows / sizeof def_rows[0])
 
-static const row template_rows[] = {
-#define TSK_STATUS_TEMPLATE(w, st, exc, en) { w, TSK_STATUS_##st, TSK_EXC_##exc },
-#include "carriers/sagawa/status.def"
-#undef TSK_STATUS_TEMPLATE
-};
-
-static const row keyword_rows[] = {
-#define TSK_STATUS_KEYWORD(w, st, exc, en) { w, TSK_STATUS_##st, TSK_EXC_##exc },
-#include "carriers/sagawa/status.def"
-#undef TSK_STATUS_KEYWORD
-};
+static size_t count_kind(tsk__status_kind kind)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < N_DEF_ROWS; i++)
+		n += def_rows[i].kind == kind;
+	return n;
+}
 
 START_TEST(table_rows_map)
 {
-	ck_assert_uint_gt(sizeof table_rows / sizeof table_rows[0], 30);
-	for (size_t i = 0; i < sizeof table_rows / sizeof table_rows[0]; i++) {
-		const row *r = &table_rows[i];
+	ck_assert_uint_gt(count_kind(TSK__STATUS_EXACT), 30);
+	for (size_t i = 0; i < N_DEF_ROWS; i++) {
+		const tsk__status_word *r = &def_rows[i];
+		if (r->kind != TSK__STATUS_EXACT)
+			continue;
 		static const char *const prefixes[] = { "", "↓", "⇒", "↑ ", "　" };
 		for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0]; k++) {
 			char word[512];
@@ -595,9 +594,12 @@ END_TEST
 
 START_TEST(templates)
 {
-	ck_assert_uint_eq(sizeof template_rows / sizeof template_rows[0], 3);
+	ck_assert_uint_eq(count_kind(TSK__STATUS_TEMPLATE), 3);
 	static const char *const offices[] = { "城南店", "世田谷店", "ＳＧ中継センター" };
-	for (size_t i = 0; i < sizeof template_rows / sizeof template_rows[0]; i++) {
+	const tsk__status_word *template_rows = def_rows;
+	for (size_t i = 0; i < N_DEF_ROWS; i++) {
+		if (template_rows[i].kind != TSK__STATUS_TEMPLATE)
+			continue;
 		for (size_t k = 0; k < sizeof offices / sizeof offices[0]; k++) {
 			char word[256];
 			snprintf(word, sizeof word, "%s%s", offices[k], template_rows[i].word);
@@ -640,13 +642,17 @@ END_TEST
 
 START_TEST(keywords)
 {
-	for (size_t i = 0; i < sizeof keyword_rows / sizeof keyword_rows[0]; i++) {
+	const tsk__status_word *keyword_rows = def_rows;
+	ck_assert_uint_gt(count_kind(TSK__STATUS_KEYWORD), 30);
+	for (size_t i = 0; i < N_DEF_ROWS; i++) {
+		if (keyword_rows[i].kind != TSK__STATUS_KEYWORD)
+			continue;
 		char word[256];
 		snprintf(word, sizeof word, "（%s）のお知らせ", keyword_rows[i].word);
 		/* the first rule whose word is inside wins */
-		const row *want = NULL;
-		for (size_t k = 0; k < sizeof keyword_rows / sizeof keyword_rows[0] && !want; k++)
-			if (strstr(word, keyword_rows[k].word))
+		const tsk__status_word *want = NULL;
+		for (size_t k = 0; k < N_DEF_ROWS && !want; k++)
+			if (keyword_rows[k].kind == TSK__STATUS_KEYWORD && strstr(word, keyword_rows[k].word))
 				want = &keyword_rows[k];
 		ck_assert_ptr_nonnull(want);
 		tsk_status_mapping m;
