@@ -8,7 +8,8 @@
 
 #include "tsuiseki.h"
 
-/* Built-in adapters (carriers/builtin.c), in registration order. */
+/* Built-in adapters (generated from builtin_carriers in carriers/meson.build),
+ * in registration order. */
 extern const tsk_adapter *const tsk__builtin_adapters[];
 extern const size_t tsk__builtin_adapter_count;
 

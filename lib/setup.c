@@ -1,7 +1,8 @@
 /*
  * Making a context (tsk_ctx_new): the bare context (lib/context.c), then
- * the built-in carriers (carriers/builtin.c) and the installed and
- * configured REST mappings (lib/mappings.c) unless the flags say otherwise.
+ * the built-in carriers (builtin_carriers in carriers/meson.build) and the
+ * installed and configured REST mappings (lib/mappings.c) unless the flags
+ * say otherwise.
  */
 #include "carriers.h"
 #include "context.h"

@@ -20,6 +20,7 @@ def module_of(member):
     # carriers_rest_rest.c.o (or with a hash directory prefix)
     base = member.rsplit('/', 1)[-1]
     base = re.sub(r'\.c\.o$', '', base)
+    base = re.sub(r'^meson-generated_(\.\._)*', '', base)   # a generated source
     if base.startswith('lib_'):
         return base[4:]
     if base.startswith('carriers_'):
