@@ -240,7 +240,7 @@ TSK_API int tsk_ctx_set_socket_cb(tsk_ctx *ctx, tsk_socket_cb cb, void *userdata
 {
 	if (!ctx)
 		return TSK_EINVAL;
-	struct tsk__loop *loop;
+	struct tsk__loop *loop = NULL; /* set when set_callbacks_check succeeds */
 	int rc = set_callbacks_check(ctx, &loop);
 	if (rc != TSK_OK)
 		return rc;
@@ -260,7 +260,7 @@ TSK_API int tsk_ctx_set_timer_cb(tsk_ctx *ctx, tsk_timer_cb cb, void *userdata)
 {
 	if (!ctx)
 		return TSK_EINVAL;
-	struct tsk__loop *loop;
+	struct tsk__loop *loop = NULL; /* set when set_callbacks_check succeeds */
 	int rc = set_callbacks_check(ctx, &loop);
 	if (rc != TSK_OK)
 		return rc;
