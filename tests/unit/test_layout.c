@@ -1,0 +1,193 @@
+/*
+ * The layout driver (lib/layout.c) on a made-up carrier with two layouts:
+ * table order, the layout named on every shipment and the page's year
+ * hint given to each, cut-off and empty pages, a recognised page showing
+ * none of the numbers asked, and the one layout_changed message built
+ * from the table; then the same message, word for word, from every HTML
+ * carrier.
+ */
+#include "layout.h"
+#include "model.h"
+#include "tsuiseki.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+static const tsk_adapter fake = { .version = TSK_ADAPTER_VERSION, .name = "fake" };
+
+static bool recognise_new(tsk__html *page)
+{
+	return tsk__html_first(page, NULL, "//div[@id='new']") != NULL;
+}
+
+static bool recognise_old(tsk__html *page)
+{
+	return tsk__html_first(page, NULL, "//table[@id='old']") != NULL;
+}
+
+/* One shipment per <p> of the page, its text the number. */
+static int parse_any(tsk__layout_page *p)
+{
+	xmlXPathObjectPtr ps = tsk__html_xpath(p->page, NULL, "//p");
+	int rc = ps ? TSK_OK : TSK_ENOMEM;
+	for (int i = 0; rc == TSK_OK && i < tsk__xpath_count(ps); i++) {
+		char *number = tsk__node_text_line(tsk__xpath_node(ps, i));
+		tsk_shipment *s = NULL;
+		rc = number ? tsk_shipment_new(&s, p->self->name, number) : TSK_ENOMEM;
+		if (rc == TSK_OK && (rc = tsk_shipment_list_append(p->out, s)) != TSK_OK)
+			tsk_shipment_free(s);
+		free(number);
+	}
+	xmlXPathFreeObject(ps);
+	return rc == TSK_OK ? TSK_OK : tsk_error_set(p->err, rc, "fake: cannot build shipments");
+}
+
+/* The old layout's pages print their inquiry time: a year hint for the page. */
+static int parse_old(tsk__layout_page *p)
+{
+	p->has_year_hint = tsk_time_parse_rfc3339(&p->year_hint, "2009-07-20T10:00:00+09:00") == TSK_OK;
+	p->year_hint_kind = TSK_YEAR_HINT_NOT_AFTER;
+	return parse_any(p);
+}
+
+static const tsk__layout fake_layouts[] = {
+	{ "fake-new", recognise_new, parse_any },
+	{ "fake-old", recognise_old, parse_old },
+};
+
+static int run(const char *html, size_t asked, tsk_shipment_list **out, tsk_error *err)
+{
+	static const char *const numbers[] = { "111", "222" };
+	tsk_response resp = TSK_RESPONSE_INIT;
+	resp.body = html;
+	resp.len = strlen(html);
+	resp.content_type = "text/html";
+	resp.numbers = asked ? numbers : NULL;
+	resp.count = asked;
+	tsk_parse_env env = TSK_PARSE_ENV_INIT;
+	ck_assert_int_eq(tsk_shipment_list_new(out), TSK_OK);
+	tsk_error_clear(err);
+	return tsk__layout_parse(&fake, fake_layouts, sizeof fake_layouts / sizeof fake_layouts[0], &resp, &env,
+	                         *out, err);
+}
+
+START_TEST(first_layout_in_table_order_names_every_shipment)
+{
+	tsk_shipment_list *l;
+	tsk_error err;
+	/* both recognisers say yes: the first row wins */
+	ck_assert_int_eq(run("<html><head><title>t</title></head><body><div id=\"new\"></div><table id=\"old\">"
+	                     "<tr><td>x</td></tr></table><p>111</p><p>222</p></body></html>",
+	                     2, &l, &err),
+	                 TSK_OK);
+	ck_assert_uint_eq(tsk_shipment_list_count(l), 2);
+	for (size_t i = 0; i < 2; i++) {
+		ck_assert_str_eq(tsk_shipment_layout(tsk_shipment_list_at(l, i)), "fake-new");
+		ck_assert(!tsk_shipment_list_at(l, i)->has_year_hint);
+	}
+	tsk_shipment_list_free(l);
+	/* the second row, and the year hint its parser set reaches each shipment */
+	ck_assert_int_eq(run("<html><body><table id=\"old\"><tr><td>x</td></tr></table><p>111</p><p>222</p>"
+	                     "</body></html>",
+	                     2, &l, &err),
+	                 TSK_OK);
+	ck_assert_uint_eq(tsk_shipment_list_count(l), 2);
+	for (size_t i = 0; i < 2; i++) {
+		const tsk_shipment *s = tsk_shipment_list_at(l, i);
+		ck_assert_str_eq(tsk_shipment_layout(s), "fake-old");
+		ck_assert(s->has_year_hint);
+		ck_assert_int_eq(s->year_hint_kind, TSK_YEAR_HINT_NOT_AFTER);
+	}
+	tsk_shipment_list_free(l);
+}
+END_TEST
+
+START_TEST(unknown_page_message_built_from_the_table)
+{
+	tsk_shipment_list *l;
+	tsk_error err;
+	ck_assert_int_eq(run("<html><head><title>Made up</title></head><body><div id=\"other\"><p>111</p></div>"
+	                     "</body></html>",
+	                     1, &l, &err),
+	                 TSK_ELAYOUT);
+	ck_assert_str_eq(err.message,
+	                 "fake: page layout not recognised (title \"Made up\"; known layouts: fake-new, fake-old)");
+	ck_assert_uint_eq(tsk_shipment_list_count(l), 0);
+	tsk_shipment_list_free(l);
+}
+END_TEST
+
+START_TEST(cut_or_empty_pages_are_parse_errors)
+{
+	tsk_shipment_list *l;
+	tsk_error err;
+	ck_assert_int_eq(run("<html><body><div id=\"new\"></div><p>111</p><p>2", 1, &l, &err), TSK_EPARSE);
+	ck_assert_ptr_nonnull(strstr(err.message, "fake: page is truncated ("));
+	tsk_shipment_list_free(l);
+	ck_assert_int_eq(run("<html><head><title>t</title></head><body></body></html>", 1, &l, &err), TSK_EPARSE);
+	ck_assert_str_eq(err.message, "fake: page is truncated (nothing in <body>)");
+	tsk_shipment_list_free(l);
+	ck_assert_int_eq(run("{\"not\": \"html\"}", 1, &l, &err), TSK_EPARSE);
+	tsk_shipment_list_free(l);
+}
+END_TEST
+
+START_TEST(recognised_page_without_the_numbers_asked)
+{
+	tsk_shipment_list *l;
+	tsk_error err;
+	static const char page[] = "<html><body><div id=\"new\">nothing here</div></body></html>";
+	ck_assert_int_eq(run(page, 2, &l, &err), TSK_ELAYOUT);
+	ck_assert_str_eq(err.message, "fake: the fake-new page shows none of the 2 numbers asked");
+	tsk_shipment_list_free(l);
+	/* nothing asked (a saved page): an empty answer is the answer */
+	ck_assert_int_eq(run(page, 0, &l, &err), TSK_OK);
+	ck_assert_uint_eq(tsk_shipment_list_count(l), 0);
+	tsk_shipment_list_free(l);
+}
+END_TEST
+
+/* Every HTML carrier words an unknown page alike, naming its own layouts. */
+START_TEST(every_carrier_words_layout_changed_alike)
+{
+	static const char page[] = "<html><head><title>Made up</title></head><body><div class=\"result\">"
+	                           "<p>配達完了</p><p>2497-2497-3934</p></div></body></html>";
+	static const struct {
+		const char *carrier, *layouts;
+	} carriers[] = {
+		{ "yamato", "yamato-2019, yamato-2009" },
+		{ "sagawa", "sagawa-2022, sagawa-2009" },
+		{ "japanpost", "japanpost-2019, japanpost-2019-en, japanpost-2009-detail, japanpost-2009-list" },
+	};
+	for (size_t i = 0; i < sizeof carriers / sizeof carriers[0]; i++) {
+		tsk_ctx *ctx;
+		ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_ENVIRONMENT), TSK_OK);
+		tsk_shipment_list *l = NULL;
+		ck_assert_int_eq(tsk_parse(&l, ctx, carriers[i].carrier, page, sizeof page - 1, NULL), TSK_ELAYOUT);
+		char want[512];
+		snprintf(want, sizeof want, "%s: page layout not recognised (title \"Made up\"; known layouts: %s)",
+		         carriers[i].carrier, carriers[i].layouts);
+		ck_assert_str_eq(tsk_ctx_last_error(ctx), want);
+		ck_assert_ptr_null(l);
+		tsk_ctx_free(ctx);
+	}
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("layout");
+	TCase *tc = tcase_create("driver");
+	tcase_add_test(tc, first_layout_in_table_order_names_every_shipment);
+	tcase_add_test(tc, unknown_page_message_built_from_the_table);
+	tcase_add_test(tc, cut_or_empty_pages_are_parse_errors);
+	tcase_add_test(tc, recognised_page_without_the_numbers_asked);
+	tcase_add_test(tc, every_carrier_words_layout_changed_alike);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
