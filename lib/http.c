@@ -550,6 +550,11 @@ static bool finish_attempt(const tsk__http_settings *cfg, struct xfer *x, CURLco
 		         "%s: response larger than the %zu-byte limit", url, cfg->max_response);
 		return true;
 	}
+	if (code == CURLE_OUT_OF_MEMORY) { /* ours, not the carrier's: never retried */
+		job->result = TSK_ENOMEM;
+		snprintf(job->message, sizeof job->message, "out of memory");
+		return true;
+	}
 	if (code != CURLE_OK) {
 		job->result = code == CURLE_OPERATION_TIMEDOUT ? TSK_ETIMEOUT : TSK_ENETWORK;
 		snprintf(job->message, sizeof job->message, "%s: %s (after %d attempt%s)", url,
@@ -761,6 +766,8 @@ static int64_t own_deadline(const tsk__http *h)
  * the size cap is an answer. */
 static void report_attempt(tsk__http *h, struct xfer *x, CURLcode code)
 {
+	if (code == CURLE_OUT_OF_MEMORY)
+		return; /* says nothing of the carrier */
 	long status = 0;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	int outcome = 0, err = TSK_OK;

@@ -120,6 +120,10 @@ TSK_API int tsk_number_normalize(char **out, const char *input, tsk_error *err)
 		return tsk_error_set(err, TSK_EINVALID_NUMBER,
 		                     "unexpected character U+%04X in tracking number", (unsigned)cp);
 	}
+	if (b.failed) {
+		tsk__buf_dispose(&b);
+		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+	}
 	if (b.len == 0) {
 		tsk__buf_dispose(&b);
 		return tsk_error_set(err, TSK_EINVALID_NUMBER, "empty tracking number");
