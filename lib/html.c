@@ -12,6 +12,7 @@
 
 #include <libxml/encoding.h>
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/xpathInternals.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -274,16 +275,27 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 		free(utf8);
 		return TSK_EPARSE;
 	}
-	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+	/*
+	 * The text is UTF-8 already: the context is told so (no encoder), where
+	 * naming "UTF-8" to htmlCtxtReadMemory would pass it through a
+	 * converter whose buffer libxml2 2.9 does not check when its
+	 * allocation fails (a crash in the parse that follows).
+	 */
+	htmlParserCtxtPtr ctxt = htmlCreateMemoryParserCtxt(utf8, (int)ulen);
 	if (!ctxt) {
 		free(utf8);
 		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
 	}
+	htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+	                             HTML_PARSE_NONET | HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT);
 	struct parse_guard guard = { ctxt, xmlStructuredError, xmlStructuredErrorContext, false };
 	xmlSetStructuredErrorFunc(&guard, guard_error);
-	page->doc = htmlCtxtReadMemory(ctxt, utf8, (int)ulen, NULL, "UTF-8",
-	                               HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-	                                   HTML_PARSE_NONET | HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT);
+	if (xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8) == 0)
+		htmlParseDocument(ctxt);
+	else
+		guard.oom = true;
+	page->doc = ctxt->myDoc;
+	ctxt->myDoc = NULL;
 	xmlSetStructuredErrorFunc(guard.old_ctx, guard.old_fn);
 	htmlFreeParserCtxt(ctxt);
 	free(utf8);

@@ -195,6 +195,7 @@ static void nodes_push(nodes *l, xmlNodePtr n)
 		return;
 	if (!TSK__GROW(l->v, l->cap, l->n + 1)) {
 		l->failed = true;
+		tsk__html_oom(); /* for callers that read a short list as the page's answer */
 		return;
 	}
 	l->v[l->n++] = n;
@@ -313,6 +314,8 @@ static bool page_time(tsk__html *page, tsk_time *out)
 	for (size_t i = 0; i < cells.n && !found; i++) {
 		char *t = cell_text(cells.v[i]);
 		tsk__jptime at;
+		if (!t)
+			tsk__html_oom(); /* the parse ends with out_of_memory */
 		if (t && *t && parse_when(t, &at) && at.year > 0 && at.hour >= 0)
 			found = tsk_time_from_fields(out, at.year, at.month, at.day, at.hour, at.minute,
 			                             TSK_JST_OFFSET) == TSK_OK;
