@@ -306,8 +306,8 @@ int cmd_run(const struct cli_verb *v, int argc, char **argv)
 		fprintf(stderr, "tsuiseki run: %s\n", tsk_ctx_last_error(ctx));
 		status = CLI_SOME_ERROR;
 	}
-	fprintf(stderr, "tsuiseki run: %zu polled (%zu failed), %zu notifications, %zu retired\n", st.polled,
-	        st.failed, st.notifications, st.retired);
+	fprintf(stderr, "tsuiseki run: %zu polled (%zu failed), %zu notification%s, %zu retired\n", st.polled,
+	        st.failed, st.notifications, st.notifications == 1 ? "" : "s", st.retired);
 	fleet_finish(&o, ctx, fleet);
 	return status;
 }
