@@ -694,7 +694,8 @@ static int torture(struct scenario *sc, size_t stride_env, bool under_valgrind)
 		       skipped ? " (its points skipped under valgrind)" : "");
 	printf("\n");
 	free(want);
-	return bad || leaks ? 1 : 0;
+	/* the short page, at every point, is known to run clean inside libxml2 too */
+	return bad || leaks || (sc->full && (xml_crash || xml_hang || xml_leak)) ? 1 : 0;
 }
 
 static void silent(void *ctx, const char *msg, ...)
