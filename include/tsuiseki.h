@@ -26,6 +26,7 @@
 #include "tsuiseki/loop.h"
 #include "tsuiseki/json.h"
 #include "tsuiseki/diff.h"
+#include "tsuiseki/learn.h"
 #include "tsuiseki/rest.h"
 #include "tsuiseki/fleet.h"
 

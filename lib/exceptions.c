@@ -20,7 +20,7 @@
 #include "exceptions.h"
 #include "calendar.h"
 #include "carrier_tables.h"
-#include "eta.h"
+#include "lanes.h"
 #include "timeutil.h"
 #include "util.h"
 

@@ -528,6 +528,26 @@ bool tsk__contains(const char *hay, const char *needle)
 	return hay && needle && strstr(hay, needle) != NULL;
 }
 
+static char ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+long tsk__find_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	if (!n)
+		return 0;
+	for (size_t i = 0; hay[i]; i++) {
+		size_t k = 0;
+		while (k < n && hay[i + k] && ascii_lower(hay[i + k]) == ascii_lower(needle[k]))
+			k++;
+		if (k == n)
+			return (long)i;
+	}
+	return -1;
+}
+
 const char *tsk__find_last_nocase(const char *hay, size_t len, const char *needle)
 {
 	size_t n = strlen(needle);

@@ -106,6 +106,9 @@ bool tsk__contains(const char *hay, const char *needle);
 /* Where the ASCII needle stands last in the bytes [hay, hay+len), ASCII case
  * ignored (a NUL byte matches nothing); NULL when nowhere or needle is "". */
 const char *tsk__find_last_nocase(const char *hay, size_t len, const char *needle);
+/* Where needle first stands in hay, ASCII case ignored: its offset, -1 when
+ * nowhere (0 for ""). */
+long tsk__find_ci(const char *hay, const char *needle);
 
 /* Read a whole file (caller frees); returns 0, or -1 with errno set, or
  * TSK__NOT_REGULAR when path is not a regular file (a FIFO, a device, a
