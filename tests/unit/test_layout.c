@@ -148,28 +148,38 @@ START_TEST(recognised_page_without_the_numbers_asked)
 }
 END_TEST
 
-/* Every HTML carrier words an unknown page alike, naming its own layouts. */
+/* Every HTML carrier words an unknown page alike, naming its own layouts
+ * (whatever they are: a new layout does not change this test). */
 START_TEST(every_carrier_words_layout_changed_alike)
 {
 	static const char page[] = "<html><head><title>Made up</title></head><body><div class=\"result\">"
 	                           "<p>配達完了</p><p>2497-2497-3934</p></div></body></html>";
-	static const struct {
-		const char *carrier, *layouts;
-	} carriers[] = {
-		{ "yamato", "yamato-2019, yamato-2009" },
-		{ "sagawa", "sagawa-2022, sagawa-2009" },
-		{ "japanpost", "japanpost-2019, japanpost-2019-en, japanpost-2009-detail, japanpost-2009-list" },
-	};
+	static const char *const carriers[] = { "yamato", "sagawa", "japanpost" };
 	for (size_t i = 0; i < sizeof carriers / sizeof carriers[0]; i++) {
 		tsk_ctx *ctx;
 		ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_ENVIRONMENT), TSK_OK);
 		tsk_shipment_list *l = NULL;
-		ck_assert_int_eq(tsk_parse(&l, ctx, carriers[i].carrier, page, sizeof page - 1, NULL), TSK_ELAYOUT);
-		char want[512];
-		snprintf(want, sizeof want, "%s: page layout not recognised (title \"Made up\"; known layouts: %s)",
-		         carriers[i].carrier, carriers[i].layouts);
-		ck_assert_str_eq(tsk_ctx_last_error(ctx), want);
+		ck_assert_int_eq(tsk_parse(&l, ctx, carriers[i], page, sizeof page - 1, NULL), TSK_ELAYOUT);
 		ck_assert_ptr_null(l);
+		char head[128];
+		snprintf(head, sizeof head, "%s: page layout not recognised (title \"Made up\"; known layouts: ",
+		         carriers[i]);
+		const char *msg = tsk_ctx_last_error(ctx);
+		ck_assert_msg(strncmp(msg, head, strlen(head)) == 0, "%s", msg);
+		/* then "<carrier>-…" names, comma-separated, and the closing bracket */
+		const char *p = msg + strlen(head);
+		size_t names = 0;
+		for (;;) {
+			ck_assert_msg(strncmp(p, carriers[i], strlen(carriers[i])) == 0 && p[strlen(carriers[i])] == '-',
+			              "%s", msg);
+			names++;
+			p += strcspn(p, ",)");
+			if (*p == ')')
+				break;
+			ck_assert_msg(p[0] == ',' && p[1] == ' ', "%s", msg);
+			p += 2;
+		}
+		ck_assert_msg(names >= 2 && strcmp(p, ")") == 0, "%s", msg);
 		tsk_ctx_free(ctx);
 	}
 }
