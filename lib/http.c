@@ -541,6 +541,7 @@ static bool finish_attempt(const tsk__http_settings *cfg, struct xfer *x, CURLco
 	long status = 0;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	job->http_status = status;
+	job->retry_after_s = 0;
 	bool can_retry = job->attempts <= cfg->max_retries;
 	long retry_after = 0;
 
@@ -561,7 +562,14 @@ static bool finish_attempt(const tsk__http_settings *cfg, struct xfer *x, CURLco
 		         curl_easy_strerror(code), job->attempts, job->attempts == 1 ? "" : "s");
 		if (!retryable_curl(code) || !can_retry)
 			return true;
-	} else if (status >= 300 && status < 400 && status != 304) {
+	} else if (status == 204 || status == 205 || status == 304) {
+		/* no body by definition (and tsuiseki never asks conditionally):
+		 * the server's status is the answer, not a page to parse */
+		job->result = TSK_EHTTP;
+		snprintf(job->message, sizeof job->message, "%s: HTTP %ld %s: an answer without a body", url,
+		         status, status == 204 ? "No Content" : status == 205 ? "Reset Content" : "Not Modified");
+		return true;
+	} else if (status >= 300 && status < 400) {
 		if (!follow_redirect(x, status, current, url))
 			return true;
 		/* a hop, not a retry: start again at once */
@@ -573,11 +581,22 @@ static bool finish_attempt(const tsk__http_settings *cfg, struct xfer *x, CURLco
 		if (curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
 			retry_after = (long)ra;
 		job->result = status == 429 ? TSK_ERATELIMITED : TSK_EHTTP;
+		job->retry_after_s = retry_after;
 		snprintf(job->message, sizeof job->message, "%s: HTTP %ld%s (after %d attempt%s)", url,
 		         status, status == 429 ? " Too Many Requests" : "", job->attempts,
 		         job->attempts == 1 ? "" : "s");
-		/* a Retry-After beyond our cap: give up now rather than hammer */
-		if (!can_retry || (retry_after > 0 && retry_after * 1000L > cfg->retry_max_ms))
+		if (retry_after > 0 && (int64_t)retry_after * 1000 > cfg->retry_max_ms) {
+			/* the server asks for a longer wait than we make: not asked
+			 * again before then (the shipment's next poll), never hammered */
+			job->result = TSK_ERATELIMITED;
+			snprintf(job->message, sizeof job->message,
+			         "%s: HTTP %ld%s asks to wait %ld s (Retry-After), longer than the %g s "
+			         "a retry waits here; not asked again before then (after %d attempt%s)",
+			         url, status, status == 429 ? " Too Many Requests" : "", retry_after,
+			         (double)cfg->retry_max_ms / 1000.0, job->attempts, job->attempts == 1 ? "" : "s");
+			return true;
+		}
+		if (!can_retry)
 			return true;
 	} else {
 		job->result = TSK_OK;
@@ -678,6 +697,7 @@ static int add_xfer(tsk__http *h, const tsk__http_settings *cfg, tsk__http_job *
 	heap_push(&c->ready, x);
 	job->result = TSK_ERROR;
 	job->attempts = 0;
+	job->retry_after_s = 0;
 	job->message[0] = '\0';
 	job->xfer = x;
 	x->prev = h->tail;

@@ -62,9 +62,12 @@ struct tsk__http_job {
 	int result;                /* TSK_OK: a complete response (any status
 	                              except exhausted 5xx/429); else TSK_ENETWORK,
 	                              TSK_ETIMEOUT, TSK_EHTTP (5xx after retries,
-	                              or body over max_response), TSK_ERATELIMITED
-	                              (429 after retries), TSK_ECANCELED, TSK_ENOMEM */
+	                              204/205/304, a redirect not followed, or
+	                              body over max_response), TSK_ERATELIMITED
+	                              (429 after retries, or a Retry-After longer
+	                              than retry_max_ms), TSK_ECANCELED, TSK_ENOMEM */
 	long http_status;
+	long retry_after_s;        /* the last answer's Retry-After (seconds), 0 when none */
 	char *body;                /* malloc'd, NUL-terminated, body_len bytes */
 	size_t body_len;
 	char *content_type;        /* malloc'd or NULL */

@@ -222,8 +222,8 @@ static int say_every_candidate(tsk_shipment *s, const struct probe *probes, size
  * with that number, a copy of the first one taken when there is none
  * left, or a not-found error when the answer does not mention it.
  */
-static int answer_probes(tsk__track *t, const tsk_adapter *a, const char *num, tsk_shipment_list *parsed,
-                         int code, const char *msg)
+static int answer_probes(tsk__track *t, const tsk_adapter *a, const char *num, size_t asked,
+                         tsk_shipment_list *parsed, int code, const char *msg, long wait_s)
 {
 	struct probe *probes = t->probes;
 	size_t taken = NONE; /* the probe that took this request's shipment */
@@ -231,8 +231,16 @@ static int answer_probes(tsk__track *t, const tsk_adapter *a, const char *num, t
 		if (probes[p].result)
 			continue;
 		if (code != TSK_OK) {
-			if (!(probes[p].result = error_shipment(t->ctx, a->name, num, code, msg)))
+			tsk_shipment *es = probes[p].result = error_shipment(t->ctx, a->name, num, code, msg);
+			if (!es)
 				return TSK_ENOMEM;
+			/* the server asked for a wait: not polled before it ends */
+			int64_t until = tsk_ctx_now(t->ctx).epoch + wait_s;
+			if (wait_s > 0 && (!tsk_time_is_set(&es->next_poll) || es->next_poll.epoch < until)) {
+				es->next_poll.epoch = until;
+				es->next_poll.offset = TSK_JST_OFFSET;
+				es->next_poll.precision = TSK_PRECISION_MINUTE;
+			}
 			continue;
 		}
 		for (size_t s = 0; s < tsk_shipment_list_count(parsed); s++)
@@ -248,9 +256,20 @@ static int answer_probes(tsk__track *t, const tsk_adapter *a, const char *num, t
 		    tsk_shipment_dup(&probes[p].result, probes[taken].result) != TSK_OK)
 			return TSK_ENOMEM;
 		if (!probes[p].result) {
+			/* one number left out of an answer about several is an
+			 * incomplete answer, not the carrier saying it has no record
+			 * (that is a not_found shipment the parser made): transient,
+			 * so a poller keeps the last good state */
 			char nf[256];
-			snprintf(nf, sizeof nf, "%s's answer does not mention %s", a->name, num);
-			if (!(probes[p].result = error_shipment(t->ctx, a->name, num, TSK_ENOTFOUND, nf)))
+			bool batch = asked > 1;
+			if (batch)
+				snprintf(nf, sizeof nf,
+				         "%s's answer to %zu numbers leaves %s out (an incomplete answer, "
+				         "not a \"no record\"; ask again later)",
+				         a->name, asked, num);
+			else
+				snprintf(nf, sizeof nf, "%s's answer does not mention %s", a->name, num);
+			if (!(probes[p].result = error_shipment(t->ctx, a->name, num, batch ? TSK_EHTTP : TSK_ENOTFOUND, nf)))
 				return TSK_ENOMEM;
 		}
 	}
@@ -339,7 +358,7 @@ static int make_requests(tsk__track *t)
 		if (brc != TSK_OK) {
 			/* this carrier cannot be asked: every probe of the batch gets the error */
 			for (size_t k = 0; k < nb && rc == TSK_OK; k++)
-				rc = answer_probes(t, a, batch[k], NULL, brc, err.message);
+				rc = answer_probes(t, a, batch[k], 1, NULL, brc, err.message, 0);
 			continue;
 		}
 		size_t after = tsk_request_list_count(t->reqs);
@@ -519,6 +538,7 @@ static int absorb(tsk__track *t, size_t k)
 	t->absorbed[k] = true;
 	tsk_shipment_list *parsed = NULL;
 	int prc = job->result;
+	long wait_s = prc == TSK_OK ? 0 : job->retry_after_s;
 	int rc = TSK_OK;
 	char msg[512];
 	snprintf(msg, sizeof msg, "%s", job->message);
@@ -553,7 +573,7 @@ static int absorb(tsk__track *t, size_t k)
 		tsk__redact(msg, sizeof msg, msg, (const char *const *)r->secrets, r->nsecrets);
 	/* the numbers asked (at most a batch) against the shipments parsed */
 	for (size_t q = 0; q < r->nnumbers && rc == TSK_OK; q++)
-		rc = answer_probes(t, a, r->numbers[q], parsed, prc, msg);
+		rc = answer_probes(t, a, r->numbers[q], r->nnumbers, parsed, prc, msg, wait_s);
 done:
 	tsk_shipment_list_free(parsed);
 	tsk__http_job_dispose(job);

@@ -374,7 +374,9 @@ struct tsk_adapter {
 	 * Parse one response into shipments appended to out. A page of an
 	 * unknown layout is TSK_ELAYOUT; bytes that are not HTML/JSON TSK_EPARSE.
 	 * Numbers the carrier does not know become shipments with error
-	 * TSK_ENOTFOUND (status not_found), not a failed call.
+	 * TSK_ENOTFOUND (status not_found), not a failed call. A number of a
+	 * several-number request that the answer leaves out is taken as an
+	 * incomplete answer (TSK_EHTTP, asked again later), not as not_found.
 	 */
 	int (*parse)(const tsk_adapter *self, const tsk_response *resp,
 	             const tsk_parse_env *env, tsk_shipment_list *out, tsk_error *err);

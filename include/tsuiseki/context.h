@@ -94,7 +94,8 @@ typedef enum tsk_option {
 	TSK_OPT_MAX_PARALLEL,           /**< concurrent requests per carrier, default 4 */
 	TSK_OPT_MAX_RETRIES,            /**< retries on network errors/5xx/429, default 2 */
 	TSK_OPT_RETRY_BASE_MS,          /**< first backoff, doubled each try, default 500 */
-	TSK_OPT_RETRY_MAX_MS,           /**< cap on one wait, Retry-After included, default 30000 */
+	TSK_OPT_RETRY_MAX_MS,           /**< cap on one wait, default 30000; a longer Retry-After ends
+	                                     the query as TSK_ERATELIMITED (next_poll after the wait) */
 	TSK_OPT_REQUESTS_PER_SECOND,    /**< per carrier, 0 = unlimited, default 0 */
 	TSK_OPT_VERIFY_TLS,             /**< 1 (default); 0 only for local testing */
 	/** Circuit breaker: failed requests in a row (network errors, timeouts,

@@ -543,6 +543,21 @@ START_TEST(timeout_and_retries_bound_the_wait)
 }
 END_TEST
 
+START_TEST(long_retry_after_is_rate_limited_with_the_wait)
+{
+	/* the CLI waits at most 3 s between attempts: a longer Retry-After is
+	 * rate_limited at once, saying how long the carrier asks to wait */
+	char url[256];
+	tsk_sim_url(sim, "/_fault/429:30/sagawa/p/web/okurijosearch.do", url, sizeof url);
+	ck_assert_int_eq(runsh(NULL, "TSUISEKI_ENDPOINT_SAGAWA='%s' \"$TSK_CLI\" track --json --carrier sagawa "
+	                           "600078420325", url),
+	                 1);
+	ck_assert_msg(strstr(out, "\"error\":{\"code\":\"rate_limited\"") && strstr(out, "wait 30 s") &&
+	                  strstr(out, "longer than the 3 s") && strstr(out, "after 1 attempt"),
+	              "%s", out);
+}
+END_TEST
+
 START_TEST(auto_says_every_candidate_failed)
 {
 	/* nothing listens on port 9: every candidate fails */
@@ -624,6 +639,7 @@ int main(void)
 	tcase_set_timeout(net, 120);
 	tcase_add_test(net, track_from_stdin_and_one_note);
 	tcase_add_test(net, timeout_and_retries_bound_the_wait);
+	tcase_add_test(net, long_retry_after_is_rate_limited_with_the_wait);
 	tcase_add_test(net, auto_says_every_candidate_failed);
 	tcase_add_test(net, progress_line_on_a_terminal_only);
 	tcase_add_test(net, watch_reads_numbers_from_stdin);

@@ -201,14 +201,70 @@ START_TEST(rate_limit_gives_rate_limited)
 	ck_assert_str_eq(tsk_error_name(tsk_shipment_error(s)), "rate_limited");
 	tsk_shipment_list_free(l);
 	tsk_ctx_free(ctx);
-	/* a Retry-After longer than our cap is not waited for */
+	/* a Retry-After longer than our cap is not waited for, nor hammered:
+	 * rate_limited naming the wait, and the next poll after it */
 	ctx = make_ctx("429:3600");
 	tsk_ctx_set_option(ctx, TSK_OPT_RETRY_MAX_MS, 2000);
+	tsk_time now;
+	ck_assert_int_eq(tsk_time_parse_rfc3339(&now, "2026-12-03T10:00:00+09:00"), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_set_now(ctx, &now), TSK_OK);
 	s = track_one(ctx, &l, "111111111111");
 	ck_assert_int_eq(tsk_shipment_error(s), TSK_ERATELIMITED);
 	ck_assert_int_eq(stat_value("requests"), 4);
+	ck_assert_msg(strstr(tsk_shipment_error_message(s), "wait 3600 s") &&
+	              strstr(tsk_shipment_error_message(s), "longer than the 2 s"), "%s", tsk_shipment_error_message(s));
+	ck_assert_int_ge(tsk_shipment_next_poll(s)->epoch, now.epoch + 3600);
 	tsk_shipment_list_free(l);
 	tsk_ctx_free(ctx);
+	/* a busy server's 503 with a long Retry-After is the same wait */
+	ctx = make_ctx("503:120");
+	tsk_ctx_set_option(ctx, TSK_OPT_RETRY_MAX_MS, 2000);
+	ck_assert_int_eq(tsk_ctx_set_now(ctx, &now), TSK_OK);
+	s = track_one(ctx, &l, "111111111111");
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_ERATELIMITED);
+	ck_assert_int_eq(stat_value("requests"), 5);
+	ck_assert_msg(strstr(tsk_shipment_error_message(s), "HTTP 503 asks to wait 120 s"), "%s",
+	              tsk_shipment_error_message(s));
+	ck_assert_int_ge(tsk_shipment_next_poll(s)->epoch, now.epoch + 120);
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+	/* one within the cap is waited for, and its wait still holds the next poll */
+	ctx = make_ctx("429:1");
+	tsk_ctx_set_option(ctx, TSK_OPT_MAX_RETRIES, 0);
+	ck_assert_int_eq(tsk_ctx_set_now(ctx, &now), TSK_OK);
+	s = track_one(ctx, &l, "111111111111");
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_ERATELIMITED);
+	ck_assert_int_ge(tsk_shipment_next_poll(s)->epoch, now.epoch + 1);
+	tsk_shipment_list_free(l);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
+/* Statuses that are answers in themselves: http naming the status, asked once. */
+START_TEST(bodiless_and_location_less_answers_are_http)
+{
+	static const struct {
+		const char *fault, *words;
+	} cases[] = {
+		{ "204", "HTTP 204 No Content" },
+		{ "304", "HTTP 304 Not Modified" },
+		{ "302", "HTTP 302 redirect without a usable Location" },
+		{ "301", "HTTP 301 redirect without a usable Location" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		ck_assert_int_eq(tsk_sim_reset(sim), 0);
+		tsk_ctx *ctx = make_ctx(cases[i].fault);
+		tsk_shipment_list *l;
+		const tsk_shipment *s = track_one(ctx, &l, "111111111111");
+		ck_assert_msg(tsk_shipment_error(s) == TSK_EHTTP, "%s: %s", cases[i].fault,
+		              tsk_error_name(tsk_shipment_error(s)));
+		ck_assert_msg(strstr(tsk_shipment_error_message(s), cases[i].words), "%s",
+		              tsk_shipment_error_message(s));
+		ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_UNKNOWN);
+		ck_assert_int_eq(stat_value("requests"), 1);
+		tsk_shipment_list_free(l);
+		tsk_ctx_free(ctx);
+	}
 }
 END_TEST
 
@@ -553,6 +609,59 @@ START_TEST(breaker_opens_on_a_block)
 }
 END_TEST
 
+/* A number left out of an answer about several is an incomplete answer:
+ * a transient http error with its own message, not the carrier's "no
+ * record" (not_found); a fleet keeps the number's last good state. */
+START_TEST(number_left_out_of_a_batch_is_incomplete)
+{
+	tsk_ctx *ctx = make_ctx(NULL);
+	tsk_shipment_list *l;
+	const char *two[] = { "111111111111", "999999999999" };
+	ck_assert_int_eq(tsk_track_batch(&l, ctx, "tc", two, 2, NULL), TSK_OK);
+	ck_assert_int_eq(stat_value("requests"), 1);
+	ck_assert_int_eq(tsk_shipment_error(tsk_shipment_list_at(l, 0)), TSK_OK);
+	const tsk_shipment *s = tsk_shipment_list_at(l, 1);
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_EHTTP);
+	ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_UNKNOWN);
+	ck_assert_msg(strstr(tsk_shipment_error_message(s), "incomplete answer") &&
+	              strstr(tsk_shipment_error_message(s), "999999999999"), "%s", tsk_shipment_error_message(s));
+	tsk_shipment_list_free(l);
+
+	/* asked alone, an answer without it says the carrier has no record */
+	s = track_one(ctx, &l, "999999999999");
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_ENOTFOUND);
+	tsk_shipment_list_free(l);
+
+	/* a fleet: both known, then the second answer leaves one out */
+	ck_assert_int_eq(tsk_sim_reset(sim), 0);
+	tsk_fleet *f;
+	ck_assert_int_eq(tsk_fleet_open(&f, ctx, "memory:"), TSK_OK);
+	ck_assert_int_eq(tsk_fleet_add(f, "555555555555", "tc", "order-5", "en"), TSK_OK);
+	ck_assert_int_eq(tsk_fleet_add(f, "666666666666", "tc", "order-6", "en"), TSK_OK);
+	tsk_fleet_run_stats st;
+	ck_assert_int_eq(tsk_fleet_run(f, NULL, TSK_FLEET_RUN_ONCE, &st), TSK_OK);
+	ck_assert_int_eq(st.failed, 0);
+	tsk_fleet_item *it;
+	ck_assert_int_eq(tsk_fleet_get(&it, f, "666666666666"), TSK_OK);
+	tsk_time due = *tsk_fleet_item_next_poll(it);
+	tsk_fleet_item_free(it);
+	ck_assert_int_eq(tsk_ctx_set_now(ctx, &due), TSK_OK);
+	ck_assert_int_eq(tsk_fleet_run(f, NULL, TSK_FLEET_RUN_ONCE, &st), TSK_OK);
+	ck_assert_int_eq(st.polled, 2);
+	ck_assert_int_eq(st.failed, 1);
+	ck_assert_int_eq(stat_value("requests"), 2);
+	ck_assert_int_eq(tsk_fleet_get(&it, f, "666666666666"), TSK_OK);
+	s = tsk_fleet_item_shipment(it);
+	ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_IN_TRANSIT);
+	ck_assert_uint_eq(tsk_shipment_event_count(s), 1);
+	ck_assert_int_eq(tsk_shipment_error(s), TSK_EHTTP);
+	tsk_fleet_item_free(it);
+	tsk_fleet_free(f);
+	tsk_ctx_set_now(ctx, NULL);
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("transport");
@@ -567,6 +676,7 @@ int main(void)
 	tcase_add_test(tc, not_found_status_is_http);
 	tcase_add_test(tc, rate_limit_honours_retry_after);
 	tcase_add_test(tc, rate_limit_gives_rate_limited);
+	tcase_add_test(tc, bodiless_and_location_less_answers_are_http);
 	tcase_add_test(tc, truncated_body_is_network);
 	tcase_add_test(tc, slow_server_times_out);
 	tcase_add_test(tc, dripped_body_arrives);
@@ -575,6 +685,7 @@ int main(void)
 	tcase_add_test(tc, refused_connection_is_network);
 	tcase_add_test(tc, garbage_is_parse_error);
 	tcase_add_test(tc, unknown_number_is_not_found);
+	tcase_add_test(tc, number_left_out_of_a_batch_is_incomplete);
 	tcase_add_test(tc, previous_snapshot_is_merged);
 	tcase_add_test(tc, carrier_limits_from_api_and_environment);
 	tcase_add_test(tc, breaker_bounds_requests_to_a_down_carrier);
