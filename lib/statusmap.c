@@ -29,8 +29,9 @@ static const tsk__status_word *whole_word(const tsk__status_table *t, const char
 	return NULL;
 }
 
-/* Comparisons fold on the fly and allocate nothing. */
-const tsk__status_word *tsk__status_lookup(const tsk__status_table *t, const char *word)
+/* The TSK_STATUS_WORD row equal to word, or NULL. Comparisons fold on the
+ * fly and allocate nothing. */
+static const tsk__status_word *lookup(const tsk__status_table *t, const char *word)
 {
 	if (!word)
 		return NULL;
@@ -101,7 +102,7 @@ int tsk__status_map(const tsk__status_table *t, const char *word, tsk_status_map
 	out->unmapped = 1;
 	if (!word)
 		return TSK_OK;
-	const tsk__status_word *hit = tsk__status_lookup(t, word);
+	const tsk__status_word *hit = lookup(t, word);
 	if (hit) {
 		set_from(out, hit, 0);
 		return TSK_OK;

@@ -76,7 +76,4 @@ typedef struct tsk__status_table {
 int tsk__status_map(const tsk__status_table *t, const char *word, tsk_status_mapping *out,
                     char **place_out);
 
-/* The TSK_STATUS_WORD row equal to word (case as for tsk__status_map), or NULL. */
-const tsk__status_word *tsk__status_lookup(const tsk__status_table *t, const char *word);
-
 #endif

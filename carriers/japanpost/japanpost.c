@@ -1132,7 +1132,7 @@ static int parse_2009_detail(jp_parse *p)
 		goto done;
 	}
 	if (!num) {
-		rc = tsk_error_set(p->err, TSK_ELAYOUT, "japanpost: the 2009 detail page shows no item number");
+		rc = tsk_error_set(p->err, TSK_ELAYOUT, "japanpost: the %s page shows no item number", p->layout);
 		goto done;
 	}
 	int idx[COL__COUNT];
@@ -1178,7 +1178,7 @@ static int visit_list_row_2009(jp_parse *p, void *ctx, xmlNodePtr row, const nod
 	if (has_not_found_text(ev->text[COL_STATUS])) {
 		char *number = display_number(ev->text[COL_NUMBER]);
 		int rc = number ? add_not_found(p, number, ev->text[COL_STATUS])
-		                : tsk_error_set(p->err, TSK_ELAYOUT, "japanpost: a 2009 list row shows no number");
+		                : tsk_error_set(p->err, TSK_ELAYOUT, "japanpost: a %s row shows no number", p->layout);
 		free(number);
 		return rc;
 	}
@@ -1192,7 +1192,7 @@ static int parse_2009_list(jp_parse *p)
 	int idx[COL__COUNT];
 	int rc = header_2009_map(p, idx);
 	if (rc == TSK_OK && idx[COL_NUMBER] < 0)
-		rc = tsk_error_set(p->err, TSK_ELAYOUT, "japanpost: the 2009 list has no number column");
+		rc = tsk_error_set(p->err, TSK_ELAYOUT, "japanpost: the %s list has no number column", p->layout);
 	if (rc != TSK_OK)
 		return rc;
 	nodes rows = { 0 };
@@ -1200,7 +1200,7 @@ static int parse_2009_list(jp_parse *p)
 	rc = rows.failed ? oom(p) : walk_rows(p, &rows, idx, NULL, visit_list_row_2009, NULL);
 	nodes_dispose(&rows);
 	if (rc == TSK_OK && tsk_shipment_list_count(p->out) == p->first)
-		rc = tsk_error_set(p->err, TSK_ELAYOUT, "japanpost: the 2009 list page holds no item");
+		rc = tsk_error_set(p->err, TSK_ELAYOUT, "japanpost: the %s page holds no item", p->layout);
 	return rc;
 }
 
