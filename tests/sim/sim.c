@@ -123,7 +123,9 @@
  *   GET  /_log    request log, one line per request, tab-separated:
  *                 method, target as received (with fault prefix and query),
  *                 Content-Type, body, User-Agent, Accept-Encoding,
- *                 connection id (decimal; same id = same TCP connection).
+ *                 connection id (decimal; same id = same TCP connection),
+ *                 arrival (wall clock, seconds since the epoch with
+ *                 microseconds: when the request was read).
  *                 Absent/empty fields are "-".  The body escapes bytes
  *                 0x00-0x20, 0x7f-0xff and '%' as %XX; header fields escape
  *                 0x00-0x1f, 0x7f-0xff and '%'; a field that is literally
@@ -1471,7 +1473,9 @@ static void log_request(struct conn *c, const struct req *r)
     log_hfield(&b, req_header(r, "User-Agent"));
     sb_str(&b, "\t");
     log_hfield(&b, req_header(r, "Accept-Encoding"));
-    sb_printf(&b, "\t%lu\n", c->id);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    sb_printf(&b, "\t%lu\t%lld.%06ld\n", c->id, (long long)now.tv_sec, now.tv_nsec / 1000);
 
     pthread_mutex_lock(&g.lock);
     if (g.log.len + b.len <= LOG_MEM_LIMIT)

@@ -666,6 +666,12 @@ static void test_keepalive_log_stats(void)
         CHECK(log_field(log, 0, 6, id0, sizeof id0) && log_field(log, 1, 6, id1, sizeof id1) &&
                   log_field(log, 2, 6, id2, sizeof id2) && strcmp(id0, id1) == 0 && strcmp(id0, id2) != 0,
               "connection ids %s %s %s", id0, id1, id2);
+        /* arrival: the wall clock when each request was read, in order */
+        char t0[32], t2[32];
+        double now = (double)time(NULL);
+        CHECK(log_field(log, 0, 7, t0, sizeof t0) && log_field(log, 2, 7, t2, sizeof t2) &&
+                  strtod(t0, NULL) > now - 60 && strtod(t0, NULL) < now + 60 && strtod(t2, NULL) >= strtod(t0, NULL),
+              "arrivals %s %s", t0, t2);
         free(log);
     }
     CHECK(stat_value("requests") == 3, "requests %lu", stat_value("requests"));
