@@ -108,6 +108,57 @@ static const char *put_url(tsk__buf *b, const char *sep)
 	return end;
 }
 
+static bool name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '-';
+}
+
+/* Copy len bytes of text that is not a URL, hiding the value of every
+ * keyword=value pair whose keyword says it is a credential — a libpq
+ * connection string ("host=db password=secret", "password = 'a b'"), a
+ * header-like "token=…": the value up to white space, or quoted with '…'
+ * (backslash escapes inside). */
+static void put_plain(tsk__buf *b, const char *p, size_t len)
+{
+	const char *end = p + len, *copied = p;
+	const char *q = p;
+	while (q < end) {
+		if (!name_char(*q) || (q > p && name_char(q[-1]))) {
+			q++;
+			continue;
+		}
+		const char *name = q;
+		while (q < end && name_char(*q))
+			q++;
+		size_t nlen = (size_t)(q - name);
+		const char *v = q;
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		if (v >= end || *v != '=' || !secret_param(name, nlen))
+			continue;
+		v++;
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		const char *ve = v;
+		if (ve < end && *ve == '\'') {
+			for (ve++; ve < end && *ve != '\''; ve++)
+				if (*ve == '\\' && ve + 1 < end)
+					ve++;
+			if (ve < end)
+				ve++;
+		} else {
+			while (ve < end && !isspace((unsigned char)*ve))
+				ve++;
+		}
+		if (ve == v)
+			continue; /* "password=" with nothing after it */
+		tsk__buf_add(b, copied, (size_t)(v - copied));
+		tsk__buf_puts(b, TSK__REDACTED);
+		copied = q = ve;
+	}
+	tsk__buf_add(b, copied, (size_t)(end - copied));
+}
+
 void tsk__redact(char *out, size_t outlen, const char *text, const char *const *secrets, size_t n)
 {
 	if (!out || outlen == 0)
@@ -130,10 +181,10 @@ void tsk__redact(char *out, size_t outlen, const char *text, const char *const *
 		tsk__buf_add(&b, "", 0);
 		const char *p = work, *sep;
 		while ((sep = strstr(p, "://"))) {
-			tsk__buf_add(&b, p, (size_t)(sep - p));
+			put_plain(&b, p, (size_t)(sep - p));
 			p = put_url(&b, sep);
 		}
-		tsk__buf_puts(&b, p);
+		put_plain(&b, p, strlen(p));
 		ok = !b.failed;
 	}
 	snprintf(out, outlen, "%s", ok ? b.data : TSK__REDACTED);

@@ -18,6 +18,9 @@
  *    "https:" "//" TSK__REDACTED "@host/x";
  *  - the value of every URL query parameter whose name says it carries a
  *    credential (key, token, secret, password, auth, signature, session…);
+ *  - outside URLs, the value of every keyword=value pair whose keyword
+ *    says the same (a libpq connection string "host=db password=secret",
+ *    also quoted: password='a b');
  *  - every occurrence of each of the n secrets (empty ones ignored), as
  *    written and percent-encoded the way a URL template encodes it.
  * out may be text itself. An allocation failure gives TSK__REDACTED alone,

@@ -37,6 +37,26 @@ START_TEST(credential_parameters)
 }
 END_TEST
 
+/* libpq's keyword=value connection strings (a fleet's store URL may be one) */
+START_TEST(keyword_value_pairs)
+{
+	ck_assert_str_eq(redact("postgresql:host=/run/postgresql dbname=fleet password=s3cr3t user=shop", NULL, 0),
+	                 "postgresql:host=/run/postgresql dbname=fleet password=*** user=shop");
+	ck_assert_str_eq(redact("cannot open postgresql:password = 'a \\' b' host=db: refused", NULL, 0),
+	                 "cannot open postgresql:password = *** host=db: refused");
+	ck_assert_str_eq(redact("sslpassword=x PASSWORD=y passfile=/p", NULL, 0),
+	                 "sslpassword=*** PASSWORD=*** passfile=***");
+	/* any keyword holding a credential word is one (passfile too, rather
+	 * more than less); as libpq reads it, white space after '=' is skipped,
+	 * so "password= host=h" is the password "host=h"; ordinary pairs stay */
+	ck_assert_str_eq(redact("mypassword=z password= host=h port=5432 password=", NULL, 0),
+	                 "mypassword=*** password= *** port=5432 password=");
+	/* inside a URL the query rules hold, and both forms in one message */
+	ck_assert_str_eq(redact("postgresql://u:pw@db/fleet?password=q&sslmode=require or password=r", NULL, 0),
+	                 "postgresql://***@db/fleet?password=***&sslmode=require or password=***");
+}
+END_TEST
+
 START_TEST(secret_values)
 {
 	const char *secrets[] = { "a b&c", "", NULL, "XYZ" };
@@ -61,6 +81,7 @@ int main(void)
 	tcase_add_test(tc, user_information);
 	tcase_add_test(tc, credential_parameters);
 	tcase_add_test(tc, secret_values);
+	tcase_add_test(tc, keyword_value_pairs);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
