@@ -87,6 +87,8 @@ enum tsk__ctx_slot {
 	TSK__SLOT_LOOP,        /* event-loop queries (lib/query.c) */
 	TSK__SLOT_POLICIES,    /* per-carrier limits and breakers (lib/politeness.c) */
 	TSK__SLOT_TRANSIT,     /* learned transit lanes (lib/learn.c) */
+	TSK__SLOT_SHARE,       /* politeness shared with other processes: a
+	                        * tsk__http_share (lib/share_pg.c installs it) */
 	TSK__SLOT__COUNT
 };
 typedef void (*tsk__slot_free_fn)(tsk_ctx *ctx, void *data);

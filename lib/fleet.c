@@ -26,6 +26,7 @@
 #include "notify.h"
 #include "store.h"
 #ifdef TSK_HAVE_POSTGRESQL
+#include "share_pg.h"
 #include "store_pg.h"
 #endif
 #include "util.h"
@@ -65,6 +66,9 @@ struct submission;
 struct tsk_fleet {
 	tsk_ctx *ctx;
 	tsk__store *store;
+#ifdef TSK_HAVE_POSTGRESQL
+	tsk__pg_share *share;            /* carrier politeness shared with the other pollers */
+#endif
 	tsk__templates *templates;
 	long options[TSK_FLEET_OPT__COUNT];
 	int wake[2];                     /* self-pipe of tsk_fleet_wakeup */
@@ -137,8 +141,13 @@ TSK_API int tsk_fleet_open(tsk_fleet **out, tsk_ctx *ctx, const char *store_url)
 	if (rc == TSK_OK)
 		rc = ops->open(&f->store, colon + 1, &err);
 #ifdef TSK_HAVE_POSTGRESQL
-	if (rc == TSK_OK && (ops == &tsk__store_postgresql || ops == &tsk__store_postgres))
+	if (rc == TSK_OK && (ops == &tsk__store_postgresql || ops == &tsk__store_postgres)) {
 		tsk__pg_set_log(f->store, store_log, ctx);
+		/* every poller on this database keeps each carrier's limits and
+		 * breaker together with the others (lib/share_pg.c) */
+		if (tsk__pg_share_install(&f->share, ctx, f->store, tsk__pg_lease(f->store)) != TSK_OK)
+			rc = tsk_error_set(&err, TSK_ENOMEM, "out of memory");
+	}
 #endif
 	if (rc == TSK_OK && pipe(f->wake) != 0)
 		rc = tsk_error_set(&err, TSK_EIO, "cannot create a pipe: %s", strerror(errno));
@@ -162,6 +171,9 @@ TSK_API void tsk_fleet_free(tsk_fleet *f)
 	if (!f)
 		return;
 	cancel_submissions(f);
+#ifdef TSK_HAVE_POSTGRESQL
+	tsk__pg_share_remove(f->share);
+#endif
 	if (f->store)
 		f->store->ops->close(f->store);
 	tsk__templates_free(f->templates);
@@ -171,6 +183,13 @@ TSK_API void tsk_fleet_free(tsk_fleet *f)
 	free(f->in_flight);
 	free(f);
 }
+
+#ifdef TSK_HAVE_POSTGRESQL
+unsigned long tsk__fleet_pg_round_trips(const tsk_fleet *f)
+{
+	return f->share ? tsk__pg_round_trips(f->store) : 0;
+}
+#endif
 
 TSK_API int tsk_fleet_set_option(tsk_fleet *f, tsk_fleet_opt opt, long value)
 {

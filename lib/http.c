@@ -19,6 +19,10 @@
  *  - in the socket driver the owner is told about every descriptor curl
  *    watches, and told to REMOVE each one before the engine is freed, so a
  *    caller's watch set never keeps a descriptor the engine closed;
+ *  - with a sharer (settings' share: other processes share the carrier's
+ *    limits) an attempt also waits for the sharer's go, asked only when
+ *    the engine's own limits would start it, and the sharer is told when
+ *    each attempt it let go ends;
  *  - a waiting transfer sits in exactly one of its carrier's two heaps,
  *    a running one in none: one socket action or timer costs O(log n) per
  *    transfer it starts or ends, plus O(carriers).
@@ -52,6 +56,7 @@ struct carrier_state {
 	char *name;
 	long active;
 	int64_t next_start;
+	int64_t share_at;          /* the sharer said to ask again then (settings' share) */
 	size_t nxfers;             /* held, waiting or running: the heaps' room */
 	struct heap ready, later;
 };
@@ -66,6 +71,7 @@ struct xfer {
 	tsk__buf body;
 	bool oversize;
 	bool running;              /* added to the multi handle */
+	bool shared;               /* the sharer let this attempt go: tell it when it ends */
 	int64_t not_before;        /* earliest start of the next attempt */
 	uint64_t seq;              /* add order */
 	enum { WAIT_NONE, WAIT_READY, WAIT_LATER } waits; /* which heap of its carrier */
@@ -621,8 +627,20 @@ static bool finish_attempt(const tsk__http_settings *cfg, struct xfer *x, CURLco
 
 /* Release a transfer; with notify, the job's done function runs last (it
  * may not re-enter the engine). */
+/* Tell the sharer an attempt it let go has ended. */
+static void share_release(tsk__http *h, struct xfer *x)
+{
+	if (!x->shared)
+		return;
+	x->shared = false;
+	const struct carrier_state *c = &h->carriers[x->carrier];
+	if (x->cfg.share->release)
+		x->cfg.share->release(x->cfg.share->data, c->name, c->ready.n + c->later.n);
+}
+
 static void end_xfer(tsk__http *h, struct xfer *x, bool notify)
 {
+	share_release(h, x);
 	if (x->easy) {
 		h->in_curl++;
 		if (x->running)
@@ -729,6 +747,8 @@ static int64_t start_time(const struct carrier_state *c)
 	if (!x || c->active >= x->cfg.max_parallel)
 		return -1;
 	int64_t at = c->ready.n ? 0 : x->not_before;
+	if (at < c->share_at)
+		at = c->share_at;
 	return at > c->next_start ? at : c->next_start;
 }
 
@@ -745,9 +765,24 @@ static void start_ready(tsk__http *h)
 				break;
 			struct xfer *x = c->ready.v[0];
 			heap_remove(&c->ready, x);
-			/* the carrier's breaker is open: the job ends unsent */
-			if (x->cfg.gate && !x->cfg.gate(x->cfg.breaker_userdata, c->name, x->job->message,
-			                                sizeof x->job->message)) {
+			/* other processes share the carrier's limits: their sharer says */
+			const tsk__http_share *sh = x->cfg.share;
+			int go = sh && sh->acquire ? sh->acquire(sh->data, c->name, x->cfg.requests_per_second,
+			                                         x->cfg.max_parallel, c->ready.n + c->later.n + 1, t,
+			                                         &c->share_at, x->job->message, sizeof x->job->message)
+			                           : TSK__SHARE_GO;
+			if (go == TSK__SHARE_WAIT) {
+				heap_push(&c->ready, x);
+				if (c->share_at <= t)
+					c->share_at = t + 1;
+				break;
+			}
+			x->shared = go == TSK__SHARE_GO && sh && sh->acquire;
+			/* the carrier's breaker is open (here or, by the sharer, for
+			 * every process): the job ends unsent */
+			if (go == TSK__SHARE_CLOSED ||
+			    (x->cfg.gate && !x->cfg.gate(x->cfg.breaker_userdata, c->name, x->job->message,
+			                                 sizeof x->job->message))) {
 				x->job->result = TSK_ECARRIER_UNAVAILABLE;
 				x->job->http_status = 0;
 				end_xfer(h, x, true);
@@ -826,10 +861,12 @@ static void collect(tsk__http *h)
 		h->carriers[x->carrier].active--;
 		if (x->cfg.report)
 			report_attempt(h, x, code);
-		if (finish_attempt(&x->cfg, x, code, &h->rng, tsk__http_now_ms()))
-			end_xfer(h, x, true);
-		else
+		bool final = finish_attempt(&x->cfg, x, code, &h->rng, tsk__http_now_ms());
+		if (!final)
 			heap_push(&h->carriers[x->carrier].later, x);
+		share_release(h, x); /* a retry waiting counts as work still to do */
+		if (final)
+			end_xfer(h, x, true);
 	}
 }
 

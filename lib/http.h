@@ -23,6 +23,30 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Politeness shared with other processes (several pollers of one fleet,
+ * lib/share_pg.c): the engine asks before starting each attempt, after its
+ * own limits allow it, and says when an attempt that was let go ended.
+ * The answers come from the sharer's local allowance (slots and places it
+ * took in blocks): asking costs O(1) but when a block is spent. */
+enum tsk__share_answer {
+	TSK__SHARE_GO,             /* a slot and a parallel place taken: start now */
+	TSK__SHARE_WAIT,           /* ask again at *retry_at (tsk__http_now_ms clock) */
+	TSK__SHARE_CLOSED          /* the carrier is unavailable (msg written): the job ends unsent */
+};
+
+typedef struct tsk__http_share {
+	/* rps, max_parallel: the carrier's limits for all processes together;
+	 * waiting: the carrier's transfers waiting here (this one included) */
+	int (*acquire)(void *data, const char *carrier, long rps, long max_parallel, size_t waiting, int64_t now,
+	               int64_t *retry_at, char *msg, size_t msglen);
+	/* an attempt acquire let go has ended; waiting as above */
+	void (*release)(void *data, const char *carrier, size_t waiting);
+	/* not the engine's: the context's breaker (lib/politeness.c) opened
+	 * for open_for_ms, or closed (0) */
+	void (*breaker)(void *data, const char *carrier, int64_t open_for_ms);
+	void *data;
+} tsk__http_share;
+
 typedef struct tsk__http_settings {
 	long connect_timeout_ms;
 	long timeout_ms;           /* whole transfer, per attempt */
@@ -41,6 +65,8 @@ typedef struct tsk__http_settings {
 	bool (*gate)(void *userdata, const char *carrier, char *msg, size_t msglen);
 	void (*report)(void *userdata, const char *carrier, int outcome, int code, long http_status);
 	void *breaker_userdata;
+	/* optional; acquire NULL: nothing shared */
+	const tsk__http_share *share;
 } tsk__http_settings;
 
 typedef struct tsk__http_job tsk__http_job;

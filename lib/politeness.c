@@ -172,6 +172,15 @@ static void format_ms(char *buf, size_t len, int64_t ms)
 	snprintf(buf, len, "%s", tmp);
 }
 
+/* Other processes share the carrier's breaker: tell them it opened for
+ * open_for_ms, or closed (0). */
+static void tell_sharer(tsk_ctx *ctx, const char *carrier, int64_t open_for_ms)
+{
+	const tsk__http_share *sh = tsk__ctx_slot(ctx, TSK__SLOT_SHARE);
+	if (sh && sh->breaker)
+		sh->breaker(sh->data, carrier, open_for_ms);
+}
+
 static void open_breaker(tsk_ctx *ctx, struct tsk__policy *p, int64_t now)
 {
 	long base = tsk_ctx_option(ctx, TSK_OPT_BREAKER_COOLDOWN_MS);
@@ -184,11 +193,46 @@ static void open_breaker(tsk_ctx *ctx, struct tsk__policy *p, int64_t now)
 	p->opened++;
 	p->state = TSK_BREAKER_OPEN;
 	p->probing = false;
+	p->imported = false;
 	p->open_until_ms = now + cool;
 	char until[48];
 	format_ms(until, sizeof until, p->open_until_ms);
 	tsk__ctx_log(ctx, 1, "%s: circuit breaker open until %s after %u failed request%s (%s)", p->carrier,
 	             until, p->failures, p->failures == 1 ? "" : "s", tsk_error_name(p->last_error));
+	tell_sharer(ctx, p->carrier, cool);
+}
+
+void tsk__breaker_import(tsk_ctx *ctx, const char *carrier, int64_t open_until_ms)
+{
+	if (tsk_ctx_option(ctx, TSK_OPT_BREAKER_FAILURES) == 0)
+		return;
+	struct tsk__policy *p = open_until_ms ? get(ctx, carrier) : find(ctx, carrier);
+	if (!p)
+		return;
+	if (!open_until_ms) {
+		if (p->imported && p->state != TSK_BREAKER_CLOSED) {
+			tsk__ctx_log(ctx, 2, "%s: circuit breaker closed, another poller found the carrier answering", carrier);
+			p->state = TSK_BREAKER_CLOSED;
+			p->failures = p->opened = 0;
+			p->probing = false;
+			p->open_until_ms = 0;
+		}
+		p->imported = false;
+		return;
+	}
+	if (p->state != TSK_BREAKER_CLOSED && p->open_until_ms >= open_until_ms)
+		return; /* open here already, as long or longer */
+	if (p->state == TSK_BREAKER_CLOSED || p->imported) {
+		char until[48];
+		format_ms(until, sizeof until, open_until_ms);
+		tsk__ctx_log(ctx, 1, "%s: circuit breaker open until %s: another poller found the carrier down", carrier,
+		             until);
+	}
+	if (p->state == TSK_BREAKER_CLOSED)
+		p->imported = true;
+	p->state = TSK_BREAKER_OPEN;
+	p->probing = false;
+	p->open_until_ms = open_until_ms;
 }
 
 bool tsk__breaker_gate(void *userdata, const char *carrier, char *msg, size_t msglen)
@@ -213,9 +257,14 @@ bool tsk__breaker_gate(void *userdata, const char *carrier, char *msg, size_t ms
 	char last[64] = "";
 	if (p->last_status)
 		snprintf(last, sizeof last, " %ld", p->last_status);
-	snprintf(msg, msglen, "%s is unavailable until %s: circuit breaker open after %u failed request%s (last: %s%s)%s",
-	         carrier, until, p->failures, p->failures == 1 ? "" : "s", tsk_error_name(p->last_error), last,
-	         p->state == TSK_BREAKER_HALF_OPEN ? "; a probe request is out" : "");
+	if (p->imported)
+		snprintf(msg, msglen, "%s is unavailable until %s: circuit breaker opened by another poller that found it down%s",
+		         carrier, until, p->state == TSK_BREAKER_HALF_OPEN ? "; a probe request is out" : "");
+	else
+		snprintf(msg, msglen,
+		         "%s is unavailable until %s: circuit breaker open after %u failed request%s (last: %s%s)%s",
+		         carrier, until, p->failures, p->failures == 1 ? "" : "s", tsk_error_name(p->last_error), last,
+		         p->state == TSK_BREAKER_HALF_OPEN ? "; a probe request is out" : "");
 	return false;
 }
 
@@ -229,9 +278,12 @@ void tsk__breaker_report(void *userdata, const char *carrier, int outcome, int c
 	if (!p)
 		return; /* never asked before and answering, or out of memory: nothing to remember */
 	if (outcome == TSK__ATTEMPT_OK) {
-		if (p->state != TSK_BREAKER_CLOSED)
+		if (p->state != TSK_BREAKER_CLOSED) {
 			tsk__ctx_log(ctx, 2, "%s: circuit breaker closed, the carrier answers again", carrier);
+			tell_sharer(ctx, carrier, 0);
+		}
 		p->state = TSK_BREAKER_CLOSED;
+		p->imported = false;
 		p->failures = p->opened = 0;
 		p->probing = false;
 		p->open_until_ms = 0;

@@ -21,6 +21,7 @@ struct tsk__policy {
 	unsigned int failures, opened;
 	int64_t open_until_ms;     /* wall clock, ms since the epoch */
 	bool probing;              /* half open: the probe request is out */
+	bool imported;             /* opened by another process (tsk__breaker_import) */
 	int last_error;
 	long last_status;
 };
@@ -40,5 +41,11 @@ int tsk__policy_limits(tsk_ctx *ctx, const char *carrier, long *max_parallel, lo
  * the carrier now? When not, msg says until when (RFC 3339). */
 bool tsk__breaker_gate(void *userdata, const char *carrier, char *msg, size_t msglen);
 void tsk__breaker_report(void *userdata, const char *carrier, int outcome, int code, long http_status);
+
+/* The breaker as another process sharing the carrier found it
+ * (lib/share_pg.c): open until open_until_ms (wall clock), or closed (0) —
+ * closed here only when it was opened that way.  The context's own opening
+ * and closing go the other way, to the sharer in its TSK__SLOT_SHARE. */
+void tsk__breaker_import(tsk_ctx *ctx, const char *carrier, int64_t open_until_ms);
 
 #endif

@@ -189,6 +189,7 @@ static int run_plain(tsk__pg *pg, const char *sql, PGresult **out, tsk_error *er
 
 static const char *const migrations[] = {
 	TSK_PG_SQL_MIGRATION_1,
+	TSK_PG_SQL_MIGRATION_2,
 };
 
 /* Bring the schema to TSK__PG_SCHEMA_VERSION in one transaction. */
@@ -305,6 +306,7 @@ static int pg_open(tsk__store **out, const char *location, tsk_error *err)
 
 const char *tsk__pg_owner(const tsk__store *st) { return ((const tsk__pg *)st)->owner; }
 void tsk__pg_set_lease(tsk__store *st, double seconds) { ((tsk__pg *)st)->lease = seconds; }
+double tsk__pg_lease(const tsk__store *st) { return ((const tsk__pg *)st)->lease; }
 void tsk__pg_set_claim(tsk__store *st, double seconds) { ((tsk__pg *)st)->claim = seconds; }
 void tsk__pg_set_reconnect(tsk__store *st, double horizon) { ((tsk__pg *)st)->horizon = horizon > 0 ? horizon : 0; }
 unsigned long tsk__pg_round_trips(const tsk__store *st) { return ((const tsk__pg *)st)->round_trips; }
@@ -724,47 +726,50 @@ static int pg_ack(tsk__store *st, const char *const *ids, size_t count, int64_t 
 
 /* ------------------------------------------------------------ politeness */
 
-int tsk__pg_reserve(tsk__store *st, const char *carrier, double interval, double *wait,
-                    double *slot, double *open_until, tsk_error *err)
+int tsk__pg_take(tsk__store *st, const char *carrier, const tsk__pg_ask *ask, tsk__pg_grant *out, tsk_error *err)
 {
-	*wait = 0;
-	*open_until = 0;
-	if (!carrier || !(interval >= 0))
-		return tsk_error_set(err, TSK_EINVAL, "postgresql: a reservation needs a carrier and an interval");
+	memset(out, 0, sizeof *out);
+	if (!carrier || !(ask->interval >= 0) || ask->slots < 0 || ask->places < 0 || !(ask->hold > 0))
+		return tsk_error_set(err, TSK_EINVAL, "postgresql: a politeness take needs a carrier, an interval and a hold");
+	tsk__pg *pg = (tsk__pg *)st;
 	struct params p = { .n = 0 };
 	p_text(&p, carrier);
-	p_double(&p, interval);
-	PGresult *res = run_p((tsk__pg *)st, TSK_PG_SQL_RESERVE, &p, err);
+	p_text(&p, pg->owner);
+	p_double(&p, ask->interval);
+	p_int(&p, ask->slots);
+	p_int(&p, ask->places);
+	p_int(&p, ask->max_places);
+	p_double(&p, ask->hold);
+	PGresult *res = run_p(pg, TSK_PG_SQL_TAKE, &p, err);
 	if (!res)
 		return err->code;
-	double at = field_double(res, 0, 0), dbnow = field_double(res, 0, 1);
-	double open = field_double(res, 0, 2);
+	out->first_slot = field_double(res, 0, 0);
+	out->db_now = field_double(res, 0, 1);
+	out->places = (long)field_int(res, 0, 2);
+	double open = field_double(res, 0, 3);
+	out->open_until = open > out->db_now ? open : 0;
 	PQclear(res);
-	if (slot)
-		*slot = at;
-	*wait = at > dbnow ? at - dbnow : 0;
-	*open_until = open > dbnow ? open : 0;
 	return TSK_OK;
 }
 
-int tsk__pg_breaker(tsk__store *st, const char *carrier, int ok, int threshold, double base,
-                    double max, double *open_until, tsk_error *err)
+int tsk__pg_breaker(tsk__store *st, const char *carrier, double open_for, double *open_until, double *db_now,
+                    tsk_error *err)
 {
-	*open_until = 0;
-	if (!carrier)
-		return tsk_error_set(err, TSK_EINVAL, "postgresql: no carrier");
+	*open_until = *db_now = 0;
+	if (!carrier || !(open_for >= 0))
+		return tsk_error_set(err, TSK_EINVAL, "postgresql: a breaker report needs a carrier");
 	struct params p = { .n = 0 };
 	p_text(&p, carrier);
-	if (!ok) {
-		p_int(&p, threshold > 0 ? threshold : 1);
-		p_double(&p, base);
-		p_double(&p, max > base ? max : base);
-	}
-	PGresult *res = run_p((tsk__pg *)st, ok ? TSK_PG_SQL_BREAKER_OK : TSK_PG_SQL_BREAKER_FAIL, &p, err);
+	if (open_for > 0)
+		p_double(&p, open_for);
+	else
+		p_text(&p, NULL);
+	PGresult *res = run_p((tsk__pg *)st, TSK_PG_SQL_BREAKER, &p, err);
 	if (!res)
 		return err->code;
-	if (!ok)
-		*open_until = field_double(res, 0, 0);
+	*db_now = field_double(res, 0, 1);
+	double open = field_double(res, 0, 0);
+	*open_until = open > *db_now ? open : 0;
 	PQclear(res);
 	return TSK_OK;
 }

@@ -16,9 +16,10 @@
  *    notification goes to one consumer at a time and returns to the outbox
  *    when not acknowledged in time; ack() acknowledges only what this
  *    consumer holds (or nobody holds);
- *  - politeness across pollers (tsk__pg_reserve, tsk__pg_breaker): request
- *    slots per carrier spaced 1/rate apart and the circuit breaker, one row
- *    per carrier;
+ *  - politeness across pollers (tsk__pg_take, tsk__pg_breaker; used by
+ *    lib/share_pg.c): request slots per carrier spaced 1/rate apart, taken
+ *    in blocks, parallel places held with a deadline, and the circuit
+ *    breaker, one row per carrier;
  *  - a lost connection is re-established with growing pauses (0.1 s
  *    doubling to 5 s, for at most the reconnect horizon) and the statement
  *    repeated: every statement of this store is safe to repeat.
@@ -33,7 +34,7 @@
 #include "store.h"
 
 /* The schema version this build creates and understands. */
-#define TSK__PG_SCHEMA_VERSION 1
+#define TSK__PG_SCHEMA_VERSION 2
 
 extern const tsk__store_ops tsk__store_postgresql;
 extern const tsk__store_ops tsk__store_postgres; /* the same, for "postgres://â€¦" */
@@ -44,6 +45,7 @@ extern const tsk__store_ops tsk__store_postgres; /* the same, for "postgres://â€
  * a random part (unique among the processes sharing the database). */
 const char *tsk__pg_owner(const tsk__store *st);
 void tsk__pg_set_lease(tsk__store *st, double seconds);
+double tsk__pg_lease(const tsk__store *st);
 void tsk__pg_set_claim(tsk__store *st, double seconds);
 void tsk__pg_set_reconnect(tsk__store *st, double horizon);
 /* Where lost connections are reported (level 1, warning; 2 when restored). */
@@ -54,18 +56,29 @@ unsigned long tsk__pg_round_trips(const tsk__store *st);
 /* Connections re-established so far. */
 unsigned long tsk__pg_reconnects(const tsk__store *st);
 
-/* Reserve the carrier's next request slot, `interval` seconds after the
- * previous one whichever poller took it.  *wait: seconds to wait before
- * sending (0 when the slot is now); *slot (may be NULL): the slot in
- * database-clock epoch seconds; *open_until: the shared breaker's
- * deadline in database-clock epoch seconds, 0 when closed (when open the
- * caller does not send, and the slot goes unused). */
-int tsk__pg_reserve(tsk__store *st, const char *carrier, double interval, double *wait,
-                    double *slot, double *open_until, tsk_error *err);
-/* Report a request's outcome to the shared breaker: ok closes it; a
- * failure counts, and `threshold` in a row open it for a cool-down starting
- * at `base` seconds, doubling up to `max`.  *open_until as above. */
-int tsk__pg_breaker(tsk__store *st, const char *carrier, int ok, int threshold, double base,
-                    double max, double *open_until, tsk_error *err);
+/* Politeness shared by every poller (tsk_politeness_take in
+ * store_pg_sql.h): one round trip takes a block of request slots and
+ * sets how many parallel places this poller holds. */
+typedef struct tsk__pg_ask {
+	double interval;   /* seconds between two slots (1/rate) */
+	long slots;        /* request slots wanted (0: none) */
+	long places;       /* parallel places this poller wants to hold now (0: give all back) */
+	long max_places;   /* the carrier's parallel limit, for all pollers together */
+	double hold;       /* seconds the places stay held without a renewal */
+} tsk__pg_ask;
+
+typedef struct tsk__pg_grant {
+	double first_slot; /* the first slot (epoch seconds, database clock); the others follow interval apart */
+	double db_now;     /* the database's clock at the answer */
+	long places;       /* places held now (<= the places asked) */
+	double open_until; /* the shared breaker's deadline; 0 when closed */
+} tsk__pg_grant;
+
+int tsk__pg_take(tsk__store *st, const char *carrier, const tsk__pg_ask *ask, tsk__pg_grant *out, tsk_error *err);
+/* Tell the shared breaker this poller's breaker opened for open_for
+ * seconds (the later deadline wins), or closed (open_for 0: closed for
+ * everyone).  *open_until (0: closed) and *db_now as in a grant. */
+int tsk__pg_breaker(tsk__store *st, const char *carrier, double open_for, double *open_until, double *db_now,
+                    tsk_error *err);
 
 #endif

@@ -197,42 +197,72 @@
 	" SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM a)"
 
 /* ---- politeness across pollers ------------------------------------------
- * Requests per second: each request reserves the carrier's next slot, and
- * slots are $2 seconds apart (1/rate) whichever poller takes them; the
- * poller waits until its slot before sending.  The row lock serializes
- * reservations for an instant, never across a request.
- * Returns (slot, database now, breaker open until or NULL), epoch seconds. */
-#define TSK_PG_SQL_RESERVE \
-	"INSERT INTO tsk_carriers AS c (carrier, next_slot)" \
+ * One call per take (lib/share_pg.c asks in blocks, never per request).
+ * tsk_politeness_take(carrier, owner, interval, slots, places, max_places,
+ * hold) — in one function so its steps run in one transaction, each with a
+ * fresh snapshot, under the carrier row's lock (taken first: every take of
+ * that carrier waits for the one before it, for an instant, never across
+ * a request):
+ *  - requests per second: `slots` request slots, `interval` seconds apart,
+ *    from the carrier's next free slot (or now); whichever poller takes
+ *    them, no two slots are closer than the interval.  Returns the first;
+ *  - parallel requests: the poller now holds `places` of the carrier's
+ *    `max_places` — as many as the other pollers' unexpired holds leave
+ *    (0 gives every place back); a hold lasts `hold` seconds, so a dead
+ *    poller's places return then, and a live one renews it by taking again;
+ *  - the shared circuit breaker: open until (NULL: closed).
+ * Returns (first slot, database now, places held, open until), epoch
+ * seconds on the database's clock. */
+#define TSK_PG_SQL_MIGRATION_2 \
+	"CREATE TABLE tsk_carrier_holds (" \
+	"  carrier text NOT NULL," \
+	"  owner   text NOT NULL,               /* the poller holding ... */" \
+	"  places  integer NOT NULL,            /* ... this many parallel requests ... */" \
+	"  until   timestamptz NOT NULL,        /* ... until then (database clock) */" \
+	"  PRIMARY KEY (carrier, owner));" \
+	"CREATE FUNCTION tsk_politeness_take(p_carrier text, p_owner text, p_interval float8, p_slots integer," \
+	"    p_places integer, p_max_places integer, p_hold float8," \
+	"    OUT first_slot float8, OUT db_now float8, OUT places integer, OUT open_until float8)" \
+	" LANGUAGE plpgsql AS $f$" \
+	" DECLARE others integer;" \
+	" BEGIN" \
+	"  INSERT INTO tsk_carriers (carrier) VALUES (p_carrier) ON CONFLICT (carrier) DO NOTHING;" \
+	"  SELECT extract(epoch FROM c.open_until)::float8 INTO open_until" \
+	"    FROM tsk_carriers c WHERE c.carrier = p_carrier FOR UPDATE;" \
+	"  IF p_slots > 0 THEN" \
+	"    UPDATE tsk_carriers c" \
+	"       SET next_slot = greatest(c.next_slot, clock_timestamp()) + make_interval(secs => p_interval * p_slots)" \
+	"     WHERE c.carrier = p_carrier" \
+	"    RETURNING extract(epoch FROM c.next_slot)::float8 - p_interval * p_slots INTO first_slot;" \
+	"  END IF;" \
+	"  DELETE FROM tsk_carrier_holds h WHERE h.carrier = p_carrier AND h.until <= clock_timestamp();" \
+	"  SELECT coalesce(sum(h.places), 0) INTO others FROM tsk_carrier_holds h" \
+	"   WHERE h.carrier = p_carrier AND h.owner <> p_owner;" \
+	"  places := greatest(0, least(p_places, p_max_places - others));" \
+	"  IF places > 0 THEN" \
+	"    INSERT INTO tsk_carrier_holds AS h (carrier, owner, places, until)" \
+	"    VALUES (p_carrier, p_owner, places, clock_timestamp() + make_interval(secs => p_hold))" \
+	"    ON CONFLICT (carrier, owner) DO UPDATE SET places = excluded.places, until = excluded.until;" \
+	"  ELSE" \
+	"    DELETE FROM tsk_carrier_holds h WHERE h.carrier = p_carrier AND h.owner = p_owner;" \
+	"  END IF;" \
+	"  db_now := extract(epoch FROM clock_timestamp())::float8;" \
+	" END $f$"
+
+#define TSK_PG_SQL_TAKE \
+	"SELECT first_slot, db_now, places, open_until" \
+	"  FROM tsk_politeness_take($1, $2, $3::float8, $4::integer, $5::integer, $6::integer, $7::float8)"
+
+/* The shared circuit breaker: a poller whose own breaker opened says so
+ * ($2 seconds from now; the later deadline wins), one whose breaker closed
+ * says so ($2 NULL: closed for everyone).  Returns (open until or NULL,
+ * database now), epoch seconds. */
+#define TSK_PG_SQL_BREAKER \
+	"INSERT INTO tsk_carriers AS c (carrier, open_until)" \
 	" VALUES ($1, clock_timestamp() + make_interval(secs => $2::float8))" \
 	" ON CONFLICT (carrier) DO UPDATE" \
-	"   SET next_slot = greatest(c.next_slot + make_interval(secs => $2::float8), excluded.next_slot)" \
-	" RETURNING extract(epoch FROM c.next_slot)::float8 - $2::float8," \
-	"           extract(epoch FROM clock_timestamp())::float8," \
-	"           extract(epoch FROM c.open_until)::float8"
-
-/* The circuit breaker, shared: a failure counts; at $2 failures in a row
- * it opens for the current cool-down (from $3 seconds, doubling while the
- * carrier stays down, at most $4), and every poller sees it open and stops
- * asking.  Returns open_until (NULL: closed), epoch seconds. */
-#define TSK_PG_SQL_BREAKER_FAIL \
-	"INSERT INTO tsk_carriers AS c (carrier, failures, open_until, cooldown)" \
-	" VALUES ($1, 1," \
-	"         CASE WHEN 1 >= $2::integer THEN clock_timestamp() + make_interval(secs => $3::float8) END," \
-	"         CASE WHEN 1 >= $2::integer THEN least($3::float8 * 2, $4::float8) ELSE $3::float8 END)" \
-	" ON CONFLICT (carrier) DO UPDATE SET" \
-	"   failures = c.failures + 1," \
-	"   open_until = CASE WHEN c.failures + 1 >= $2::integer" \
-	"                     THEN clock_timestamp() + make_interval(secs => greatest(c.cooldown, $3::float8))" \
-	"                     ELSE c.open_until END," \
-	"   cooldown = CASE WHEN c.failures + 1 >= $2::integer" \
-	"                   THEN least(greatest(c.cooldown, $3::float8) * 2, $4::float8)" \
-	"                   ELSE c.cooldown END" \
-	" RETURNING extract(epoch FROM c.open_until)::float8"
-
-/* The first success closes the breaker for everyone. */
-#define TSK_PG_SQL_BREAKER_OK \
-	"UPDATE tsk_carriers SET failures = 0, open_until = NULL, cooldown = 0" \
-	" WHERE carrier = $1 AND (failures <> 0 OR open_until IS NOT NULL)"
+	"   SET open_until = CASE WHEN $2::float8 IS NULL THEN NULL" \
+	"                         ELSE greatest(c.open_until, excluded.open_until) END" \
+	" RETURNING extract(epoch FROM c.open_until)::float8, extract(epoch FROM clock_timestamp())::float8"
 
 #endif

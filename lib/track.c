@@ -862,7 +862,7 @@ void tsk__track_http_settings(tsk__http_settings *out, const tsk_ctx *ctx)
 		tsk_ctx_option(ctx, TSK_OPT_MAX_RETRIES), tsk_ctx_option(ctx, TSK_OPT_RETRY_BASE_MS),
 		tsk_ctx_option(ctx, TSK_OPT_RETRY_MAX_MS), tsk_ctx_option(ctx, TSK_OPT_REQUESTS_PER_SECOND),
 		tsk_ctx_option(ctx, TSK_OPT_VERIFY_TLS) != 0, tsk__ctx_user_agent(ctx),
-		tsk__breaker_gate, tsk__breaker_report, (void *)ctx,
+		tsk__breaker_gate, tsk__breaker_report, (void *)ctx, tsk__ctx_slot(ctx, TSK__SLOT_SHARE),
 	};
 	*out = cfg;
 }

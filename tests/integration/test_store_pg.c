@@ -6,8 +6,8 @@
  * expiry returns the work, a stale poller cannot write), the poll result
  * and its notifications in one transaction (ids never produced twice,
  * retirement), the outbox across consumers (one holder, visibility timeout,
- * acknowledgement only by the holder), request slots and the circuit
- * breaker shared between connections, and a lost connection (server
+ * acknowledgement only by the holder), request slots, parallel places
+ * and the circuit breaker shared between connections, and a lost connection (server
  * stopped, restarted) reported and re-established with backoff.
  *
  * Skipped (exit 77) with the reason when the PostgreSQL server binaries are
@@ -32,13 +32,6 @@
 static tsk_pgtmp *cluster;
 
 static const char *conninfo(void) { return tsk_pgtmp_conninfo(cluster); }
-
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void sleep_s(double s)
 {
@@ -215,6 +208,41 @@ START_TEST(bad_connection_string)
 	ck_assert_int_eq(tsk__store_postgresql.open(&st, "//[::1/x", &err), TSK_ENETWORK);
 	ck_assert_int_eq(tsk__store_postgresql.open(&st, "", &err), TSK_EINVAL);
 	ck_assert_ptr_null(st);
+}
+END_TEST
+
+/* A password in a keyword=value connection string never reaches a message
+ * (tsk__redact hides it as it hides a URL's user information). */
+static int log_leaks;
+static void watch_log(int level, const char *message, void *data)
+{
+	(void)level;
+	(void)data;
+	if (strstr(message, "hunter2"))
+		log_leaks++;
+}
+
+START_TEST(password_never_in_a_message)
+{
+	tsk_ctx *ctx = NULL;
+	ck_assert_int_eq(tsk_ctx_new(&ctx, TSK_CTX_NO_ENVIRONMENT), TSK_OK);
+	tsk_ctx_set_log_fn(ctx, watch_log, NULL);
+	tsk_fleet *f = NULL;
+	const char *urls[] = {
+		"postgresql:host=/nonexistent-dir dbname=x password=hunter2",
+		"postgresql:host=/nonexistent-dir password = 'hunter2' dbname=x",
+		"postgresql://shop:hunter2@/x?host=/nonexistent-dir",
+		"postgresl:host=db password=hunter2", /* a misspelt scheme: the whole URL is shown */
+	};
+	for (size_t i = 0; i < sizeof urls / sizeof *urls; i++) {
+		ck_assert_int_ne(tsk_fleet_open(&f, ctx, urls[i]), TSK_OK);
+		const char *msg = tsk_ctx_last_error(ctx);
+		ck_assert_msg(!strstr(msg, "hunter2"), "%s", msg);
+		ck_assert_msg(strlen(msg) > 10, "%s", msg);
+	}
+	ck_assert_msg(strstr(tsk_ctx_last_error(ctx), "password=***"), "%s", tsk_ctx_last_error(ctx));
+	ck_assert_int_eq(log_leaks, 0);
+	tsk_ctx_free(ctx);
 }
 END_TEST
 
@@ -478,29 +506,59 @@ END_TEST
 
 /* ------------------------------------------------------------- politeness */
 
-/* Slots are spaced by the interval whichever connection takes them. */
+/* A take: slots and places of one carrier, for one connection. */
+static tsk__pg_grant take(tsk__store *st, const char *carrier, double interval, long slots, long places,
+                          long max_places, double hold)
+{
+	tsk__pg_ask ask = { interval, slots, places, max_places, hold };
+	tsk__pg_grant g;
+	tsk_error err;
+	ck_assert_int_eq(tsk__pg_take(st, carrier, &ask, &g, &err), TSK_OK);
+	return g;
+}
+
+/* Slots are handed out in blocks, interval apart, whichever connection
+ * takes them; never before the database's now. */
 START_TEST(request_slots_shared)
 {
 	tsk__store *a = open_store(), *b = open_store();
-	tsk_error err;
-	double interval = 0.05, wait, slot, open, prev = -1, first = 0;
-	for (int i = 0; i < 10; i++) {
-		ck_assert_int_eq(tsk__pg_reserve(i % 2 ? b : a, "sagawa", interval, &wait, &slot, &open, &err), TSK_OK);
-		ck_assert(open == 0);
-		ck_assert_msg(wait >= 0 && wait <= interval + 1e-6, "wait %.3f", wait);
-		sleep_s(wait); /* as a poller does before sending */
-		if (prev >= 0)
-			ck_assert_msg(slot - prev >= interval - 1e-6, "slot %d only %.3f s after the previous", i, slot - prev);
-		else
-			first = slot;
-		prev = slot;
+	double interval = 0.05, end = 0;
+	for (int i = 0; i < 6; i++) {
+		tsk__pg_grant g = take(i % 2 ? b : a, "sagawa", interval, 3, 1, 4, 10);
+		ck_assert(g.open_until == 0);
+		ck_assert_msg(g.first_slot >= g.db_now - 0.05, "slot %.3f before now %.3f", g.first_slot, g.db_now);
+		if (i > 0)
+			ck_assert_msg(g.first_slot >= end - 1e-6, "block %d starts %.3f s before the previous ends", i,
+			              end - g.first_slot);
+		end = g.first_slot + 3 * interval;
 	}
-	/* Taken back to back, the slots are one interval apart. */
-	ck_assert_msg(prev - first >= 9 * interval - 1e-6, "%.3f", prev - first);
-	/* Another carrier has its own slots. */
-	ck_assert_int_eq(tsk__pg_reserve(b, "yamato", interval, &wait, NULL, &open, &err), TSK_OK);
-	ck_assert(wait == 0);
-	ck_assert_int_eq(tsk__pg_reserve(b, NULL, interval, &wait, NULL, &open, &err), TSK_EINVAL);
+	/* Another carrier has its own slots: the first is now. */
+	tsk__pg_grant g = take(b, "yamato", interval, 2, 1, 4, 10);
+	ck_assert_msg(g.first_slot <= g.db_now + 1e-3, "%.3f", g.first_slot - g.db_now);
+	tsk__pg_ask bad = { interval, 1, 1, 4, 10 };
+	tsk_error err;
+	ck_assert_int_eq(tsk__pg_take(b, NULL, &bad, &g, &err), TSK_EINVAL);
+	bad.hold = 0;
+	ck_assert_int_eq(tsk__pg_take(b, "yamato", &bad, &g, &err), TSK_EINVAL);
+	close_store(a);
+	close_store(b);
+}
+END_TEST
+
+/* Parallel places: at most max_places among all connections, given back
+ * at will, and returned when a hold runs out. */
+START_TEST(parallel_places_shared)
+{
+	tsk__store *a = open_store(), *b = open_store();
+	ck_assert_int_eq(take(a, "japanpost", 0, 0, 2, 3, 10).places, 2);
+	ck_assert_int_eq(take(b, "japanpost", 0, 0, 3, 3, 10).places, 1); /* what a leaves */
+	ck_assert_int_eq(take(a, "japanpost", 0, 0, 3, 3, 10).places, 2); /* still only a's two */
+	ck_assert_int_eq(take(a, "japanpost", 0, 0, 0, 3, 10).places, 0); /* given back */
+	ck_assert_int_eq(take(b, "japanpost", 0, 0, 3, 3, 0.3).places, 3);
+	ck_assert_int_eq(take(a, "japanpost", 0, 0, 1, 3, 10).places, 0);
+	/* b "dies": its hold runs out and a gets the places */
+	sleep_s(0.4);
+	ck_assert_int_eq(take(a, "japanpost", 0, 0, 3, 3, 10).places, 3);
 	close_store(a);
 	close_store(b);
 }
@@ -510,34 +568,26 @@ START_TEST(breaker_shared)
 {
 	tsk__store *a = open_store(), *b = open_store();
 	tsk_error err;
-	double open, wait;
-	ck_assert_int_eq(tsk__pg_breaker(a, "japanpost", 0, 2, 0.5, 4, &open, &err), TSK_OK);
-	ck_assert(open == 0); /* one failure: still closed */
-	/* The database and this test share the machine's clock: the deadline is
-	 * the cool-down after some instant between before and after the call. */
-	double before = wall_now();
-	ck_assert_int_eq(tsk__pg_breaker(a, "japanpost", 0, 2, 0.5, 4, &open, &err), TSK_OK);
-	double after = wall_now();
-	ck_assert_msg(open >= before + 0.5 - 0.01 && open <= after + 0.5 + 0.01, "open %.3f", open - before);
-	/* b learns it from its next reservation and does not ask. */
-	double seen;
-	ck_assert_int_eq(tsk__pg_reserve(b, "japanpost", 0, &wait, NULL, &seen, &err), TSK_OK);
-	ck_assert(seen == open);
-	/* Still down after the cool-down: the next opening lasts twice as long. */
-	while (wall_now() < open + 0.05)
-		sleep_s(0.05);
-	ck_assert_int_eq(tsk__pg_reserve(b, "japanpost", 0, &wait, NULL, &open, &err), TSK_OK);
-	ck_assert(open == 0);
-	before = wall_now();
-	ck_assert_int_eq(tsk__pg_breaker(b, "japanpost", 0, 2, 0.5, 4, &open, &err), TSK_OK);
-	after = wall_now();
-	ck_assert_msg(open >= before + 1.0 - 0.01 && open <= after + 1.0 + 0.01, "open %.3f", open - before);
-	/* The first success closes it for everyone. */
-	ck_assert_int_eq(tsk__pg_breaker(b, "japanpost", 1, 2, 0.5, 4, &open, &err), TSK_OK);
-	ck_assert_int_eq(tsk__pg_reserve(a, "japanpost", 0, &wait, NULL, &open, &err), TSK_OK);
-	ck_assert(open == 0);
-	ck_assert_int_eq(tsk__pg_breaker(a, "japanpost", 0, 2, 0.5, 4, &open, &err), TSK_OK);
-	ck_assert(open == 0); /* the count started again */
+	double open, now;
+	/* a's breaker opened for 0.5 s: b's next take brings it back */
+	ck_assert_int_eq(tsk__pg_breaker(a, "japanpost", 0.5, &open, &now, &err), TSK_OK);
+	ck_assert_msg(open >= now + 0.5 - 0.05 && open <= now + 0.5, "open %.3f", open - now);
+	tsk__pg_grant g = take(b, "japanpost", 0, 0, 1, 4, 10);
+	ck_assert(g.open_until == open);
+	/* a shorter opening does not shorten it */
+	double again;
+	ck_assert_int_eq(tsk__pg_breaker(b, "japanpost", 0.1, &again, &now, &err), TSK_OK);
+	ck_assert(again == open);
+	/* b's breaker closed (the carrier answered): closed for everyone */
+	ck_assert_int_eq(tsk__pg_breaker(b, "japanpost", 0, &again, &now, &err), TSK_OK);
+	ck_assert(again == 0);
+	ck_assert(take(a, "japanpost", 0, 0, 1, 4, 10).open_until == 0);
+	/* an opening that has run out reads as closed */
+	ck_assert_int_eq(tsk__pg_breaker(a, "sagawa", 0.2, &open, &now, &err), TSK_OK);
+	ck_assert(open > 0);
+	sleep_s(0.3);
+	ck_assert(take(b, "sagawa", 0, 0, 1, 4, 10).open_until == 0);
+	ck_assert_int_eq(tsk__pg_breaker(a, NULL, 1, &open, &now, &err), TSK_EINVAL);
 	close_store(a);
 	close_store(b);
 }
@@ -621,6 +671,8 @@ int main(void)
 	tc = tcase_create("politeness");
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, request_slots_shared);
+	tcase_add_test(tc, parallel_places_shared);
+	tcase_add_test(tc, password_never_in_a_message);
 	tcase_add_test(tc, breaker_shared);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("connection");
