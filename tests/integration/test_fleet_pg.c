@@ -59,7 +59,7 @@
 #include <unistd.h>
 
 #define SPEEDUP 3600.0 /* one real second is one hour */
-#define RUN_LIMIT_S 240.0
+static double run_limit = 240.0; /* seconds a run may take: 240, or 0.1 s a shipment for a bigger fleet */
 
 static tsk_pgtmp *cluster;
 static tsk_sim *sim;
@@ -272,7 +272,7 @@ static int poller_main(void)
 	if (cur.round_size)
 		tsk_fleet_set_option(f, TSK_FLEET_OPT_ROUND_SIZE, cur.round_size);
 	int rc = 0;
-	while (real_now() - t0 < RUN_LIMIT_S) {
+	while (real_now() - t0 < run_limit) {
 		set_clock(ctx);
 		tsk_fleet_run_stats st;
 		if (tsk_fleet_run(f, NULL, TSK_FLEET_RUN_ONCE, &st) != TSK_OK) {
@@ -315,7 +315,7 @@ static int consumer_main(const char *path)
 	if (!f || !out)
 		return 1;
 	int rc = 0;
-	while (real_now() - t0 < RUN_LIMIT_S + 30) {
+	while (real_now() - t0 < run_limit + 30) {
 		int was_draining = drain;
 		tsk_notification_list *l = NULL;
 		if (tsk_fleet_notifications(&l, f, 50) != TSK_OK) {
@@ -361,7 +361,7 @@ static pid_t spawn(int (*fn)(const char *), const char *arg)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(1); /* the parent died before the line above */
-		alarm((unsigned)RUN_LIMIT_S + 60);
+		alarm((unsigned)run_limit + 60);
 		_exit(fn(arg));
 	}
 	return pid;
@@ -738,6 +738,8 @@ int main(void)
 {
 	const char *n = getenv("TSK_FLEET_PG_SHIPMENTS");
 	fleet_size = n && atoi(n) > 0 ? atoi(n) : 1000;
+	if (fleet_size * 0.1 > run_limit)
+		run_limit = fleet_size * 0.1;
 	int skipped = 0;
 	cluster = tsk_pgtmp_start(NULL, &skipped);
 	if (!cluster)
@@ -750,13 +752,13 @@ int main(void)
 	}
 	Suite *s = suite_create("fleet_pg");
 	TCase *tc = tcase_create("pollers");
-	tcase_set_timeout(tc, RUN_LIMIT_S + 60);
+	tcase_set_timeout(tc, run_limit + 60);
 	tcase_add_test(tc, four_pollers_two_consumers);
 	tcase_add_test(tc, poller_killed_mid_run);
 	tcase_add_test(tc, server_restarted_mid_run);
 	suite_add_tcase(s, tc);
 	TCase *tp = tcase_create("politeness");
-	tcase_set_timeout(tp, RUN_LIMIT_S + 60);
+	tcase_set_timeout(tp, run_limit + 60);
 	tcase_add_test(tp, carrier_limits_hold_for_all_pollers);
 	tcase_add_test(tp, breaker_shared_by_pollers);
 	suite_add_tcase(s, tp);
