@@ -22,6 +22,7 @@
 #define _DEFAULT_SOURCE /* wait4 */
 #include "../common/dbfiles.h"
 #include "benchutil.h"
+#include "lifepage.h"
 #include "simctl.h"
 #include "store.h"
 
@@ -269,25 +270,9 @@ static const char *page_at(int64_t t)
 /* Serve the page of time t to every number (the route's template fills the number). */
 static void show_page(const char *root, int64_t t)
 {
-	char src[600], dst[600];
-	snprintf(src, sizeof src, "%s/fleet/%s", getenv("TSK_TEST_DATA"), page_at(t));
+	char dst[600];
 	snprintf(dst, sizeof dst, "%s/page.html", root);
-	size_t len;
-	char *body = bench_slurp(src, &len);
-	/* the scripted pages name one number: make them a template */
-	FILE *f = fopen(dst, "w");
-	for (char *p = body; p && *p;) {
-		char *hit = strstr(p, "4001-2345-6784");
-		if (!hit) {
-			fputs(p, f);
-			break;
-		}
-		fwrite(p, 1, (size_t)(hit - p), f);
-		fputs("@NUMBER_DASHED@", f);
-		p = hit + strlen("4001-2345-6784");
-	}
-	fclose(f);
-	free(body);
+	tsk_life_page(page_at(t), dst);
 }
 
 static long sim_requests(const tsk_sim *sim)
