@@ -101,7 +101,7 @@ int tsk__analyze(tsk_shipment *s, const tsk_shipment *previous, const tsk_time *
 {
 	if (!s || !now)
 		return TSK_EINVAL;
-	tsk__eta_compute(s, previous, model, adapter);
+	tsk__eta_compute(s, previous, model, adapter, now);
 	int rc = tsk__exceptions_compute(s, now, adapter);
 	if (rc != TSK_OK)
 		return rc;

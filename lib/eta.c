@@ -2,9 +2,13 @@
  * The ETA: the carrier's stated window, else a model estimate.
  *
  * Invariants:
- *  - the ETA is a function of the shipment's events, the previous snapshot
- *    and the learned lanes — never of the clock — so it only moves when
- *    events arrive, and `late` can compare the clock with it;
+ *  - the carrier's window is a function of the page alone, so `late`
+ *    compares the clock with it: past its latest bound, undelivered, is late;
+ *  - a model window is a function of the events, the previous snapshot and
+ *    the learned lanes, then of the clock only so far as it is never shown
+ *    in the past: one that closed before now moves to the next delivery
+ *    days from now with less confidence (the parcel is not "late" against
+ *    a guess), one that opened before now opens now;
  *  - a delivered or returned shipment has no ETA;
  *  - `original` is the first window ever given: copied from the previous
  *    snapshot when it had one, else this window;
@@ -70,6 +74,9 @@ static const char *const arrival_not_words[] = {
 #define CONF_REDELIVERY     0.5
 #define CONF_AFTER_ATTEMPT  0.35
 #define CONF_REBASED        0.35
+/* A model window that closed before now, the parcel still undelivered, is
+ * moved to the next delivery days from now at this share of its confidence. */
+#define PAST_WINDOW_SHARE   0.5
 /* An attempt that failed before this hour may be redelivered the same
  * evening (the 19–21 slot can still be booked that day). */
 #define SAME_DAY_REDELIVERY_BEFORE 18
@@ -278,8 +285,30 @@ static bool moving_window(struct window *w, const tsk_shipment *s, const struct 
 	return true;
 }
 
+/*
+ * A window shown to a customer is never in the past. One that closed at or
+ * before now (the parcel undelivered) moves to the first delivery day from
+ * now -- today while today's deliveries last, else the next day the
+ * service delivers on -- keeping its number of days, at a share of its
+ * confidence: the events said nothing since it closed. One that opened
+ * before now opens now.
+ */
+static void forward(struct window *w, const tsk_transit_row *row, int64_t now)
+{
+	if (w->latest <= now) {
+		int64_t span = tsk__jst_day(w->latest) - tsk__jst_day(w->earliest);
+		int64_t d1 = tsk__jst_day(now);
+		if (now >= tsk__jst_epoch(d1, row->day_end, 0))
+			d1++;
+		day_window(w, row, d1, d1 + (span > 0 ? span : 0), w->confidence * PAST_WINDOW_SHARE);
+	}
+	int64_t minute = now - (now % 60 + 60) % 60;
+	if (w->earliest < minute)
+		w->earliest = minute;
+}
+
 void tsk__eta_compute(tsk_shipment *s, const tsk_shipment *previous, const struct tsk__eta_model *model,
-                      const tsk_adapter *adapter)
+                      const tsk_adapter *adapter, const tsk_time *now)
 {
 	s->has_eta = false;
 	memset(&s->eta, 0, sizeof s->eta);
@@ -298,6 +327,11 @@ void tsk__eta_compute(tsk_shipment *s, const tsk_shipment *previous, const struc
 		struct window w;
 		if (s->error != TSK_OK || !model_window(&w, s, model, adapter))
 			return;
+		if (now && tsk_time_is_set(now)) {
+			struct tsk__lane lane;
+			tsk__lane_resolve(&lane, s, adapter);
+			forward(&w, lane.row, now->epoch);
+		}
 		eta.earliest.epoch = w.earliest;
 		eta.latest.epoch = w.latest;
 		eta.earliest.offset = eta.latest.offset = TSK_JST_OFFSET;

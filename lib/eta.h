@@ -15,10 +15,12 @@ struct tsk__eta_model;
  * Set s->has_eta / s->eta: the carrier's window where stated, else the
  * model's; none once delivered or returned. `original` comes from
  * previous (the first window ever given), else it is this window.
- * Pure function of the shipment, previous and the learned model (not of
- * the clock: an ETA only moves when events arrive).
+ * The carrier's window is the page's; a model window is a function of the
+ * shipment, previous and the learned model, moved forward so that it is
+ * never before now (NULL: not moved).
  */
 void tsk__eta_compute(tsk_shipment *s, const tsk_shipment *previous,
-                      const struct tsk__eta_model *model, const tsk_adapter *adapter);
+                      const struct tsk__eta_model *model, const tsk_adapter *adapter,
+                      const tsk_time *now);
 
 #endif

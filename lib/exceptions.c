@@ -365,9 +365,12 @@ static void add_late(struct plist *out, const tsk_shipment *s, const tsk_time *n
 {
 	if (!s->has_eta || final_status(s->status) || s->status == TSK_STATUS_AVAILABLE_FOR_PICKUP)
 		return;
+	/* DESIGN: now past the ETA's latest bound. The current window, not the
+	 * later of it and the first one: a carrier that moved its promise
+	 * earlier (or the leg now holding the parcel) is late past what it says
+	 * now; the first promise stays visible in `original`. A model window is
+	 * never in the past (eta.c), so only a carrier's window makes `late`. */
 	int64_t bound = s->eta.latest.epoch;
-	if (tsk_time_is_set(&s->eta.original_latest) && s->eta.original_latest.epoch > bound)
-		bound = s->eta.original_latest.epoch;
 	if (now->epoch <= bound)
 		return;
 	struct pending *p = plist_add(out);
@@ -375,15 +378,18 @@ static void add_late(struct plist *out, const tsk_shipment *s, const tsk_time *n
 		*nomem = true;
 		return;
 	}
-	char promised[32];
-	int64_t first = tsk_time_is_set(&s->eta.original_latest) ? s->eta.original_latest.epoch : bound;
-	fmt_local(promised, sizeof promised, first, true);
+	char due[32], promised[32];
+	fmt_local(due, sizeof due, bound, true);
+	bool moved = tsk_time_is_set(&s->eta.original_latest) && s->eta.original_latest.epoch != bound;
+	if (moved)
+		fmt_local(promised, sizeof promised, s->eta.original_latest.epoch, true);
 	p->code = TSK_EXC_LATE;
 	p->severity = tsk_exception_default_severity(TSK_EXC_LATE);
 	p->time = minute_time(bound);
 	p->index = -1;
-	snprintf(p->message, sizeof p->message, "Not delivered within the ETA (%s, first promised by %s)",
-	         tsk_eta_source_to_string(s->eta.source), promised);
+	snprintf(p->message, sizeof p->message, "Not delivered within the ETA (%s, due by %s%s%s)",
+	         tsk_eta_source_to_string(s->eta.source), due, moved ? "; first promised by " : "",
+	         moved ? promised : "");
 }
 
 int tsk__exceptions_compute(tsk_shipment *s, const tsk_time *now, const tsk_adapter *adapter)

@@ -1,7 +1,7 @@
 /*
  * ETA accuracy, measured: replay delivered histories, cut after every
  * event before delivery, and ask the ETA at each cut (with `now` = the
- * latest event kept). Reports, per set, carrier and ETA source, how often
+ * latest event kept; the start of its day when it has no time). Reports, per set, carrier and ETA source, how often
  * the window contains the actual delivery and the mean absolute error (in
  * hours) of the window's midpoint, plus the mean window width.
  *
@@ -394,13 +394,19 @@ static void replay(struct table *t, const tsk_ctx *ctx, const struct item *it, c
 				tsk_shipment_set_text(cut, (tsk_shipment_field)f, full->text[f]);
 		bool dated = false;
 		tsk_time now = TSK_TIME_NULL_INIT;
+		int64_t last = 0;
 		for (long i = 0; i < k; i++) {
 			tsk_event *ev = tsk__event_dup(full->events[i]);
 			if (!ev)
 				die("out of memory");
 			ev->has_local = false; /* times as resolved on the whole page */
-			if (tsk_time_is_set(&ev->time) && (!dated || tsk__event_instant(ev) > now.epoch)) {
-				now.epoch = tsk__event_instant(ev);
+			if (tsk_time_is_set(&ev->time) && (!dated || tsk__event_instant(ev) > last)) {
+				/* a dated-only event is known from the start of its day: its
+				 * noon (the instant arithmetic uses) could be after a
+				 * delivery that morning, and a window is never shown before
+				 * now */
+				last = tsk__event_instant(ev);
+				now.epoch = ev->time.precision == TSK_PRECISION_DAY ? ev->time.epoch : last;
 				now.offset = TSK_JST_OFFSET;
 				now.precision = TSK_PRECISION_MINUTE;
 				dated = true;

@@ -205,15 +205,16 @@ static tsk_shipment *progress(int n)
 
 START_TEST(model_moves_with_events)
 {
-	const char *now = "2024-06-28T00:00:00+09:00";
+	/* each cut is read just after its last event (the window is never
+	 * shown in the past: model_window_never_in_the_past) */
 	tsk_shipment *s1 = progress(1);
-	tb_run(s1, NULL, now);
+	tb_run(s1, NULL, "2024-06-24T14:11:00+09:00");
 	/* Kyushu origin, destination unknown: nationwide 1..3 days */
 	assert_eta(s1, "2024-06-25T08:00:00+09:00", "2024-06-27T21:00:00+09:00", TSK_ETA_MODEL);
 	double c1 = tsk_shipment_eta(s1)->confidence;
 
 	tsk_shipment *s3 = progress(3);
-	tb_run(s3, s1, now);
+	tb_run(s3, s1, "2024-06-25T05:10:00+09:00");
 	/* arrived at the delivery centre at 05:10: today or tomorrow */
 	assert_eta(s3, "2024-06-25T08:00:00+09:00", "2024-06-26T21:00:00+09:00", TSK_ETA_MODEL);
 	ck_assert(tsk_shipment_eta(s3)->confidence > c1);
@@ -222,24 +223,24 @@ START_TEST(model_moves_with_events)
 	ck_assert_str_eq(tb_fmt(&tsk_shipment_eta(s3)->original_latest), "2024-06-27T21:00:00+09:00");
 
 	tsk_shipment *s4 = progress(4);
-	tb_run(s4, s3, now);
+	tb_run(s4, s3, "2024-06-25T08:30:00+09:00");
 	assert_eta(s4, "2024-06-25T08:30:00+09:00", "2024-06-25T21:00:00+09:00", TSK_ETA_MODEL);
 	ck_assert(tsk_shipment_eta(s4)->confidence > tsk_shipment_eta(s3)->confidence);
 	ck_assert_str_eq(tb_fmt(&tsk_shipment_eta(s4)->original_latest), "2024-06-27T21:00:00+09:00");
 
 	tsk_shipment *s5 = progress(5);
-	tb_run(s5, s4, now);
+	tb_run(s5, s4, "2024-06-25T09:51:00+09:00");
 	/* a failed attempt in the morning: redelivery from this evening to the day after tomorrow */
 	assert_eta(s5, "2024-06-25T09:51:00+09:00", "2024-06-27T21:00:00+09:00", TSK_ETA_MODEL);
 
 	tsk_shipment *s6 = progress(6);
-	tb_run(s6, s5, now);
-	/* redelivery requested at 08:34: today or tomorrow */
-	assert_eta(s6, "2024-06-26T08:00:00+09:00", "2024-06-27T21:00:00+09:00", TSK_ETA_MODEL);
+	tb_run(s6, s5, "2024-06-26T08:34:00+09:00");
+	/* redelivery requested at 08:34: today (from now) or tomorrow */
+	assert_eta(s6, "2024-06-26T08:34:00+09:00", "2024-06-27T21:00:00+09:00", TSK_ETA_MODEL);
 	ck_assert(tsk_shipment_eta(s6)->confidence > tsk_shipment_eta(s5)->confidence);
 
 	tsk_shipment *s7 = progress(7);
-	tb_run(s7, s6, now);
+	tb_run(s7, s6, "2024-06-28T00:00:00+09:00");
 	ck_assert_ptr_null(tsk_shipment_eta(s7));
 
 	tsk_shipment_free(s1);
@@ -248,6 +249,61 @@ START_TEST(model_moves_with_events)
 	tsk_shipment_free(s5);
 	tsk_shipment_free(s6);
 	tsk_shipment_free(s7);
+}
+END_TEST
+
+/* A model window shown while the parcel is undelivered is never in the
+ * past: opened before now, it opens now; closed before now, it moves to
+ * the next delivery days from now, as many days, with half the confidence.
+ * Never a `late` (that is for a carrier's own window: test_exceptions). */
+START_TEST(model_window_never_in_the_past)
+{
+	/* the nationwide 1..3 days of 06-25..06-27, read on 06-28 at midnight */
+	tsk_shipment *s = progress(1);
+	tb_run(s, NULL, "2024-06-24T15:00:00+09:00");
+	double fresh = tsk_shipment_eta(s)->confidence;
+	tb_run(s, NULL, "2024-06-28T00:00:00+09:00");
+	assert_eta(s, "2024-06-28T08:00:00+09:00", "2024-06-30T21:00:00+09:00", TSK_ETA_MODEL);
+	ck_assert_double_eq_tol(tsk_shipment_eta(s)->confidence, fresh / 2, 0.011);
+	ck_assert_ptr_null(tb_exception(s, TSK_EXC_LATE));
+	tsk_shipment_free(s);
+
+	/* on the van since 08:30: at noon the window opens now, as sure as before */
+	s = progress(4);
+	tb_run(s, NULL, "2024-06-25T08:30:00+09:00");
+	fresh = tsk_shipment_eta(s)->confidence;
+	tb_run(s, NULL, "2024-06-25T12:00:00+09:00");
+	assert_eta(s, "2024-06-25T12:00:00+09:00", "2024-06-25T21:00:00+09:00", TSK_ETA_MODEL);
+	ck_assert_double_eq_tol(tsk_shipment_eta(s)->confidence, fresh, 1e-9);
+	/* past the day's deliveries (21:00) and nothing: tomorrow, less sure */
+	tb_run(s, NULL, "2024-06-25T21:00:00+09:00");
+	assert_eta(s, "2024-06-26T08:00:00+09:00", "2024-06-26T21:00:00+09:00", TSK_ETA_MODEL);
+	ck_assert(tsk_shipment_eta(s)->confidence < fresh);
+	ck_assert_ptr_null(tb_exception(s, TSK_EXC_LATE));
+	/* the next morning, inside the moved window: it opens now */
+	tb_run(s, NULL, "2024-06-26T10:05:30+09:00");
+	assert_eta(s, "2024-06-26T10:05:00+09:00", "2024-06-26T21:00:00+09:00", TSK_ETA_MODEL);
+	tsk_shipment_free(s);
+
+	/* mail due Monday 03-04, read on Saturday 03-09: mail is not delivered
+	 * at weekends, so Monday 03-11 by the mail calendar */
+	s = tb_shipment("japanpost", "51234567890", "特定記録郵便");
+	ck_assert_int_eq(tsk_shipment_set_text(s, TSK_SHIPMENT_DESTINATION_REGION, "東京都"), TSK_OK);
+	tb_add(s, tb_event("2024-03-01 10:00", "引受", IT, NONE, "新宿郵便局", "東京都"));
+	tb_run(s, NULL, "2024-03-09T10:00:00+09:00");
+	assert_eta(s, "2024-03-11T09:00:00+09:00", "2024-03-11T19:00:00+09:00", TSK_ETA_MODEL);
+	/* the first window shown is the moved one (never a past one) */
+	ck_assert_str_eq(tb_fmt(&tsk_shipment_eta(s)->original_latest), "2024-03-11T19:00:00+09:00");
+	tsk_shipment_free(s);
+
+	/* the carrier's own window is the carrier's: not moved */
+	s = tb_shipment("yamato", "123456789012", "宅急便");
+	tb_add(s, tb_event("12-02 18:00", "荷物受付", IT, NONE, "羽田ＣＧ", NULL));
+	ck_assert_int_eq(tsk_shipment_set_eta_local(s, 0, 12, 3, 14, 0, 16, 0), TSK_OK);
+	tb_run(s, NULL, "2024-12-04T09:00:00+09:00");
+	assert_eta(s, "2024-12-03T14:00:00+09:00", "2024-12-03T16:00:00+09:00", TSK_ETA_CARRIER);
+	ck_assert_ptr_nonnull(tb_exception(s, TSK_EXC_LATE));
+	tsk_shipment_free(s);
 }
 END_TEST
 
@@ -438,6 +494,7 @@ int main(void)
 	tcase_add_test(tc, model_friday_evening_mail);
 	tcase_add_test(tc, model_regions_and_confidence);
 	tcase_add_test(tc, model_moves_with_events);
+	tcase_add_test(tc, model_window_never_in_the_past);
 	tcase_add_test(tc, model_rebases_when_slow);
 	tcase_add_test(tc, model_attempts_delays_and_bases);
 	tcase_add_test(tc, no_eta_when_final);

@@ -307,48 +307,68 @@ START_TEST(stalled_by_status_and_calendar)
 }
 END_TEST
 
-START_TEST(late_against_latest_and_original)
+/*
+ * late: now past the latest bound of the ETA as it stands (DESIGN), not of
+ * the later of it and the first window: the first promise stays visible in
+ * `original`. A model window is moved forward instead (test_eta,
+ * model_window_never_in_the_past), so only a carrier's window is late.
+ */
+START_TEST(late_past_the_current_window)
 {
-	/* Tokyo -> Tokyo: due 6/9 08:00–21:00 */
+	/* Tokyo -> Tokyo by the model: due 6/9 08:00–21:00 */
 	tsk_shipment *s = yamato();
 	ck_assert_int_eq(tsk_shipment_set_text(s, TSK_SHIPMENT_DESTINATION_REGION, "東京都"), TSK_OK);
 	tb_run(s, NULL, "2024-06-09T20:00:00+09:00");
 	ck_assert_str_eq(tb_fmt(&tsk_shipment_eta(s)->latest), "2024-06-09T21:00:00+09:00");
 	ck_assert_ptr_null(tb_exception(s, TSK_EXC_LATE));
+	/* past it: the model's guess moves to the next day, no late */
 	tb_run(s, NULL, "2024-06-09T21:01:00+09:00");
-	const tsk_exception *e = tb_exception(s, TSK_EXC_LATE);
-	ck_assert_ptr_nonnull(e);
-	ck_assert_int_eq(e->event_index, -1);
-	ck_assert_str_eq(tb_fmt(&e->time), "2024-06-09T21:00:00+09:00");
-
-	/* a first promise later than the current window: late only past it */
-	tsk_shipment *prev;
-	ck_assert_int_eq(tsk_shipment_dup(&prev, s), TSK_OK);
-	prev->eta.original_earliest = tb_at("2024-06-10T08:00:00+09:00");
-	prev->eta.original_latest = tb_at("2024-06-11T21:00:00+09:00");
-	tb_run(s, prev, "2024-06-10T12:00:00+09:00");
-	ck_assert_str_eq(tb_fmt(&tsk_shipment_eta(s)->original_latest), "2024-06-11T21:00:00+09:00");
 	ck_assert_ptr_null(tb_exception(s, TSK_EXC_LATE));
-	tb_run(s, prev, "2024-06-11T21:30:00+09:00");
-	e = tb_exception(s, TSK_EXC_LATE);
-	ck_assert_ptr_nonnull(e);
-	ck_assert_str_eq(tb_fmt(&e->time), "2024-06-11T21:00:00+09:00");
-
-	/* delivered late: not late any more, no ETA */
-	tb_add(s, tb_event("2024-06-12 10:00", "配達完了", DONE, NONE, NULL, NULL));
-	tb_run(s, prev, "2024-06-12T11:00:00+09:00");
-	ck_assert_ptr_null(tb_exception(s, TSK_EXC_LATE));
-	ck_assert_ptr_null(tsk_shipment_eta(s));
-	tsk_shipment_free(prev);
+	ck_assert_str_eq(tb_fmt(&tsk_shipment_eta(s)->earliest), "2024-06-10T08:00:00+09:00");
+	ck_assert_str_eq(tb_fmt(&tsk_shipment_eta(s)->latest), "2024-06-10T21:00:00+09:00");
 	tsk_shipment_free(s);
 
 	/* the carrier's own window */
 	s = yamato();
 	ck_assert_int_eq(tsk_shipment_set_eta_local(s, 2024, 6, 9, 14, 0, 16, 0), TSK_OK);
+	tb_run(s, NULL, "2024-06-09T16:00:00+09:00");
+	ck_assert_ptr_null(tb_exception(s, TSK_EXC_LATE));
 	tb_run(s, NULL, "2024-06-09T16:30:00+09:00");
+	const tsk_exception *e = tb_exception(s, TSK_EXC_LATE);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->event_index, -1);
+	ck_assert_str_eq(tb_fmt(&e->time), "2024-06-09T16:00:00+09:00");
+	ck_assert_msg(strstr(e->message, "carrier") && strstr(e->message, "due by") &&
+	              !strstr(e->message, "first promised"), "%s", e->message);
+
+	/* delivered late: not late any more, no ETA */
+	tb_add(s, tb_event("2024-06-10 10:00", "配達完了", DONE, NONE, NULL, NULL));
+	tb_run(s, NULL, "2024-06-10T11:00:00+09:00");
+	ck_assert_ptr_null(tb_exception(s, TSK_EXC_LATE));
+	ck_assert_ptr_null(tsk_shipment_eta(s));
+	tsk_shipment_free(s);
+
+	/* out for delivery with the carrier's window ending 12-02 21:00, after a
+	 * merge whose first promise was later (12-04): at 12-03 12:00 it is late
+	 * against the window it has now; the first promise stays in original */
+	s = tb_shipment("yamato", "225303415632", "宅急便");
+	tb_add(s, tb_event("2024-11-30 14:00", "荷物受付", IT, NONE, "新宿センター", NULL));
+	tb_add(s, tb_event("2024-12-02 08:10", "配達中", TSK_STATUS_OUT_FOR_DELIVERY, NONE, "羽田ＣＧ", NULL));
+	ck_assert_int_eq(tsk_shipment_set_eta_local(s, 2024, 12, 2, 19, 0, 21, 0), TSK_OK);
+	tb_run(s, NULL, "2024-12-02T09:00:00+09:00");
+	tsk_shipment *prev;
+	ck_assert_int_eq(tsk_shipment_dup(&prev, s), TSK_OK);
+	prev->eta.original_earliest = tb_at("2024-12-04T08:00:00+09:00");
+	prev->eta.original_latest = tb_at("2024-12-04T21:00:00+09:00");
+	tb_run(s, prev, "2024-12-02T20:00:00+09:00");
+	ck_assert_ptr_null(tb_exception(s, TSK_EXC_LATE));
+	tb_run(s, prev, "2024-12-03T12:00:00+09:00");
+	ck_assert_str_eq(tb_fmt(&tsk_shipment_eta(s)->original_latest), "2024-12-04T21:00:00+09:00");
 	e = tb_exception(s, TSK_EXC_LATE);
 	ck_assert_ptr_nonnull(e);
-	ck_assert(strstr(e->message, "carrier") != NULL);
+	ck_assert_str_eq(tb_fmt(&e->time), "2024-12-02T21:00:00+09:00");
+	ck_assert_msg(strstr(e->message, "first promised by"), "%s", e->message);
+	tsk_shipment_free(prev);
 	tsk_shipment_free(s);
 }
 END_TEST
@@ -431,7 +451,7 @@ int main(void)
 	tcase_add_test(tc, refused_returned_damaged);
 	tcase_add_test(tc, weather_delay_by_keyword);
 	tcase_add_test(tc, stalled_by_status_and_calendar);
-	tcase_add_test(tc, late_against_latest_and_original);
+	tcase_add_test(tc, late_past_the_current_window);
 	tcase_add_test(tc, unmapped_stays_and_state_field);
 	tcase_add_test(tc, next_poll_policy);
 	suite_add_tcase(s, tc);

@@ -845,12 +845,13 @@ START_TEST(mapping_delivery_tables)
 	ck_assert_ptr_null(tsk_ctx_carrier(ctx, "rest:bare")->tables);
 	/* with its own rows: express day 1..2 at 9-18 h; economy (no service
 	 * text) day 3..6 (the widest of its classes); 120 h before stalled; 5
-	 * days' holding counting the notice day, warned a day before */
-	static const char *const want_own[] = { "2026-07-02T09:00:00+09:00..2026-07-03T18:00:00+09:00",
+	 * days' holding counting the notice day, warned a day before
+	 * (a window that opened before now opens now: 07-03 12:00) */
+	static const char *const want_own[] = { "2026-07-03T12:00:00+09:00..2026-07-03T18:00:00+09:00",
 		                                "2026-07-04T08:00:00+09:00..2026-07-07T21:00:00+09:00" };
 	/* without: the generic parcel row (day 1..4, 8-21 h), 48 h, no pickup rule */
-	static const char *const want_bare[] = { "2026-07-02T08:00:00+09:00..2026-07-05T21:00:00+09:00",
-		                                 "2026-07-02T08:00:00+09:00..2026-07-05T21:00:00+09:00" };
+	static const char *const want_bare[] = { "2026-07-03T12:00:00+09:00..2026-07-05T21:00:00+09:00",
+		                                 "2026-07-03T12:00:00+09:00..2026-07-05T21:00:00+09:00" };
 	for (size_t k = 0; k < 2; k++) {
 		tsk_shipment_list *l;
 		ck_assert_int_eq(tsk_parse(&l, ctx, k ? "rest:bare" : "rest:own", body, strlen(body), NULL), TSK_OK);
