@@ -871,6 +871,45 @@ START_TEST(check_digits)
 }
 END_TEST
 
+/*
+ * What the ranking of a 12-digit number rests on (README "Detection"):
+ * the format and the check digit, which Yamato, Sagawa and Japan Post
+ * share; no documented prefix or range tells them apart, so every valid
+ * 12-digit number ranks the same whatever its digits (Yamato first by a
+ * hair, then Sagawa, Japan Post). 11 digits (引受番号) and S10 are Japan
+ * Post's alone.
+ */
+START_TEST(detection_ranking_is_flat_for_twelve_digits)
+{
+	tsk_ctx *ctx = new_ctx("2024-12-10T12:00:00+09:00");
+	/* real numbers of each carrier, and a few leading digits */
+	const char *twelve[] = { "249724973934", "600078420325", "317409136693", "123456789013",
+		                 "400123456784", "999999999994" };
+	for (size_t i = 0; i < sizeof twelve / sizeof twelve[0]; i++) {
+		tsk_detection *d = NULL;
+		ck_assert_msg(tsk_detect(&d, ctx, twelve[i]) == TSK_OK, "%s: %s", twelve[i], tsk_ctx_last_error(ctx));
+		ck_assert_uint_eq(tsk_detection_count(d), 3);
+		const char *order[] = { "yamato", "sagawa", "japanpost" };
+		const double conf[] = { 0.34, 0.33, 0.33 };
+		for (size_t k = 0; k < 3; k++) {
+			ck_assert_str_eq(tsk_detection_at(d, k)->carrier, order[k]);
+			ck_assert_double_eq_tol(tsk_detection_at(d, k)->confidence, conf[k], 0.001);
+		}
+		tsk_detection_free(d);
+	}
+	const char *jp_only[] = { "13112383852", "EF719215461JP" };
+	for (size_t i = 0; i < 2; i++) {
+		tsk_detection *d = NULL;
+		ck_assert_int_eq(tsk_detect(&d, ctx, jp_only[i]), TSK_OK);
+		ck_assert_uint_eq(tsk_detection_count(d), 1);
+		ck_assert_str_eq(tsk_detection_at(d, 0)->carrier, "japanpost");
+		ck_assert_double_eq_tol(tsk_detection_at(d, 0)->confidence, 1.0, 1e-9);
+		tsk_detection_free(d);
+	}
+	tsk_ctx_free(ctx);
+}
+END_TEST
+
 /* ------------------------------------------------------------- requests */
 
 START_TEST(requests)
@@ -961,6 +1000,7 @@ int main(void)
 	tcase_add_test(tc, status_table_rows_map_to_themselves);
 	tcase_add_test(tc, status_words);
 	tcase_add_test(tc, check_digits);
+	tcase_add_test(tc, detection_ranking_is_flat_for_twelve_digits);
 	tcase_add_test(tc, requests);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
