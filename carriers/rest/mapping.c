@@ -1285,13 +1285,22 @@ static int load_transit_row(loader *l, yajl_val v, const char *where, tsk_transi
 	return TSK_OK;
 }
 
+/* A table: a list of 1 to 64 rows. */
+static int want_rows(loader *l, yajl_val v, const char *where, const char *what)
+{
+	if (!YAJL_IS_ARRAY(v) || v->u.array.len == 0 || v->u.array.len > 64)
+		return fail(l, where, "expected a list of 1 to 64 %s rows, got %s", what,
+		            YAJL_IS_ARRAY(v) ? "another number of them" : type_name(v));
+	return TSK_OK;
+}
+
 static int load_transit(loader *l, yajl_val v)
 {
 	const char *where = "transit";
 	tsk__rest_mapping *m = l->m;
-	if (!YAJL_IS_ARRAY(v) || v->u.array.len == 0 || v->u.array.len > 64)
-		return fail(l, where, "expected a list of 1 to 64 transit rows, got %s",
-		            YAJL_IS_ARRAY(v) ? "another number of them" : type_name(v));
+	int rc = want_rows(l, v, where, "transit");
+	if (rc != TSK_OK)
+		return rc;
 	size_t n = v->u.array.len;
 	if (!(m->transit = calloc(n, sizeof *m->transit)) || !(m->table_strings = calloc(2 * n, sizeof (char *))))
 		return nomem(l);
@@ -1299,8 +1308,8 @@ static int load_transit(loader *l, yajl_val v)
 		char kp[256];
 		indexpath(kp, sizeof kp, where, i);
 		m->ntransit = i + 1;
-		int rc = load_transit_row(l, v->u.array.values[i], kp, &m->transit[i], &m->table_strings[2 * i],
-		                          &m->table_strings[2 * i + 1]);
+		rc = load_transit_row(l, v->u.array.values[i], kp, &m->transit[i], &m->table_strings[2 * i],
+		                      &m->table_strings[2 * i + 1]);
 		m->ntable_strings = 2 * (i + 1);
 		if (rc != TSK_OK)
 			return rc;
@@ -1312,9 +1321,9 @@ static int load_stall(loader *l, yajl_val v)
 {
 	const char *where = "stall";
 	tsk__rest_mapping *m = l->m;
-	if (!YAJL_IS_ARRAY(v) || v->u.array.len == 0 || v->u.array.len > 64)
-		return fail(l, where, "expected a list of 1 to 64 stall rows, got %s",
-		            YAJL_IS_ARRAY(v) ? "another number of them" : type_name(v));
+	int rc = want_rows(l, v, where, "stall");
+	if (rc != TSK_OK)
+		return rc;
 	if (!(m->stall = calloc(v->u.array.len, sizeof *m->stall)) ||
 	    !(m->stall_services = calloc(v->u.array.len, sizeof (char *))))
 		return nomem(l);
@@ -1322,8 +1331,7 @@ static int load_stall(loader *l, yajl_val v)
 		char kp[256], sp[256];
 		yajl_val row = v->u.array.values[i];
 		indexpath(kp, sizeof kp, where, i);
-		int rc = want_object(l, row, kp);
-		if (rc != TSK_OK)
+		if ((rc = want_object(l, row, kp)) != TSK_OK)
 			return rc;
 		static const char *const keys[] = { "service", "status", "hours", NULL };
 		if ((rc = check_keys(l, row, kp, keys)) != TSK_OK)
