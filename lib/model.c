@@ -902,6 +902,15 @@ tsk_status tsk__shipment_compute_status(const tsk_shipment *s)
 			if (s->events[k]->status == TSK_STATUS_DELIVERED)
 				return TSK_STATUS_DELIVERED;
 	}
+	if (st != TSK_STATUS_EXCEPTION && st != TSK_STATUS_UNKNOWN && st != TSK_STATUS_RETURNED_TO_SENDER) {
+		/* a return stays visible: once an event sends the parcel back, the
+		 * later ones are the return leg (Yamato's 返品 then 陸・海上切替え on
+		 * the way back; a delivery then is to the sender), so the parcel is
+		 * returning or returned; only an exception shows instead */
+		for (size_t k = 0; k < s->nevents; k++)
+			if (s->events[k]->status == TSK_STATUS_RETURNED_TO_SENDER)
+				return TSK_STATUS_RETURNED_TO_SENDER;
+	}
 	return st;
 }
 

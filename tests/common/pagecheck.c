@@ -142,6 +142,33 @@ static void check_parcel(const char *file, yajl_val want, const tsk_shipment *s)
 			snprintf(what, sizeof what, "event %zu postal_code", i);
 			same(what, file, num, str_at(we, "postal_code"), tsk_event_postal_code(ev));
 		}
+		/* the word's row in the carrier's table: its status and implied exception */
+		if (has_key(we, "event_status")) {
+			snprintf(what, sizeof what, "event %zu event_status", i);
+			same(what, file, num, str_at(we, "event_status"), tsk_status_to_string(tsk_event_status(ev)));
+		}
+		if (has_key(we, "event_exception")) {
+			snprintf(what, sizeof what, "event %zu event_exception", i);
+			tsk_exception_code c = tsk_event_exception(ev);
+			same(what, file, num, str_at(we, "event_exception"), c == TSK_EXC_NONE ? NULL : tsk_exception_to_string(c));
+		}
+	}
+}
+
+/* Every exception code listed in "exceptions" is raised (clock-based ones
+ * may come in addition, as "now" decides). */
+static void check_exceptions(const char *file, yajl_val want, const tsk_shipment *s)
+{
+	const char *path[] = { "exceptions", NULL };
+	yajl_val codes = yajl_tree_get(want, path, yajl_t_array);
+	const char *num = str_at(want, "tracking_number");
+	for (size_t i = 0; codes && i < arr_len(codes); i++) {
+		const char *code = YAJL_GET_STRING(arr_at(codes, i));
+		ck_assert_msg(code != NULL, "%s: exceptions[%zu] is not a string", file, i);
+		bool raised = false;
+		for (size_t k = 0; k < tsk_shipment_exception_count(s) && !raised; k++)
+			raised = strcmp(tsk_exception_to_string(tsk_shipment_exception_at(s, k)->code), code) == 0;
+		ck_assert_msg(raised, "%s %s: exception %s not raised", file, num, code);
 	}
 }
 
@@ -221,6 +248,7 @@ static size_t check(const char *carrier, const char *relpath, const char *now, y
 				s = tsk_shipment_list_at(l, k);
 		ck_assert_msg(s != NULL, "%s: parcel %s missing", relpath, num ? num : "(no number)");
 		check_parcel(relpath, want, s);
+		check_exceptions(relpath, want, s);
 		check_event_tags(relpath, want, s, tsk_ctx_carrier(ctx, carrier));
 		const char *err = str_at(want, "error");
 		if (err)

@@ -453,6 +453,8 @@ static const struct status_row carriers_md[] = {
 	{ "宛所不明", TSK_STATUS_EXCEPTION, TSK_EXC_ADDRESS_PROBLEM },
 	{ "宛所尋ね当たらず", TSK_STATUS_EXCEPTION, TSK_EXC_ADDRESS_PROBLEM },
 	{ "受取拒否", TSK_STATUS_EXCEPTION, TSK_EXC_REFUSED },
+	{ "破損", TSK_STATUS_EXCEPTION, TSK_EXC_DAMAGED },
+	{ "紛失", TSK_STATUS_EXCEPTION, TSK_EXC_LOST },
 	{ "＊＊ お問い合わせ番号が見つかりません。", TSK_STATUS_NOT_FOUND, TSK_EXC_NONE },
 	{ "＊＊ お問い合わせ番号の入力桁数に誤りがあります。11桁から13桁で入力してください。", TSK_STATUS_NOT_FOUND,
 	  TSK_EXC_NONE },

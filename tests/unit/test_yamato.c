@@ -741,6 +741,14 @@ static const struct {
 	{ "返品完了", TSK_STATUS_RETURNED_TO_SENDER, TSK_EXC_RETURNED_TO_SENDER, 0 },
 	{ "伝票番号未登録", TSK_STATUS_NOT_FOUND, TSK_EXC_NONE, 0 },
 	{ "伝票番号誤り", TSK_STATUS_NOT_FOUND, TSK_EXC_NONE, 0 },
+	/* seen on real 2026 pages or missing before (issue 13, item 8) */
+	{ "陸・海上切替え", TSK_STATUS_IN_TRANSIT, TSK_EXC_NONE, 0 },
+	{ "陸・海上切替", TSK_STATUS_IN_TRANSIT, TSK_EXC_NONE, 0 },
+	{ "持戻（受取拒否）", TSK_STATUS_EXCEPTION, TSK_EXC_REFUSED, 0 },
+	{ "ご不在", TSK_STATUS_FAILED_ATTEMPT, TSK_EXC_FAILED_ATTEMPT, 0 },
+	{ "破損", TSK_STATUS_EXCEPTION, TSK_EXC_DAMAGED, 0 },
+	{ "紛失", TSK_STATUS_EXCEPTION, TSK_EXC_LOST, 0 },
+	{ "紛失調査中", TSK_STATUS_EXCEPTION, TSK_EXC_LOST, 0 },
 	/* width and spacing variants are the same word */
 	{ "持戻(ご不在)", TSK_STATUS_FAILED_ATTEMPT, TSK_EXC_FAILED_ATTEMPT, 0 },
 	{ " 配達完了　", TSK_STATUS_DELIVERED, TSK_EXC_NONE, 0 },
@@ -749,7 +757,10 @@ static const struct {
 	{ "持戻（宅配ボックス満杯）", TSK_STATUS_FAILED_ATTEMPT, TSK_EXC_FAILED_ATTEMPT, 1 },
 	{ "返品（転居先不明）", TSK_STATUS_RETURNED_TO_SENDER, TSK_EXC_RETURNED_TO_SENDER, 1 },
 	{ "持戻（返品）", TSK_STATUS_RETURNED_TO_SENDER, TSK_EXC_RETURNED_TO_SENDER, 1 },
-	{ "調査中（破損）", TSK_STATUS_EXCEPTION, TSK_EXC_UNDER_INVESTIGATION, 1 },
+	{ "調査中（破損）", TSK_STATUS_EXCEPTION, TSK_EXC_DAMAGED, 1 },
+	{ "荷物紛失", TSK_STATUS_EXCEPTION, TSK_EXC_LOST, 1 },
+	{ "持戻（受取拒否のため）", TSK_STATUS_EXCEPTION, TSK_EXC_REFUSED, 1 },
+	{ "受取拒否のため返品", TSK_STATUS_RETURNED_TO_SENDER, TSK_EXC_RETURNED_TO_SENDER, 1 },
 	{ "受取ご辞退", TSK_STATUS_EXCEPTION, TSK_EXC_REFUSED, 1 },
 	{ "依頼受付（置き配）", TSK_STATUS_IN_TRANSIT, TSK_EXC_NONE, 1 },
 	/* no safe rule: unknown */
