@@ -283,22 +283,6 @@ static yajl_val read_json(const char *relpath, char **text_out)
 	return v;
 }
 
-size_t tsk_test_check_page(const char *carrier, const char *relpath, const char *now)
-{
-	char exp_path[4096];
-	snprintf(exp_path, sizeof exp_path, "%s", relpath);
-	char *dot = strrchr(exp_path, '.');
-	ck_assert_ptr_nonnull(dot);
-	snprintf(dot, sizeof exp_path - (size_t)(dot - exp_path), ".expect.json");
-	char *exp_text;
-	yajl_val exp = read_json(exp_path, &exp_text);
-	/* the layout is the expectation's business here only when it names one */
-	size_t n = check(carrier, relpath, now, exp, str_at(exp, "layout"));
-	yajl_tree_free(exp);
-	free(exp_text);
-	return n;
-}
-
 size_t tsk_test_check_expectation(const char *exp_relpath)
 {
 	char *exp_text;

@@ -32,17 +32,9 @@ const char *tsk_test_data_dir(void);
 char *tsk_test_read(const char *relpath, size_t *len_out);
 
 /*
- * Parse data/<relpath> with carrier at reference time now (RFC 3339) and
- * compare with data/<relpath without extension>.expect.json. Every
- * mismatch fails the running Check test with a message naming the field.
- * Returns the number of parcels compared.
- */
-size_t tsk_test_check_page(const char *carrier, const char *relpath, const char *now);
-
-/*
  * Check one expectation file (data/<exp_relpath>, the schema of
  * tests/data/README.md): parse the page it names ("file", next to it) with
- * its "carrier" at its "now", then compare every parcel as above, each
+ * its "carrier" at its "now", then compare every parcel with the page's answer, each
  * parcel's "error", the "layout" every shipment records, or, for an
  * expectation with "error": {"code": …}, that parsing fails with that
  * error. Returns the number of parcels compared.
