@@ -187,15 +187,39 @@ struct pending {
 	char message[320];
 };
 
+/* A few pending exceptions live on the stack; more go to the heap. */
+#define PLIST_LOCAL 4
+
 struct plist {
 	struct pending *items;
 	size_t n, cap;
+	struct pending local[PLIST_LOCAL];
 };
+
+static void plist_init(struct plist *l)
+{
+	l->items = l->local;
+	l->n = 0;
+	l->cap = PLIST_LOCAL;
+}
+
+static void plist_dispose(struct plist *l)
+{
+	if (l->items != l->local)
+		free(l->items);
+}
 
 static struct pending *plist_add(struct plist *l)
 {
-	if (!TSK__GROW(l->items, l->cap, l->n + 1))
-		return NULL;
+	if (l->n == l->cap) {
+		struct pending *grown = malloc(2 * l->cap * sizeof *grown);
+		if (!grown)
+			return NULL;
+		memcpy(grown, l->items, l->n * sizeof *grown);
+		plist_dispose(l);
+		l->items = grown;
+		l->cap *= 2;
+	}
 	struct pending *p = &l->items[l->n++];
 	memset(p, 0, sizeof *p);
 	return p;
@@ -319,6 +343,21 @@ static const tsk_stall_row *stall_row(const tsk_stall_row *rows, size_t n, tsk_s
 	return NULL;
 }
 
+/* The fewest positive hours of any stall row for the status, the
+ * carrier's (rows, n) and everyone's; 0 when none has any. */
+static int least_stall_hours(const tsk_stall_row *rows, size_t n, tsk_status status)
+{
+	int least = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		const tsk_stall_row *r = pass ? stall_rows : rows;
+		size_t k = pass ? TSK__ARRAY_LEN(stall_rows) : n;
+		for (size_t i = 0; r && i < k; i++)
+			if (r[i].status == status && r[i].hours > 0 && (least == 0 || r[i].hours < least))
+				least = r[i].hours;
+	}
+	return least;
+}
+
 static void add_stalled(struct plist *out, const tsk_shipment *s, const tsk_time *now, const tsk_adapter *adapter,
                         bool *nomem)
 {
@@ -329,10 +368,15 @@ static void add_stalled(struct plist *out, const tsk_shipment *s, const tsk_time
 	int64_t last = last_activity(s, &found);
 	if (!found)
 		return;
-	struct tsk__lane lane;
-	tsk__lane_resolve(&lane, s, adapter);
 	/* the carrier's rows first, then everyone's */
 	const tsk_carrier_tables *t = tsk__adapter_tables(adapter);
+	/* no row for this status fires this early (a calendar only makes the
+	 * wait longer): the lane and its region look-up are not needed */
+	int least = least_stall_hours(t && t->nstall ? t->stall : NULL, t ? t->nstall : 0, s->status);
+	if (least <= 0 || now->epoch < last + (int64_t)least * 3600)
+		return;
+	struct tsk__lane lane;
+	tsk__lane_resolve(&lane, s, adapter);
 	const tsk_stall_row *row = t && t->nstall ? stall_row(t->stall, t->nstall, s->status, lane.row->service) : NULL;
 	if (!row)
 		row = stall_row(stall_rows, TSK__ARRAY_LEN(stall_rows), s->status, lane.row->service);
@@ -395,7 +439,9 @@ static void add_late(struct plist *out, const tsk_shipment *s, const tsk_time *n
 int tsk__exceptions_compute(tsk_shipment *s, const tsk_time *now, const tsk_adapter *adapter)
 {
 	tsk__shipment_clear_exceptions(s);
-	struct plist events = { NULL, 0, 0 }, clock = { NULL, 0, 0 };
+	struct plist events, clock;
+	plist_init(&events);
+	plist_init(&clock);
 	bool nomem = false;
 	long active[TSK_EXC__COUNT];
 	for (int c = 0; c < TSK_EXC__COUNT; c++)
@@ -496,8 +542,8 @@ int tsk__exceptions_compute(tsk_shipment *s, const tsk_time *now, const tsk_adap
 		struct pending *p = &clock.items[i];
 		rc = tsk__shipment_add_exception(s, p->code, p->severity, &p->time, p->message, p->index);
 	}
-	free(events.items);
-	free(clock.items);
+	plist_dispose(&events);
+	plist_dispose(&clock);
 	if (rc != TSK_OK)
 		tsk__shipment_clear_exceptions(s);
 	return rc;

@@ -145,10 +145,28 @@ static bool is_utf8_alias(const char *cs)
 	return tsk__strcasecmp(cs, "utf-8") == 0 || tsk__strcasecmp(cs, "utf8") == 0;
 }
 
-int tsk__html_decode(const char *body, size_t len, const char *content_type, char **out,
-                     size_t *len_out, const char **charset_out, tsk_error *err)
+/* No byte above 0x7f, a word at a time. */
+static bool all_ascii(const char *s, size_t len)
 {
-	*out = NULL;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		if (w & 0x8080808080808080ULL)
+			return false;
+	}
+	for (; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return false;
+	return true;
+}
+
+int tsk__html_decode(const char *body, size_t len, const char *content_type, const char **text_out,
+                     size_t *len_out, char **owned, const char **charset_out, tsk_error *err)
+{
+	*text_out = NULL;
+	*owned = NULL;
+	char **out = owned;
 	if (len > INT32_MAX)
 		return tsk_error_set(err, TSK_EPARSE, "page too large to decode (%zu bytes)", len);
 	if (memchr(body, '\0', len))
@@ -157,13 +175,9 @@ int tsk__html_decode(const char *body, size_t len, const char *content_type, cha
 		body += 3;
 		len -= 3;
 	}
-	bool ascii = true;
-	for (size_t i = 0; i < len && ascii; i++)
-		ascii = (unsigned char)body[i] < 0x80;
+	bool ascii = all_ascii(body, len);
 	if (ascii || tsk__utf8_valid(body, len)) {
-		*out = tsk__strndup(body, len);
-		if (!*out)
-			return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+		*text_out = body;
 		*len_out = len;
 		*charset_out = ascii ? "ASCII" : "UTF-8";
 		return TSK_OK;
@@ -190,6 +204,7 @@ int tsk__html_decode(const char *body, size_t len, const char *content_type, cha
 			return tsk_error_set(err, TSK_ENOMEM, "out of memory");
 		}
 		if (ok) {
+			*text_out = *out;
 			/* report a static name: the declared buffer dies with us */
 			*charset_out = strcmp(cs, "CP932") == 0 ? "CP932" :
 			               strcmp(cs, "EUC-JP") == 0 ? "EUC-JP" : "declared";
@@ -236,23 +251,24 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 {
 	memset(page, 0, sizeof *page);
 	tsk__html_global_init();
-	char *utf8 = NULL;
+	const char *utf8 = NULL;
+	char *owned = NULL;
 	size_t ulen = 0;
-	int rc = tsk__html_decode(body, len, content_type, &utf8, &ulen, &page->charset, err);
+	int rc = tsk__html_decode(body, len, content_type, &utf8, &ulen, &owned, &page->charset, err);
 	if (rc != TSK_OK)
 		return rc;
 	/* Something that is plainly not markup (JSON, plain text) is a parse
 	 * error, not an unknown layout. */
-	const char *p = utf8;
-	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+	const char *p = utf8, *end = utf8 + ulen;
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
 		p++;
-	if (*p != '<' || !strchr(utf8, '>')) {
+	if (p == end || *p != '<' || !memchr(p, '>', (size_t)(end - p))) {
 		/* quote a short excerpt on one line (white space runs as one
 		 * space, whole characters, at most 24 bytes), before the text
 		 * is freed */
 		char excerpt[32];
 		size_t n = 0;
-		for (const unsigned char *q = (const unsigned char *)p; *q;) {
+		for (const unsigned char *q = (const unsigned char *)p; q < (const unsigned char *)end;) {
 			if (*q <= 0x20 || *q == 0x7f) {
 				if (n > 0 && excerpt[n - 1] != ' ')
 					excerpt[n++] = ' ';
@@ -262,7 +278,7 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 			size_t clen = *q < 0x80 ? 1 : (*q & 0xE0) == 0xC0 ? 2 : (*q & 0xF0) == 0xE0 ? 3 : 4;
 			if (n + clen > 24)
 				break;
-			for (size_t k = 0; k < clen && *q; k++)
+			for (size_t k = 0; k < clen && q < (const unsigned char *)end; k++)
 				excerpt[n++] = (char)*q++;
 		}
 		while (n > 0 && excerpt[n - 1] == ' ')
@@ -272,7 +288,7 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 			tsk_error_set(err, TSK_EPARSE, "body is not HTML (it starts with \"%s\")", excerpt);
 		else
 			tsk_error_set(err, TSK_EPARSE, "body is not HTML (it is empty)");
-		free(utf8);
+		free(owned);
 		return TSK_EPARSE;
 	}
 	/*
@@ -283,7 +299,7 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 	 */
 	htmlParserCtxtPtr ctxt = htmlCreateMemoryParserCtxt(utf8, (int)ulen);
 	if (!ctxt) {
-		free(utf8);
+		free(owned);
 		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
 	}
 	htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
@@ -298,7 +314,7 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 	ctxt->myDoc = NULL;
 	xmlSetStructuredErrorFunc(guard.old_ctx, guard.old_fn);
 	htmlFreeParserCtxt(ctxt);
-	free(utf8);
+	free(owned);
 	if (guard.oom) {
 		tsk__html_free(page);
 		return tsk_error_set(err, TSK_ENOMEM, "out of memory (in libxml2)");
@@ -307,13 +323,8 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 		tsk__html_free(page);
 		return tsk_error_set(err, TSK_EPARSE, "body could not be parsed as HTML");
 	}
-	page->xpath = xmlXPathNewContext(page->doc);
-	if (!page->xpath) {
-		tsk__html_free(page);
-		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
-	}
-	/* an XPath context tells its out-of-memory to this callback only */
-	page->xpath->error = xpath_error;
+	/* the XPath context is made when a path needs libxml2's XPath
+	 * (most are walked directly: tsk__html_xpath) */
 	return TSK_OK;
 }
 
@@ -585,6 +596,43 @@ static bool contains_bytes(const char *hay, const char *needle, size_t len)
 }
 
 /*
+ * Is n's string value the content of at most one text node? Then *text
+ * is that content (NULL: no text at all). False when it is made of
+ * several pieces (or of nodes this does not read).
+ */
+static bool one_text(xmlNodePtr n, const xmlChar **text)
+{
+	*text = NULL;
+	if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+		*text = n->content;
+		return true;
+	}
+	if (n->type != XML_ELEMENT_NODE)
+		return false;
+	for (xmlNodePtr c = n->children; c;) {
+		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+			if (*text || !c->content)
+				return false;
+			*text = c->content;
+		} else if (c->type == XML_ENTITY_REF_NODE || c->type == XML_ENTITY_NODE) {
+			return false;
+		} else if (c->type == XML_ELEMENT_NODE && c->children) {
+			c = c->children;
+			continue;
+		}
+		/* next in document order within n */
+		while (c && !c->next) {
+			c = c->parent;
+			if (c == n)
+				return true;
+		}
+		if (c)
+			c = c->next;
+	}
+	return true;
+}
+
+/*
  * One term of a predicate on node n. With n NULL only the syntax is
  * checked (true: in the subset). Otherwise the term's value; a term that
  * runs out of memory is false (the caller's allocation check catches
@@ -655,7 +703,11 @@ static bool term(xmlNodePtr n, const char *p, const char *end, bool *oom)
 	    q == end) {
 		if (!n)
 			return true;
-		/* the string value: every descendant text */
+		/* the string value: every descendant text; one text node (the
+		 * usual cell) is read where it is */
+		const xmlChar *only = NULL;
+		if (one_text(n, &only))
+			return only ? contains_bytes((const char *)only, s1, l1) : l1 == 0;
 		xmlChar *text = xmlNodeGetContent(n);
 		if (!text)
 			*oom = true;
@@ -1005,6 +1057,14 @@ static xmlXPathObjectPtr eval_xpath(tsk__html *page, xmlNodePtr node, const char
 
 xmlXPathObjectPtr tsk__html_xpath_libxml(tsk__html *page, xmlNodePtr node, const char *expr)
 {
+	if (!page->xpath) {
+		if (!(page->xpath = xmlXPathNewContext(page->doc))) {
+			tsk__html_oom();
+			return NULL;
+		}
+		/* an XPath context tells its out-of-memory to this callback only */
+		page->xpath->error = xpath_error;
+	}
 	xmlResetError(&page->xpath->lastError);
 	xmlXPathObjectPtr obj = eval_xpath(page, node, expr);
 	if (!obj || page->xpath->lastError.code != XML_ERR_OK) {

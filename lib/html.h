@@ -30,10 +30,12 @@ typedef struct tsk__html {
  * (Shift_JIS), then EUC-JP. A declared charset that does not fit the bytes
  * is overruled (DESIGN.md: decode by what the bytes are).
  * NUL bytes or bytes no charset explains give TSK_EPARSE.
- * Caller frees *out with free().
+ * The text is *text_out (*len_out bytes, not NUL-terminated): inside body
+ * when the bytes are UTF-8 already (no copy), else a converted copy that
+ * the caller frees with free(*owned) (*owned is NULL otherwise).
  */
-int tsk__html_decode(const char *body, size_t len, const char *content_type, char **out,
-                     size_t *len_out, const char **charset_out, tsk_error *err);
+int tsk__html_decode(const char *body, size_t len, const char *content_type, const char **text_out,
+                     size_t *len_out, char **owned, const char **charset_out, tsk_error *err);
 
 /*
  * Decode and parse. Returns TSK_EPARSE when the bytes are not HTML at all

@@ -224,6 +224,13 @@ bool tsk__utf8_valid(const char *s, size_t len)
 {
 	size_t i = 0;
 	while (i < len) {
+		/* runs of ASCII a word at a time */
+		for (uint64_t w; i + 8 <= len && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ULL));)
+			i += 8;
+		while (i < len && (unsigned char)s[i] < 0x80)
+			i++;
+		if (i == len)
+			break;
 		uint32_t cp;
 		size_t n = tsk__utf8_next(s + i, len - i, &cp);
 		if (cp == 0xFFFD && !(n == 3 && (unsigned char)s[i] == 0xEF))
