@@ -571,7 +571,8 @@ static int apply(tsk_fleet *f, tsk__store_rec *rec, const tsk_shipment *fresh, t
 		}
 		tsk__notice n;
 		if (tsk__notify_decide(&n, old, fresh)) {
-			rc = tsk__notify_render(&note, f->templates, &n, fresh, rec->reference, rec->locale);
+			rc = tsk__notify_render(&note, f->templates, &n, fresh, tsk_ctx_carrier(f->ctx, fresh->carrier),
+			                        rec->reference, rec->locale);
 			if (rc != TSK_OK)
 				goto done;
 			have_note = true;

@@ -904,7 +904,7 @@ tsk_status tsk__shipment_compute_status(const tsk_shipment *s)
 	}
 	if (st != TSK_STATUS_EXCEPTION && st != TSK_STATUS_UNKNOWN && st != TSK_STATUS_RETURNED_TO_SENDER) {
 		/* a return stays visible: once an event sends the parcel back, the
-		 * later ones are the return leg (Yamato's 返品 then 陸・海上切替え on
+		 * later ones are the return leg (a 返品 then a 陸・海上切替え on
 		 * the way back; a delivery then is to the sender), so the parcel is
 		 * returning or returned; only an exception shows instead */
 		for (size_t k = 0; k < s->nevents; k++)

@@ -498,6 +498,7 @@ struct render_env {
 	const tsk__templates *t;
 	const tsk__notice *n;
 	const tsk_shipment *s;
+	const tsk_adapter *a;            /* the shipment's carrier, or NULL */
 	const char *reference;
 	int lang;
 	int depth;
@@ -510,7 +511,13 @@ static void put_placeholder(tsk__buf *b, const char *name, size_t len, const str
 #define IS(k) (len == sizeof(k) - 1 && memcmp(name, k, len) == 0)
 	const tsk__templates *t = env->t;
 	if (IS("carrier")) {
+		/* the shop's templates, else the adapter's own name for customers */
+		const tsk_adapter *a = env->a;
 		const char *c = named_text(t->carriers, t->ncarriers, env->s->carrier, env->lang);
+		if (!c && a && a->version >= 2)
+			c = env->lang == LANG_JA ? a->customer_name_ja : a->customer_name_en;
+		if (!c && a)
+			c = a->display_name;
 		tsk__buf_puts(b, c ? c : env->s->carrier);
 	} else if (IS("number")) {
 		tsk__buf_puts(b, env->s->number);
@@ -569,7 +576,8 @@ static void stable_id(char out[40], const char *const *parts, size_t n)
 }
 
 int tsk__notify_render(tsk__store_note *out, const tsk__templates *t, const tsk__notice *n,
-                       const tsk_shipment *cur, const char *reference, const char *locale)
+                       const tsk_shipment *cur, const tsk_adapter *carrier, const char *reference,
+                       const char *locale)
 {
 	memset(out, 0, sizeof *out);
 	const char *parts[] = { reference, cur->carrier, cur->number, tsk_notify_kind_to_string(n->kind),
@@ -603,7 +611,7 @@ int tsk__notify_render(tsk__store_note *out, const tsk__templates *t, const tsk_
 	tsk__jw_map_open(g);
 	bool failed = false;
 	for (int l = 0; l < LANG__COUNT; l++) {
-		struct render_env env = { t, n, cur, reference, l, 0 };
+		struct render_env env = { t, n, cur, carrier, reference, l, 0 };
 		tsk__buf subj = TSK__BUF_INIT, body = TSK__BUF_INIT;
 		expand(&subj, t->subject[n->kind][l], &env);
 		expand(&body, t->body[n->kind][l], &env);

@@ -39,10 +39,14 @@ void tsk__templates_free(tsk__templates *t);
 /*
  * Render one notification: its stable id (from reference, carrier, number,
  * kind and evidence) and its JSON line (DESIGN.md "Notifications").
+ * {carrier} is the templates' "carriers" entry for cur's carrier, else the
+ * adapter's customer name in that language, else its display name, else
+ * the registry name (carrier is the shipment's adapter, or NULL).
  * out->json: caller owns (free).
  */
 int tsk__notify_render(tsk__store_note *out, const tsk__templates *t, const tsk__notice *n,
-                       const tsk_shipment *cur, const char *reference, const char *locale);
+                       const tsk_shipment *cur, const tsk_adapter *carrier, const char *reference,
+                       const char *locale);
 
 /* Parse a stored JSON line back into a notification (caller owns: tsk__notification_free). */
 int tsk__notification_from_json(tsk_notification **out, const char *id, const char *json);

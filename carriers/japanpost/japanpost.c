@@ -1272,4 +1272,6 @@ const tsk_adapter tsk__adapter_japanpost = {
 	.userdata = NULL,
 	.tables = &jp_tables,
 	.service_hint = jp_service_hint,
+	.customer_name_ja = "日本郵便",
+	.customer_name_en = "Japan Post",
 };

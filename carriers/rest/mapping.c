@@ -192,6 +192,23 @@ static int member_string(loader *l, yajl_val obj, const char *where, const char 
 	return TSK_OK;
 }
 
+/* "customer_name": {"ja": "…", "en": "…"}, each optional but not empty. */
+static int customer_name(loader *l, yajl_val v, char *out[2])
+{
+	static const char *const langs[] = { "ja", "en", NULL };
+	if (!v)
+		return TSK_OK;
+	int rc = want_object(l, v, "customer_name");
+	if (rc == TSK_OK)
+		rc = check_keys(l, v, "customer_name", langs);
+	for (int i = 0; rc == TSK_OK && i < 2; i++) {
+		rc = member_string(l, v, "customer_name", langs[i], false, &out[i]);
+		if (rc == TSK_OK && out[i] && !out[i][0])
+			rc = fail(l, i ? "customer_name.en" : "customer_name.ja", "must not be empty");
+	}
+	return rc;
+}
+
 /* An integer member in [min, max]; *present says whether it was there. */
 static int member_int(loader *l, yajl_val obj, const char *where, const char *key, long long min,
                       long long max, long long *out, bool *present)
@@ -1423,6 +1440,8 @@ void tsk__rest_mapping_free(tsk__rest_mapping *m)
 	free(m->name);
 	free(m->adapter_name);
 	free(m->display_name);
+	free(m->customer_name[0]);
+	free(m->customer_name[1]);
 	free(m->base_url);
 	for (size_t i = 0; i < m->ncredentials; i++)
 		free(m->credentials[i]);
@@ -1491,7 +1510,7 @@ int tsk__rest_mapping_load(tsk__rest_mapping **out, const char *json, size_t len
 	yajl_val root = m->doc;
 	if ((rc = want_object(&l, root, "")) != TSK_OK)
 		goto done;
-	static const char *const keys[] = { "name", "display_name", "description", "version", "base_url",
+	static const char *const keys[] = { "name", "display_name", "customer_name", "description", "version", "base_url",
 		                            "credentials", "number_pattern", "request", "response",
 		                            "transit", "stall", "pickup", NULL };
 	if ((rc = check_keys(&l, root, "", keys)) != TSK_OK)
@@ -1529,6 +1548,8 @@ int tsk__rest_mapping_load(tsk__rest_mapping **out, const char *json, size_t len
 		rc = nomem(&l);
 		goto done;
 	}
+	if ((rc = customer_name(&l, get(root, "customer_name"), m->customer_name)) != TSK_OK)
+		goto done;
 	yajl_val desc = get(root, "description");
 	if (desc && !YAJL_IS_STRING(desc)) {
 		rc = fail(&l, "description", "expected a string, got %s", type_name(desc));

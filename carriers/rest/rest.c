@@ -16,6 +16,9 @@
  *   {
  *     "name": "aftership",            required; [a-z0-9][a-z0-9_-]*, <= 48; carrier "rest:aftership"
  *     "display_name": "AfterShip",    optional (default: name)
+ *     "customer_name": { "ja": "…", "en": "…" }   optional: the carrier's name in texts
+ *                                     to customers (fleet notifications' {carrier}), per
+ *                                     language, each non-empty; a missing one: display_name
  *     "description": "…",             optional, free text
  *     "version": 1,                   required: the mapping format version
  *     "base_url": "https://…",        required: {endpoint}; the environment variable
@@ -1052,6 +1055,8 @@ int tsk__rest_adapter_new(tsk_adapter **out, const char *json, size_t len, const
 	a->destroy = rest_destroy;
 	a->userdata = m;
 	a->tables = m->has_tables ? &m->tables : NULL;
+	a->customer_name_ja = m->customer_name[0];
+	a->customer_name_en = m->customer_name[1];
 	*out = a;
 	return TSK_OK;
 }

@@ -130,6 +130,7 @@ typedef struct tsk__rest_mapping {
 	char *name;                /* "aftership" */
 	char *adapter_name;        /* "rest:aftership" */
 	char *display_name;
+	char *customer_name[2];    /* "customer_name": ja, en; NULL when not given */
 	char *base_url;
 	char **credentials;        /* the only variables ${NAME} may name */
 	size_t ncredentials;

@@ -962,4 +962,6 @@ const tsk_adapter tsk__adapter_sagawa = {
 	.destroy = NULL,
 	.userdata = NULL,
 	.tables = &sagawa_tables,
+	.customer_name_ja = "佐川急便",
+	.customer_name_en = "Sagawa Express",
 };

@@ -899,4 +899,6 @@ const tsk_adapter tsk__adapter_yamato = {
 	NULL,
 	&yamato_tables,
 	NULL,
+	"ヤマト運輸",
+	"Yamato Transport",
 };

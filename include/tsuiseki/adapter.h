@@ -20,8 +20,8 @@ TSK_BEGIN_DECLS
 
 /**
  * The version of tsk_adapter this header declares; independent of the
- * library version. Version 2 (@since 0.2) appended `tables` and
- * `service_hint`; an adapter that says version 1 is read only up to
+ * library version. Version 2 (@since 0.2) appended `tables`,
+ * `service_hint`, `customer_name_ja` and `customer_name_en`; an adapter that says version 1 is read only up to
  * `userdata`, so plugins built against the smaller struct keep working.
  * @since 0.1
  */
@@ -394,6 +394,14 @@ struct tsk_adapter {
 	 * @return borrowed text that lives as long as the adapter, or NULL.
 	 */
 	const char *(*service_hint)(const tsk_adapter *self, const char *number);
+	/**
+	 * Optional: the name customers know the carrier by, in Japanese and in
+	 * English (UTF-8, static: lives as long as the adapter), for texts
+	 * written to them — the {carrier} of fleet notifications. NULL: the
+	 * display_name stands in.
+	 */
+	const char *customer_name_ja;
+	const char *customer_name_en;
 };
 
 /**
@@ -402,7 +410,7 @@ struct tsk_adapter {
  * build_requests, parse and map_status before registering it. @since 0.2
  */
 #define TSK_ADAPTER_INIT \
-	{ TSK_ADAPTER_VERSION, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0, 0, NULL, NULL, 0 }
+	{ TSK_ADAPTER_VERSION, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL }
 
 /** Plugins: a shared object found on TSUISEKI_CARRIER_PATH exports
  *   int tsk_plugin_adapters(unsigned int abi, const tsk_adapter *const **list_out, size_t *count_out);

@@ -266,7 +266,8 @@ static void keyed_map(const tsk_adapter *self, const char *word, tsk_status_mapp
 START_TEST(adapter_declared_secrets_never_in_messages)
 {
 	static const tsk_adapter keyed = { TSK_ADAPTER_VERSION, "keyed", "Keyed", 0, 1, "http://127.0.0.1:9",
-		                           keyed_recognize, keyed_build, keyed_parse, keyed_map, NULL, NULL, NULL, NULL };
+		                           keyed_recognize, keyed_build, keyed_parse, keyed_map, NULL, NULL, NULL, NULL,
+		                           NULL, NULL };
 	tsk_ctx *ctx = make_ctx();
 	ck_assert_int_eq(tsk_ctx_register_adapter(ctx, &keyed), TSK_OK);
 	static const char *const paths[] = { "/_fault/500/keyed", "/_fault/200/keyed" };

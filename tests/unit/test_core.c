@@ -299,7 +299,7 @@ static void fake_map(const tsk_adapter *self, const char *word, tsk_status_mappi
 
 static const tsk_adapter fake_adapter = {
 	TSK_ADAPTER_VERSION, "fake", "Fake carrier", 0, 1, "http://127.0.0.1:9/fake",
-	fake_recognize, fake_build, fake_parse, fake_map, NULL, NULL, NULL, NULL,
+	fake_recognize, fake_build, fake_parse, fake_map, NULL, NULL, NULL, NULL, NULL, NULL,
 };
 
 START_TEST(registry_checks)

@@ -117,9 +117,10 @@ START_TEST(render_ids_and_texts)
 	tsk__notice n;
 	ck_assert(tsk__notify_decide(&n, s1, s2));
 	tsk__store_note a, b, c;
-	ck_assert_int_eq(tsk__notify_render(&a, t, &n, s2, "order-1042", "ja"), TSK_OK);
-	ck_assert_int_eq(tsk__notify_render(&b, t, &n, s2, "order-1042", "en"), TSK_OK);
-	ck_assert_int_eq(tsk__notify_render(&c, t, &n, s2, "order-1043", "ja"), TSK_OK);
+	const tsk_adapter *yamato = tsk_ctx_carrier(ctx, "yamato");
+	ck_assert_int_eq(tsk__notify_render(&a, t, &n, s2, yamato, "order-1042", "ja"), TSK_OK);
+	ck_assert_int_eq(tsk__notify_render(&b, t, &n, s2, yamato, "order-1042", "en"), TSK_OK);
+	ck_assert_int_eq(tsk__notify_render(&c, t, &n, s2, yamato, "order-1043", "ja"), TSK_OK);
 	/* the same change has the same id (the locale is no part of the change) */
 	ck_assert_str_eq(a.id, b.id);
 	ck_assert_str_ne(a.id, c.id);
@@ -146,11 +147,11 @@ START_TEST(render_ids_and_texts)
 	                                     "\"eta\":{"));
 	ck_assert_ptr_nonnull(strstr(a.json, "\"exception\":null,\"locale\":\"ja\",\"text\":{\"ja\":{\"subject\":"));
 	tsk__notification_free(o);
-	/* {carrier} speaks the customer's language */
+	/* {carrier} speaks the customer's language: the adapter's own names */
 	tsk__notice sh;
 	ck_assert(tsk__notify_decide(&sh, NULL, s1));
 	tsk__store_note d;
-	ck_assert_int_eq(tsk__notify_render(&d, t, &sh, s1, NULL, "en"), TSK_OK);
+	ck_assert_int_eq(tsk__notify_render(&d, t, &sh, s1, yamato, NULL, "en"), TSK_OK);
 	ck_assert_ptr_nonnull(strstr(d.json, "ご注文の商品はヤマト運輸でお届けします（伝票番号 400123456784）。"));
 	ck_assert_ptr_nonnull(strstr(d.json, "Your order is on its way with Yamato Transport (tracking number 400123456784)."));
 	ck_assert_ptr_nonnull(strstr(d.json, "\"reference\":null"));
@@ -183,7 +184,8 @@ START_TEST(templates_replace_and_errors)
 	const char *path = temp_path("tpl.json");
 	FILE *f = fopen(path, "w");
 	fputs("{\"version\":1,\"notifications\":{\"delivered\":{\"ja\":{\"subject\":\"届きました\","
-	      "\"body\":\"{reference}: {carrier}がお届けしました。\"}}}}", f);
+	      "\"body\":\"{reference}: {carrier}がお届けしました。\"}}},"
+	      "\"carriers\":{\"yamato\":{\"en\":\"Kuroneko\"}}}", f);
 	fclose(f);
 	ck_assert_int_eq(tsk__templates_load(t, path, &err), TSK_OK);
 	/* a broken file changes nothing and names the key */
@@ -200,14 +202,71 @@ START_TEST(templates_replace_and_errors)
 	tsk__notice n;
 	ck_assert(tsk__notify_decide(&n, NULL, s));
 	tsk__store_note note;
-	ck_assert_int_eq(tsk__notify_render(&note, t, &n, s, "A-7", "ja"), TSK_OK);
+	ck_assert_int_eq(tsk__notify_render(&note, t, &n, s, tsk_ctx_carrier(ctx, "yamato"), "A-7", "ja"), TSK_OK);
 	ck_assert_ptr_nonnull(strstr(note.json, "\"ja\":{\"subject\":\"届きました\",\"body\":\"A-7: ヤマト運輸がお届けしました。\"}"));
 	/* English was not in the file: the built-in text stays */
 	ck_assert_ptr_nonnull(strstr(note.json, "\"en\":{\"subject\":\"Your order has been delivered\""));
 	free(note.json);
+	/* the file's carriers table names the carrier in the languages it gives */
+	tsk__notice sh;
+	memset(&sh, 0, sizeof sh);
+	sh.kind = TSK_NOTIFY_SHIPPED;
+	ck_assert_int_eq(tsk__notify_render(&note, t, &sh, s, tsk_ctx_carrier(ctx, "yamato"), "A-7", "ja"), TSK_OK);
+	ck_assert_ptr_nonnull(strstr(note.json, "ご注文の商品はヤマト運輸でお届けします（伝票番号 "));
+	ck_assert_ptr_nonnull(strstr(note.json, "Your order is on its way with Kuroneko (tracking number "));
+	free(note.json);
 	tsk_shipment_free(s);
 	tsk_ctx_free(ctx);
 	tsk__templates_free(t);
+}
+END_TEST
+
+/* A carrier outside the library names itself: a REST mapping's
+ * customer_name per language, its display_name for a language it leaves
+ * out, the registry name for a carrier the context does not know. */
+static void render_shipped(tsk__store_note *out, tsk_ctx *ctx, const tsk__templates *t, const char *carrier)
+{
+	tsk_shipment *s = NULL;
+	ck_assert_int_eq(tsk_shipment_new(&s, carrier, "AC12345"), TSK_OK);
+	tsk__notice n;
+	memset(&n, 0, sizeof n);
+	n.kind = TSK_NOTIFY_SHIPPED;
+	ck_assert_int_eq(tsk__notify_render(out, t, &n, s, tsk_ctx_carrier(ctx, carrier), NULL, "ja"), TSK_OK);
+	tsk_shipment_free(s);
+}
+
+START_TEST(carrier_names_from_adapters)
+{
+	tsk_ctx *ctx = test_ctx();
+	const char *ace = "{\"name\":\"ace\",\"display_name\":\"Ace API\",\"version\":1,"
+	                  "\"customer_name\":{\"ja\":\"エース便\",\"en\":\"Ace Parcel\"},"
+	                  "\"base_url\":\"https://ace.test\",\"request\":{\"url\":\"{endpoint}/{number}\"},"
+	                  "\"response\":{\"shipments\":\"data\",\"shipment\":{\"number\":\"id\"}}}";
+	const char *bee = "{\"name\":\"bee\",\"display_name\":\"Bee Tracking\",\"version\":1,"
+	                  "\"customer_name\":{\"ja\":\"ビー便\"},"
+	                  "\"base_url\":\"https://bee.test\",\"request\":{\"url\":\"{endpoint}/{number}\"},"
+	                  "\"response\":{\"shipments\":\"data\",\"shipment\":{\"number\":\"id\"}}}";
+	ck_assert_int_eq(tsk_ctx_load_mapping_string(ctx, ace, strlen(ace), "ace.json"), TSK_OK);
+	ck_assert_int_eq(tsk_ctx_load_mapping_string(ctx, bee, strlen(bee), "bee.json"), TSK_OK);
+	tsk__templates *t = NULL;
+	tsk_error err;
+	ck_assert_int_eq(tsk__templates_new(&t, &err), TSK_OK);
+	tsk__store_note note;
+	render_shipped(&note, ctx, t, "rest:ace");
+	ck_assert_ptr_nonnull(strstr(note.json, "\"body\":\"ご注文の商品はエース便でお届けします（伝票番号 AC12345）。\""));
+	ck_assert_ptr_nonnull(strstr(note.json, "\"body\":\"Your order is on its way with Ace Parcel (tracking number AC12345).\""));
+	ck_assert_ptr_nonnull(strstr(note.json, "\"carrier\":\"rest:ace\""));
+	free(note.json);
+	render_shipped(&note, ctx, t, "rest:bee");
+	ck_assert_ptr_nonnull(strstr(note.json, "ご注文の商品はビー便でお届けします"));
+	ck_assert_ptr_nonnull(strstr(note.json, "Your order is on its way with Bee Tracking (tracking"));
+	free(note.json);
+	render_shipped(&note, ctx, t, "rest:gone");
+	ck_assert_ptr_nonnull(strstr(note.json, "ご注文の商品はrest:goneでお届けします"));
+	ck_assert_ptr_nonnull(strstr(note.json, "Your order is on its way with rest:gone (tracking"));
+	free(note.json);
+	tsk__templates_free(t);
+	tsk_ctx_free(ctx);
 }
 END_TEST
 
@@ -321,6 +380,7 @@ int main(void)
 	tcase_add_test(tc, return_and_exception);
 	tcase_add_test(tc, render_ids_and_texts);
 	tcase_add_test(tc, templates_replace_and_errors);
+	tcase_add_test(tc, carrier_names_from_adapters);
 	tcase_add_test(tc, memory_store);
 	tcase_add_test(tc, sqlite_store);
 	tcase_add_test(tc, open_urls);

@@ -822,7 +822,7 @@ static void rival_map(const tsk_adapter *self, const char *word, tsk_status_mapp
 /* another 12-digit carrier registered before Yamato, as a plugin would be */
 static const tsk_adapter rival = { TSK_ADAPTER_VERSION, "rival", "Rival", TSK_ADAPTER_HTML, 1,
 	                           "http://127.0.0.1:1/", rival_recognize, rival_build, rival_parse,
-	                           rival_map, NULL, NULL, NULL, NULL };
+	                           rival_map, NULL, NULL, NULL, NULL, NULL, NULL };
 
 START_TEST(check_digits)
 {
