@@ -10,14 +10,17 @@
 
 struct tsk_event {
 	tsk_time time;                 /* resolved time; precision NONE when no date */
-	/* the date as printed, before year inference (has_local) */
-	bool has_local;
-	int year, month, day, hour, minute, offset;
 	char *text[TSK_EVENT__FIELD_COUNT];
+	char *leg_carrier;             /* the leg that reported it, set in shipments of several legs; NULL = the shipment's */
 	tsk_status status;
 	tsk_exception_code exception;
+	/* the date as printed, before year inference (has_local); narrow
+	 * fields, ordered by size: a batch keeps hundreds of thousands */
+	int32_t offset;
+	int16_t year;                  /* 0..9999 */
+	int8_t month, day, hour, minute; /* hour, minute -1: none */
+	bool has_local;
 	bool unmapped;
-	char *leg_carrier;             /* the leg that reported it, set in shipments of several legs; NULL = the shipment's */
 };
 
 /* One leg of a shipment handed from carrier to carrier (DESIGN.md "Legs"). */
