@@ -63,6 +63,17 @@ xmlNodePtr tsk__layout_stray(xmlNodePtr parent, const char *const *names)
 	return NULL;
 }
 
+xmlNodePtr tsk__layout_stray_in_table(xmlNodePtr table)
+{
+	static const char *const table_parts[] = { "tr", "thead", "tbody", "tfoot", "caption", "colgroup", "col", NULL };
+	static const char *const rows_only[] = { "tr", NULL };
+	xmlNodePtr stray = tsk__layout_stray(table, table_parts);
+	for (xmlNodePtr c = table ? table->children : NULL; c && !stray; c = c->next)
+		if (tsk__node_is(c, "thead") || tsk__node_is(c, "tbody") || tsk__node_is(c, "tfoot"))
+			stray = tsk__layout_stray(c, rows_only);
+	return stray;
+}
+
 int tsk__layout_bad_row(tsk__layout_page *p, const char *number, size_t row, xmlNodePtr node,
                         const char *why)
 {

@@ -66,6 +66,9 @@ typedef struct tsk__layout {
  * the NULL-terminated names (ASCII case ignored), or NULL.
  */
 xmlNodePtr tsk__layout_stray(xmlNodePtr parent, const char *const *names);
+/* The first element of a table (or of its thead/tbody/tfoot) that is not a
+ * row or a table part, or NULL. */
+xmlNodePtr tsk__layout_stray_in_table(xmlNodePtr table);
 
 /*
  * Report a history row that cannot be read: TSK_ELAYOUT, set in p->err as

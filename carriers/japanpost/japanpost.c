@@ -777,12 +777,7 @@ static int table_rows(jp_parse *p, xmlNodePtr table, nodes *rows, int idx[COL__C
 {
 	/* today's tables hold rows only: any other element where a row should
 	 * be is a row this layout cannot read */
-	static const char *const table_parts[] = { "tr", "thead", "tbody", "tfoot", "caption", "colgroup", "col", NULL };
-	static const char *const rows_only[] = { "tr", NULL };
-	xmlNodePtr stray = tsk__layout_stray(table, table_parts);
-	for (xmlNodePtr c = table->children; c && !stray; c = c->next)
-		if (tsk__node_is(c, "thead") || tsk__node_is(c, "tbody") || tsk__node_is(c, "tfoot"))
-			stray = tsk__layout_stray(c, rows_only);
+	xmlNodePtr stray = tsk__layout_stray_in_table(table);
 	if (stray)
 		return tsk__layout_bad_row(p, NULL, 0, stray, "not a table row");
 	collect(table, "tr", NULL, rows);

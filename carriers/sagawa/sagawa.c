@@ -514,16 +514,10 @@ static char *number_2022(tsk__html *page, const kv_list *kv)
  */
 static int parse_history_2022(tsk__layout_page *p, xmlNodePtr table, tsk_shipment *s)
 {
-	static const char *const table_parts[] = { "tr", "thead", "tbody", "tfoot", "caption", "colgroup", "col", NULL };
-	static const char *const rows_only[] = { "tr", NULL };
 	tsk__html *page = p->page;
 	tsk_error *err = p->err;
 	const char *number = tsk_shipment_tracking_number(s);
-	xmlNodePtr stray = tsk__layout_stray(table, table_parts);
-	xmlXPathObjectPtr parts = tsk__html_xpath(page, table, "./thead | ./tbody | ./tfoot");
-	for (int i = 0; !stray && i < tsk__xpath_count(parts); i++)
-		stray = tsk__layout_stray(tsk__xpath_node(parts, i), rows_only);
-	xmlXPathFreeObject(parts);
+	xmlNodePtr stray = tsk__layout_stray_in_table(table);
 	if (stray)
 		return tsk__layout_bad_row(p, number, 0, stray, "not a table row");
 	xmlXPathObjectPtr rows = tsk__html_xpath(page, table, "./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr");

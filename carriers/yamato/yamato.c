@@ -711,14 +711,8 @@ static int history_2009(tsk__layout_page *ps, xmlNodePtr table, tsk_shipment *s)
 	/* every element of the table is a row, and every row after the header
 	 * an event with its 荷物状況 word and its cells: a row the layout
 	 * cannot read makes the page TSK_ELAYOUT, never a shorter history */
-	static const char *const table_parts[] = { "tr", "thead", "tbody", "tfoot", "caption", "colgroup", "col", NULL };
-	static const char *const rows_only[] = { "tr", NULL };
 	const char *number = tsk_shipment_tracking_number(s);
-	xmlNodePtr stray = tsk__layout_stray(table, table_parts);
-	xmlXPathObjectPtr parts = tsk__html_xpath(page, table, "./thead | ./tbody | ./tfoot");
-	for (int i = 0; !stray && i < tsk__xpath_count(parts); i++)
-		stray = tsk__layout_stray(tsk__xpath_node(parts, i), rows_only);
-	xmlXPathFreeObject(parts);
+	xmlNodePtr stray = tsk__layout_stray_in_table(table);
 	if (stray)
 		return tsk__layout_bad_row(ps, number, 0, stray, "not a table row");
 	/* a row has a cell under every header */
