@@ -354,16 +354,214 @@ static char *number_from_title(const char *title)
 }
 
 /*
+ * Office codes on today's page (README.md, Layouts, yamato-2019). The
+ * visible blocks are the source of events; the codes come from where the
+ * page gives them: an office name linked to its office page
+ * (Sngp?…&JC=<code>), else the print table of the block's PRINT_n()
+ * function in <head> (荷物状況 | 日 付 | 時 刻 | 担当店名 | 担当店コード, the
+ * number printed above it), used only when it lists the same words in the
+ * same order as the visible history: never a guess.
+ */
+struct print_row {
+	char *word;
+	char *code;
+};
+struct print_table {
+	char *number;
+	struct print_row *rows;
+	size_t n;
+};
+struct print_tables {
+	struct print_table *v;
+	size_t n, cap;
+};
+
+static void print_tables_dispose(struct print_tables *pt)
+{
+	for (size_t i = 0; i < pt->n; i++) {
+		for (size_t r = 0; r < pt->v[i].n; r++) {
+			free(pt->v[i].rows[r].word);
+			free(pt->v[i].rows[r].code);
+		}
+		free(pt->v[i].rows);
+		free(pt->v[i].number);
+	}
+	free(pt->v);
+	memset(pt, 0, sizeof *pt);
+}
+
+/* The digits after "JC=" in an office link, or NULL (caller frees). */
+static char *jc_code(const char *href)
+{
+	const char *p = href ? strstr(href, "JC=") : NULL;
+	if (!p)
+		return NULL;
+	p += 3;
+	size_t n = 0;
+	while (p[n] >= '0' && p[n] <= '9')
+		n++;
+	return n ? tsk__strndup(p, n) : NULL;
+}
+
+/* The strings of the writeln('…') calls of one function's text, one line
+ * each (JavaScript escapes undone). NULL on ENOMEM. */
+static char *writeln_strings(const char *p)
+{
+	tsk__buf b = TSK__BUF_INIT;
+	tsk__buf_add(&b, "", 0);
+	while ((p = strstr(p, "writeln("))) {
+		p += strlen("writeln(");
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '\'' && *p != '"')
+			continue;
+		char q = *p++;
+		while (*p && *p != q) {
+			if (*p == '\\' && p[1]) {
+				p++;
+				tsk__buf_putc(&b, *p == 'n' ? '\n' : *p == 't' ? '\t' : *p);
+				p++;
+			} else {
+				tsk__buf_putc(&b, *p++);
+			}
+		}
+		tsk__buf_putc(&b, '\n');
+	}
+	return tsk__buf_detach(&b);
+}
+
+/* Read one PRINT_n() function's print table into pt. */
+static int print_table_of(const char *fn, struct print_tables *pt)
+{
+	char *html = writeln_strings(fn);
+	if (!html)
+		return TSK_ENOMEM;
+	tsk__html frag;
+	tsk_error err;
+	tsk_error_clear(&err);
+	int rc = tsk__html_parse(&frag, html, strlen(html), "text/html; charset=UTF-8", &err);
+	free(html);
+	if (rc != TSK_OK) {
+		tsk__html_free(&frag);
+		return rc == TSK_ENOMEM ? rc : TSK_OK; /* no table there: no codes */
+	}
+	char *number = NULL;
+	xmlXPathObjectPtr bs = tsk__html_xpath(&frag, NULL, "//b");
+	for (int i = 0; rc == TSK_OK && !number && i < tsk__xpath_count(bs); i++) {
+		char *t = tsk__node_text_line(tsk__xpath_node(bs, i));
+		char *d = t ? digits_of(t) : NULL;
+		if (!d)
+			rc = TSK_ENOMEM;
+		else if (strlen(d) == 12)
+			number = d, d = NULL;
+		free(t);
+		free(d);
+	}
+	xmlXPathFreeObject(bs);
+	xmlNodePtr table = tsk__html_first(&frag, NULL, "//table[.//th[contains(., '担当店コード')]]");
+	int cw = -1, cc = -1;
+	xmlXPathObjectPtr heads = table ? tsk__html_xpath(&frag, table, "(.//tr)[1]/th") : NULL;
+	for (int i = 0; rc == TSK_OK && i < tsk__xpath_count(heads); i++) {
+		char *t = tsk__node_text_line(tsk__xpath_node(heads, i));
+		char *f = t ? tsk__html_fold(t, true) : NULL;
+		if (!f)
+			rc = TSK_ENOMEM;
+		else if (strcmp(f, "荷物状況") == 0)
+			cw = i;
+		else if (strcmp(f, "担当店コード") == 0)
+			cc = i;
+		free(t);
+		free(f);
+	}
+	xmlXPathFreeObject(heads);
+	if (rc == TSK_OK && number && cw >= 0 && cc >= 0 && TSK__GROW(pt->v, pt->cap, pt->n + 1)) {
+		struct print_table *t = &pt->v[pt->n++];
+		memset(t, 0, sizeof *t);
+		t->number = number;
+		number = NULL;
+		xmlXPathObjectPtr rows = tsk__html_xpath(&frag, table, ".//tr[td]");
+		t->rows = calloc((size_t)tsk__xpath_count(rows) + 1, sizeof *t->rows);
+		if (!t->rows)
+			rc = TSK_ENOMEM;
+		for (int r = 0; rc == TSK_OK && r < tsk__xpath_count(rows); r++) {
+			xmlXPathObjectPtr cells = tsk__html_xpath(&frag, tsk__xpath_node(rows, r), "./td");
+			char *w = tsk__node_text_line(tsk__xpath_node(cells, cw));
+			char *c = tsk__node_text_line(tsk__xpath_node(cells, cc));
+			xmlXPathFreeObject(cells);
+			if (!w || !c) {
+				free(w);
+				free(c);
+				rc = TSK_ENOMEM;
+				break;
+			}
+			t->rows[t->n].word = w;
+			t->rows[t->n].code = c;
+			t->n++;
+		}
+		xmlXPathFreeObject(rows);
+	} else if (rc == TSK_OK && number && cw >= 0 && cc >= 0) {
+		rc = TSK_ENOMEM;
+	}
+	free(number);
+	tsk__html_free(&frag);
+	return rc;
+}
+
+/* Every PRINT_n() function of the page's scripts. */
+static int print_tables_2019(tsk__html *page, struct print_tables *pt)
+{
+	xmlXPathObjectPtr scripts = tsk__html_xpath(page, NULL, "//script");
+	int rc = scripts ? TSK_OK : TSK_ENOMEM;
+	for (int i = 0; rc == TSK_OK && i < tsk__xpath_count(scripts); i++) {
+		xmlChar *text = xmlNodeGetContent(tsk__xpath_node(scripts, i));
+		const char *p = text ? strstr((const char *)text, "function PRINT_") : NULL;
+		while (rc == TSK_OK && p) {
+			const char *next = strstr(p + 1, "function PRINT_");
+			char *fn = next ? tsk__strndup(p, (size_t)(next - p)) : tsk__strdup(p);
+			rc = fn ? print_table_of(fn, pt) : TSK_ENOMEM;
+			free(fn);
+			p = next;
+		}
+		xmlFree(text);
+	}
+	xmlXPathFreeObject(scripts);
+	return rc;
+}
+
+static const struct print_table *print_table_for(const struct print_tables *pt, const char *number)
+{
+	for (size_t i = 0; pt && i < pt->n; i++)
+		if (strcmp(pt->v[i].number, number) == 0)
+			return &pt->v[i];
+	return NULL;
+}
+
+/*
  * The history of a block: every element of its list is an event row, an
  * li with its .item word and its .date (README.md, Layouts). A row the
  * layout cannot read makes the page TSK_ELAYOUT naming it, never a
  * shorter history; so does a history block with text but no list.
  */
-static int history_2019(tsk__layout_page *ps, xmlNodePtr block, tsk_shipment *s)
+static int history_2019(tsk__layout_page *ps, xmlNodePtr block, tsk_shipment *s,
+                        const struct print_tables *pt)
 {
 	static const char *const rows_only[] = { "li", NULL };
 	tsk__html *page = ps->page;
 	const char *number = tsk_shipment_tracking_number(s);
+	/* the print table, when it lists the visible words in the same order */
+	const struct print_table *print = print_table_for(pt, number);
+	if (print) {
+		xmlXPathObjectPtr all = tsk__html_xpath(page, block, ".//*[" CLS("tracking-invoice-block-detail") "]//li");
+		bool same = all && (size_t)tsk__xpath_count(all) == print->n;
+		for (int i = 0; same && i < tsk__xpath_count(all); i++) {
+			char *w = text_at(page, tsk__xpath_node(all, i), ".//*[" CLS("item") "]");
+			same = w && tsk__fold_equal(w, print->rows[i].word, false);
+			free(w);
+		}
+		xmlXPathFreeObject(all);
+		if (!same)
+			print = NULL;
+	}
 	xmlXPathObjectPtr details = tsk__html_xpath(page, block, ".//*[" CLS("tracking-invoice-block-detail") "]");
 	if (!details)
 		return TSK_ENOMEM;
@@ -398,7 +596,16 @@ static int history_2019(tsk__layout_page *ps, xmlNodePtr block, tsk_shipment *s)
 					rc = tsk__layout_bad_row(ps, number, row, li,
 					                         !*word ? "no .item status word" : "no .date");
 				else
-					rc = add_event(s, word, date, NULL, place, NULL);
+				{
+					/* the office link's code, else the print table's */
+					char *href = tsk__node_attr(
+						tsk__html_first(page, li, ".//*[" CLS("name") "]//a[contains(@href, 'JC=')]"), "href");
+					char *code = jc_code(href);
+					rc = add_event(s, word, date, NULL, place,
+					               code ? code : print && row <= print->n ? print->rows[row - 1].code : NULL);
+					free(code);
+					free(href);
+				}
 				free(word);
 				free(date);
 				free(place);
@@ -419,7 +626,8 @@ static int history_2019(tsk__layout_page *ps, xmlNodePtr block, tsk_shipment *s)
 	return rc;
 }
 
-static int parse_block_2019(tsk__layout_page *ps, tsk__html *page, xmlNodePtr block, size_t index)
+static int parse_block_2019(tsk__layout_page *ps, tsk__html *page, xmlNodePtr block, size_t index,
+                            const struct print_tables *pt)
 {
 	char *title = text_at(page, block, ".//*[" CLS("tracking-invoice-block-title") "]");
 	char *number = title ? number_from_title(title) : NULL;
@@ -486,7 +694,7 @@ static int parse_block_2019(tsk__layout_page *ps, tsk__html *page, xmlNodePtr bl
 
 	/* the history, oldest first */
 	if (rc == TSK_OK && tsk_shipment_error(s) == TSK_OK)
-		rc = history_2019(ps, block, s);
+		rc = history_2019(ps, block, s, pt);
 	return finish_shipment(ps, s, rc);
 }
 
@@ -506,10 +714,14 @@ static int parse_2019(tsk__layout_page *ps)
 	xmlXPathObjectPtr blocks = tsk__html_xpath(page, NULL, "//div[" CLS("parts-tracking-invoice-block") "]");
 	if (!blocks)
 		return oom(ps);
-	int rc = TSK_OK;
+	struct print_tables pt = { NULL, 0, 0 };
+	int rc = print_tables_2019(page, &pt);
+	if (rc != TSK_OK)
+		rc = oom(ps);
 	for (int i = 0; rc == TSK_OK && i < tsk__xpath_count(blocks); i++)
-		rc = parse_block_2019(ps, page, tsk__xpath_node(blocks, i), (size_t)i);
+		rc = parse_block_2019(ps, page, tsk__xpath_node(blocks, i), (size_t)i, &pt);
 	xmlXPathFreeObject(blocks);
+	print_tables_dispose(&pt);
 	return rc;
 }
 

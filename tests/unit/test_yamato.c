@@ -615,6 +615,35 @@ static void replace_once(char *buf, size_t *len, const char *from, const char *t
 	ck_abort_msg("\"%s\" not in page", from);
 }
 
+/* Office codes on today's page (issue 13, item 9): the visible blocks give
+ * the events, an office link (Sngp?…&JC=) or the block's PRINT_n() print
+ * table the codes; a print table that does not list the visible words in
+ * order gives none (no guess), while the links still do. */
+START_TEST(office_codes_2019)
+{
+	tsk_shipment_list *l = parse_file("yamato/synthetic_2019_delivered.html", "2024-12-04T12:00:00+09:00");
+	const tsk_shipment *s = find(l, "623023866161");
+	ck_assert_uint_eq(tsk_shipment_event_count(s), 6);
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_ptr_nonnull(tsk_event_location_code(tsk_shipment_event_at(s, i)));
+	ck_assert_str_eq(tsk_event_location_code(tsk_shipment_event_at(s, 0)), "060848"); /* linked */
+	ck_assert_str_eq(tsk_event_location_code(tsk_shipment_event_at(s, 5)), "060713"); /* printed */
+	tsk_shipment_list_free(l);
+
+	size_t len;
+	char *page = tsk_test_read("yamato/synthetic_2019_delivered.html", &len);
+	/* the print table's last word differs from the visible one */
+	replace_once(page, &len, " swd.writeln(' <td>配達完了</td>');", " swd.writeln(' <td>配達中</td>');");
+	char msg[512];
+	ck_assert_int_eq(parse_bytes(&l, "2024-12-04T12:00:00+09:00", page, len, NULL, msg, sizeof msg), TSK_OK);
+	s = find(l, "623023866161");
+	ck_assert_str_eq(tsk_event_location_code(tsk_shipment_event_at(s, 0)), "060848");
+	ck_assert_ptr_null(tsk_event_location_code(tsk_shipment_event_at(s, 5)));
+	tsk_shipment_list_free(l);
+	free(page);
+}
+END_TEST
+
 START_TEST(known_layout_without_numbers)
 {
 	/* the 2009 form with every slot empty */
@@ -1000,6 +1029,7 @@ int main(void)
 	tcase_add_test(tc, synthetic_states_and_windows);
 	tcase_add_test(tc, synthetic_unknown_words);
 	tcase_add_test(tc, synthetic_not_found_and_mixed);
+	tcase_add_test(tc, office_codes_2019);
 	tcase_add_test(tc, synthetic_handoff);
 	tcase_add_test(tc, new_year);
 	tcase_add_loop_test(tc, stated_windows, 0, (int)(sizeof windows / sizeof windows[0]));

@@ -4,6 +4,7 @@
 # carriers/yamato/README.md documents (Layouts, yamato-2019): the print copy
 # of the blocks in <head>, the number list, one invoice block per number.
 import json, sys
+import print_tables
 
 def dashed(n):
     return f"{n[:4]}-{n[4:8]}-{n[8:]}"
@@ -105,6 +106,8 @@ def write(name, now, blocks, note, extras):
     open(name + ".html", "w", encoding="utf-8").write(page(blocks, note))
     open(name + ".expect.json", "w", encoding="utf-8").write(
         json.dumps(expectation(name, now, blocks, note, extras), ensure_ascii=False, indent=1) + "\n")
+    # what a real page carries besides the blocks: PRINT_n() and office codes
+    print_tables.update_expectation(name + ".html", print_tables.transform(name + ".html"))
 
 def ev(status, exc=None):
     return {"event_status": status, "event_exception": exc}
