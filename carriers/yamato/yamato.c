@@ -458,7 +458,18 @@ static int print_table_of(const char *fn, struct print_tables *pt)
 		free(d);
 	}
 	xmlXPathFreeObject(bs);
-	xmlNodePtr table = tsk__html_first(&frag, NULL, "//table[.//th[contains(., '担当店コード')]]");
+	/* the table whose header row names 担当店コード */
+	xmlNodePtr table = NULL;
+	xmlXPathObjectPtr tables = tsk__html_xpath(&frag, NULL, "//table");
+	for (int i = 0; rc == TSK_OK && !table && i < tsk__xpath_count(tables); i++) {
+		char *t = tsk__node_text_line(tsk__xpath_node(tables, i));
+		if (!t)
+			rc = TSK_ENOMEM;
+		else if (strstr(t, "担当店コード"))
+			table = tsk__xpath_node(tables, i);
+		free(t);
+	}
+	xmlXPathFreeObject(tables);
 	int cw = -1, cc = -1;
 	xmlXPathObjectPtr heads = table ? tsk__html_xpath(&frag, table, "(.//tr)[1]/th") : NULL;
 	for (int i = 0; rc == TSK_OK && i < tsk__xpath_count(heads); i++) {
@@ -552,13 +563,18 @@ static int history_2019(tsk__layout_page *ps, xmlNodePtr block, tsk_shipment *s,
 	const struct print_table *print = print_table_for(pt, number);
 	if (print) {
 		xmlXPathObjectPtr all = tsk__html_xpath(page, block, ".//*[" CLS("tracking-invoice-block-detail") "]//li");
-		bool same = all && (size_t)tsk__xpath_count(all) == print->n;
+		if (!all)
+			return TSK_ENOMEM;
+		bool same = (size_t)tsk__xpath_count(all) == print->n, nomem = false;
 		for (int i = 0; same && i < tsk__xpath_count(all); i++) {
 			char *w = text_at(page, tsk__xpath_node(all, i), ".//*[" CLS("item") "]");
+			nomem = !w;
 			same = w && tsk__fold_equal(w, print->rows[i].word, false);
 			free(w);
 		}
 		xmlXPathFreeObject(all);
+		if (nomem)
+			return TSK_ENOMEM;
 		if (!same)
 			print = NULL;
 	}
@@ -598,8 +614,9 @@ static int history_2019(tsk__layout_page *ps, xmlNodePtr block, tsk_shipment *s,
 				else
 				{
 					/* the office link's code, else the print table's */
-					char *href = tsk__node_attr(
-						tsk__html_first(page, li, ".//*[" CLS("name") "]//a[contains(@href, 'JC=')]"), "href");
+					/* plain steps only (walked directly, no XPath compiled) */
+					xmlNodePtr name = tsk__html_first(page, li, ".//*[" CLS("name") "]");
+					char *href = tsk__node_attr(name ? tsk__html_first(page, name, ".//a") : NULL, "href");
 					char *code = jc_code(href);
 					rc = add_event(s, word, date, NULL, place,
 					               code ? code : print && row <= print->n ? print->rows[row - 1].code : NULL);
