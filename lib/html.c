@@ -330,6 +330,12 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 
 bool tsk__html_truncated(const char *body, size_t len)
 {
+	/* A whole page never ends inside a <script>: a page cut there may
+	 * still show a closing tag the script writes (Yamato's print tables
+	 * write whole documents, </html> included). */
+	const char *so = tsk__find_last_nocase(body, len, "<script");
+	if (so && !tsk__find_last_nocase(so, len - (size_t)(so - body), "</script"))
+		return true;
 	/* A whole page ends with its closing tags: look for them from the end
 	 * first, so that judging it reads only its last bytes. */
 	const char *h = tsk__find_last_nocase(body, len, "</html");
