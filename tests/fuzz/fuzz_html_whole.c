@@ -19,21 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The start of the last occurrence of needle (lower case) in data, ASCII
- * case ignored, or size. */
-static size_t last_of_nocase(const uint8_t *data, size_t size, const char *needle)
-{
-	size_t n = strlen(needle);
-	for (size_t i = size; i-- > 0;) {
-		size_t k = 0;
-		while (k < n && i + k < size && (data[i + k] | 0x20) == (uint8_t)needle[k])
-			k++;
-		if (k == n)
-			return i;
-	}
-	return size;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char *parse_json(tsk_ctx *ctx, const char *carrier, const uint8_t *data, size_t size)
@@ -48,13 +33,18 @@ static char *parse_json(tsk_ctx *ctx, const char *carrier, const uint8_t *data, 
 	return json;
 }
 
-/* The start of the last occurrence of needle in data[0..size), or size. */
+/* The start of the last occurrence of needle (lower case) in
+ * data[0..size), ASCII case ignored (tags are written both ways), or size. */
 static size_t last_of(const uint8_t *data, size_t size, const char *needle)
 {
 	size_t n = strlen(needle);
-	for (size_t i = size; i-- > 0;)
-		if (size - i >= n && memcmp(data + i, needle, n) == 0)
+	for (size_t i = size; i-- > 0;) {
+		size_t k = 0;
+		while (k < n && i + k < size && (data[i + k] | 0x20) == (uint8_t)needle[k])
+			k++;
+		if (k == n)
 			return i;
+	}
 	return size;
 }
 
@@ -84,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* bytes after the body's end are not the page's content (libxml2
 		 * hangs stray text there on the last element): a cut after it
 		 * is a whole page with less trailing noise, not compared */
-		size_t body_end = last_of_nocase(data, size, "</body");
+		size_t body_end = last_of(data, size, "</body");
 		for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
 			if (cuts[k] == 0 || cuts[k] >= size || (body_end < size && cuts[k] > body_end))
 				continue;
