@@ -16,6 +16,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,15 +113,101 @@ void tsk__yajl_mem_release(tsk__yajl_mem *m)
 
 /* ------------------------------------------------------- the tree builder */
 
+/*
+ * The tree lives in one arena: a few large blocks holding every node,
+ * string and child array, freed together by tsk__json_free (a tree is
+ * read-only once built, so nothing is freed alone). The first block starts
+ * with the arena's head and the root node, so the root finds its arena.
+ * Children wait on one shared stack while their container is open and are
+ * copied into an array of the exact size when it closes.
+ */
+struct chunk {
+	struct chunk *next;
+	size_t size;    /* usable bytes after this header */
+	max_align_t align[];
+};
+
+struct tree_head {
+	struct chunk *chunks;
+	struct yajl_val_s root;
+};
+
+#define ARENA_MIN 1024
+#define ARENA_MAX (64 * 1024)
+#define ARENA_ALIGN (sizeof(max_align_t))
+
+struct arena {
+	struct chunk *chunks;
+	char *cur;
+	size_t left;
+	size_t next_size;
+};
+
+static void arena_free(struct chunk *c)
+{
+	while (c) {
+		struct chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+}
+
+static void *arena_alloc(struct arena *a, size_t n, size_t align)
+{
+	size_t pad = (size_t)(-(uintptr_t)a->cur & (align - 1));
+	if (a->cur && pad <= a->left && n <= a->left - pad) {
+		void *p = a->cur + pad;
+		a->cur += pad + n;
+		a->left -= pad + n;
+		return p;
+	}
+	size_t size = a->next_size;
+	if (size < n + ARENA_ALIGN)
+		size = n + ARENA_ALIGN;
+	if (size > SIZE_MAX - sizeof(struct chunk))
+		return NULL;
+	struct chunk *c = malloc(sizeof *c + size);
+	if (!c)
+		return NULL;
+	c->size = size;
+	c->next = a->chunks;
+	a->chunks = c;
+	if (a->next_size < ARENA_MAX)
+		a->next_size *= 2;
+	a->cur = (char *)c->align + n;
+	a->left = size - n;
+	return c->align;
+}
+
+static char *arena_strndup(struct arena *a, const char *s, size_t n)
+{
+	char *p = n < SIZE_MAX ? arena_alloc(a, n + 1, 1) : NULL;
+	if (p) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+/* One child of an open container: an object's key (NULL in an array) and value. */
+struct slot {
+	const char *key;
+	yajl_val v;
+};
+
 struct frame {
 	yajl_val v;     /* an object or an array */
-	size_t cap;     /* room in its keys/values arrays */
-	char *key;      /* an object's key waiting for its value */
+	size_t first;   /* its first child on the slot stack */
 };
 
 struct builder {
+	struct arena arena;
+	struct tree_head *head;  /* at the start of the first block */
 	struct frame *stack;
 	size_t depth, stack_cap;
+	struct slot *slots;      /* children of every open container */
+	size_t nslots, slots_cap;
+	const char *key;         /* an object's key waiting for its value */
 	yajl_val root;
 	int failed;         /* TSK_OK, TSK_ENOMEM or TSK_EPARSE (why says) */
 	char why[160];
@@ -129,30 +217,8 @@ void tsk__json_free(yajl_val v)
 {
 	if (!v)
 		return;
-	switch (v->type) {
-	case yajl_t_string:
-		free(v->u.string);
-		break;
-	case yajl_t_number:
-		free(v->u.number.r);
-		break;
-	case yajl_t_object:
-		for (size_t i = 0; i < v->u.object.len; i++) {
-			free((char *)v->u.object.keys[i]);
-			tsk__json_free(v->u.object.values[i]);
-		}
-		free((void *)v->u.object.keys);
-		free(v->u.object.values);
-		break;
-	case yajl_t_array:
-		for (size_t i = 0; i < v->u.array.len; i++)
-			tsk__json_free(v->u.array.values[i]);
-		free(v->u.array.values);
-		break;
-	default:
-		break;
-	}
-	free(v);
+	struct tree_head *h = (struct tree_head *)((char *)v - offsetof(struct tree_head, root));
+	arena_free(h->chunks);
 }
 
 static int nomem(struct builder *b)
@@ -168,7 +234,7 @@ static int refuse(struct builder *b, const char *what)
 	return 0;
 }
 
-/* Hang a finished value on its parent (or make it the root); takes v. */
+/* Hang a finished value on its parent (or make it the root). */
 static int attach(struct builder *b, yajl_val v)
 {
 	if (!v)
@@ -177,63 +243,41 @@ static int attach(struct builder *b, yajl_val v)
 		b->root = v;
 		return 1;
 	}
-	struct frame *f = &b->stack[b->depth - 1];
-	if (f->v->type == yajl_t_object) {
-		size_t len = f->v->u.object.len;
-		if (len == f->cap) {
-			size_t cap = f->cap ? f->cap * 2 : 4;
-			const char **k = realloc((void *)f->v->u.object.keys, cap * sizeof *k);
-			if (k)
-				f->v->u.object.keys = k;
-			yajl_val *vals = k ? realloc(f->v->u.object.values, cap * sizeof *vals) : NULL;
-			if (!vals) {
-				tsk__json_free(v);
-				return nomem(b);
-			}
-			f->v->u.object.values = vals;
-			f->cap = cap;
-		}
-		f->v->u.object.keys[len] = f->key;
-		f->v->u.object.values[len] = v;
-		f->v->u.object.len = len + 1;
-		f->key = NULL;
-	} else {
-		size_t len = f->v->u.array.len;
-		if (!TSK__GROW(f->v->u.array.values, f->cap, len + 1)) {
-			tsk__json_free(v);
-			return nomem(b);
-		}
-		f->v->u.array.values[len] = v;
-		f->v->u.array.len = len + 1;
-	}
+	if (!TSK__GROW(b->slots, b->slots_cap, b->nslots + 1))
+		return nomem(b);
+	b->slots[b->nslots].key = b->key;
+	b->slots[b->nslots].v = v;
+	b->nslots++;
+	b->key = NULL;
 	return 1;
 }
 
-static yajl_val new_value(yajl_type type)
+static yajl_val new_value(struct builder *b, yajl_type type)
 {
-	yajl_val v = calloc(1, sizeof *v);
-	if (v)
+	yajl_val v = arena_alloc(&b->arena, sizeof *v, _Alignof(struct yajl_val_s));
+	if (v) {
+		memset(v, 0, sizeof *v);
 		v->type = type;
+	}
 	return v;
 }
 
 static int on_null(void *ctx)
 {
-	return attach(ctx, new_value(yajl_t_null));
+	return attach(ctx, new_value(ctx, yajl_t_null));
 }
 
 static int on_boolean(void *ctx, int boolean)
 {
-	return attach(ctx, new_value(boolean ? yajl_t_true : yajl_t_false));
+	return attach(ctx, new_value(ctx, boolean ? yajl_t_true : yajl_t_false));
 }
 
 static int on_number(void *ctx, const char *s, size_t len)
 {
-	yajl_val v = new_value(yajl_t_number);
-	if (!v || !(v->u.number.r = tsk__strndup(s, len))) {
-		free(v);
-		return nomem(ctx);
-	}
+	struct builder *b = ctx;
+	yajl_val v = new_value(b, yajl_t_number);
+	if (!v || !(v->u.number.r = arena_strndup(&b->arena, s, len)))
+		return nomem(b);
 	char *end;
 	errno = 0;
 	v->u.number.i = strtoll(v->u.number.r, &end, 10);
@@ -243,19 +287,18 @@ static int on_number(void *ctx, const char *s, size_t len)
 	v->u.number.d = strtod(v->u.number.r, &end);
 	if (errno == 0 && *end == '\0')
 		v->u.number.flags |= YAJL_NUMBER_DOUBLE_VALID;
-	return attach(ctx, v);
+	return attach(b, v);
 }
 
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
+	struct builder *b = ctx;
 	if (memchr(s, '\0', len))
-		return refuse(ctx, "a string holds a NUL character (\\u0000)");
-	yajl_val v = new_value(yajl_t_string);
-	if (!v || !(v->u.string = tsk__strndup((const char *)s, len))) {
-		free(v);
-		return nomem(ctx);
-	}
-	return attach(ctx, v);
+		return refuse(b, "a string holds a NUL character (\\u0000)");
+	yajl_val v = new_value(b, yajl_t_string);
+	if (!v || !(v->u.string = arena_strndup(&b->arena, (const char *)s, len)))
+		return nomem(b);
+	return attach(b, v);
 }
 
 static int open_container(struct builder *b, yajl_type type)
@@ -267,12 +310,20 @@ static int open_container(struct builder *b, yajl_type type)
 	}
 	if (!TSK__GROW(b->stack, b->stack_cap, b->depth + 1))
 		return nomem(b);
-	yajl_val v = new_value(type);
+	yajl_val v = new_value(b, type);
 	if (!v)
 		return nomem(b);
+	/* the key this container is the value of waits on its slot */
+	if (b->depth > 0) {
+		if (!TSK__GROW(b->slots, b->slots_cap, b->nslots + 1))
+			return nomem(b);
+		b->slots[b->nslots].key = b->key;
+		b->slots[b->nslots].v = v;
+		b->nslots++;
+		b->key = NULL;
+	}
 	b->stack[b->depth].v = v;
-	b->stack[b->depth].cap = 0;
-	b->stack[b->depth].key = NULL;
+	b->stack[b->depth].first = b->nslots;
 	b->depth++;
 	return 1;
 }
@@ -280,8 +331,35 @@ static int open_container(struct builder *b, yajl_type type)
 static int close_container(void *ctx)
 {
 	struct builder *b = ctx;
-	yajl_val v = b->stack[--b->depth].v;
-	return attach(b, v);
+	struct frame *f = &b->stack[--b->depth];
+	yajl_val v = f->v;
+	size_t n = b->nslots - f->first;
+	const struct slot *kids = b->slots + f->first;
+	if (n) {
+		yajl_val *vals = arena_alloc(&b->arena, n * sizeof *vals, _Alignof(yajl_val));
+		if (!vals)
+			return nomem(b);
+		for (size_t i = 0; i < n; i++)
+			vals[i] = kids[i].v;
+		if (v->type == yajl_t_object) {
+			const char **keys = arena_alloc(&b->arena, n * sizeof *keys, _Alignof(const char *));
+			if (!keys)
+				return nomem(b);
+			for (size_t i = 0; i < n; i++)
+				keys[i] = kids[i].key;
+			v->u.object.keys = keys;
+			v->u.object.values = vals;
+			v->u.object.len = n;
+		} else {
+			v->u.array.values = vals;
+			v->u.array.len = n;
+		}
+	}
+	b->nslots = f->first;
+	/* the container already waits on its parent's slot (opened there) */
+	if (b->depth == 0)
+		b->root = v;
+	return 1;
 }
 
 static int on_start_map(void *ctx)
@@ -294,9 +372,7 @@ static int on_map_key(void *ctx, const unsigned char *s, size_t len)
 	struct builder *b = ctx;
 	if (memchr(s, '\0', len))
 		return refuse(b, "a key holds a NUL character (\\u0000)");
-	struct frame *f = &b->stack[b->depth - 1];
-	free(f->key);
-	if (!(f->key = tsk__strndup((const char *)s, len)))
+	if (!(b->key = arena_strndup(&b->arena, (const char *)s, len)))
 		return nomem(b);
 	return 1;
 }
@@ -311,17 +387,24 @@ static const yajl_callbacks callbacks = {
 	on_start_map, on_map_key, close_container, on_start_array, close_container,
 };
 
-/* Free whatever a failed parse left on the builder's stack. */
+/* Start the arena with its head (and the root's place) in the first block. */
+static int builder_init(struct builder *b, size_t len)
+{
+	size_t first = len > ARENA_MAX ? ARENA_MAX : len * 2;
+	b->arena.next_size = first < ARENA_MIN ? ARENA_MIN : first > ARENA_MAX ? ARENA_MAX : first;
+	b->head = arena_alloc(&b->arena, sizeof *b->head, _Alignof(struct tree_head));
+	return b->head ? 0 : -1;
+}
+
+/* Free whatever a failed parse left (the arena, unless handed over). */
 static void builder_dispose(struct builder *b)
 {
-	while (b->depth > 0) {
-		struct frame *f = &b->stack[--b->depth];
-		free(f->key);
-		tsk__json_free(f->v);
-	}
 	free(b->stack);
+	free(b->slots);
 	b->stack = NULL;
-	tsk__json_free(b->root);
+	b->slots = NULL;
+	arena_free(b->arena.chunks);
+	b->arena.chunks = NULL;
 	b->root = NULL;
 }
 
@@ -389,7 +472,9 @@ int tsk__json_parse(yajl_val *out, const char *bytes, size_t len, size_t max_byt
 	tsk__yajl_mem_init(&r->mem);
 	r->bytes = (const unsigned char *)bytes;
 	r->len = len;
-	if (run_yajl(r))
+	if (builder_init(&r->b, len) != 0)
+		r->b.failed = TSK_ENOMEM;
+	else if (run_yajl(r))
 		r->b.failed = TSK_ENOMEM;
 	int rc = r->b.failed;
 	if (rc == TSK_OK && !r->b.root) {
@@ -397,8 +482,11 @@ int tsk__json_parse(yajl_val *out, const char *bytes, size_t len, size_t max_byt
 		snprintf(r->b.why, sizeof r->b.why, "empty text");
 	}
 	if (rc == TSK_OK) {
-		*out = r->b.root;
-		r->b.root = NULL;
+		/* the root moves to its place beside the arena's head */
+		r->b.head->chunks = r->b.arena.chunks;
+		r->b.head->root = *r->b.root;
+		r->b.arena.chunks = NULL;
+		*out = &r->b.head->root;
 	} else if (rc == TSK_ENOMEM) {
 		snprintf(why, whylen, "out of memory");
 	} else {

@@ -23,7 +23,9 @@
  */
 int tsk__json_parse(yajl_val *out, const char *bytes, size_t len, size_t max_bytes, char *why,
                     size_t whylen);
-/* Free a tree from tsk__json_parse (NULL is fine). */
+/* Free a tree from tsk__json_parse (NULL is fine). The tree is one arena:
+ * only a whole tree (the root tsk__json_parse gave) is freed, never a
+ * part, and its nodes are read-only. */
 void tsk__json_free(yajl_val v);
 
 #endif
