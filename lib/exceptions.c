@@ -24,6 +24,7 @@
 #include "timeutil.h"
 #include "util.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,53 +64,101 @@ static const struct {
 /* A failed attempt this many times over is critical: someone should call. */
 #define CRITICAL_ATTEMPTS 3
 
+static inline unsigned char ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/* Does hay hold needle, ASCII letters of both compared without case? */
 static bool contains_ci(const char *hay, const char *needle)
 {
 	size_t n = strlen(needle);
 	for (size_t i = 0; hay[i]; i++) {
 		size_t k = 0;
-		while (k < n && hay[i + k]) {
-			char a = hay[i + k], b = needle[k];
-			if (a >= 'A' && a <= 'Z')
-				a = (char)(a + 32);
-			if (b >= 'A' && b <= 'Z')
-				b = (char)(b + 32);
-			if (a != b)
-				break;
+		while (k < n && hay[i + k] && ascii_lower((unsigned char)hay[i + k]) == ascii_lower((unsigned char)needle[k]))
 			k++;
-		}
 		if (k == n)
 			return true;
 	}
 	return false;
 }
 
-/* The event's words, width-folded once: carrier status and description. */
+/*
+ * The event's words (carrier status and description), width-folded once
+ * into buffers on the stack (the heap for long texts), ASCII letters
+ * lowered, with the set of byte pairs they hold: a word whose first two
+ * bytes are not such a pair cannot occur, so most words are ruled out by
+ * one bit test instead of a scan of both texts.
+ */
+#define FOLD_LOCAL 256
+#define PAIR_BITS 1024
+
 struct folded {
-	char *text[2];
-	bool ascii[2];             /* no byte above 0x7f: a Japanese word cannot occur */
+	const char *text[2];       /* lowered folded text, or NULL */
+	char *heap[2];             /* when it did not fit in local */
+	bool raw[2];               /* folding ran out of memory: text is the raw text */
+	char local[2][FOLD_LOCAL];
+	uint64_t pairs[PAIR_BITS / 64];
 };
+
+static unsigned pair_hash(unsigned char a, unsigned char b)
+{
+	return ((unsigned)a * 37u + b) & (PAIR_BITS - 1);
+}
 
 static void fold_event(struct folded *f, const tsk_event *ev)
 {
 	const int fields[2] = { TSK_EVENT_CARRIER_STATUS, TSK_EVENT_DESCRIPTION };
+	memset(f->pairs, 0, sizeof f->pairs);
 	for (int i = 0; i < 2; i++) {
-		f->text[i] = ev->text[fields[i]] ? tsk__text_fold(ev->text[fields[i]], false) : NULL;
-		f->ascii[i] = f->text[i] != NULL;
-		for (const char *p = f->text[i]; p && *p && f->ascii[i]; p++)
-			f->ascii[i] = (unsigned char)*p < 0x80;
+		const char *t = ev->text[fields[i]];
+		f->text[i] = NULL;
+		f->heap[i] = NULL;
+		f->raw[i] = false;
+		if (!t)
+			continue;
+		char *w = f->local[i];
+		if (!tsk__text_fold_into(w, FOLD_LOCAL, t, false)) {
+			w = f->heap[i] = tsk__text_fold(t, false);
+			if (!w) {
+				/* out of memory: the raw text still answers, the slow way */
+				f->text[i] = t;
+				f->raw[i] = true;
+				continue;
+			}
+		}
+		unsigned char prev = 0;
+		for (unsigned char *p = (unsigned char *)w; *p; p++) {
+			*p = ascii_lower(*p);
+			if (p != (unsigned char *)w) {
+				unsigned h = pair_hash(prev, *p);
+				f->pairs[h / 64] |= (uint64_t)1 << (h % 64);
+			}
+			prev = *p;
+		}
+		f->text[i] = w;
 	}
 }
 
-static bool folded_has(const struct folded *f, const tsk_event *ev, const char *word)
+static void folded_dispose(struct folded *f)
 {
-	const int fields[2] = { TSK_EVENT_CARRIER_STATUS, TSK_EVENT_DESCRIPTION };
+	free(f->heap[0]);
+	free(f->heap[1]);
+}
+
+static bool folded_has(const struct folded *f, const char *word)
+{
+	unsigned char a = ascii_lower((unsigned char)word[0]);
+	unsigned char b = a ? ascii_lower((unsigned char)word[1]) : 0;
+	bool maybe = true;
+	if (a && b) {
+		unsigned h = pair_hash(a, b);
+		maybe = (f->pairs[h / 64] >> (h % 64)) & 1;
+	}
 	for (int i = 0; i < 2; i++) {
-		/* when folding ran out of memory, the raw text still answers */
-		const char *t = f->text[i] ? f->text[i] : ev->text[fields[i]];
-		if (f->ascii[i] && (unsigned char)word[0] >= 0x80)
+		if (!f->text[i] || (!maybe && !f->raw[i]))
 			continue;
-		if (t && contains_ci(t, word))
+		if (contains_ci(f->text[i], word))
 			return true;
 	}
 	return false;
@@ -117,18 +166,19 @@ static bool folded_has(const struct folded *f, const tsk_event *ev, const char *
 
 tsk_exception_code tsk__exception_keyword(const tsk_event *ev, bool exception_status)
 {
+	if (!ev->text[TSK_EVENT_CARRIER_STATUS] && !ev->text[TSK_EVENT_DESCRIPTION])
+		return TSK_EXC_NONE;
 	struct folded f;
 	fold_event(&f, ev);
 	tsk_exception_code code = TSK_EXC_NONE;
 	if (exception_status)
 		for (size_t i = 0; i < TSK__ARRAY_LEN(exception_words) && code == TSK_EXC_NONE; i++)
-			if (folded_has(&f, ev, exception_words[i].word))
+			if (folded_has(&f, exception_words[i].word))
 				code = exception_words[i].code;
 	for (size_t i = 0; i < TSK__ARRAY_LEN(delay_words) && code == TSK_EXC_NONE; i++)
-		if (folded_has(&f, ev, delay_words[i]))
+		if (folded_has(&f, delay_words[i]))
 			code = TSK_EXC_WEATHER_OR_DISASTER_DELAY;
-	free(f.text[0]);
-	free(f.text[1]);
+	folded_dispose(&f);
 	return code;
 }
 
