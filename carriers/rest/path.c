@@ -89,6 +89,7 @@ int tsk__rest_path_compile(tsk__rest_path *out, const char *text, char *why, siz
 			if (p[0] == '*' && p[1] == ']') {
 				if (add_seg(out, TSK__SEG_ALL, NULL, 0, 0) != 0)
 					goto nomem;
+				out->multi = true;
 				p += 2;
 				continue;
 			}
@@ -155,9 +156,11 @@ static yajl_val object_get(yajl_val obj, const char *key)
 	if (!YAJL_IS_OBJECT(obj))
 		return NULL;
 	/* the last duplicate wins, as most JSON readers do */
-	for (size_t i = obj->u.object.len; i-- > 0;)
-		if (strcmp(obj->u.object.keys[i], key) == 0)
+	for (size_t i = obj->u.object.len; i-- > 0;) {
+		const char *k = obj->u.object.keys[i];
+		if (k[0] == key[0] && strcmp(k, key) == 0)
 			return obj->u.object.values[i];
+	}
 	return NULL;
 }
 
@@ -334,6 +337,60 @@ char *tsk__rest_spec_text(const tsk__rest_spec *s, yajl_val node, bool *nomem)
 	if (!t)
 		*nomem = true;
 	return t;
+}
+
+/* Can a FIRST spec answer with one item's text as it is? Not when an item
+ * is a blank constant: spec_eval writes it out and goes on to the next. */
+static bool first_borrowable(const tsk__rest_spec *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const tsk__rest_spec *it = &s->items[i];
+		if ((it->kind == TSK__SPEC_CONST && !has_text(it->text)) ||
+		    (it->kind == TSK__SPEC_FIRST && !first_borrowable(it)))
+			return false;
+	}
+	return true;
+}
+
+const char *tsk__rest_spec_view(const tsk__rest_spec *s, yajl_val node, tsk__buf *scratch, bool *nomem)
+{
+	if (!s)
+		return NULL;
+	switch (s->kind) {
+	case TSK__SPEC_NONE:
+		return NULL;
+	case TSK__SPEC_CONST:
+		return has_text(s->text) ? s->text : NULL;
+	case TSK__SPEC_PATH:
+		if (!s->path.multi) {
+			/* at most one value: its text is the answer */
+			const char *t = tsk__rest_scalar_text(tsk__rest_path_first(&s->path, node));
+			return has_text(t) ? t : NULL;
+		}
+		break;
+	case TSK__SPEC_FIRST:
+		if (first_borrowable(s)) {
+			for (size_t i = 0; i < s->n; i++) {
+				const char *t = tsk__rest_spec_view(&s->items[i], node, scratch, nomem);
+				if (t || *nomem)
+					return t;
+			}
+			return NULL;
+		}
+		break;
+	default:
+		break;
+	}
+	scratch->len = 0;
+	scratch->failed = false;
+	if (scratch->data)
+		scratch->data[0] = '\0';
+	bool any = tsk__rest_spec_eval(s, node, scratch);
+	if (scratch->failed) {
+		*nomem = true;
+		return NULL;
+	}
+	return any ? scratch->data : NULL;
 }
 
 /* ------------------------------------------------------------- conditions */

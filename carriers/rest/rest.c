@@ -545,12 +545,24 @@ struct parse_state {
 	const tsk_response *resp;
 	tsk_shipment_list *out;
 	tsk_error *err;
+	tsk__buf scratch[2];   /* texts that had to be built (joins), reused */
 };
 
 static char *text_of(const tsk__rest_spec *s, yajl_val node, int *rc)
 {
 	bool nomem = false;
 	char *t = tsk__rest_spec_text(s, node, &nomem);
+	if (nomem)
+		*rc = TSK_ENOMEM;
+	return t;
+}
+
+/* A field's text, borrowed from the tree where it can be (see
+ * tsk__rest_spec_view); built ones go to scratch k, valid until its next use. */
+static const char *view_of(struct parse_state *ps, const tsk__rest_spec *s, yajl_val node, int k, int *rc)
+{
+	bool nomem = false;
+	const char *t = tsk__rest_spec_view(s, node, &ps->scratch[k], &nomem);
 	if (nomem)
 		*rc = TSK_ENOMEM;
 	return t;
@@ -589,25 +601,23 @@ static int add_error_shipment(struct parse_state *ps, const char *number, int co
 }
 
 /* Resolve status codes: the first known decisive code; unknown ones flag unmapped. */
-static int resolve_codes(const tsk__rest_mapping *m, const tsk__rest_specs *codes, yajl_val node,
+static int resolve_codes(struct parse_state *ps, const tsk__rest_specs *codes, yajl_val node,
                          const tsk__rest_status **found, bool *unmapped, char **first_code)
 {
 	*found = NULL;
 	*unmapped = false;
 	int rc = TSK_OK;
 	for (size_t i = 0; i < codes->n && !*found && rc == TSK_OK; i++) {
-		char *code = text_of(&codes->s[i], node, &rc);
+		const char *code = view_of(ps, &codes->s[i], node, 0, &rc);
 		if (!code)
 			continue;
-		const tsk__rest_status *e = tsk__rest_status_lookup(m, code);
+		const tsk__rest_status *e = tsk__rest_status_lookup(ps->m, code);
 		if (!e)
 			*unmapped = true;
 		else if (!e->pass)
 			*found = e;
-		if (first_code && !*first_code)
-			*first_code = code;
-		else
-			free(code);
+		if (first_code && !*first_code && !(*first_code = tsk__strdup(code)))
+			rc = TSK_ENOMEM;
 	}
 	return rc;
 }
@@ -618,21 +628,19 @@ static int set_text(int rc, int field_rc)
 	return rc != TSK_OK ? rc : (field_rc == TSK_ENOMEM ? TSK_ENOMEM : TSK_OK);
 }
 
-static int build_event(const tsk__rest_mapping *m, yajl_val node, tsk_event **out)
+static int build_event(struct parse_state *ps, yajl_val node, tsk_event **out)
 {
+	const tsk__rest_mapping *m = ps->m;
 	tsk_event *ev = NULL;
 	int rc = tsk_event_new(&ev);
 	if (rc != TSK_OK)
 		return rc;
-	char *raw = text_of(&m->ev_time_raw, node, &rc);
+	const char *raw = view_of(ps, &m->ev_time_raw, node, 0, &rc);
 	rc = set_text(rc, tsk_event_set_text(ev, TSK_EVENT_TIME_RAW, raw));
-	char *ttext = m->ev_time.kind ? text_of(&m->ev_time, node, &rc) : NULL;
-	const char *tsrc = m->ev_time.kind ? ttext : raw;
+	const char *tsrc = m->ev_time.kind ? view_of(ps, &m->ev_time, node, 1, &rc) : raw;
 	tsk_time t;
 	if (tsrc && tsk__rest_parse_time(tsrc, m->time_format, m->time_offset, &t, NULL, NULL))
 		tsk_event_set_time(ev, &t);
-	free(ttext);
-	free(raw);
 	const struct {
 		const tsk__rest_spec *spec;
 		tsk_event_field field;
@@ -645,14 +653,13 @@ static int build_event(const tsk__rest_mapping *m, yajl_val node, tsk_event **ou
 		{ &m->ev_postal, TSK_EVENT_POSTAL_CODE },
 	};
 	for (size_t i = 0; i < TSK__ARRAY_LEN(fields) && rc == TSK_OK; i++) {
-		char *v = text_of(fields[i].spec, node, &rc);
+		const char *v = view_of(ps, fields[i].spec, node, 0, &rc);
 		rc = set_text(rc, tsk_event_set_text(ev, fields[i].field, v));
-		free(v);
 	}
 	if (rc == TSK_OK) {
 		const tsk__rest_status *e;
 		bool unmapped;
-		rc = resolve_codes(m, &m->ev_status, node, &e, &unmapped, NULL);
+		rc = resolve_codes(ps, &m->ev_status, node, &e, &unmapped, NULL);
 		tsk_event_set_status(ev, e ? e->status : TSK_STATUS_UNKNOWN,
 		                     e ? e->exception : TSK_EXC_NONE, unmapped);
 	}
@@ -717,11 +724,12 @@ static void eta_bounds(const tsk__rest_mapping *m, const char *text, tsk_time *s
 		end->epoch = start->epoch + 24 * 3600 - 60;
 }
 
-static int set_eta(const tsk__rest_mapping *m, tsk_shipment *s, yajl_val node)
+static int set_eta(struct parse_state *ps, tsk_shipment *s, yajl_val node)
 {
+	const tsk__rest_mapping *m = ps->m;
 	int rc = TSK_OK;
-	char *a = text_of(&m->eta, node, &rc);
-	char *b = text_of(&m->eta_latest, node, &rc);
+	const char *a = view_of(ps, &m->eta, node, 0, &rc);
+	const char *b = view_of(ps, &m->eta_latest, node, 1, &rc);
 	if (rc == TSK_OK && (a || b)) {
 		tsk__buf raw = TSK__BUF_INIT;
 		if (a)
@@ -745,8 +753,6 @@ static int set_eta(const tsk__rest_mapping *m, tsk_shipment *s, yajl_val node)
 			tsk_shipment_set_carrier_eta(s, &lo, &hi);
 		}
 	}
-	free(a);
-	free(b);
 	return rc;
 }
 
@@ -754,7 +760,7 @@ static int build_shipment(struct parse_state *ps, yajl_val node, const char *lay
 {
 	const tsk__rest_mapping *m = ps->m;
 	int rc = TSK_OK;
-	char *raw = text_of(&m->number, node, &rc);
+	const char *raw = view_of(ps, &m->number, node, 0, &rc);
 	if (rc != TSK_OK)
 		return rc;
 	/* the number is what ties an answer to a question: without it the
@@ -763,7 +769,6 @@ static int build_shipment(struct parse_state *ps, yajl_val node, const char *lay
 		return tsk_error_set(ps->err, TSK_ELAYOUT, "%s: a shipment at %s has no number (%s)",
 		                     m->adapter_name, layout, m->number.path.text ? m->number.path.text : "number");
 	char *number = normalize_number(raw);
-	free(raw);
 	if (!number)
 		return TSK_ENOMEM;
 	tsk_shipment *s = NULL;
@@ -782,20 +787,19 @@ static int build_shipment(struct parse_state *ps, yajl_val node, const char *lay
 		{ &m->dest_region, TSK_SHIPMENT_DESTINATION_REGION },
 	};
 	for (size_t i = 0; i < TSK__ARRAY_LEN(fields) && rc == TSK_OK; i++) {
-		char *v = text_of(fields[i].spec, node, &rc);
+		const char *v = view_of(ps, fields[i].spec, node, 0, &rc);
 		rc = set_text(rc, tsk_shipment_set_text(s, fields[i].field, v));
-		free(v);
 	}
 	const tsk__rest_status *state = NULL;
 	char *state_code = NULL;
 	if (rc == TSK_OK) {
 		bool unmapped;
-		rc = resolve_codes(m, &m->status, node, &state, &unmapped, &state_code);
+		rc = resolve_codes(ps, &m->status, node, &state, &unmapped, &state_code);
 		if (state)
 			tsk_shipment_set_state(s, state->status, state->exception);
 	}
 	if (rc == TSK_OK)
-		rc = set_eta(m, s, node);
+		rc = set_eta(ps, s, node);
 
 	/* events, in the API's order, reversed once when it lists newest first */
 	tsk__rest_nodes evn = { 0 };
@@ -810,7 +814,7 @@ static int build_shipment(struct parse_state *ps, yajl_val node, const char *lay
 		if (!YAJL_IS_OBJECT(ev_node))
 			continue;
 		tsk_event *ev = NULL;
-		if ((rc = build_event(m, ev_node, &ev)) == TSK_OK)
+		if ((rc = build_event(ps, ev_node, &ev)) == TSK_OK)
 			rc = tsk_shipment_append_event(s, ev);
 	}
 	tsk__rest_nodes_dispose(&evn);
@@ -877,7 +881,7 @@ static int rest_parse(const tsk_adapter *self, const tsk_response *resp, const t
 {
 	(void)env;
 	const tsk__rest_mapping *m = mapping_of(self);
-	struct parse_state ps = { m, resp, out, err };
+	struct parse_state ps = { m, resp, out, err, { TSK__BUF_INIT, TSK__BUF_INIT } };
 	long http = resp->http_status;
 	char why[256] = "";
 	yajl_val doc = NULL;
@@ -997,6 +1001,8 @@ static int rest_parse(const tsk_adapter *self, const tsk_response *resp, const t
 	}
 done:
 	free(msg);
+	tsk__buf_dispose(&ps.scratch[0]);
+	tsk__buf_dispose(&ps.scratch[1]);
 	tsk__json_free(doc);
 	if (rc == TSK_ENOMEM && err->code == TSK_OK)
 		tsk_error_set(err, TSK_ENOMEM, "out of memory");

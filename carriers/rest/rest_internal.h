@@ -28,6 +28,7 @@ typedef struct tsk__rest_path {
 	tsk__rest_seg *segs;
 	size_t n;
 	char *text;       /* as written, for messages; NULL = no path */
+	bool multi;       /* has a [*] step: may reach several nodes */
 } tsk__rest_path;
 
 /* Nodes a path reached, in document order. */
@@ -69,6 +70,11 @@ void tsk__rest_spec_dispose(tsk__rest_spec *s);
 bool tsk__rest_spec_eval(const tsk__rest_spec *s, yajl_val node, tsk__buf *out);
 /* Evaluate into a fresh string (NULL when absent or on ENOMEM: check *nomem). */
 char *tsk__rest_spec_text(const tsk__rest_spec *s, yajl_val node, bool *nomem);
+/* The same text without copying where it can be: a string of the tree
+ * (one value reached), the spec's constant, else built in scratch (emptied
+ * first). Valid while the tree, the spec and scratch are unchanged; NULL
+ * when absent or on ENOMEM (check *nomem). */
+const char *tsk__rest_spec_view(const tsk__rest_spec *s, yajl_val node, tsk__buf *scratch, bool *nomem);
 /* Text of a scalar node: strings as is, numbers as written, booleans; NULL otherwise. */
 const char *tsk__rest_scalar_text(yajl_val v);
 

@@ -7,6 +7,7 @@
 #include "context.h"
 #include "parse.h"
 #include "pagecheck.h"
+#include "../../carriers/rest/rest_internal.h"
 #include "tsuiseki.h"
 
 #include <check.h>
@@ -374,6 +375,84 @@ START_TEST(status_table_lookup)
 	a->map_status(a, "Exception_007", &mp);
 	ck_assert_int_eq(mp.exception, TSK_EXC_ADDRESS_PROBLEM);
 	tsk_ctx_free(ctx);
+}
+END_TEST
+
+/* A field's text read in place (tsk__rest_spec_view) is the text the
+ * builder writes (tsk__rest_spec_text), for every kind of spec, on values
+ * of every type, present or not. */
+START_TEST(spec_view_matches_spec_text)
+{
+	const char *mapping =
+	    "{\"name\":\"v\",\"version\":1,\"base_url\":\"https://x.test\","
+	    "\"request\":{\"url\":\"{endpoint}/{number}\"},\"response\":{\"shipments\":\"$\","
+	    "\"shipment\":{\"number\":\"n\",\"status\":[{\"first\":[{\"const\":\" \"},\"s\"]},"
+	    "  {\"first\":[\"absent\",{\"first\":[\"s\",\"n\"]}]}, \"l[*].c\", \"l[-1].c\"],"
+	    "  \"status_text\":{\"first\":[\"absent\",[\"a\",\"b\"],\"s\"]},"
+	    "  \"service\":{\"join\":[\"a\",{\"const\":\"-\"},\"b\"],\"separator\":\"\"},"
+	    "  \"origin\":{\"const\":\"  \"},\"destination\":{\"const\":\"Tokyo\"},"
+	    "  \"eta\":\"l[*].c\",\"eta_latest\":{\"first\":[\"o\",\"blank\",\"t\",\"f\",\"z\",\"num\"]}},"
+	    "\"events\":\"l\",\"event\":{\"time_raw\":\"c\",\"status\":\"c\",\"status_text\":\"l[1]\","
+	    "  \"description\":\"$\",\"location\":{\"first\":[{\"first\":[{\"const\":\"\"},\"absent\"]},\"c\"]},"
+	    "  \"location_code\":\"l[*]\",\"region\":\"x.y.z\",\"postal_code\":\"l[0].c\"},"
+	    "\"status_map\":{\"Moving\":\"in_transit\"}}}";
+	tsk__rest_mapping *m = NULL;
+	tsk_error err;
+	tsk_error_clear(&err);
+	ck_assert_msg(tsk__rest_mapping_load(&m, mapping, strlen(mapping), "v.json", &err) == TSK_OK, "%s", err.message);
+	const char *docs[] = {
+		"{\"n\":\"A1\",\"s\":\"Moving\",\"a\":\"x\",\"b\":\"y\",\"l\":[{\"c\":\"p\"},{\"c\":\" \"},{\"c\":7},{}],"
+		" \"o\":{},\"blank\":\"  \",\"t\":true,\"f\":false,\"z\":null,\"num\":-1.5e3}",
+		"{\"s\":\"\",\"a\":\" \",\"l\":[],\"blank\":\"\",\"f\":false}",
+		"{\"l\":[{\"c\":null},{\"c\":\"only\"}],\"a\":\"x\"}",
+		"{\"n\":3,\"l\":{\"c\":\"not a list\"},\"num\":0,\"x\":{\"y\":{\"z\":\"deep\"}}}",
+		"[1,2]",
+		"\"text\"",
+	};
+	const tsk__rest_spec *specs[] = {
+		&m->number, &m->status_text, &m->service, &m->origin_region, &m->dest_region, &m->eta,
+		&m->eta_latest, &m->ev_time_raw, &m->ev_status_text, &m->ev_description, &m->ev_location,
+		&m->ev_location_code, &m->ev_region, &m->ev_postal, &m->ev_time,
+	};
+	tsk__buf scratch = TSK__BUF_INIT;
+	for (size_t d = 0; d < sizeof docs / sizeof docs[0]; d++) {
+		yajl_val doc = NULL;
+		char why[160];
+		ck_assert_int_eq(tsk__json_parse(&doc, docs[d], strlen(docs[d]), 0, why, sizeof why), TSK_OK);
+		yajl_val nodes[8] = { doc };
+		size_t nn = 1;
+		if (YAJL_IS_OBJECT(doc))
+			for (size_t k = 0; k < doc->u.object.len && nn < 8; k++)
+				nodes[nn++] = doc->u.object.values[k];
+		for (size_t k = 0; k < nn; k++) {
+			const tsk__rest_spec *all[sizeof specs / sizeof specs[0] + 8];
+			size_t na = 0;
+			for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
+				all[na++] = specs[i];
+			for (size_t i = 0; i < m->status.n; i++)
+				all[na++] = &m->status.s[i];
+			for (size_t i = 0; i < na; i++) {
+				bool nomem1 = false, nomem2 = false;
+				char *want = tsk__rest_spec_text(all[i], nodes[k], &nomem1);
+				const char *got = tsk__rest_spec_view(all[i], nodes[k], &scratch, &nomem2);
+				ck_assert(!nomem1 && !nomem2);
+				ck_assert_msg((want == NULL) == (got == NULL) && (!want || strcmp(want, got) == 0),
+				              "doc %zu node %zu spec %zu: \"%s\" read in place as \"%s\"", d, k, i,
+				              want ? want : "(none)", got ? got : "(none)");
+				free(want);
+			}
+		}
+		tsk__json_free(doc);
+	}
+	/* the blank constant first in a "first" is written out, then the next item */
+	yajl_val doc = NULL;
+	char why[160];
+	ck_assert_int_eq(tsk__json_parse(&doc, docs[0], strlen(docs[0]), 0, why, sizeof why), TSK_OK);
+	bool nomem = false;
+	ck_assert_str_eq(tsk__rest_spec_view(&m->status.s[0], doc, &scratch, &nomem), " Moving");
+	tsk__json_free(doc);
+	tsk__buf_dispose(&scratch);
+	tsk__rest_mapping_free(m);
 }
 END_TEST
 
@@ -985,6 +1064,7 @@ int main(void)
 	TCase *tc = tcase_create("rest");
 	tcase_add_test(tc, shipped_mappings_load);
 	tcase_add_test(tc, aftership_details);
+	tcase_add_test(tc, spec_view_matches_spec_text);
 	tcase_add_test(tc, seventeen_track_details);
 	tcase_add_test(tc, seventeen_track_rejected);
 	tcase_add_test(tc, easypost_details);
