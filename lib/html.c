@@ -1139,14 +1139,30 @@ xmlNodePtr tsk__html_first(tsk__html *page, xmlNodePtr node, const char *expr)
 	return n;
 }
 
-static bool is_block(const xmlChar *name)
+/* What an element is to the text of its ancestors. */
+enum text_role { ROLE_INLINE, ROLE_SKIP, ROLE_BR, ROLE_CELL, ROLE_BLOCK };
+
+static enum text_role text_role(const xmlChar *name)
 {
-	static const char *const blocks[] = { "p", "div", "tr", "li", "table", "h1", "h2", "h3",
-	                                      "h4", "h5", "h6", "dt", "dd", "ol", "ul", "dl" };
-	for (size_t i = 0; i < TSK__ARRAY_LEN(blocks); i++)
-		if (xmlStrcasecmp(name, (const xmlChar *)blocks[i]) == 0)
-			return true;
-	return false;
+	static const struct {
+		const char *name;
+		enum text_role role;
+	} roles[] = {
+		{ "script", ROLE_SKIP }, { "style", ROLE_SKIP }, { "br", ROLE_BR }, { "td", ROLE_CELL },
+		{ "th", ROLE_CELL }, { "p", ROLE_BLOCK }, { "div", ROLE_BLOCK }, { "tr", ROLE_BLOCK },
+		{ "li", ROLE_BLOCK }, { "table", ROLE_BLOCK }, { "h1", ROLE_BLOCK }, { "h2", ROLE_BLOCK },
+		{ "h3", ROLE_BLOCK }, { "h4", ROLE_BLOCK }, { "h5", ROLE_BLOCK }, { "h6", ROLE_BLOCK },
+		{ "dt", ROLE_BLOCK }, { "dd", ROLE_BLOCK }, { "ol", ROLE_BLOCK }, { "ul", ROLE_BLOCK },
+		{ "dl", ROLE_BLOCK },
+	};
+	if (!name)
+		return ROLE_INLINE;
+	/* only names that begin with the same letter (ASCII case ignored) are compared */
+	char first = (char)(name[0] >= 'A' && name[0] <= 'Z' ? name[0] + 32 : name[0]);
+	for (size_t i = 0; i < TSK__ARRAY_LEN(roles); i++)
+		if (roles[i].name[0] == first && xmlStrcasecmp(name, (const xmlChar *)roles[i].name) == 0)
+			return roles[i].role;
+	return ROLE_INLINE;
 }
 
 static void collect_text(xmlNodePtr n, tsk__buf *b)
@@ -1156,18 +1172,17 @@ static void collect_text(xmlNodePtr n, tsk__buf *b)
 			if (n->content)
 				tsk__buf_puts(b, (const char *)n->content);
 		} else if (n->type == XML_ELEMENT_NODE) {
-			if (xmlStrcasecmp(n->name, (const xmlChar *)"script") == 0 ||
-			    xmlStrcasecmp(n->name, (const xmlChar *)"style") == 0)
+			enum text_role role = text_role(n->name);
+			if (role == ROLE_SKIP)
 				continue;
-			if (xmlStrcasecmp(n->name, (const xmlChar *)"br") == 0) {
+			if (role == ROLE_BR) {
 				tsk__buf_putc(b, '\n');
 				continue;
 			}
-			if (xmlStrcasecmp(n->name, (const xmlChar *)"td") == 0 ||
-			    xmlStrcasecmp(n->name, (const xmlChar *)"th") == 0)
+			if (role == ROLE_CELL)
 				tsk__buf_putc(b, ' ');
 			collect_text(n->children, b);
-			if (is_block(n->name))
+			if (role == ROLE_BLOCK)
 				tsk__buf_putc(b, '\n');
 		} else if (n->type == XML_ENTITY_REF_NODE) {
 			collect_text(n->children, b);
@@ -1195,31 +1210,33 @@ static char *node_text(xmlNodePtr node)
 		collect_text(node->children, &raw);
 	else if (node->content)
 		tsk__buf_puts(&raw, (const char *)node->content);
-	char *all = tsk__buf_detach(&raw);
-	if (!all)
+	if (raw.failed) {
+		tsk__buf_dispose(&raw);
 		return NULL;
-	tsk__buf out = TSK__BUF_INIT;
-	tsk__buf_add(&out, "", 0);
-	char *line = all;
-	while (line) {
-		char *nl = strchr(line, '\n');
-		if (nl)
-			*nl = '\0';
-		char *clean = tsk__text_clean(line);
-		if (!clean) {
-			out.failed = true;
-			break;
+	}
+	/* each line cleaned, the empty ones dropped, the rest joined by '\n':
+	 * never longer than the raw text */
+	char *out = malloc(raw.len + 1);
+	if (!out) {
+		tsk__buf_dispose(&raw);
+		return NULL;
+	}
+	size_t o = 0;
+	for (const char *line = raw.data, *end = raw.data + raw.len; line;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t len = nl ? (size_t)(nl - line) : (size_t)(end - line);
+		size_t at = o ? o + 1 : 0;
+		size_t m = tsk__text_clean_into(out + at, line, len);
+		if (m) {
+			if (o)
+				out[o] = '\n';
+			o = at + m;
 		}
-		if (*clean) {
-			if (out.len)
-				tsk__buf_putc(&out, '\n');
-			tsk__buf_puts(&out, clean);
-		}
-		free(clean);
 		line = nl ? nl + 1 : NULL;
 	}
-	free(all);
-	return tsk__buf_detach(&out);
+	out[o] = '\0';
+	tsk__buf_dispose(&raw);
+	return out;
 }
 
 char *tsk__node_text_line(xmlNodePtr node)

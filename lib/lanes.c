@@ -138,9 +138,11 @@ int tsk__prefecture_of_text(const char *text)
 	/* Text in ASCII alone (a JSON API's "MEMPHIS, TN") can name a
 	 * prefecture only by its roman name: the Japanese names are not
 	 * searched for there, which is most of the work. */
-	bool ascii = true;
-	for (const char *p = folded; *p && ascii; p++)
-		ascii = (unsigned char)*p < 0x80;
+	bool ascii = true, alpha = false;
+	for (const char *p = folded; *p; p++) {
+		ascii = ascii && (unsigned char)*p < 0x80;
+		alpha = alpha || is_ascii_alpha(*p);
+	}
 	for (size_t i = 0; i < TSK__ARRAY_LEN(prefectures); i++) {
 		const char *hit;
 		if (!ascii && (hit = strstr(folded, prefectures[i].full)))
@@ -148,8 +150,10 @@ int tsk__prefecture_of_text(const char *text)
 		if (!ascii && (hit = strstr(folded, prefectures[i].short_name)))
 			consider(hit - folded, strlen(prefectures[i].short_name), prefectures[i].code, &best_pos,
 			         &best_len, &best);
-		consider(find_word_ci(folded, prefectures[i].roman), strlen(prefectures[i].roman),
-		         prefectures[i].code, &best_pos, &best_len, &best);
+		/* a roman name is letters: none to find in text without one */
+		if (alpha)
+			consider(find_word_ci(folded, prefectures[i].roman), strlen(prefectures[i].roman),
+			         prefectures[i].code, &best_pos, &best_len, &best);
 	}
 	for (size_t i = 0; i < TSK__ARRAY_LEN(places); i++) {
 		if (ascii && (unsigned char)places[i].name[0] >= 0x80)

@@ -316,60 +316,96 @@ static bool is_ascii_space(uint32_t cp)
 }
 
 /* mode 0: clean (trim ASCII+U+3000, collapse ASCII runs only)
- * mode 1: collapse every space kind; mode 2/3: fold width (3 drops spaces) */
+ * mode 1: collapse every space kind; mode 2/3: fold width (3 drops spaces)
+ * The len bytes of s go to out, which has room for len + 1 bytes: the
+ * result is never longer (a valid sequence is copied as it was, a byte
+ * that does not decode stays itself, folding and spaces only shorten).
+ * Returns the bytes written (out is NUL-terminated). */
+static size_t text_walk_into(char *out, const char *s, size_t len, int mode)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	bool pending_space = false;
+	size_t o = 0;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = u[i];
+		if (c < 0x80) {
+			/* ASCII: no decoding, nothing to fold */
+			i++;
+			if (c == ' ' || (c >= '\t' && c <= '\r')) {
+				if (mode != 3)
+					pending_space = o > 0;
+				continue;
+			}
+			if (c < 0x20 || c == 0x7F) /* terminal escapes, NULs' kin: never shown */
+				continue;
+			if (pending_space) {
+				out[o++] = ' ';
+				pending_space = false;
+			}
+			out[o++] = (char)c;
+			continue;
+		}
+		uint32_t cp;
+		size_t n = tsk__utf8_next(s + i, len - i, &cp);
+		bool wide_space = cp == 0x3000;
+		bool ascii_space = cp == 0xA0;
+		if (mode >= 2 && cp >= 0xFF01 && cp <= 0xFF5E)
+			cp -= 0xFEE0;
+		if (ascii_space || (wide_space && mode >= 1)) {
+			if (mode != 3)
+				pending_space = o > 0;
+			i += n;
+			continue;
+		}
+		if (wide_space && o == 0) { /* leading U+3000 trimmed in mode 0 */
+			i += n;
+			continue;
+		}
+		if (tsk__is_control(cp)) {
+			i += n;
+			continue;
+		}
+		if (pending_space) {
+			out[o++] = ' ';
+			pending_space = false;
+		}
+		if (cp < 0x80) {
+			out[o++] = (char)cp; /* a folded full-width character */
+		} else {
+			/* as it was: a valid sequence encodes cp with the same bytes,
+			 * an undecodable byte (n == 1) stays itself */
+			memcpy(out + o, s + i, n);
+			o += n;
+		}
+		i += n;
+	}
+	if (mode == 0) {
+		/* trailing U+3000 */
+		while (o >= 3 && (unsigned char)out[o - 3] == 0xE3 && (unsigned char)out[o - 2] == 0x80 &&
+		       (unsigned char)out[o - 1] == 0x80) {
+			o -= 3;
+			while (o > 0 && out[o - 1] == ' ')
+				o--;
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
 static char *text_walk(const char *s, int mode)
 {
 	if (!s)
 		return NULL;
 	size_t len = strlen(s);
-	tsk__buf b = TSK__BUF_INIT;
-	bool pending_space = false;
-	size_t i = 0;
-	tsk__buf_add(&b, "", 0);
-	while (i < len) {
-		uint32_t cp;
-		size_t n = tsk__utf8_next(s + i, len - i, &cp);
-		bool wide_space = cp == 0x3000;
-		bool ascii_space = is_ascii_space(cp);
-		if (mode >= 2 && cp >= 0xFF01 && cp <= 0xFF5E)
-			cp -= 0xFEE0;
-		if (ascii_space || (wide_space && mode >= 1)) {
-			if (mode != 3)
-				pending_space = b.len > 0;
-			i += n;
-			continue;
-		}
-		if (wide_space && b.len == 0) { /* leading U+3000 trimmed in mode 0 */
-			i += n;
-			continue;
-		}
-		if (tsk__is_control(cp)) { /* terminal escapes, NULs' kin: never shown */
-			i += n;
-			continue;
-		}
-		if (pending_space) {
-			tsk__buf_putc(&b, ' ');
-			pending_space = false;
-		}
-		if (cp == 0xFFFD && n == 1)
-			tsk__buf_add(&b, s + i, 1); /* keep undecodable bytes as they were */
-		else
-			tsk__buf_put_cp(&b, cp);
-		i += n;
-	}
-	char *out = tsk__buf_detach(&b);
-	if (out && mode == 0) {
-		/* trailing U+3000 */
-		size_t l = strlen(out);
-		while (l >= 3 && (unsigned char)out[l - 3] == 0xE3 && (unsigned char)out[l - 2] == 0x80 &&
-		       (unsigned char)out[l - 1] == 0x80) {
-			l -= 3;
-			while (l > 0 && out[l - 1] == ' ')
-				l--;
-			out[l] = '\0';
-		}
-	}
+	char *out = malloc(len + 1);
+	if (out)
+		text_walk_into(out, s, len, mode);
 	return out;
+}
+
+size_t tsk__text_clean_into(char *out, const char *s, size_t len)
+{
+	return text_walk_into(out, s, len, 0);
 }
 
 /* The next code point of s as tsk__text_fold(s, true) would write it, from
@@ -545,14 +581,24 @@ long tsk__find_ci(const char *hay, const char *needle)
 	size_t n = strlen(needle);
 	if (!n)
 		return 0;
-	for (size_t i = 0; hay[i]; i++) {
-		size_t k = 0;
-		while (k < n && hay[i + k] && ascii_lower(hay[i + k]) == ascii_lower(needle[k]))
+	char lo = ascii_lower(needle[0]), up = lo >= 'a' && lo <= 'z' ? (char)(lo - 32) : lo;
+	for (const char *p = hay;; p++) {
+		/* the next place the first character stands, either case */
+		if (lo == up) {
+			if (!(p = strchr(p, lo)) || !lo)
+				return -1;
+		} else {
+			while (*p && *p != lo && *p != up)
+				p++;
+			if (!*p)
+				return -1;
+		}
+		size_t k = 1;
+		while (k < n && p[k] && ascii_lower(p[k]) == ascii_lower(needle[k]))
 			k++;
 		if (k == n)
-			return (long)i;
+			return (long)(p - hay);
 	}
-	return -1;
 }
 
 const char *tsk__find_last_nocase(const char *hay, size_t len, const char *needle)
@@ -560,9 +606,14 @@ const char *tsk__find_last_nocase(const char *hay, size_t len, const char *needl
 	size_t n = strlen(needle);
 	if (n == 0 || len < n)
 		return NULL;
-	for (size_t i = len - n + 1; i-- > 0;)
-		if (tsk__strncasecmp(hay + i, needle, n) == 0)
+	/* candidates by their first byte (either ASCII case), from the end */
+	char lo = ascii_lower(needle[0]), up = lo >= 'a' && lo <= 'z' ? (char)(lo - 32) : lo;
+	for (size_t i = len - n + 1; i-- > 0;) {
+		if (hay[i] != lo && hay[i] != up)
+			continue;
+		if (tsk__strncasecmp(hay + i + 1, needle + 1, n - 1) == 0)
 			return hay + i;
+	}
 	return NULL;
 }
 

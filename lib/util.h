@@ -80,6 +80,9 @@ void tsk__buf_put_cp(tsk__buf *b, uint32_t cp);
 /* Trim ASCII white space and U+3000 at both ends and turn runs of ASCII
  * white space into one space. Returns a new string (NULL on ENOMEM). */
 char *tsk__text_clean(const char *s);
+/* The same for the len bytes of s, written to out (room for len + 1 bytes:
+ * the result is never longer), NUL-terminated; returns its length. */
+size_t tsk__text_clean_into(char *out, const char *s, size_t len);
 /* Collapse every white-space run (ASCII and U+3000) into one ASCII space and
  * trim: used for time_raw ("cells joined by one space"). */
 char *tsk__text_collapse(const char *s);
