@@ -15,6 +15,8 @@
 #include <libxml/parserInternals.h>
 #include <libxml/xpathInternals.h>
 #include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -355,6 +357,8 @@ bool tsk__html_truncated(const char *body, size_t len)
 	return tsk__find_last_nocase(body, len, "<body") || tsk__find_last_nocase(body, len, "<html");
 }
 
+static void walks_free(struct tsk__walks *w);
+
 void tsk__html_free(tsk__html *page)
 {
 	for (size_t i = 0; i < page->ncompiled; i++) {
@@ -362,6 +366,7 @@ void tsk__html_free(tsk__html *page)
 		xmlXPathFreeCompExpr(page->compiled[i].comp);
 	}
 	free(page->compiled);
+	walks_free(page->walks);
 	if (page->xpath)
 		xmlXPathFreeContext(page->xpath);
 	if (page->doc)
@@ -407,11 +412,15 @@ char *tsk__html_collapse(const char *s)
 /* ------------------------------------------------------------------ paths
  *
  * The adapters' paths are mostly steps down the tree with class,
- * attribute or text tests. Those are walked directly: no compilation, no
- * string building per element, and a first-match query stops at its first
- * match. Anything else (other axes and functions) goes to libxml2's
- * XPath, compiled once per page. Both give the same node set in document
- * order (tests/unit/test_html.c compares them on every page).
+ * attribute or text tests. Those are walked directly: no string building
+ * per element, and a first-match query stops at its first match. Each
+ * expression is read once per page into a small compiled form (steps and
+ * a tree of predicate terms pointing into a copy of its text), kept in
+ * the page and reused by every later call with the same text, so a
+ * predicate is never read again for each element. Anything else (other
+ * axes and functions) goes to libxml2's XPath, compiled once per page.
+ * Both give the same node set in document order (tests/unit/test_html.c
+ * compares them on every page).
  *
  * The walked subset:
  *   expr  := path (' | ' path)*  |  '(' expr ')' ['[' N ']' | '[' pred ']'] [('/' | '//') steps]
@@ -428,14 +437,63 @@ char *tsk__html_collapse(const char *s)
 #define MAX_EXPR 512
 #define WALK_UNSUPPORTED 1 /* not a TSK_ code: libxml2 answers instead */
 
+struct cpath;
+
+/* A predicate, compiled: a term or an and/or/not of predicates. */
+struct cpred {
+	enum { P_OR, P_AND, P_NOT, P_CLASS, P_ATTR_EQ, P_ATTR_NE, P_STARTS, P_CONTAINS, P_PATH } kind;
+	const struct cpred *a, *b;  /* or, and: both; not: a */
+	const char *s1, *s2;        /* class word; attribute name and value; text */
+	size_t l1, l2;
+	const struct cpath *path;   /* exists */
+};
+
 struct step {
 	bool descendants;           /* '//' before it, else '/' */
 	const char *name;           /* NULL for '*' */
 	size_t name_len;
-	const char *pred;           /* inside the brackets, or NULL */
-	size_t pred_len;
+	const struct cpred *pred;   /* inside the brackets, or NULL */
 	const char *word;           /* the predicate is one class test for this word */
 	size_t word_len;
+};
+
+struct cpath {
+	bool from_doc;              /* '//' first: from the document */
+	size_t nsteps;
+	struct step steps[MAX_STEPS];
+};
+
+/* An expression, compiled. */
+struct cexpr {
+	enum { X_PATH, X_UNION, X_SELECT } kind;
+	const struct cpath *path;           /* path */
+	const struct cexpr *a, *b;          /* union */
+	const struct cexpr *inner;          /* select: (inner)[pos] or (inner)[filter], then rest */
+	size_t pos;                         /* 0: none */
+	const struct cpred *filter;
+	const struct cpath *rest;
+};
+
+/* The compiled expressions of a page, allocated from chunks freed together. */
+struct walk_chunk {
+	struct walk_chunk *next;
+	size_t used, cap;
+	_Alignas(max_align_t) unsigned char data[];
+};
+
+struct walk_entry {
+	const char *ptr;            /* the caller's pointer when last seen */
+	char *text;                 /* a copy: the compiled form points into it */
+	size_t len;
+	uint32_t hash;
+	const struct cexpr *ce;     /* NULL: outside the walked subset */
+};
+
+struct tsk__walks {
+	struct walk_entry *v;
+	size_t n, cap;
+	struct walk_chunk *chunks;
+	bool failed;                /* an allocation failed while compiling */
 };
 
 struct nodes {
@@ -443,8 +501,6 @@ struct nodes {
 	size_t n, cap;
 	bool failed;
 };
-
-static int walk_path(xmlDocPtr doc, xmlNodePtr node, const char *expr, size_t len, bool first, struct nodes *res);
 
 static bool is_name_char(char c)
 {
@@ -638,107 +694,136 @@ static bool one_text(xmlNodePtr n, const xmlChar **text)
 	return true;
 }
 
-/*
- * One term of a predicate on node n. With n NULL only the syntax is
- * checked (true: in the subset). Otherwise the term's value; a term that
- * runs out of memory is false (the caller's allocation check catches
- * what was lost).
- */
-static bool term(xmlNodePtr n, const char *p, const char *end, bool *oom);
+static void *walk_alloc(struct tsk__walks *w, size_t size)
+{
+	size = (size + _Alignof(max_align_t) - 1) / _Alignof(max_align_t) * _Alignof(max_align_t);
+	struct walk_chunk *c = w->chunks;
+	if (!c || c->cap - c->used < size) {
+		size_t cap = size > 4096 ? size : 4096;
+		if (!(c = malloc(sizeof *c + cap))) {
+			w->failed = true;
+			return NULL;
+		}
+		c->next = w->chunks;
+		c->used = 0;
+		c->cap = cap;
+		w->chunks = c;
+	}
+	void *p = c->data + c->used;
+	c->used += size;
+	memset(p, 0, size);
+	return p;
+}
 
-static bool pred(xmlNodePtr n, const char *p, const char *end, bool *oom)
+static bool compile_path(struct tsk__walks *w, const char *p, const char *end, const struct cpath **out);
+
+static struct cpred *new_pred(struct tsk__walks *w, int kind)
+{
+	struct cpred *c = walk_alloc(w, sizeof *c);
+	if (c)
+		c->kind = kind;
+	return c;
+}
+
+/*
+ * Compile one term of a predicate. NULL when it is not in the subset (or
+ * an allocation failed: w->failed).
+ */
+static const struct cpred *compile_term(struct tsk__walks *w, const char *p, const char *end);
+
+static const struct cpred *compile_pred(struct tsk__walks *w, const char *p, const char *end)
 {
 	trim(&p, &end);
 	const char *o = top_level(p, end, " or ");
-	if (o)
-		return n ? pred(n, p, o, oom) || pred(n, o + 4, end, oom)
-		         : pred(NULL, p, o, oom) && pred(NULL, o + 4, end, oom);
-	const char *a = top_level(p, end, " and ");
-	if (a)
-		return n ? pred(n, p, a, oom) && pred(n, a + 5, end, oom)
-		         : pred(NULL, p, a, oom) && pred(NULL, a + 5, end, oom);
-	return term(n, p, end, oom);
+	size_t skip = 4;
+	int kind = P_OR;
+	if (!o) {
+		o = top_level(p, end, " and ");
+		skip = 5;
+		kind = P_AND;
+	}
+	if (!o)
+		return compile_term(w, p, end);
+	const struct cpred *x = compile_pred(w, p, o);
+	const struct cpred *y = x ? compile_pred(w, o + skip, end) : NULL;
+	struct cpred *c = y ? new_pred(w, kind) : NULL;
+	if (c) {
+		c->a = x;
+		c->b = y;
+	}
+	return c;
 }
 
-static bool term(xmlNodePtr n, const char *p, const char *end, bool *oom)
+static const struct cpred *compile_term(struct tsk__walks *w, const char *p, const char *end)
 {
 	const char *q = p, *s1, *s2;
 	size_t l1, l2;
+	struct cpred *c;
 	trim(&p, &end);
 	if ((q = p, eat(&q, end, "not(")) && end[-1] == ')' && closing(q, end) == end - 1) {
-		bool v = pred(n, q, end - 1, oom);
-		return n ? !v : v;
+		const struct cpred *x = compile_pred(w, q, end - 1);
+		if (!x || !(c = new_pred(w, P_NOT)))
+			return NULL;
+		c->a = x;
+		return c;
 	}
 	if ((q = p, eat(&q, end, "contains(concat(' ', normalize-space(@class), ' '), ")) &&
 	    eat_string(&q, end, &s1, &l1) && eat(&q, end, " )") && q == end) {
 		/* ' WORD ': one word between single spaces */
 		if (l1 < 3 || s1[0] != ' ' || s1[l1 - 1] != ' ' || memchr(s1 + 1, ' ', l1 - 2))
-			return false;
-		if (!n)
-			return true;
-		xmlChar *tmp = NULL;
-		const char *v = attr_value(n, "class", 5, &tmp);
-		bool ok = v && has_word(v, s1 + 1, l1 - 2);
-		xmlFree(tmp);
-		return ok;
+			return NULL;
+		if ((c = new_pred(w, P_CLASS))) {
+			c->s1 = s1 + 1;
+			c->l1 = l1 - 2;
+		}
+		return c;
 	}
 	if ((q = p, eat(&q, end, "@")) && eat_name(&q, end, &s1, &l1)) {
 		bool ne = eat(&q, end, " != ");
 		if ((ne || eat(&q, end, " = ")) && eat_string(&q, end, &s2, &l2) && q == end) {
-			if (!n)
-				return true;
-			xmlChar *tmp = NULL;
-			const char *v = attr_value(n, s1, l1, &tmp);
-			bool eq = v && strlen(v) == l2 && memcmp(v, s2, l2) == 0;
-			bool ok = v && (ne ? !eq : eq);
-			xmlFree(tmp);
-			return ok;
+			if ((c = new_pred(w, ne ? P_ATTR_NE : P_ATTR_EQ))) {
+				c->s1 = s1, c->l1 = l1;
+				c->s2 = s2, c->l2 = l2;
+			}
+			return c;
 		}
 	}
 	if ((q = p, eat(&q, end, "starts-with( @")) && eat_name(&q, end, &s1, &l1) && eat(&q, end, " , ") &&
 	    eat_string(&q, end, &s2, &l2) && eat(&q, end, " )") && q == end) {
-		if (!n)
-			return true;
-		xmlChar *tmp = NULL;
-		const char *v = attr_value(n, s1, l1, &tmp);
-		bool ok = l2 == 0 || (v && strncmp(v, s2, l2) == 0);
-		xmlFree(tmp);
-		return ok;
+		if ((c = new_pred(w, P_STARTS))) {
+			c->s1 = s1, c->l1 = l1;
+			c->s2 = s2, c->l2 = l2;
+		}
+		return c;
 	}
 	if ((q = p, eat(&q, end, "contains( . , ")) && eat_string(&q, end, &s1, &l1) && eat(&q, end, " )") &&
 	    q == end) {
-		if (!n)
-			return true;
-		/* the string value: every descendant text; one text node (the
-		 * usual cell) is read where it is */
-		const xmlChar *only = NULL;
-		if (one_text(n, &only))
-			return only ? contains_bytes((const char *)only, s1, l1) : l1 == 0;
-		xmlChar *text = xmlNodeGetContent(n);
-		if (!text)
-			*oom = true;
-		bool ok = text && contains_bytes((const char *)text, s1, l1);
-		xmlFree(text);
-		return ok;
+		if ((c = new_pred(w, P_CONTAINS))) {
+			c->s1 = s1;
+			c->l1 = l1;
+		}
+		return c;
 	}
 	/* a path: true when it finds a node */
 	if (p == end || *p == '(' || top_level(p, end, " | "))
-		return false;
-	struct nodes found = { NULL, 0, 0, false };
-	int rc = walk_path(n ? n->doc : NULL, n, p, (size_t)(end - p), true, n ? &found : NULL);
-	if (rc == TSK_ENOMEM)
-		*oom = true;
-	free(found.v);
-	return rc == TSK_OK && (!n || found.n > 0);
+		return NULL;
+	const struct cpath *path;
+	if (!compile_path(w, p, end, &path))
+		return NULL;
+	if ((c = new_pred(w, P_PATH)))
+		c->path = path;
+	return c;
 }
 
 /* Split a path into steps; false when it is not in the walked subset. */
-static bool parse_path(const char *p, const char *end, bool *from_doc, struct step *steps, size_t *nsteps)
+static bool compile_path(struct tsk__walks *w, const char *p, const char *end, const struct cpath **out)
 {
+	struct cpath *cp = walk_alloc(w, sizeof *cp);
+	if (!cp)
+		return false;
 	bool desc = false;
-	*from_doc = false;
 	if (eat(&p, end, "//")) {
-		*from_doc = desc = true;
+		cp->from_doc = desc = true;
 	} else if (eat(&p, end, ".//")) {
 		desc = true;
 	} else {
@@ -748,8 +833,7 @@ static bool parse_path(const char *p, const char *end, bool *from_doc, struct st
 	for (;;) {
 		if (n == MAX_STEPS)
 			return false;
-		struct step *st = &steps[n];
-		memset(st, 0, sizeof *st);
+		struct step *st = &cp->steps[n];
 		st->descendants = desc;
 		if (p < end && *p == '*')
 			p++;
@@ -757,8 +841,7 @@ static bool parse_path(const char *p, const char *end, bool *from_doc, struct st
 			return false;
 		if (p < end && *p == '[') {
 			const char *c = closing(p + 1, end);
-			bool oom = false;
-			if (!c || !pred(NULL, p + 1, c, &oom))
+			if (!c || !(st->pred = compile_pred(w, p + 1, c)))
 				return false;
 			/* a position is no test: libxml2 answers */
 			const char *d = p + 1;
@@ -766,15 +849,10 @@ static bool parse_path(const char *p, const char *end, bool *from_doc, struct st
 				d++;
 			if (d == c)
 				return false;
-			st->pred = p + 1;
-			st->pred_len = (size_t)(c - p - 1);
-			/* the usual test, one class word, is tested without reading the predicate again */
-			const char *q = p + 1, *w;
-			size_t wl;
-			if (eat(&q, c, "contains(concat(' ', normalize-space(@class), ' '), ") &&
-			    eat_string(&q, c, &w, &wl) && eat(&q, c, " )") && q == c) {
-				st->word = w + 1;
-				st->word_len = wl - 2;
+			/* the usual test, one class word, is tested without the tree */
+			if (st->pred->kind == P_CLASS) {
+				st->word = st->pred->s1;
+				st->word_len = st->pred->l1;
 			}
 			p = c + 1;
 		}
@@ -788,8 +866,68 @@ static bool parse_path(const char *p, const char *end, bool *from_doc, struct st
 		else
 			return false;
 	}
-	*nsteps = n;
+	cp->nsteps = n;
+	*out = cp;
 	return true;
+}
+
+static int run_path(const struct cpath *path, xmlDocPtr doc, xmlNodePtr node, bool first, struct nodes *res);
+
+/* The value of a compiled predicate on n; a term that runs out of memory
+ * is false (the caller's allocation check catches what was lost). */
+static bool pred_true(const struct cpred *c, xmlNodePtr n, bool *oom)
+{
+	xmlChar *tmp = NULL;
+	const char *v;
+	bool ok;
+	switch (c->kind) {
+	case P_OR:
+		return pred_true(c->a, n, oom) || pred_true(c->b, n, oom);
+	case P_AND:
+		return pred_true(c->a, n, oom) && pred_true(c->b, n, oom);
+	case P_NOT:
+		return !pred_true(c->a, n, oom);
+	case P_CLASS:
+		v = attr_value(n, "class", 5, &tmp);
+		ok = v && has_word(v, c->s1, c->l1);
+		xmlFree(tmp);
+		return ok;
+	case P_ATTR_EQ:
+	case P_ATTR_NE: {
+		v = attr_value(n, c->s1, c->l1, &tmp);
+		bool eq = v && strlen(v) == c->l2 && memcmp(v, c->s2, c->l2) == 0;
+		ok = v && (c->kind == P_ATTR_NE ? !eq : eq);
+		xmlFree(tmp);
+		return ok;
+	}
+	case P_STARTS:
+		v = attr_value(n, c->s1, c->l1, &tmp);
+		ok = c->l2 == 0 || (v && strncmp(v, c->s2, c->l2) == 0);
+		xmlFree(tmp);
+		return ok;
+	case P_CONTAINS: {
+		/* the string value: every descendant text; one text node (the
+		 * usual cell) is read where it is */
+		const xmlChar *only = NULL;
+		if (one_text(n, &only))
+			return only ? contains_bytes((const char *)only, c->s1, c->l1) : c->l1 == 0;
+		xmlChar *text = xmlNodeGetContent(n);
+		if (!text)
+			*oom = true;
+		ok = text && contains_bytes((const char *)text, c->s1, c->l1);
+		xmlFree(text);
+		return ok;
+	}
+	case P_PATH: {
+		struct nodes found = { NULL, 0, 0, false };
+		int rc = run_path(c->path, n->doc, n, true, &found);
+		if (rc == TSK_ENOMEM)
+			*oom = true;
+		free(found.v);
+		return rc == TSK_OK && found.n > 0;
+	}
+	}
+	return false;
 }
 
 static bool step_matches(const struct step *st, xmlNodePtr n, bool *oom)
@@ -805,7 +943,7 @@ static bool step_matches(const struct step *st, xmlNodePtr n, bool *oom)
 		xmlFree(tmp);
 		return ok;
 	}
-	return !st->pred || pred(n, st->pred, st->pred + st->pred_len, oom);
+	return !st->pred || pred_true(st->pred, n, oom);
 }
 
 static bool nodes_add(struct nodes *l, xmlNodePtr x)
@@ -883,26 +1021,18 @@ static int run_steps(const struct step *steps, size_t nsteps, struct nodes *cur,
 }
 
 /*
- * A path from node (the document root element when NULL). res NULL: only
- * check that the path is in the subset. TSK_OK with the nodes in res,
- * WALK_UNSUPPORTED, or TSK_ENOMEM.
+ * A compiled path from node (the document root element when NULL): TSK_OK
+ * with the nodes in res, WALK_UNSUPPORTED, or TSK_ENOMEM.
  */
-static int walk_path(xmlDocPtr doc, xmlNodePtr node, const char *expr, size_t len, bool first, struct nodes *res)
+static int run_path(const struct cpath *path, xmlDocPtr doc, xmlNodePtr node, bool first, struct nodes *res)
 {
-	struct step steps[MAX_STEPS];
-	size_t nsteps = 0;
-	bool from_doc;
-	if (!parse_path(expr, expr + len, &from_doc, steps, &nsteps))
-		return WALK_UNSUPPORTED;
-	if (!res)
-		return TSK_OK;
 	struct nodes cur = { NULL, 0, 0, false };
-	xmlNodePtr start = from_doc ? (xmlNodePtr)doc : node ? node : xmlDocGetRootElement(doc);
+	xmlNodePtr start = path->from_doc ? (xmlNodePtr)doc : node ? node : xmlDocGetRootElement(doc);
 	if (!start)
 		return WALK_UNSUPPORTED;
 	if (!nodes_add(&cur, start))
 		return TSK_ENOMEM;
-	int rc = run_steps(steps, nsteps, &cur, first);
+	int rc = run_steps(path->steps, path->nsteps, &cur, first);
 	if (rc != TSK_OK) {
 		free(cur.v);
 		return rc;
@@ -934,19 +1064,21 @@ static int doc_order(struct nodes *l)
 	return TSK_OK;
 }
 
-/* The walked answer to a whole expression (unions and a parenthesised
- * selection included). */
-static int walk_expr(xmlDocPtr doc, xmlNodePtr node, const char *p, const char *end, bool first, struct nodes *res)
+/* Compile a whole expression (unions and a parenthesised selection
+ * included); NULL when it is not in the walked subset. */
+static const struct cexpr *compile_expr(struct tsk__walks *w, const char *p, const char *end)
 {
 	trim(&p, &end);
+	struct cexpr *x;
 	if (p < end && *p == '(') {
 		const char *c = closing(p + 1, end);
 		if (!c)
-			return WALK_UNSUPPORTED;
-		struct nodes sel = { NULL, 0, 0, false };
-		int rc = walk_expr(doc, node, p + 1, c, false, &sel);
-		if (rc != TSK_OK)
-			return rc;
+			return NULL;
+		const struct cexpr *inner = compile_expr(w, p + 1, c);
+		if (!inner || !(x = walk_alloc(w, sizeof *x)))
+			return NULL;
+		x->kind = X_SELECT;
+		x->inner = inner;
 		const char *q = c + 1;
 		if (q < end && *q == '[') {
 			const char *qc = closing(q + 1, end);
@@ -954,65 +1086,59 @@ static int walk_expr(xmlDocPtr doc, xmlNodePtr node, const char *p, const char *
 			size_t pos = 0;
 			while (qc && d < qc && *d >= '0' && *d <= '9')
 				pos = pos * 10 + (size_t)(*d++ - '0');
-			bool oom = false;
 			if (qc && d == qc && d > q + 1) {
-				/* [N]: the N-th of the selection */
-				if (pos >= 1 && pos <= sel.n) {
-					sel.v[0] = sel.v[pos - 1];
-					sel.n = 1;
-				} else {
-					sel.n = 0;
-				}
-			} else if (qc && pred(NULL, q + 1, qc, &oom)) {
-				size_t k = 0;
-				for (size_t i = 0; i < sel.n; i++)
-					if (pred(sel.v[i], q + 1, qc, &oom))
-						sel.v[k++] = sel.v[i];
-				sel.n = k;
-				if (oom) {
-					free(sel.v);
-					return TSK_ENOMEM;
-				}
-			} else {
-				free(sel.v);
-				return WALK_UNSUPPORTED;
+				/* [N]: the N-th of the selection (none for [0]) */
+				x->pos = pos ? pos : SIZE_MAX;
+			} else if (!qc || !(x->filter = compile_pred(w, q + 1, qc))) {
+				return NULL;
 			}
 			q = qc + 1;
 		}
 		if (q < end) {
 			/* then steps from the selection: "/th", "//td" */
-			struct step steps[MAX_STEPS];
-			size_t nsteps = 0;
-			bool from_doc;
-			char rest[MAX_EXPR];
-			if ((size_t)(end - q) + 2 > sizeof rest || *q != '/') {
-				free(sel.v);
-				return WALK_UNSUPPORTED;
-			}
+			if ((size_t)(end - q) + 2 > MAX_EXPR || *q != '/')
+				return NULL;
+			char *rest = walk_alloc(w, (size_t)(end - q) + 2);
+			if (!rest)
+				return NULL;
 			rest[0] = '.';
 			memcpy(rest + 1, q, (size_t)(end - q));
-			if (!parse_path(rest, rest + 1 + (end - q), &from_doc, steps, &nsteps)) {
-				free(sel.v);
-				return WALK_UNSUPPORTED;
-			}
-			/* the steps' text lives in rest: run them before it goes */
-			rc = run_steps(steps, nsteps, &sel, first);
-			if (rc != TSK_OK) {
-				free(sel.v);
-				return rc;
-			}
+			if (!compile_path(w, rest, rest + 1 + (end - q), &x->rest))
+				return NULL;
 		}
-		*res = sel;
-		return TSK_OK;
+		return x;
 	}
 	const char *bar = top_level(p, end, " | ");
 	if (!bar)
 		bar = top_level(p, end, "|");
 	if (bar) {
+		const struct cexpr *a = compile_expr(w, p, bar);
+		const struct cexpr *b = a ? compile_expr(w, *bar == '|' ? bar + 1 : bar + 3, end) : NULL;
+		if (!b || !(x = walk_alloc(w, sizeof *x)))
+			return NULL;
+		x->kind = X_UNION;
+		x->a = a;
+		x->b = b;
+		return x;
+	}
+	const struct cpath *path;
+	if (!compile_path(w, p, end, &path) || !(x = walk_alloc(w, sizeof *x)))
+		return NULL;
+	x->kind = X_PATH;
+	x->path = path;
+	return x;
+}
+
+/* The walked answer to a compiled expression. */
+static int run_expr(const struct cexpr *x, xmlDocPtr doc, xmlNodePtr node, bool first, struct nodes *res)
+{
+	if (x->kind == X_PATH)
+		return run_path(x->path, doc, node, first, res);
+	if (x->kind == X_UNION) {
 		struct nodes a = { NULL, 0, 0, false }, b = { NULL, 0, 0, false };
-		int rc = walk_expr(doc, node, p, bar, false, &a);
+		int rc = run_expr(x->a, doc, node, false, &a);
 		if (rc == TSK_OK)
-			rc = walk_expr(doc, node, *bar == '|' ? bar + 1 : bar + 3, end, false, &b);
+			rc = run_expr(x->b, doc, node, false, &b);
 		for (size_t i = 0; rc == TSK_OK && i < b.n; i++)
 			if (!nodes_add(&a, b.v[i]))
 				rc = TSK_ENOMEM;
@@ -1026,12 +1152,104 @@ static int walk_expr(xmlDocPtr doc, xmlNodePtr node, const char *p, const char *
 		*res = a;
 		return TSK_OK;
 	}
-	return walk_path(doc, node, p, (size_t)(end - p), first, res);
+	struct nodes sel = { NULL, 0, 0, false };
+	int rc = run_expr(x->inner, doc, node, false, &sel);
+	if (rc != TSK_OK)
+		return rc;
+	if (x->pos) {
+		if (x->pos <= sel.n) {
+			sel.v[0] = sel.v[x->pos - 1];
+			sel.n = 1;
+		} else {
+			sel.n = 0;
+		}
+	} else if (x->filter) {
+		bool oom = false;
+		size_t k = 0;
+		for (size_t i = 0; i < sel.n; i++)
+			if (pred_true(x->filter, sel.v[i], &oom))
+				sel.v[k++] = sel.v[i];
+		sel.n = k;
+		if (oom) {
+			free(sel.v);
+			return TSK_ENOMEM;
+		}
+	}
+	if (x->rest && (rc = run_steps(x->rest->steps, x->rest->nsteps, &sel, first)) != TSK_OK) {
+		free(sel.v);
+		return rc;
+	}
+	*res = sel;
+	return TSK_OK;
+}
+
+static uint32_t text_hash(const char *s, size_t *len)
+{
+	uint32_t h = 2166136261u;
+	const char *p = s;
+	for (; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	*len = (size_t)(p - s);
+	return h;
+}
+
+/* expr compiled for this page: from the cache, else now. NULL with
+ * *unsupported when outside the subset; NULL alone on ENOMEM. */
+static const struct cexpr *compiled(tsk__html *page, const char *expr, bool *unsupported)
+{
+	*unsupported = false;
+	if (!page->walks && !(page->walks = calloc(1, sizeof *page->walks)))
+		return NULL;
+	struct tsk__walks *w = page->walks;
+	/* the same call site passes the same pointer: one comparison */
+	for (size_t i = w->n; i-- > 0;)
+		if (w->v[i].ptr == expr && strcmp(w->v[i].text, expr) == 0) {
+			*unsupported = !w->v[i].ce;
+			return w->v[i].ce;
+		}
+	size_t len;
+	uint32_t h = text_hash(expr, &len);
+	for (size_t i = 0; i < w->n; i++)
+		if (w->v[i].hash == h && w->v[i].len == len && memcmp(w->v[i].text, expr, len) == 0) {
+			w->v[i].ptr = expr;
+			*unsupported = !w->v[i].ce;
+			return w->v[i].ce;
+		}
+	if (!TSK__GROW(w->v, w->cap, w->n + 1))
+		return NULL;
+	char *text = walk_alloc(w, len + 1);
+	if (!text)
+		return NULL;
+	memcpy(text, expr, len + 1);
+	w->failed = false;
+	const struct cexpr *ce = compile_expr(w, text, text + len);
+	if (w->failed)
+		return NULL; /* not kept: an answer from half a compilation would be wrong */
+	w->v[w->n++] = (struct walk_entry){ expr, text, len, h, ce };
+	*unsupported = !ce;
+	return ce;
 }
 
 static int walk(tsk__html *page, xmlNodePtr node, const char *expr, bool first, struct nodes *res)
 {
-	return walk_expr(page->doc, node, expr, expr + strlen(expr), first, res);
+	bool unsupported;
+	const struct cexpr *ce = compiled(page, expr, &unsupported);
+	if (!ce)
+		return unsupported ? WALK_UNSUPPORTED : TSK_ENOMEM;
+	return run_expr(ce, page->doc, node, first, res);
+}
+
+static void walks_free(struct tsk__walks *w)
+{
+	if (!w)
+		return;
+	while (w->chunks) {
+		struct walk_chunk *c = w->chunks;
+		w->chunks = c->next;
+		free(c);
+	}
+	free(w->v);
+	free(w);
 }
 
 /* libxml2's answer, the expression compiled once per page. */

@@ -20,6 +20,7 @@ typedef struct tsk__html {
 		xmlXPathCompExprPtr comp;
 	} *compiled;
 	size_t ncompiled, compiled_cap;
+	struct tsk__walks *walks;  /* expressions walked directly, compiled once per page (html.c) */
 	const char *charset;   /* what the bytes were decoded from: "UTF-8", "CP932", "EUC-JP", "ASCII" */
 } tsk__html;
 

@@ -417,11 +417,17 @@ static char *writeln_strings(const char *p)
 			continue;
 		char q = *p++;
 		while (*p && *p != q) {
+			/* the plain run up to the quote or an escape, at once */
+			const char *e = p;
+			while (*e && *e != q && *e != '\\')
+				e++;
+			tsk__buf_add(&b, p, (size_t)(e - p));
+			p = e;
 			if (*p == '\\' && p[1]) {
 				p++;
 				tsk__buf_putc(&b, *p == 'n' ? '\n' : *p == 't' ? '\t' : *p);
 				p++;
-			} else {
+			} else if (*p == '\\') {
 				tsk__buf_putc(&b, *p++);
 			}
 		}
@@ -436,6 +442,11 @@ static int print_table_of(const char *fn, struct print_tables *pt)
 	char *html = writeln_strings(fn);
 	if (!html)
 		return TSK_ENOMEM;
+	/* no <table> tag, no table (PRINT_HEADER, PRINT_HOOTER): nothing to parse */
+	if (tsk__find_ci(html, "<table") < 0) {
+		free(html);
+		return TSK_OK;
+	}
 	tsk__html frag;
 	tsk_error err;
 	tsk_error_clear(&err);

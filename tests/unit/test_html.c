@@ -65,6 +65,12 @@ static const char *const exprs[] = {
 	"(//tr | //li)[3]//a",
 	"//tr[3]",
 	"(//td)[position() <= 60]",
+	"(//td)[0]",
+	"(.//tr)[1]/th",
+	".//tr[td]",
+	"//tr[not(td) and th]",
+	"//td[not(contains(., '年') or @class)]",
+	"//*[@id != 'list1' and starts-with(@id, 'l')]",
 };
 
 /* contexts: elements of these kinds, about this many per page */
@@ -162,6 +168,19 @@ START_TEST(class_words)
 	xmlXPathObjectPtr both = tsk__html_xpath(&page, NULL, "//p | //body");
 	ck_assert_int_eq(tsk__xpath_count(both), 4);
 	xmlXPathFreeObject(both);
+	/* each expression is compiled once per page and found again by its
+	 * text: a buffer that held another expression before is read anew */
+	char expr[128];
+	snprintf(expr, sizeof expr, "//p[" CLS("ab") "]");
+	ck_assert_ptr_eq(tsk__html_first(&page, NULL, expr), p1);
+	snprintf(expr, sizeof expr, "//p[" CLS("c") "]");
+	ck_assert_ptr_eq(tsk__html_first(&page, NULL, expr), p0);
+	snprintf(expr, sizeof expr, "//p[@class='ab']");
+	ck_assert_ptr_eq(tsk__html_first(&page, NULL, expr), p1);
+	snprintf(expr, sizeof expr, "//p[2]");
+	ck_assert_ptr_eq(tsk__html_first(&page, NULL, expr), p1);
+	snprintf(expr, sizeof expr, "//p[" CLS("c") "]");
+	ck_assert_ptr_eq(tsk__html_first(&page, NULL, expr), p0);
 	xmlXPathFreeObject(ps);
 	tsk__html_free(&page);
 }
