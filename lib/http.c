@@ -35,6 +35,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,12 +124,42 @@ int64_t tsk__http_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A message that could not be copied: it needs no allocation. */
+static char oom_message[] = "out of memory";
+
+static void job_clear_message(tsk__http_job *job)
+{
+	if (job->message != oom_message)
+		free(job->message);
+	job->message = NULL;
+}
+
 void tsk__http_job_dispose(tsk__http_job *job)
 {
 	free(job->body);
 	free(job->content_type);
 	job->body = job->content_type = NULL;
 	job->body_len = 0;
+	job_clear_message(job);
+}
+
+const char *tsk__http_job_message(const tsk__http_job *job)
+{
+	return job->message ? job->message : "";
+}
+
+void tsk__http_job_say(tsk__http_job *job, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	job_clear_message(job);
+	if (!(job->message = tsk__strdup(text))) {
+		job->message = oom_message;
+		job->result = TSK_ENOMEM;
+	}
 }
 
 /* ----------------------------------------------------------------- heaps */
@@ -255,7 +286,7 @@ void tsk__http_free(tsk__http *h)
 	while (h->head) {
 		tsk__http_job *job = h->head->job;
 		job->result = TSK_ECANCELED;
-		snprintf(job->message, sizeof job->message, "transfer canceled");
+		tsk__http_job_say(job, "transfer canceled");
 		end_xfer(h, h->head, false);
 	}
 	/* curl keeps idle connections open until cleanup and does not always
@@ -501,31 +532,31 @@ static bool follow_redirect(struct xfer *x, long status, const char *url, const 
 	char from[160], to[160];
 	job->result = TSK_EHTTP;
 	if (!location || !origin_of(url, from, sizeof from) || !origin_of(location, to, sizeof to)) {
-		snprintf(job->message, sizeof job->message, "%s: HTTP %ld redirect without a usable Location",
+		tsk__http_job_say(job, "%s: HTTP %ld redirect without a usable Location",
 		         shown, status);
 		return false;
 	}
 	char target[160];
 	tsk__redact(target, sizeof target, to, (const char *const *)r->secrets, r->nsecrets);
 	if (strcmp(from, to) != 0) {
-		snprintf(job->message, sizeof job->message,
+		tsk__http_job_say(job,
 		         "%s: HTTP %ld redirect to another host (%s) refused", shown, status, target);
 		return false;
 	}
 	if (strcmp(r->method, "GET") != 0 && status != 307 && status != 308) {
-		snprintf(job->message, sizeof job->message,
+		tsk__http_job_say(job,
 		         "%s: HTTP %ld redirect would turn the %s into a GET without its body; not followed",
 		         shown, status, r->method);
 		return false;
 	}
 	if (x->redirects >= 5) {
-		snprintf(job->message, sizeof job->message, "%s: more than 5 redirects", shown);
+		tsk__http_job_say(job, "%s: more than 5 redirects", shown);
 		return false;
 	}
 	char *copy = tsk__strdup(location);
 	if (!copy) {
 		job->result = TSK_ENOMEM;
-		snprintf(job->message, sizeof job->message, "out of memory");
+		tsk__http_job_say(job, "out of memory");
 		return false;
 	}
 	free(x->url);
@@ -553,18 +584,18 @@ static bool finish_attempt(const tsk__http_settings *cfg, struct xfer *x, CURLco
 
 	if (x->oversize || code == CURLE_FILESIZE_EXCEEDED) {
 		job->result = TSK_EHTTP;
-		snprintf(job->message, sizeof job->message,
+		tsk__http_job_say(job,
 		         "%s: response larger than the %zu-byte limit", url, cfg->max_response);
 		return true;
 	}
 	if (code == CURLE_OUT_OF_MEMORY) { /* ours, not the carrier's: never retried */
 		job->result = TSK_ENOMEM;
-		snprintf(job->message, sizeof job->message, "out of memory");
+		tsk__http_job_say(job, "out of memory");
 		return true;
 	}
 	if (code != CURLE_OK) {
 		job->result = code == CURLE_OPERATION_TIMEDOUT ? TSK_ETIMEOUT : TSK_ENETWORK;
-		snprintf(job->message, sizeof job->message, "%s: %s (after %d attempt%s)", url,
+		tsk__http_job_say(job, "%s: %s (after %d attempt%s)", url,
 		         curl_easy_strerror(code), job->attempts, job->attempts == 1 ? "" : "s");
 		if (!retryable_curl(code) || !can_retry)
 			return true;
@@ -572,7 +603,7 @@ static bool finish_attempt(const tsk__http_settings *cfg, struct xfer *x, CURLco
 		/* no body by definition (and tsuiseki never asks conditionally):
 		 * the server's status is the answer, not a page to parse */
 		job->result = TSK_EHTTP;
-		snprintf(job->message, sizeof job->message, "%s: HTTP %ld %s: an answer without a body", url,
+		tsk__http_job_say(job, "%s: HTTP %ld %s: an answer without a body", url,
 		         status, status == 204 ? "No Content" : status == 205 ? "Reset Content" : "Not Modified");
 		return true;
 	} else if (status >= 300 && status < 400) {
@@ -588,14 +619,14 @@ static bool finish_attempt(const tsk__http_settings *cfg, struct xfer *x, CURLco
 			retry_after = (long)ra;
 		job->result = status == 429 ? TSK_ERATELIMITED : TSK_EHTTP;
 		job->retry_after_s = retry_after;
-		snprintf(job->message, sizeof job->message, "%s: HTTP %ld%s (after %d attempt%s)", url,
+		tsk__http_job_say(job, "%s: HTTP %ld%s (after %d attempt%s)", url,
 		         status, status == 429 ? " Too Many Requests" : "", job->attempts,
 		         job->attempts == 1 ? "" : "s");
 		if (retry_after > 0 && (int64_t)retry_after * 1000 > cfg->retry_max_ms) {
 			/* the server asks for a longer wait than we make: not asked
 			 * again before then (the shipment's next poll), never hammered */
 			job->result = TSK_ERATELIMITED;
-			snprintf(job->message, sizeof job->message,
+			tsk__http_job_say(job,
 			         "%s: HTTP %ld%s asks to wait %ld s (Retry-After), longer than the %g s "
 			         "a retry waits here; not asked again before then (after %d attempt%s)",
 			         url, status, status == 429 ? " Too Many Requests" : "", retry_after,
@@ -606,7 +637,7 @@ static bool finish_attempt(const tsk__http_settings *cfg, struct xfer *x, CURLco
 			return true;
 	} else {
 		job->result = TSK_OK;
-		job->message[0] = '\0';
+		job_clear_message(job);
 		char *ct = NULL;
 		curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct);
 		free(job->content_type);
@@ -617,7 +648,7 @@ static bool finish_attempt(const tsk__http_settings *cfg, struct xfer *x, CURLco
 		job->body_len = len;
 		if (!job->body) {
 			job->result = TSK_ENOMEM;
-			snprintf(job->message, sizeof job->message, "out of memory");
+			tsk__http_job_say(job, "out of memory");
 		}
 		return true;
 	}
@@ -716,7 +747,7 @@ static int add_xfer(tsk__http *h, const tsk__http_settings *cfg, tsk__http_job *
 	job->result = TSK_ERROR;
 	job->attempts = 0;
 	job->retry_after_s = 0;
-	job->message[0] = '\0';
+	job_clear_message(job);
 	job->xfer = x;
 	x->prev = h->tail;
 	if (h->tail)
@@ -765,11 +796,14 @@ static void start_ready(tsk__http *h)
 				break;
 			struct xfer *x = c->ready.v[0];
 			heap_remove(&c->ready, x);
-			/* other processes share the carrier's limits: their sharer says */
+			/* other processes share the carrier's limits: their sharer says;
+			 * what it or the breaker writes becomes the job's message */
+			char said[512];
+			snprintf(said, sizeof said, "%s", tsk__http_job_message(x->job));
 			const tsk__http_share *sh = x->cfg.share;
 			int go = sh && sh->acquire ? sh->acquire(sh->data, c->name, x->cfg.requests_per_second,
 			                                         x->cfg.max_parallel, c->ready.n + c->later.n + 1, t,
-			                                         &c->share_at, x->job->message, sizeof x->job->message)
+			                                         &c->share_at, said, sizeof said)
 			                           : TSK__SHARE_GO;
 			if (go == TSK__SHARE_WAIT) {
 				heap_push(&c->ready, x);
@@ -780,18 +814,22 @@ static void start_ready(tsk__http *h)
 			x->shared = go == TSK__SHARE_GO && sh && sh->acquire;
 			/* the carrier's breaker is open (here or, by the sharer, for
 			 * every process): the job ends unsent */
-			if (go == TSK__SHARE_CLOSED ||
-			    (x->cfg.gate && !x->cfg.gate(x->cfg.breaker_userdata, c->name, x->job->message,
-			                                 sizeof x->job->message))) {
+			bool closed = go == TSK__SHARE_CLOSED ||
+			              (x->cfg.gate && !x->cfg.gate(x->cfg.breaker_userdata, c->name, said, sizeof said));
+			if (closed) {
 				x->job->result = TSK_ECARRIER_UNAVAILABLE;
 				x->job->http_status = 0;
+			}
+			if (strcmp(said, tsk__http_job_message(x->job)) != 0)
+				tsk__http_job_say(x->job, "%s", said);
+			if (closed) {
 				end_xfer(h, x, true);
 				c = &h->carriers[k];
 				continue;
 			}
 			if (start_transfer(h, x) != TSK_OK) {
 				x->job->result = TSK_ENOMEM;
-				snprintf(x->job->message, sizeof x->job->message, "out of memory");
+				tsk__http_job_say(x->job, "out of memory");
 				end_xfer(h, x, true);
 				c = &h->carriers[k];
 				continue;
@@ -923,7 +961,7 @@ int tsk__http_run(tsk__http *h, const tsk__http_settings *cfg, tsk__http_job *jo
 	while (h->head) {
 		tsk__http_job *job = h->head->job;
 		job->result = rc;
-		snprintf(job->message, sizeof job->message, "transfer interrupted");
+		tsk__http_job_say(job, "transfer interrupted");
 		end_xfer(h, h->head, false);
 	}
 	return rc;
@@ -1001,7 +1039,7 @@ int tsk__http_cancel(tsk__http *h, tsk__http_job *job)
 	if (!h || !job || !job->xfer)
 		return TSK_EINVAL;
 	job->result = TSK_ECANCELED;
-	snprintf(job->message, sizeof job->message, "transfer canceled");
+	tsk__http_job_say(job, "transfer canceled");
 	end_xfer(h, job->xfer, false);
 	return TSK_OK;
 }

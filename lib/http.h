@@ -97,7 +97,10 @@ struct tsk__http_job {
 	char *body;                /* malloc'd, NUL-terminated, body_len bytes */
 	size_t body_len;
 	char *content_type;        /* malloc'd or NULL */
-	char message[512];         /* English, names URL (redacted) and what happened */
+	char *message;             /* English, names URL (redacted) and what happened;
+	                              NULL while there is nothing to say (a batch of
+	                              100,000 answers holds no message buffers):
+	                              read it with tsk__http_job_message */
 	int attempts;
 	/* engine-private: the transfer while the job is queued or running */
 	void *xfer;
@@ -153,8 +156,19 @@ bool tsk__http_url_ok(const char *url);
 int tsk__http_url_check(const char *url);
 /* Monotonic milliseconds. */
 int64_t tsk__http_now_ms(void);
-/* Free a job's outputs. */
+/* Free a job's outputs (body, content type, message). */
 void tsk__http_job_dispose(tsk__http_job *job);
+/* The job's message, "" when it has none. */
+const char *tsk__http_job_message(const tsk__http_job *job);
+/* Set the job's message (printf-style, at most 511 bytes, as before the
+ * buffer became an allocation). When the copy cannot be made the job
+ * still says "out of memory" and its result becomes TSK_ENOMEM: an
+ * error never ends without words. */
+void tsk__http_job_say(tsk__http_job *job, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
 /* One-time libcurl initialisation (pthread_once inside). */
 int tsk__http_global_init(void);
 
