@@ -34,15 +34,19 @@ struct tsk__eta_local {
 };
 
 struct tsk_shipment {
+	/* ordered so that no field pads another: a batch keeps one per number */
 	char *carrier;
 	char *number;
 	char *text[TSK_SHIPMENT__FIELD_COUNT];
 	bool has_state;                /* the page's current-state field */
+	bool has_eta;
+	bool has_year_hint;
 	tsk_status state_status;
 	tsk_exception_code state_exception;
 	tsk_status status;             /* computed by tsk__shipment_finalize */
+	tsk_year_hint year_hint_kind;
+	int error;
 	tsk_time delivered_at;
-	bool has_eta;
 	tsk_eta eta;
 	/* the carrier's stated window (absolute, or local until resolved) */
 	tsk_time carrier_eta_earliest, carrier_eta_latest;
@@ -55,11 +59,8 @@ struct tsk_shipment {
 	tsk_time next_poll;
 	tsk_event **events;
 	size_t nevents, events_cap;
-	int error;
 	char *error_message;
 	char *also_known_by;           /* other carriers that know the number (auto), comma-separated */
-	bool has_year_hint;
-	tsk_year_hint year_hint_kind;
 	tsk_time year_hint;
 	/* Packed (tsk__shipment_pack): one block holding every string, event,
 	 * exception and leg of the shipment, which then owns nothing else.

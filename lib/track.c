@@ -30,20 +30,21 @@
 struct probe {
 	size_t input;              /* index into the inputs */
 	const tsk_adapter *adapter;
-	double confidence;
 	tsk_shipment *result;      /* owned until chosen */
 	size_t next_same;          /* next probe of the same carrier and number, or NONE */
 };
 
 #define NONE ((size_t)-1)
 
+/* A batch of 100,000 numbers keeps one of these per number until it
+ * ends: what an input needs once its number is read, no more. */
 struct input {
-	char *raw;                 /* copied: a query outlives its submit call */
-	char *number;              /* normalized */
-	int error;                 /* invalid_number etc. before any request */
+	char *number;              /* normalized, in the batch's number block; NULL when invalid */
+	char *raw;                 /* only when invalid: copied (a query outlives its submit call) */
 	char *message;             /* why, when error is set (a batch of good numbers holds none) */
-	const char *carrier_hint;  /* for error shipments */
-	size_t first_probe, nprobes; /* its probes are contiguous */
+	size_t first_probe;        /* its probes are contiguous */
+	uint32_t nprobes;          /* at most one per carrier */
+	int error;                 /* invalid_number etc. before any request */
 };
 
 /*
@@ -115,6 +116,7 @@ struct tsk__track {
 	const tsk_adapter *fixed;  /* the carrier named, NULL for auto */
 	struct input *inputs;
 	size_t count;
+	char *number_block;        /* every valid input's normalized number, NUL after each */
 	struct probe *probes;
 	size_t nprobes;
 	tsk_request_list *reqs;
@@ -407,26 +409,35 @@ int tsk__track_prepare(tsk__track **out, tsk_ctx *ctx, const char *carrier,
 		goto done;
 	}
 
-	/* 1. normalize and find candidates */
+	/* 1. normalize and find candidates; the normalized numbers go into
+	 * one block (offsets until it stops growing), not one allocation each */
+	tsk__buf block = TSK__BUF_INIT;
+	size_t *at = malloc((count ? count : 1) * sizeof *at);
+	if (!at) {
+		rc = TSK_ENOMEM;
+		goto done;
+	}
 	for (size_t i = 0; i < count; i++) {
 		struct input *in = &inputs[i];
 		in->first_probe = nprobes;
-		if (!(in->raw = tsk__strdup(numbers[i] ? numbers[i] : ""))) {
-			rc = TSK_ENOMEM;
-			goto done;
-		}
-		in->carrier_hint = fixed ? fixed->name : "auto";
+		at[i] = NONE;
+		const char *raw = numbers[i] ? numbers[i] : "";
 		tsk_error err;
 		tsk_error_clear(&err);
 		char message[256] = "";
-		if (tsk_number_normalize(&in->number, in->raw, &err) != TSK_OK) {
-			if (err.code == TSK_ENOMEM || !(in->message = tsk__strdup(err.message))) {
+		char *number = NULL;
+		if (tsk_number_normalize(&number, raw, &err) != TSK_OK) {
+			if (err.code == TSK_ENOMEM || !(in->message = tsk__strdup(err.message)) ||
+			    !(in->raw = tsk__strdup(raw))) {
 				rc = TSK_ENOMEM;
-				goto done;
+				goto numbers_done;
 			}
 			in->error = TSK_EINVALID_NUMBER;
 			continue;
 		}
+		at[i] = block.len;
+		tsk__buf_add(&block, number, strlen(number) + 1);
+		in->number = number; /* until the block is done */
 		size_t found = 0;
 		for (size_t c = 0; c < ncarriers; c++) {
 			const tsk_adapter *a = tsk_ctx_carrier_at(ctx, c);
@@ -448,23 +459,38 @@ int tsk__track_prepare(tsk__track **out, tsk_ctx *ctx, const char *carrier,
 			}
 			probes[nprobes].input = i;
 			probes[nprobes].adapter = a;
-			probes[nprobes].confidence = conf;
 			probes[nprobes].next_same = NONE;
 			nprobes++;
 			found++;
 		}
-		in->nprobes = found;
+		in->nprobes = (uint32_t)found;
 		if (!found) {
 			in->error = TSK_EINVALID_NUMBER;
 			if (!message[0])
 				snprintf(message, sizeof message, "no carrier recognises %s", in->number);
 			if (!(in->message = tsk__strdup(message))) {
 				rc = TSK_ENOMEM;
-				goto done;
+				goto numbers_done;
 			}
 		}
 	}
+numbers_done:
+	/* each input's own copy gives way to its place in the block */
+	if (rc == TSK_OK && block.failed)
+		rc = TSK_ENOMEM;
+	if (rc == TSK_OK)
+		t->number_block = tsk__buf_detach(&block);
+	for (size_t i = 0; i < count; i++) {
+		if (!inputs[i].number)
+			continue;
+		free(inputs[i].number);
+		inputs[i].number = t->number_block && at[i] != NONE ? t->number_block + at[i] : NULL;
+	}
+	tsk__buf_dispose(&block);
+	free(at);
 	t->nprobes = nprobes;
+	if (rc != TSK_OK)
+		goto done;
 
 	/* 2. the index of probes by (carrier, number); the same number asked
 	 * twice chains its probes in input order */
@@ -541,7 +567,7 @@ static int absorb(tsk__track *t, size_t k)
 	long wait_s = prc == TSK_OK ? 0 : job->retry_after_s;
 	int rc = TSK_OK;
 	char msg[512];
-	snprintf(msg, sizeof msg, "%s", job->message);
+	snprintf(msg, sizeof msg, "%s", tsk__http_job_message(job));
 	/* an HTTP error is the adapter's to read only when it says so (a
 	 * version-1 JSON adapter did by being JSON, before the flag existed) */
 	bool reads_errors = (a->flags & TSK_ADAPTER_ERROR_BODIES) || (a->version < 2 && (a->flags & TSK_ADAPTER_JSON));
@@ -726,6 +752,12 @@ static void poll_after_breaker(tsk_ctx *ctx, tsk_shipment *s)
 		s->next_poll = st.open_until;
 }
 
+/* The carrier an input's error shipment names: the one asked for, or "auto". */
+static const char *input_carrier(const tsk__track *t)
+{
+	return t->fixed ? t->fixed->name : "auto";
+}
+
 /* One input's shipment: its own error, else the chosen answer merged with
  * its previous snapshot, else "no answer"; the breaker's next poll. */
 static int answer_input(tsk_shipment **out, tsk__track *t, const struct input *in,
@@ -734,7 +766,7 @@ static int answer_input(tsk_shipment **out, tsk__track *t, const struct input *i
 	tsk_ctx *ctx = t->ctx;
 	tsk_shipment *s = NULL;
 	if (in->error) {
-		s = error_shipment(ctx, in->carrier_hint, in->number ? in->number : in->raw, in->error,
+		s = error_shipment(ctx, input_carrier(t), in->number ? in->number : in->raw, in->error,
 		                   in->message);
 	} else {
 		int rc = take_answer(&s, t, in);
@@ -746,7 +778,7 @@ static int answer_input(tsk_shipment **out, tsk__track *t, const struct input *i
 			if (rc != TSK_OK)
 				return rc;
 		} else {
-			s = error_shipment(ctx, in->carrier_hint, in->number, TSK_ERROR, "no answer");
+			s = error_shipment(ctx, input_carrier(t), in->number, TSK_ERROR, "no answer");
 		}
 	}
 	if (!s)
@@ -804,10 +836,10 @@ void tsk__track_free(tsk__track *t)
 	if (t->inputs)
 		for (size_t i = 0; i < t->count; i++) {
 			free(t->inputs[i].raw);
-			free(t->inputs[i].number);
 			free(t->inputs[i].message);
 		}
 	free(t->inputs);
+	free(t->number_block);
 	if (t->jobs)
 		for (size_t k = 0; k < t->njobs; k++)
 			tsk__http_job_dispose(&t->jobs[k]);
