@@ -346,9 +346,8 @@ TSK_API void tsk_shipment_free(tsk_shipment *s)
 {
 	if (!s)
 		return;
-	if (s->pack)
-		free(s->pack);
-	else
+	/* packed: the struct is the block's head */
+	if (!s->pack)
 		free_parts(s);
 	free(s);
 }
@@ -594,84 +593,152 @@ TSK_API const char *tsk_shipment_layout(const tsk_shipment *s) { return s->text[
 
 /* -------------------------------------------------------------- packing */
 
-static size_t str_size(const char *p)
+/*
+ * Every string field of a shipment, its events, exceptions and legs, as
+ * the addresses of their pointers, in one fixed order (NULL ones too).
+ * slots: room for string_slot_count(s).
+ */
+static size_t string_slot_count(const tsk_shipment *s)
 {
-	return p ? strlen(p) + 1 : 0;
+	return 6 + TSK_SHIPMENT__FIELD_COUNT + s->nevents * (TSK_EVENT__FIELD_COUNT + 1) + s->nexceptions +
+	       2 * s->nlegs;
 }
 
-/* Copy a string into the block at *at (NULL stays NULL). */
-static char *put_str(char **at, const char *src)
+static size_t string_slots(tsk_shipment *s, char ***slots)
 {
-	if (!src)
-		return NULL;
-	size_t n = strlen(src) + 1;
-	char *dst = memcpy(*at, src, n);
-	*at += n;
-	return dst;
-}
-
-int tsk__shipment_pack(tsk_shipment *s)
-{
-	if (s->pack)
-		return TSK_OK;
-	/* the arrays first (their elements are 8-byte aligned), the strings after */
-	size_t arrays = s->nevents * (sizeof *s->events + sizeof **s->events) +
-	                s->nexceptions * sizeof *s->exceptions + s->nlegs * sizeof *s->legs;
-	size_t strings = str_size(s->carrier) + str_size(s->number) + str_size(s->handoff_carrier) +
-	                 str_size(s->handoff_number) + str_size(s->error_message) + str_size(s->also_known_by);
+	size_t n = 0;
+	slots[n++] = &s->carrier;
+	slots[n++] = &s->number;
 	for (int f = 0; f < TSK_SHIPMENT__FIELD_COUNT; f++)
-		strings += str_size(s->text[f]);
+		slots[n++] = &s->text[f];
+	slots[n++] = &s->handoff_carrier;
+	slots[n++] = &s->handoff_number;
+	slots[n++] = &s->error_message;
+	slots[n++] = &s->also_known_by;
 	for (size_t k = 0; k < s->nevents; k++) {
-		const tsk_event *ev = s->events[k];
 		for (int f = 0; f < TSK_EVENT__FIELD_COUNT; f++)
-			strings += str_size(ev->text[f]);
-		strings += str_size(ev->leg_carrier);
+			slots[n++] = &s->events[k]->text[f];
+		slots[n++] = &s->events[k]->leg_carrier;
 	}
 	for (size_t i = 0; i < s->nexceptions; i++)
-		strings += str_size(s->exceptions[i].message);
-	for (size_t i = 0; i < s->nlegs; i++)
-		strings += str_size(s->legs[i].carrier) + str_size(s->legs[i].number);
-	char *block = malloc(arrays + strings ? arrays + strings : 1);
-	if (!block)
-		return TSK_ENOMEM;
+		slots[n++] = (char **)(void *)&s->exceptions[i].message;
+	for (size_t i = 0; i < s->nlegs; i++) {
+		slots[n++] = &s->legs[i].carrier;
+		slots[n++] = &s->legs[i].number;
+	}
+	return n;
+}
 
-	tsk_shipment p = *s;
-	tsk_event **events = (tsk_event **)(void *)block;
+/* The strings met so far, by content: slot indexes + 1 (0: empty). */
+struct strtab {
+	size_t *at;
+	size_t mask;
+};
+
+static uint64_t str_hash(const char *p)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h ^ (h >> 29);
+}
+
+/* The first slot holding the same string as slots[i], else i (and it is
+ * remembered). */
+static size_t strtab_first(struct strtab *t, char ***slots, size_t i)
+{
+	const char *str = *slots[i];
+	for (size_t h = str_hash(str) & t->mask;; h = (h + 1) & t->mask) {
+		if (!t->at[h]) {
+			t->at[h] = i + 1;
+			return i;
+		}
+		if (strcmp(*slots[t->at[h] - 1], str) == 0)
+			return t->at[h] - 1;
+	}
+}
+
+int tsk__shipment_pack(tsk_shipment **sp)
+{
+	tsk_shipment *s = *sp;
+	if (s->pack)
+		return TSK_OK;
+	/* the strings, each kept once however many fields say it (an office
+	 * named by every event, its code, its region) */
+	size_t nslots = string_slot_count(s);
+	size_t cap = 16;
+	while (cap < 2 * nslots)
+		cap *= 2;
+	enum { ON_STACK = 128 }; /* slots: a shipment of up to 14 events */
+	char **stack_slots[ON_STACK], **stack_to[ON_STACK];
+	size_t stack_at[2 * ON_STACK];
+	bool small = nslots <= ON_STACK;
+	char ***slots = small ? stack_slots : malloc(nslots * sizeof *slots);
+	char ***to = small ? stack_to : malloc(nslots * sizeof *to);
+	struct strtab tab = { small ? stack_at : malloc(cap * sizeof *tab.at), cap - 1 };
+	char *block = NULL;
+	int rc = TSK_ENOMEM;
+	if (!slots || !to || !tab.at)
+		goto done;
+	memset(tab.at, 0, cap * sizeof *tab.at);
+	string_slots(s, slots);
+	size_t strings = 0;
+	for (size_t i = 0; i < nslots; i++)
+		if (*slots[i] && strtab_first(&tab, slots, i) == i)
+			strings += strlen(*slots[i]) + 1;
+
+	/* the struct, the arrays (their elements are 8-byte aligned), the strings */
+	size_t head = (sizeof *s + 15) / 16 * 16;
+	size_t arrays = s->nevents * (sizeof *s->events + sizeof **s->events) +
+	                s->nexceptions * sizeof *s->exceptions + s->nlegs * sizeof *s->legs;
+	if (!(block = malloc(head + arrays + strings)))
+		goto done;
+	tsk_shipment *p = (tsk_shipment *)(void *)block;
+	*p = *s;
+	tsk_event **events = (tsk_event **)(void *)(block + head);
 	struct tsk_event *evs = (struct tsk_event *)(void *)(events + s->nevents);
 	tsk_exception *exc = (tsk_exception *)(void *)(evs + s->nevents);
 	struct tsk__leg *legs = (struct tsk__leg *)(void *)(exc + s->nexceptions);
 	char *at = (char *)(legs + s->nlegs);
-	p.pack = block;
-	p.carrier = put_str(&at, s->carrier);
-	p.number = put_str(&at, s->number);
-	for (int f = 0; f < TSK_SHIPMENT__FIELD_COUNT; f++)
-		p.text[f] = put_str(&at, s->text[f]);
-	p.handoff_carrier = put_str(&at, s->handoff_carrier);
-	p.handoff_number = put_str(&at, s->handoff_number);
-	p.error_message = put_str(&at, s->error_message);
-	p.also_known_by = put_str(&at, s->also_known_by);
-	p.events = s->nevents ? events : NULL;
-	p.events_cap = s->nevents;
+	p->pack = block;
+	p->events = s->nevents ? events : NULL;
+	p->events_cap = s->nevents;
 	for (size_t k = 0; k < s->nevents; k++) {
 		evs[k] = *s->events[k];
-		for (int f = 0; f < TSK_EVENT__FIELD_COUNT; f++)
-			evs[k].text[f] = put_str(&at, s->events[k]->text[f]);
-		evs[k].leg_carrier = put_str(&at, s->events[k]->leg_carrier);
 		events[k] = &evs[k];
 	}
-	p.exceptions = s->nexceptions ? exc : NULL;
-	for (size_t i = 0; i < s->nexceptions; i++) {
+	p->exceptions = s->nexceptions ? exc : NULL;
+	for (size_t i = 0; i < s->nexceptions; i++)
 		exc[i] = s->exceptions[i];
-		exc[i].message = put_str(&at, s->exceptions[i].message);
-	}
-	p.legs = s->nlegs ? legs : NULL;
-	for (size_t i = 0; i < s->nlegs; i++) {
-		legs[i].carrier = put_str(&at, s->legs[i].carrier);
-		legs[i].number = put_str(&at, s->legs[i].number);
+	p->legs = s->nlegs ? legs : NULL;
+	for (size_t i = 0; i < s->nlegs; i++)
+		legs[i] = s->legs[i];
+	/* the copy's fields still point at s's strings: in the same order,
+	 * each first one is copied into the block, each repeat points at it */
+	string_slots(p, to);
+	for (size_t i = 0; i < nslots; i++) {
+		if (!*slots[i])
+			continue;
+		size_t first = strtab_first(&tab, slots, i);
+		if (first == i) {
+			size_t n = strlen(*slots[i]) + 1;
+			*to[i] = memcpy(at, *slots[i], n);
+			at += n;
+		} else {
+			*to[i] = *to[first];
+		}
 	}
 	free_parts(s);
-	*s = p;
-	return TSK_OK;
+	free(s);
+	*sp = p;
+	rc = TSK_OK;
+done:
+	if (!small) {
+		free(slots);
+		free(to);
+		free(tab.at);
+	}
+	return rc;
 }
 
 int tsk__shipment_unpack(tsk_shipment *s)
@@ -681,8 +748,9 @@ int tsk__shipment_unpack(tsk_shipment *s)
 	tsk_shipment *copy = NULL;
 	if (tsk_shipment_dup(&copy, s) != TSK_OK)
 		return TSK_ENOMEM;
-	free(s->pack);
-	*s = *copy; /* the copy owns its pieces one by one */
+	/* the struct stays where it is, at the head of the block, which goes
+	 * when the shipment goes; the copy owns its pieces one by one */
+	*s = *copy;
 	free(copy);
 	return TSK_OK;
 }

@@ -62,9 +62,10 @@ struct tsk_shipment {
 	char *error_message;
 	char *also_known_by;           /* other carriers that know the number (auto), comma-separated */
 	tsk_time year_hint;
-	/* Packed (tsk__shipment_pack): one block holding every string, event,
-	 * exception and leg of the shipment, which then owns nothing else.
-	 * NULL: each of them is its own allocation. */
+	/* Packed (tsk__shipment_pack): the struct's own allocation, which
+	 * also holds every string, event, exception and leg of the shipment,
+	 * which then owns nothing else. NULL: each of them is its own
+	 * allocation. */
 	char *pack;
 };
 
@@ -74,16 +75,20 @@ struct tsk_shipment_list {
 };
 
 /*
- * Move everything the shipment owns into one block (the struct stays
- * where it is): a shipment kept for long (a batch of 100,000 numbers
- * keeps them all) costs one allocation instead of dozens, and the pieces
- * made while parsing go back to the heap at once instead of pinning it
- * between pages. Returns TSK_OK or TSK_ENOMEM (then it stays as it was).
- * Every mutator unpacks first (tsk__shipment_unpack), so a packed
- * shipment behaves as any other; reading needs nothing.
+ * Move the shipment, everything it owns with it, into one block that
+ * starts with the struct: *sp moves there. A shipment kept for long (a
+ * batch of 100,000 numbers keeps them all) costs one allocation instead
+ * of dozens, each string said once however many fields say it (an office
+ * named by every event), and the pieces made while parsing go back to the
+ * heap at once instead of pinning it between pages. Returns TSK_OK or
+ * TSK_ENOMEM (then it stays as it was, where it was). Every mutator
+ * unpacks first (tsk__shipment_unpack), so a packed shipment behaves as
+ * any other; reading needs nothing; tsk_shipment_free frees the block.
  */
-int tsk__shipment_pack(tsk_shipment *s);
-/* Back to one allocation per piece, before a change. TSK_OK / TSK_ENOMEM. */
+int tsk__shipment_pack(tsk_shipment **sp);
+/* Back to one allocation per piece, before a change; the struct stays
+ * where it is (the rest of its block is unused until it is freed).
+ * TSK_OK / TSK_ENOMEM. */
 int tsk__shipment_unpack(tsk_shipment *s);
 
 /* Deep copy of an event (NULL on ENOMEM). */

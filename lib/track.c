@@ -250,7 +250,7 @@ static int answer_probes(tsk__track *t, const tsk_adapter *a, const char *num, s
 				tsk_shipment_list_take(&probes[p].result, parsed, s);
 				/* kept until the batch ends: one block (a failure
 				 * leaves it as it is, which is no worse) */
-				tsk__shipment_pack(probes[p].result);
+				tsk__shipment_pack(&probes[p].result);
 				taken = p;
 				break;
 			}
@@ -812,7 +812,7 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 		tsk_shipment *s = NULL;
 		rc = answer_input(&s, t, &t->inputs[i], previous, &prev_ix);
 		if (rc == TSK_OK)
-			tsk__shipment_pack(s); /* a no-op unless merging unpacked it */
+			tsk__shipment_pack(&s); /* a no-op unless merging unpacked it */
 		if (rc == TSK_OK && tsk_shipment_list_append(result, s) != TSK_OK)
 			rc = TSK_ENOMEM;
 	}

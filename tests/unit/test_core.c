@@ -465,13 +465,18 @@ START_TEST(shipment_pack_keeps_everything)
 
 	tsk_shipment *plain;
 	ck_assert_int_eq(tsk_shipment_dup(&plain, s), TSK_OK);
-	ck_assert_int_eq(tsk__shipment_pack(s), TSK_OK);
-	ck_assert_ptr_nonnull(s->pack);
-	ck_assert_int_eq(tsk__shipment_pack(s), TSK_OK); /* once is enough */
+	ck_assert_int_eq(tsk__shipment_pack(&s), TSK_OK);
+	ck_assert_ptr_eq(s->pack, (char *)s); /* one block, the struct first */
+	tsk_shipment *was = s;
+	ck_assert_int_eq(tsk__shipment_pack(&s), TSK_OK); /* once is enough */
+	ck_assert_ptr_eq(s, was);
 	char *packed = json_of(s);
 	ck_assert_str_eq(packed, before);
 	ck_assert_str_eq(tsk_event_carrier(tsk_shipment_event_at(s, 1)), "yamato");
 	ck_assert_str_eq(tsk_shipment_leg_number(s, 1), "123456789012");
+	/* a string said twice is kept once */
+	ck_assert_ptr_eq(s->legs[0].carrier, s->carrier);
+	ck_assert_ptr_eq(s->legs[0].number, s->number);
 
 	/* a copy of a packed shipment is an ordinary one */
 	tsk_shipment *copy;
@@ -486,15 +491,16 @@ START_TEST(shipment_pack_keeps_everything)
 	for (int i = 0; i < 2; i++) {
 		tsk_shipment *x = both[i];
 		ck_assert_int_eq(tsk_shipment_set_text(x, TSK_SHIPMENT_SERVICE, "ゆうパケット"), TSK_OK);
-		ck_assert_int_eq(tsk__shipment_pack(x), TSK_OK);
+		ck_assert_int_eq(tsk__shipment_pack(&x), TSK_OK);
 		tsk_shipment_append_event(x, local_event(0, 9, 3, 11, 0, "お届け済み", TSK_STATUS_DELIVERED));
-		ck_assert_int_eq(tsk__shipment_pack(x), TSK_OK);
+		ck_assert_int_eq(tsk__shipment_pack(&x), TSK_OK);
 		tsk__shipment_clear_exceptions(x);
 		ck_assert_int_eq(tsk__shipment_add_exception(x, TSK_EXC_LATE, TSK_SEVERITY_INFO, &now, NULL, -1),
 		                 TSK_OK);
-		ck_assert_int_eq(tsk__shipment_pack(x), TSK_OK);
+		ck_assert_int_eq(tsk__shipment_pack(&x), TSK_OK);
 		ck_assert_int_eq(tsk_shipment_set_error(x, TSK_EHTTP, "HTTP 503"), TSK_OK);
-		ck_assert_int_eq(tsk__shipment_pack(x), TSK_OK);
+		ck_assert_int_eq(tsk__shipment_pack(&x), TSK_OK);
+		both[i] = x;
 		tsk_shipment *old;
 		ck_assert_int_eq(tsk_shipment_new(&old, "japanpost", "123456789013"), TSK_OK);
 		tsk_shipment_append_event(old, local_event(0, 8, 31, 18, 0, "差出", TSK_STATUS_INFO_RECEIVED));
@@ -502,6 +508,8 @@ START_TEST(shipment_pack_keeps_everything)
 		tsk_shipment_free(old);
 		ck_assert_int_eq(tsk__shipment_finalize(x, &now), TSK_OK);
 	}
+	s = both[0];
+	plain = both[1];
 	char *a = json_of(s), *b = json_of(plain);
 	ck_assert_str_eq(a, b);
 	ck_assert_uint_eq(tsk_shipment_event_count(s), 4);
