@@ -469,6 +469,11 @@ bool tsk__text_fold_into(char *buf, size_t size, const char *s, bool drop_space)
 	bool pending = false;
 	if (size == 0)
 		return false;
+	/* the folded text is never longer than s: when s fits, it does */
+	if (len < size) {
+		text_walk_into(buf, s, len, drop_space ? 3 : 2);
+		return true;
+	}
 	while (i < len) {
 		uint32_t cp;
 		size_t n = tsk__utf8_next(s + i, len - i, &cp);

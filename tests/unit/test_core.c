@@ -143,6 +143,23 @@ START_TEST(text_normalisation)
 	t = tsk__text_collapse("09/02　23:15");
 	ck_assert_str_eq(t, "09/02 23:15");
 	free(t);
+	/* printable ASCII runs between spaces, controls and other characters */
+	t = tsk__text_clean("  Hello   World\t! \x01x\x7f ");
+	ck_assert_str_eq(t, "Hello World ! x");
+	free(t);
+	t = tsk__text_clean("a\xC2\xA0" "b\xE3\x80\x80" "c\xFF");
+	ck_assert_str_eq(t, "a b\xE3\x80\x80" "c\xFF");
+	free(t);
+	t = tsk__text_fold("ＡＢ c  Ｄ", false);
+	ck_assert_str_eq(t, "AB c D");
+	free(t);
+	char fb[8];
+	ck_assert(tsk__text_fold_into(fb, 4, " abc ", false));
+	ck_assert_str_eq(fb, "abc");
+	ck_assert(!tsk__text_fold_into(fb, 3, "abc", false));
+	ck_assert(tsk__text_fold_into(fb, 6, "ab  Ｃd", false));
+	ck_assert_str_eq(fb, "ab Cd");
+	ck_assert(!tsk__text_fold_into(fb, 5, "ab  cd", false));
 	ck_assert(!tsk__utf8_valid("\x82\xa0", 2));
 	ck_assert(tsk__utf8_valid("配達", strlen("配達")));
 }
