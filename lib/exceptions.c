@@ -86,9 +86,9 @@ static bool contains_ci(const char *hay, const char *needle)
 /*
  * The event's words (carrier status and description), width-folded once
  * into buffers on the stack (the heap for long texts), ASCII letters
- * lowered, with the set of byte pairs they hold: a word whose first two
- * bytes are not such a pair cannot occur, so most words are ruled out by
- * one bit test instead of a scan of both texts.
+ * lowered, with the set of byte pairs they hold: a word with a pair of
+ * neighbouring bytes not in that set cannot occur, so most words are ruled
+ * out by a few bit tests instead of a scan of both texts.
  */
 #define FOLD_LOCAL 256
 #define PAIR_BITS 1024
@@ -148,11 +148,10 @@ static void folded_dispose(struct folded *f)
 
 static bool folded_has(const struct folded *f, const char *word)
 {
-	unsigned char a = ascii_lower((unsigned char)word[0]);
-	unsigned char b = a ? ascii_lower((unsigned char)word[1]) : 0;
+	/* every byte pair of the word must be among the texts' pairs */
 	bool maybe = true;
-	if (a && b) {
-		unsigned h = pair_hash(a, b);
+	for (size_t k = 0; maybe && word[k] && word[k + 1]; k++) {
+		unsigned h = pair_hash(ascii_lower((unsigned char)word[k]), ascii_lower((unsigned char)word[k + 1]));
 		maybe = (f->pairs[h / 64] >> (h % 64)) & 1;
 	}
 	for (int i = 0; i < 2; i++) {

@@ -257,6 +257,46 @@ START_TEST(weather_delay_by_keyword)
 }
 END_TEST
 
+/* The keyword match itself: width folding, ASCII case, the list's order,
+ * words that must not be found across the two texts or in part, long texts. */
+static tsk_exception_code keyword(const char *status_text, const char *description, bool exception_status)
+{
+	tsk_event *ev = NULL;
+	ck_assert_int_eq(tsk_event_new(&ev), TSK_OK);
+	ck_assert_int_eq(tsk_event_set_text(ev, TSK_EVENT_CARRIER_STATUS, status_text), TSK_OK);
+	ck_assert_int_eq(tsk_event_set_text(ev, TSK_EVENT_DESCRIPTION, description), TSK_OK);
+	tsk_exception_code c = tsk__exception_keyword(ev, exception_status);
+	tsk_event_free(ev);
+	return c;
+}
+
+START_TEST(keyword_matching)
+{
+	const tsk_exception_code W = TSK_EXC_WEATHER_OR_DISASTER_DELAY;
+	ck_assert_int_eq(keyword("ＤＥＬＡＹＥＤ", NULL, false), W);        /* full width */
+	ck_assert_int_eq(keyword(NULL, "Severe WeAtHeR", false), W);
+	ck_assert_int_eq(keyword("DELIVERED", "Delivery", false), NONE);
+	ck_assert_int_eq(keyword("DELA", "YED", false), NONE);              /* not across the texts */
+	ck_assert_int_eq(keyword("台", "風", false), NONE);
+	ck_assert_int_eq(keyword("配達中（台風）", NULL, false), W);
+	ck_assert_int_eq(keyword(NULL, NULL, true), NONE);
+	/* exception words in the list's order, before the delay words */
+	ck_assert_int_eq(keyword("Lost, then found damaged", NULL, true), TSK_EXC_DAMAGED);
+	ck_assert_int_eq(keyword("LOST", "delayed", true), TSK_EXC_LOST);
+	ck_assert_int_eq(keyword("LOST", "delayed", false), W);
+	ck_assert_int_eq(keyword("宛所尋ねあたりません", NULL, true), TSK_EXC_ADDRESS_PROBLEM);
+	ck_assert_int_eq(keyword("Customs", NULL, false), NONE);
+	/* a text longer than the matcher's stack buffer, the word at its end */
+	char long_text[1200];
+	memset(long_text, 'x', sizeof long_text);
+	memcpy(long_text + sizeof long_text - 12, " typhoon", 8);
+	long_text[sizeof long_text - 4] = '\0';
+	ck_assert_int_eq(keyword("In transit", long_text, false), W);
+	long_text[sizeof long_text - 5] = '\0'; /* "typhoo" */
+	ck_assert_int_eq(keyword("In transit", long_text, false), NONE);
+}
+END_TEST
+
 START_TEST(stalled_by_status_and_calendar)
 {
 	tsk_shipment *s = yamato(); /* in transit since 2024-06-08 14:00, 48 h */
@@ -450,6 +490,7 @@ int main(void)
 	tcase_add_test(tc, problems_raised_and_cleared);
 	tcase_add_test(tc, refused_returned_damaged);
 	tcase_add_test(tc, weather_delay_by_keyword);
+	tcase_add_test(tc, keyword_matching);
 	tcase_add_test(tc, stalled_by_status_and_calendar);
 	tcase_add_test(tc, late_past_the_current_window);
 	tcase_add_test(tc, unmapped_stays_and_state_field);
