@@ -330,31 +330,99 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 	return TSK_OK;
 }
 
-bool tsk__html_truncated(const char *body, size_t len)
+/* Does the tag name at p (just after '<' or '</') equal name, ASCII case
+ * ignored, and end there? */
+static bool tag_is(const char *p, const char *end, const char *name)
 {
-	/* A whole page never ends inside a <script>: a page cut there may
-	 * still show a closing tag the script writes (Yamato's print tables
-	 * write whole documents, </html> included). */
-	const char *so = tsk__find_last_nocase(body, len, "<script");
-	if (so && !tsk__find_last_nocase(so, len - (size_t)(so - body), "</script"))
-		return true;
-	/* A whole page ends with its closing tags: look for them from the end
-	 * first, so that judging it reads only its last bytes. */
-	const char *h = tsk__find_last_nocase(body, len, "</html");
-	const char *b = tsk__find_last_nocase(body, len, "</body");
-	const char *close = !h ? b : !b ? h : h > b ? h : b;
-	if (close) {
-		/* an opening <body> after the last closing tag was never closed */
-		if (tsk__find_last_nocase(close, len - (size_t)(close - body), "<body"))
-			return true;
-		/* else: closed after the last <body>, or no <body> at all (a page
-		 * cut in its head is one with <html> and no </html>) */
-		if (h || tsk__find_last_nocase(body, (size_t)(close - body), "<body"))
-			return false;
-		return tsk__find_last_nocase(body, len, "<html") != NULL;
+	size_t n = strlen(name);
+	if ((size_t)(end - p) < n || tsk__strncasecmp(p, name, n) != 0)
+		return false;
+	if (p + n == end)
+		return true; /* the name runs to the end: judged as that tag */
+	unsigned char c = (unsigned char)p[n];
+	return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+	         c == '_' || c == ':');
+}
+
+/* The first occurrence of needle in [p, end): its first byte exactly (not
+ * a letter), the rest with ASCII case ignored; or NULL. */
+static const char *find_nocase(const char *p, const char *end, const char *needle)
+{
+	size_t n = strlen(needle);
+	while ((size_t)(end - p) >= n) {
+		const char *q = memchr(p, needle[0], (size_t)(end - p) - n + 1);
+		if (!q)
+			return NULL;
+		if (tsk__strncasecmp(q, needle, n) == 0)
+			return q;
+		p = q + 1;
 	}
-	/* nothing closed: cut after <body>, or in the head of a document */
-	return tsk__find_last_nocase(body, len, "<body") || tsk__find_last_nocase(body, len, "<html");
+	return NULL;
+}
+
+tsk__html_whole_t tsk__html_whole(const char *body, size_t len, size_t *at)
+{
+	const char *p = body, *end = body + len;
+	/* after the last </body> or </html>, with nothing since but white
+	 * space, comments, scripts and closing tags */
+	bool closed = false, document = false;
+	*at = len;
+	while (p < end) {
+		const char *lt = memchr(p, '<', (size_t)(end - p));
+		if (closed) {
+			/* text after the close (not white space) */
+			for (const char *t = p; t < (lt ? lt : end); t++)
+				if (*t != ' ' && *t != '\t' && *t != '\r' && *t != '\n' && *t != '\f') {
+					*at = (size_t)(t - body);
+					return TSK__HTML_CONTINUES;
+				}
+		}
+		if (!lt)
+			break;
+		const char *n = lt + 1;
+		if (n == end)
+			break; /* ends with '<': not closed */
+		if ((size_t)(end - n) >= 3 && memcmp(n, "!--", 3) == 0) {
+			const char *c = find_nocase(n + 3, end, "-->");
+			if (!c)
+				return document ? TSK__HTML_CUT : TSK__HTML_FRAGMENT; /* ends inside a comment */
+			p = c + 3;
+			continue;
+		}
+		/* a script's or style's text is not markup: Yamato's print
+		 * scripts write whole documents, </html> included */
+		const char *raw = tag_is(n, end, "script") ? "</script" : tag_is(n, end, "style") ? "</style" : NULL;
+		if (raw) {
+			const char *c = find_nocase(n, end, raw);
+			const char *gt = c ? memchr(c, '>', (size_t)(end - c)) : NULL;
+			if (!gt)
+				return document ? TSK__HTML_CUT : TSK__HTML_FRAGMENT; /* ends inside a script */
+			p = gt + 1;
+			continue;
+		}
+		bool opens = tag_is(n, end, "body") || tag_is(n, end, "html");
+		document = document || opens;
+		if (*n == '/') {
+			if (tag_is(n + 1, end, "body") || tag_is(n + 1, end, "html"))
+				closed = true;
+		} else if (closed && (opens || (*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z'))) {
+			/* an element after the page's end: a second document
+			 * or stray content, which libxml2 would read into the
+			 * body -- the page is not one whole document */
+			*at = (size_t)(lt - body);
+			return TSK__HTML_CONTINUES;
+		}
+		if (*n != '/' && *n != '!' && *n != '?' &&
+		    !((*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z'))) {
+			p = n; /* a '<' in text ("a < b"), not a tag */
+			continue;
+		}
+		const char *gt = memchr(n, '>', (size_t)(end - n));
+		if (!gt)
+			return document ? TSK__HTML_CUT : TSK__HTML_FRAGMENT; /* ends inside a tag */
+		p = gt + 1;
+	}
+	return closed ? TSK__HTML_WHOLE : document ? TSK__HTML_CUT : TSK__HTML_FRAGMENT;
 }
 
 static void walks_free(struct tsk__walks *w);

@@ -47,15 +47,26 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 void tsk__html_free(tsk__html *page);
 
 /*
- * Did the page stop short? A complete page closes </body> or </html> after
- * its last "<body" (the last, because pages that keep a print copy in a
- * <script> hold "<body …></body></html>" as strings); a document cut in
- * its head opened <html> and never closed it; a fragment with neither is
- * not judged. Carriers' pages always close them, so a
- * body without them was cut on the way, and parsing what arrived would give
- * a shorter history and a stale status: adapters report TSK_EPARSE instead.
+ * Is the page one whole document? A page is read whole or not at all, so
+ * the bytes are scanned once, tag by tag (comments, scripts and styles
+ * skipped: Yamato's print scripts hold whole documents, </html> included):
+ *  - TSK__HTML_WHOLE: the page ends with its closing </body> or </html>,
+ *    followed by nothing but white space, comments, scripts and closing tags;
+ *  - TSK__HTML_CUT: a document (it opened <html> or <body>) stops short --
+ *    no closing tag after the last content, or it ends inside a comment,
+ *    script or tag (carriers' pages always close them, so such a body was
+ *    cut on the way, and reading it would give a shorter history and a
+ *    stale status);
+ *  - TSK__HTML_FRAGMENT: the same with no <html> or <body> at all: markup
+ *    that is not a page; whether it is cut is unknown, and a layout that
+ *    would read it must not (it could be the start of a longer answer);
+ *  - TSK__HTML_CONTINUES: text or an element follows a closing </body> or
+ *    </html> (a second document run on, or stray content libxml2 would
+ *    read into the body); *at is its byte offset. A cut exactly at the
+ *    inner close would look whole, so such a page is not read at all.
  */
-bool tsk__html_truncated(const char *body, size_t len);
+typedef enum { TSK__HTML_WHOLE, TSK__HTML_CUT, TSK__HTML_FRAGMENT, TSK__HTML_CONTINUES } tsk__html_whole_t;
+tsk__html_whole_t tsk__html_whole(const char *body, size_t len, size_t *at);
 
 /* Evaluate an XPath expression (relative to node, or the document when
  * NULL). Plain steps with a class, attribute or text test are walked

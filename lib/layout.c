@@ -130,14 +130,20 @@ int tsk__layout_parse(const tsk_adapter *self, const tsk__layout *layouts, size_
 		return rc;
 	/* A cut-off answer is a parse error whatever its layout: neither a
 	 * shorter history nor a "new layout" would be true. */
-	bool cut = tsk__html_truncated(resp->body, resp->len);
-	if (cut || !tsk__html_first(&page, NULL, "//body/*")) {
+	size_t at = 0;
+	tsk__html_whole_t whole = tsk__html_whole(resp->body, resp->len, &at);
+	if (whole == TSK__HTML_CUT || whole == TSK__HTML_CONTINUES || !tsk__html_first(&page, NULL, "//body/*")) {
 		tsk__html_free(&page);
-		if (cut)
+		if (whole == TSK__HTML_CUT)
 			return tsk_error_set(err, TSK_EPARSE,
 			                     "%s: page is truncated (it ends after %zu bytes without closing "
 			                     "</body> or </html>)",
 			                     self->name, resp->len);
+		if (whole == TSK__HTML_CONTINUES)
+			return tsk_error_set(err, TSK_EPARSE,
+			                     "%s: page is not one whole document (content follows its closing "
+			                     "</body> or </html> at byte %zu of %zu)",
+			                     self->name, at, resp->len);
 		return tsk_error_set(err, TSK_EPARSE, "%s: page is truncated (nothing in <body>)", self->name);
 	}
 	const tsk__layout *layout = NULL;
@@ -147,7 +153,16 @@ int tsk__layout_parse(const tsk_adapter *self, const tsk__layout *layouts, size_
 	/* maintenance, out of hours, busy: the carrier's answer, not a new layout */
 	if (!layout && (rc = tsk__html_outage(&page, self->name, err)) == TSK_OK)
 		rc = not_recognised(self, layouts, n, &page, err);
-	if (!layout) {
+	if (layout && whole == TSK__HTML_FRAGMENT)
+		/* a layout's markup without the page around it: a page cut
+		 * before its end tags may look like this, and read it would
+		 * give a shorter history */
+		rc = tsk_error_set(err, TSK_EPARSE,
+		                   "%s: page is truncated (the %s markup ends after %zu bytes with no "
+		                   "<html> or <body> around it and no closing tag)",
+		                   self->name, layout->name,
+		                   resp->len);
+	if (!layout || whole == TSK__HTML_FRAGMENT) {
 		tsk__html_free(&page);
 		return rc;
 	}

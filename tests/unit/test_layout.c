@@ -133,6 +133,75 @@ START_TEST(cut_or_empty_pages_are_parse_errors)
 }
 END_TEST
 
+/* A page is read whole or not at all: the one scan of its tags
+ * (lib/html.c tsk__html_whole) on each way a page can stop short or run on. */
+START_TEST(page_is_read_whole_or_not_at_all)
+{
+	tsk_shipment_list *l;
+	tsk_error err;
+	/* whole pages: closing tags in either case, then only white space,
+	 * comments, scripts and closing tags; a '<' in text is no tag */
+	static const char *const whole[] = {
+		"<HTML><BODY><div id=\"new\"></div><p>111</p></BODY></HTML>",
+		"<html><body><div id=\"new\"></div><p>111</p></body></html>\n<!-- served -->\n"
+		"<script>var a = '<p>x</p>';</script>\n</html>\n",
+		"<html><body><div id=\"new\"></div><p>111 < 222</p><script>w('</body></html>')</script>"
+		"</body></html>",
+		/* markup with no <html>/<body> that closes the body */
+		"<div id=\"new\"></div><p>111</p></body>",
+	};
+	for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
+		ck_assert_msg(run(whole[i], 1, &l, &err) == TSK_OK, "%s: %s", whole[i], err.message);
+		ck_assert_uint_eq(tsk_shipment_list_count(l), 1);
+		tsk_shipment_list_free(l);
+	}
+	/* cut: inside a script that writes </html>, a comment, a tag, a
+	 * closing tag's name */
+	static const char *const cut[] = {
+		"<html><body><div id=\"new\"></div><p>111</p><script>w('</body></html>')",
+		"<html><body><div id=\"new\"></div><p>111</p><!-- </body></html>",
+		"<html><body><div id=\"new\"></div><p>111</p></body></html",
+		"<html><body><div id=\"new\"></div><p>111</p></body></ht",
+		"<html><body><div id=\"new\"></div><p>111</p></bo",
+		"<html><body><div id=\"new\"></div><p>111</p><",
+	};
+	for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+		ck_assert_msg(run(cut[i], 1, &l, &err) == TSK_EPARSE, "%s", cut[i]);
+		ck_assert_msg(strstr(err.message, "fake: page is truncated (it ends after ") == err.message, "%s",
+		              err.message);
+		ck_assert_uint_eq(tsk_shipment_list_count(l), 0);
+		tsk_shipment_list_free(l);
+	}
+	/* a layout's markup with no page around it and no end: it could be
+	 * the start of a longer answer, so it is not read; markup no layout
+	 * knows stays a layout question */
+	ck_assert_int_eq(run("<div id=\"new\"></div><p>111</p><p>222</p>", 2, &l, &err), TSK_EPARSE);
+	ck_assert_str_eq(err.message, "fake: page is truncated (the fake-new markup ends after 40 bytes with "
+	                              "no <html> or <body> around it and no closing tag)");
+	ck_assert_uint_eq(tsk_shipment_list_count(l), 0);
+	tsk_shipment_list_free(l);
+	ck_assert_int_eq(run("<div id=\"other\"><p>111</p></div>", 1, &l, &err), TSK_ELAYOUT);
+	tsk_shipment_list_free(l);
+	/* a second document run on, or rows after the page's end: a cut at
+	 * the inner </html> would look whole, so neither is read */
+	static const char two[] = "<html><body><div id=\"new\"></div><p>111</p></body></html>"
+	                          "<html><body><p>222</p></body></html>";
+	ck_assert_int_eq(run(two, 2, &l, &err), TSK_EPARSE);
+	ck_assert_str_eq(err.message, "fake: page is not one whole document (content follows its closing "
+	                              "</body> or </html> at byte 56 of 92)");
+	ck_assert_uint_eq(tsk_shipment_list_count(l), 0);
+	tsk_shipment_list_free(l);
+	ck_assert_int_eq(run("<html><body><div id=\"new\"></div><p>111</p></body>\n<p>222</p></html>", 2, &l, &err),
+	                 TSK_EPARSE);
+	ck_assert_ptr_nonnull(strstr(err.message, "at byte 50 of 67)"));
+	tsk_shipment_list_free(l);
+	ck_assert_int_eq(run("<html><body><div id=\"new\"></div><p>111</p></body></html>stray", 1, &l, &err),
+	                 TSK_EPARSE);
+	ck_assert_ptr_nonnull(strstr(err.message, "at byte 56 of 61)"));
+	tsk_shipment_list_free(l);
+}
+END_TEST
+
 START_TEST(recognised_page_without_the_numbers_asked)
 {
 	tsk_shipment_list *l;
@@ -192,6 +261,7 @@ int main(void)
 	tcase_add_test(tc, first_layout_in_table_order_names_every_shipment);
 	tcase_add_test(tc, unknown_page_message_built_from_the_table);
 	tcase_add_test(tc, cut_or_empty_pages_are_parse_errors);
+	tcase_add_test(tc, page_is_read_whole_or_not_at_all);
 	tcase_add_test(tc, recognised_page_without_the_numbers_asked);
 	tcase_add_test(tc, every_carrier_words_layout_changed_alike);
 	suite_add_tcase(s, tc);
