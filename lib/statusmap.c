@@ -21,12 +21,35 @@ static void set_from(tsk_status_mapping *out, const tsk__status_word *row, int u
 	out->unmapped = unmapped;
 }
 
+/* Is the row's word the folded word? (folded once by the caller; a word
+ * too long to fold there is compared as text) */
+static bool row_equal(const tsk__folded *f, const char *word, const char *row, bool nocase)
+{
+	if (!f->ok)
+		return tsk__fold_equal(word, row, nocase);
+	tsk__folded r;
+	tsk__fold_cps(&r, row, nocase);
+	return r.ok ? tsk__folded_equal(f, &r) : tsk__fold_equal(word, row, nocase);
+}
+
 static const tsk__status_word *whole_word(const tsk__status_table *t, const char *word, bool nocase)
 {
+	tsk__folded f;
+	tsk__fold_cps(&f, word, nocase);
 	for (size_t i = 0; i < t->count; i++)
-		if (t->rows[i].kind == TSK__STATUS_EXACT && tsk__fold_equal(word, t->rows[i].word, nocase))
+		if (t->rows[i].kind == TSK__STATUS_EXACT && row_equal(&f, word, t->rows[i].word, nocase))
 			return &t->rows[i];
 	return NULL;
+}
+
+/* Does the folded word contain the row's keyword? */
+static bool row_contains(const tsk__folded *f, const char *word, const char *row)
+{
+	if (!f->ok)
+		return tsk__fold_contains(word, row);
+	tsk__folded r;
+	tsk__fold_cps(&r, row, false);
+	return r.ok ? tsk__folded_contains(f, &r) : tsk__fold_contains(word, row);
 }
 
 /* The TSK_STATUS_WORD row equal to word, or NULL. Comparisons fold on the
@@ -110,8 +133,10 @@ int tsk__status_map(const tsk__status_table *t, const char *word, tsk_status_map
 	bool oom = false;
 	if (template_row(t, word, out, place_out, &oom))
 		return TSK_OK;
+	tsk__folded f;
+	tsk__fold_cps(&f, word, false);
 	for (size_t i = 0; i < t->count; i++) {
-		if (t->rows[i].kind == TSK__STATUS_KEYWORD && tsk__fold_contains(word, t->rows[i].word)) {
+		if (t->rows[i].kind == TSK__STATUS_KEYWORD && row_contains(&f, word, t->rows[i].word)) {
 			set_from(out, &t->rows[i], 1);
 			break;
 		}

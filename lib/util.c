@@ -463,6 +463,36 @@ bool tsk__fold_contains(const char *hay, const char *needle)
 	return false;
 }
 
+void tsk__fold_cps(tsk__folded *out, const char *s, bool nocase)
+{
+	size_t len = strlen(s), i = 0;
+	out->n = 0;
+	out->ok = true;
+	for (uint32_t cp; (cp = fold_next(s, len, &i, nocase));) {
+		if (out->n == TSK__ARRAY_LEN(out->cp)) {
+			out->ok = false;
+			return;
+		}
+		out->cp[out->n++] = cp;
+	}
+}
+
+bool tsk__folded_equal(const tsk__folded *a, const tsk__folded *b)
+{
+	return a->n == b->n && memcmp(a->cp, b->cp, a->n * sizeof a->cp[0]) == 0;
+}
+
+bool tsk__folded_contains(const tsk__folded *hay, const tsk__folded *needle)
+{
+	if (needle->n == 0)
+		return false; /* nothing to look for */
+	for (size_t i = 0; i + needle->n <= hay->n; i++)
+		if (hay->cp[i] == needle->cp[0] &&
+		    memcmp(hay->cp + i, needle->cp, needle->n * sizeof needle->cp[0]) == 0)
+			return true;
+	return false;
+}
+
 bool tsk__text_fold_into(char *buf, size_t size, const char *s, bool drop_space)
 {
 	size_t len = strlen(s), i = 0, o = 0;

@@ -99,6 +99,21 @@ bool tsk__text_fold_into(char *buf, size_t size, const char *s, bool drop_space)
 bool tsk__fold_equal(const char *a, const char *b, bool nocase);
 bool tsk__fold_contains(const char *hay, const char *needle);
 
+/* A text as the code points tsk__fold_equal / _contains compare, folded
+ * once to be compared with many (a status word against a table's rows).
+ * ok is false when the text is longer than the array holds: then compare
+ * with the functions above. */
+typedef struct tsk__folded {
+	uint32_t cp[128];
+	size_t n;
+	bool ok;
+} tsk__folded;
+void tsk__fold_cps(tsk__folded *out, const char *s, bool nocase);
+/* tsk__fold_equal(a, b, nocase) and tsk__fold_contains(hay, needle) for
+ * texts folded (with the same nocase; contains: nocase false) and ok. */
+bool tsk__folded_equal(const tsk__folded *a, const tsk__folded *b);
+bool tsk__folded_contains(const tsk__folded *hay, const tsk__folded *needle);
+
 /* Strip the ASCII white space at both ends, in place; returns s. */
 char *tsk__trim(char *s);
 /* ASCII case-insensitive compare. */
