@@ -89,6 +89,7 @@ enum tsk__ctx_slot {
 	TSK__SLOT_TRANSIT,     /* learned transit lanes (lib/learn.c) */
 	TSK__SLOT_SHARE,       /* politeness shared with other processes: a
 	                        * tsk__http_share (lib/share_pg.c installs it) */
+	TSK__SLOT_PATHS,       /* the adapters' paths, compiled once (lib/html.c, via lib/parse.c) */
 	TSK__SLOT__COUNT
 };
 typedef void (*tsk__slot_free_fn)(tsk_ctx *ctx, void *data);

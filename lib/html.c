@@ -91,6 +91,7 @@ void tsk__xml_watch_begin(tsk__xml_watch *w)
 	w->old_fn = xmlStructuredError;
 	w->old_ctx = xmlStructuredErrorContext;
 	w->oom = false;
+	w->walks = NULL;
 	xmlSetStructuredErrorFunc(w, watch_error);
 }
 
@@ -253,6 +254,12 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 {
 	memset(page, 0, sizeof *page);
 	tsk__html_global_init();
+	/* inside a watch that lends compiled paths: use them */
+	if (xmlStructuredError == watch_error && xmlStructuredErrorContext &&
+	    ((tsk__xml_watch *)xmlStructuredErrorContext)->walks) {
+		page->walks = ((tsk__xml_watch *)xmlStructuredErrorContext)->walks;
+		page->walks_borrowed = true;
+	}
 	const char *utf8 = NULL;
 	char *owned = NULL;
 	size_t ulen = 0;
@@ -425,8 +432,6 @@ tsk__html_whole_t tsk__html_whole(const char *body, size_t len, size_t *at)
 	return closed ? TSK__HTML_WHOLE : document ? TSK__HTML_CUT : TSK__HTML_FRAGMENT;
 }
 
-static void walks_free(struct tsk__walks *w);
-
 void tsk__html_free(tsk__html *page)
 {
 	for (size_t i = 0; i < page->ncompiled; i++) {
@@ -434,7 +439,8 @@ void tsk__html_free(tsk__html *page)
 		xmlXPathFreeCompExpr(page->compiled[i].comp);
 	}
 	free(page->compiled);
-	walks_free(page->walks);
+	if (!page->walks_borrowed)
+		tsk__walks_free(page->walks);
 	if (page->xpath)
 		xmlXPathFreeContext(page->xpath);
 	if (page->doc)
@@ -504,6 +510,7 @@ char *tsk__html_collapse(const char *s)
 #define MAX_STEPS 8
 #define MAX_EXPR 512
 #define WALK_UNSUPPORTED 1 /* not a TSK_ code: libxml2 answers instead */
+#define MAX_WALKS 512      /* compiled expressions kept at most */
 
 struct cpath;
 
@@ -761,6 +768,8 @@ static bool one_text(xmlNodePtr n, const xmlChar **text)
 	}
 	return true;
 }
+
+static void walks_clear(struct tsk__walks *w);
 
 static void *walk_alloc(struct tsk__walks *w, size_t size)
 {
@@ -1266,7 +1275,7 @@ static uint32_t text_hash(const char *s, size_t *len)
 static const struct cexpr *compiled(tsk__html *page, const char *expr, bool *unsupported)
 {
 	*unsupported = false;
-	if (!page->walks && !(page->walks = calloc(1, sizeof *page->walks)))
+	if (!page->walks && !(page->walks = tsk__walks_new()))
 		return NULL;
 	struct tsk__walks *w = page->walks;
 	/* the same call site passes the same pointer: one comparison */
@@ -1283,6 +1292,8 @@ static const struct cexpr *compiled(tsk__html *page, const char *expr, bool *uns
 			*unsupported = !w->v[i].ce;
 			return w->v[i].ce;
 		}
+	if (w->n == MAX_WALKS)
+		walks_clear(w); /* only fixed paths are expected: a bound, not a policy */
 	if (!TSK__GROW(w->v, w->cap, w->n + 1))
 		return NULL;
 	char *text = walk_alloc(w, len + 1);
@@ -1307,15 +1318,26 @@ static int walk(tsk__html *page, xmlNodePtr node, const char *expr, bool first, 
 	return run_expr(ce, page->doc, node, first, res);
 }
 
-static void walks_free(struct tsk__walks *w)
+static void walks_clear(struct tsk__walks *w)
 {
-	if (!w)
-		return;
 	while (w->chunks) {
 		struct walk_chunk *c = w->chunks;
 		w->chunks = c->next;
 		free(c);
 	}
+	w->n = 0;
+}
+
+struct tsk__walks *tsk__walks_new(void)
+{
+	return calloc(1, sizeof(struct tsk__walks));
+}
+
+void tsk__walks_free(struct tsk__walks *w)
+{
+	if (!w)
+		return;
+	walks_clear(w);
 	free(w->v);
 	free(w);
 }

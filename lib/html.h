@@ -20,7 +20,8 @@ typedef struct tsk__html {
 		xmlXPathCompExprPtr comp;
 	} *compiled;
 	size_t ncompiled, compiled_cap;
-	struct tsk__walks *walks;  /* expressions walked directly, compiled once per page (html.c) */
+	struct tsk__walks *walks;  /* expressions walked directly, compiled (html.c) */
+	bool walks_borrowed;       /* walks is the parse's (tsk__xml_watch), not the page's */
 	const char *charset;   /* what the bytes were decoded from: "UTF-8", "CP932", "EUC-JP", "ASCII" */
 } tsk__html;
 
@@ -121,9 +122,18 @@ typedef struct tsk__xml_watch {
 	xmlStructuredErrorFunc old_fn;
 	void *old_ctx;
 	bool oom;
+	/* borrowed, or NULL: compiled paths kept across the pages parsed in
+	 * this thread while the watch is on (a context keeps one, so each
+	 * adapter path is compiled once per context, not once per page) */
+	struct tsk__walks *walks;
 } tsk__xml_watch;
 void tsk__xml_watch_begin(tsk__xml_watch *w);
 /* Restore the handler; true when libxml2 ran out of memory meanwhile. */
 bool tsk__xml_watch_end(tsk__xml_watch *w);
+
+/* A cache of compiled paths to lend to a watch (caller owns; free with
+ * tsk__walks_free). NULL on ENOMEM. */
+struct tsk__walks *tsk__walks_new(void);
+void tsk__walks_free(struct tsk__walks *w);
 
 #endif

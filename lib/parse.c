@@ -26,6 +26,20 @@ int tsk__ctx_complete(tsk_ctx *ctx, tsk_shipment *s, const tsk_shipment *previou
 	return rc;
 }
 
+static void paths_free(tsk_ctx *ctx, void *data)
+{
+	(void)ctx;
+	tsk__walks_free(data);
+}
+
+static struct tsk__walks *paths_of(tsk_ctx *ctx)
+{
+	struct tsk__walks *w = tsk__ctx_slot(ctx, TSK__SLOT_PATHS);
+	if (!w && (w = tsk__walks_new()))
+		tsk__ctx_set_slot(ctx, TSK__SLOT_PATHS, w, paths_free);
+	return w;
+}
+
 int tsk__ctx_parse_response(tsk_ctx *ctx, const tsk_adapter *a, const tsk_response *resp,
                             tsk_shipment_list *out, tsk_error *err)
 {
@@ -33,6 +47,9 @@ int tsk__ctx_parse_response(tsk_ctx *ctx, const tsk_adapter *a, const tsk_respon
 	size_t before = tsk_shipment_list_count(out);
 	tsk__xml_watch watch;
 	tsk__xml_watch_begin(&watch);
+	/* the adapters' paths, compiled once per context (without the cache,
+	 * when it cannot be made, once per page) */
+	watch.walks = paths_of(ctx);
 	int rc = a->parse(a, resp, &env, out, err);
 	/* libxml2 ran out of memory and answered with less: no answer at all */
 	if (tsk__xml_watch_end(&watch) && rc != TSK_ENOMEM)

@@ -100,6 +100,11 @@ START_TEST(walk_equals_xpath)
 	ck_assert_ptr_nonnull(data);
 	static const char *const dirs[] = { "yamato", "sagawa", "japanpost" };
 	size_t pages = 0;
+	/* every other page is parsed inside a watch that lends one cache of
+	 * compiled paths to all of them (as a context does), the others each
+	 * compile their own */
+	struct tsk__walks *shared = tsk__walks_new();
+	ck_assert_ptr_nonnull(shared);
 	for (size_t d = 0; d < TSK__ARRAY_LEN(dirs); d++) {
 		char dir[4096];
 		snprintf(dir, sizeof dir, "%s/%s", data, dirs[d]);
@@ -118,10 +123,19 @@ START_TEST(walk_equals_xpath)
 			tsk__html page;
 			tsk_error err;
 			tsk_error_clear(&err);
+			tsk__xml_watch watch;
+			bool lend = pages % 2 == 0;
+			if (lend) {
+				tsk__xml_watch_begin(&watch);
+				watch.walks = shared;
+			}
 			if (tsk__html_parse(&page, body, len, NULL, &err) != TSK_OK) {
+				if (lend)
+					tsk__xml_watch_end(&watch);
 				free(body);
 				continue;
 			}
+			ck_assert(page.walks_borrowed == lend);
 			pages++;
 			xmlXPathObjectPtr ctxs = tsk__html_xpath_libxml(&page, NULL, contexts);
 			for (size_t e = 0; e < TSK__ARRAY_LEN(exprs); e++) {
@@ -135,11 +149,14 @@ START_TEST(walk_equals_xpath)
 			}
 			xmlXPathFreeObject(ctxs);
 			tsk__html_free(&page);
+			if (lend)
+				ck_assert(!tsk__xml_watch_end(&watch));
 			free(body);
 		}
 		closedir(dh);
 	}
 	ck_assert_uint_gt(pages, 30);
+	tsk__walks_free(shared);
 }
 END_TEST
 
