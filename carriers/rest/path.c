@@ -275,6 +275,14 @@ bool tsk__rest_spec_eval(const tsk__rest_spec *s, yajl_val node, tsk__buf *out)
 		tsk__buf_puts(out, s->text);
 		return has_text(s->text);
 	case TSK__SPEC_PATH: {
+		if (!s->path.multi) {
+			/* at most one value: no list to gather */
+			const char *t = tsk__rest_scalar_text(tsk__rest_path_first(&s->path, node));
+			if (!has_text(t))
+				return false;
+			tsk__buf_puts(out, t);
+			return true;
+		}
 		tsk__rest_nodes nodes = { 0 };
 		tsk__rest_path_eval(&s->path, node, false, &nodes);
 		bool any = false;
