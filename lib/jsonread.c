@@ -313,15 +313,9 @@ static int open_container(struct builder *b, yajl_type type)
 	yajl_val v = new_value(b, type);
 	if (!v)
 		return nomem(b);
-	/* the key this container is the value of waits on its slot */
-	if (b->depth > 0) {
-		if (!TSK__GROW(b->slots, b->slots_cap, b->nslots + 1))
-			return nomem(b);
-		b->slots[b->nslots].key = b->key;
-		b->slots[b->nslots].v = v;
-		b->nslots++;
-		b->key = NULL;
-	}
+	/* hung on its parent now (its children are filled in when it closes) */
+	if (!attach(b, v))
+		return 0;
 	b->stack[b->depth].v = v;
 	b->stack[b->depth].first = b->nslots;
 	b->depth++;
@@ -356,9 +350,6 @@ static int close_container(void *ctx)
 		}
 	}
 	b->nslots = f->first;
-	/* the container already waits on its parent's slot (opened there) */
-	if (b->depth == 0)
-		b->root = v;
 	return 1;
 }
 
