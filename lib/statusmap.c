@@ -25,11 +25,7 @@ static void set_from(tsk_status_mapping *out, const tsk__status_word *row, int u
  * too long to fold there is compared as text) */
 static bool row_equal(const tsk__folded *f, const char *word, const char *row, bool nocase)
 {
-	if (!f->ok)
-		return tsk__fold_equal(word, row, nocase);
-	tsk__folded r;
-	tsk__fold_cps(&r, row, nocase);
-	return r.ok ? tsk__folded_equal(f, &r) : tsk__fold_equal(word, row, nocase);
+	return f->ok ? tsk__folded_equal_text(f, row, nocase) : tsk__fold_equal(word, row, nocase);
 }
 
 static const tsk__status_word *whole_word(const tsk__status_table *t, const char *word, bool nocase)
@@ -45,11 +41,7 @@ static const tsk__status_word *whole_word(const tsk__status_table *t, const char
 /* Does the folded word contain the row's keyword? */
 static bool row_contains(const tsk__folded *f, const char *word, const char *row)
 {
-	if (!f->ok)
-		return tsk__fold_contains(word, row);
-	tsk__folded r;
-	tsk__fold_cps(&r, row, false);
-	return r.ok ? tsk__folded_contains(f, &r) : tsk__fold_contains(word, row);
+	return f->ok ? tsk__folded_contains_text(f, row) : tsk__fold_contains(word, row);
 }
 
 /* The TSK_STATUS_WORD row equal to word, or NULL. Comparisons fold on the

@@ -493,6 +493,32 @@ bool tsk__folded_contains(const tsk__folded *hay, const tsk__folded *needle)
 	return false;
 }
 
+bool tsk__folded_equal_text(const tsk__folded *f, const char *s, bool nocase)
+{
+	size_t len = strlen(s), i = 0, k = 0;
+	for (uint32_t cp; (cp = fold_next(s, len, &i, nocase)); k++)
+		if (k == f->n || f->cp[k] != cp)
+			return false; /* most rows differ at their first character */
+	return k == f->n;
+}
+
+bool tsk__folded_contains_text(const tsk__folded *hay, const char *needle)
+{
+	size_t len = strlen(needle), i = 0;
+	uint32_t first = fold_next(needle, len, &i, false);
+	if (!first)
+		return false; /* nothing to look for */
+	size_t k = 0;
+	while (k < hay->n && hay->cp[k] != first)
+		k++;
+	if (k == hay->n)
+		return false; /* its first character is nowhere: no need to fold the rest */
+	tsk__folded n;
+	tsk__fold_cps(&n, needle, false);
+	/* a needle longer than the array is longer than the hay */
+	return n.ok && tsk__folded_contains(hay, &n);
+}
+
 bool tsk__text_fold_into(char *buf, size_t size, const char *s, bool drop_space)
 {
 	size_t len = strlen(s), i = 0, o = 0;

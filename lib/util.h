@@ -113,6 +113,10 @@ void tsk__fold_cps(tsk__folded *out, const char *s, bool nocase);
  * texts folded (with the same nocase; contains: nocase false) and ok. */
 bool tsk__folded_equal(const tsk__folded *a, const tsk__folded *b);
 bool tsk__folded_contains(const tsk__folded *hay, const tsk__folded *needle);
+/* The same against a text folded on the way (stopping at the first
+ * character that differs, or that the hay lacks): a folded, ok. */
+bool tsk__folded_equal_text(const tsk__folded *a, const char *b, bool nocase);
+bool tsk__folded_contains_text(const tsk__folded *hay, const char *needle);
 
 /* Strip the ASCII white space at both ends, in place; returns s. */
 char *tsk__trim(char *s);
