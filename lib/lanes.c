@@ -13,6 +13,7 @@
 #include "timeutil.h"
 #include "util.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,6 +126,30 @@ static void consider(long pos, size_t len, int code, long *best_pos, size_t *bes
 	}
 }
 
+/* The byte pairs of a text, as a set (a hash of 4096 bits). */
+static unsigned pair_bit(unsigned char a, unsigned char b)
+{
+	return ((unsigned)a * 31u + b) & 4095u;
+}
+
+/* Could name be a substring of the text whose pairs these are? (false:
+ * certainly not; a name of one byte always could) */
+static bool may_hold(const uint64_t *pairs, const char *name)
+{
+	for (size_t k = 0; k < 2 && name[k] && name[k + 1]; k++) {
+		unsigned h = pair_bit((unsigned char)name[k], (unsigned char)name[k + 1]);
+		if (!((pairs[h / 64] >> (h % 64)) & 1))
+			return false;
+	}
+	return true;
+}
+
+/* strstr for a name, skipped when the text lacks one of its first pairs */
+static const char *find_name(const char *text, const uint64_t *pairs, const char *name)
+{
+	return may_hold(pairs, name) ? strstr(text, name) : NULL;
+}
+
 int tsk__prefecture_of_text(const char *text)
 {
 	if (!text)
@@ -139,15 +164,20 @@ int tsk__prefecture_of_text(const char *text)
 	 * prefecture only by its roman name: the Japanese names are not
 	 * searched for there, which is most of the work. */
 	bool ascii = true, alpha = false;
+	uint64_t pairs[64] = { 0 };
 	for (const char *p = folded; *p; p++) {
 		ascii = ascii && (unsigned char)*p < 0x80;
 		alpha = alpha || is_ascii_alpha(*p);
+		if (p[1]) {
+			unsigned h = pair_bit((unsigned char)p[0], (unsigned char)p[1]);
+			pairs[h / 64] |= (uint64_t)1 << (h % 64);
+		}
 	}
 	for (size_t i = 0; i < TSK__ARRAY_LEN(prefectures); i++) {
 		const char *hit;
-		if (!ascii && (hit = strstr(folded, prefectures[i].full)))
+		if (!ascii && (hit = find_name(folded, pairs, prefectures[i].full)))
 			consider(hit - folded, strlen(prefectures[i].full), prefectures[i].code, &best_pos, &best_len, &best);
-		if (!ascii && (hit = strstr(folded, prefectures[i].short_name)))
+		if (!ascii && (hit = find_name(folded, pairs, prefectures[i].short_name)))
 			consider(hit - folded, strlen(prefectures[i].short_name), prefectures[i].code, &best_pos,
 			         &best_len, &best);
 		/* a roman name is letters: none to find in text without one */
@@ -158,7 +188,7 @@ int tsk__prefecture_of_text(const char *text)
 	for (size_t i = 0; i < TSK__ARRAY_LEN(places); i++) {
 		if (ascii && (unsigned char)places[i].name[0] >= 0x80)
 			continue;
-		const char *hit = strstr(folded, places[i].name);
+		const char *hit = find_name(folded, pairs, places[i].name);
 		if (hit)
 			consider(hit - folded, strlen(places[i].name), places[i].code, &best_pos, &best_len, &best);
 	}
