@@ -50,13 +50,14 @@ struct input {
 /*
  * An open-addressing index of items by a key of two strings (a carrier
  * name and a number), so that answers find their numbers in O(1) however
- * large the batch. Slots hold item + 1 (0: empty); the table is at least
- * twice as large as what it holds. The keys stay in the items.
+ * large the batch. Slots hold item + 1 (0: empty), in 32 bits (a batch
+ * that large could not be held anyway); the table is at least twice as
+ * large as what it holds. The keys stay in the items.
  */
 typedef void (*index_key_fn)(const void *items, size_t i, const char **a, const char **b);
 
 struct index {
-	size_t *slots;
+	uint32_t *slots;
 	size_t mask;
 	const void *items;
 	index_key_fn key;
@@ -78,7 +79,7 @@ static int index_init(struct index *ix, size_t n, const void *items, index_key_f
 	size_t cap = 16;
 	while (cap < 2 * n)
 		cap *= 2;
-	ix->slots = calloc(cap, sizeof *ix->slots);
+	ix->slots = n < UINT32_MAX ? calloc(cap, sizeof *ix->slots) : NULL;
 	ix->mask = cap - 1;
 	ix->items = items;
 	ix->key = key;
@@ -101,7 +102,7 @@ static size_t index_find(struct index *ix, const char *a, const char *b, bool in
 		size_t v = ix->slots[at];
 		if (!v) {
 			if (insert)
-				ix->slots[at] = i + 1;
+				ix->slots[at] = (uint32_t)(i + 1);
 			return NONE;
 		}
 		const char *ka, *kb;

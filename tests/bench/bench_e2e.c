@@ -17,7 +17,9 @@
  * Usage: bench_e2e [--slow] [SIM [DATA_DIR]] (default $TSK_SIM, $TSK_TEST_DATA)
  *   sizes: $TSK_BENCH_SIZES (default 100,1000,10000); --slow measures
  *   1000 and 100000, and only when TSK_BENCH_SLOW=1 (else it is skipped);
- *   carriers: $TSK_BENCH_CARRIERS (default yamato,sagawa,japanpost);
+ *   carriers: $TSK_BENCH_CARRIERS (default yamato,sagawa,japanpost,rest;
+ *   rest is the README's JSON mapping, tests/data/mappings/myapi.json,
+ *   one number per request);
  *   modes: $TSK_BENCH_MODES (default batch,loop,bare,parse; ratios need
  *   parse, the bare transfer with one parse per answer).
  * Run on demand: `meson test -C build --benchmark --verbose e2e`.
@@ -47,6 +49,7 @@
 #include <unistd.h>
 
 #define PARALLEL 4 /* per carrier, tsuiseki's default */
+#define NCARRIERS 4
 
 enum mode { M_BATCH, M_LOOP, M_BARE, M_BARE_PARSE, NMODES };
 static const char *mode_name[NMODES] = { "tsk_track_batch", "event loop", "bare curl",
@@ -61,20 +64,25 @@ struct result {
 	int ok;
 };
 
-static char endpoint[3][256];
-static const char *carrier_names[3] = { "yamato", "sagawa", "japanpost" };
-static const char *carrier_paths[3] = { "/yamato/cgi-bin/tneko", "/sagawa/p/web/okurijosearch.do",
-	                                "/japanpost/services/srv/search/direct" };
+static char endpoint[NCARRIERS][256];
+/* the names in TSK_BENCH_CARRIERS, and as tsuiseki knows them */
+static const char *carrier_keys[NCARRIERS] = { "yamato", "sagawa", "japanpost", "rest" };
+static const char *carrier_names[NCARRIERS] = { "yamato", "sagawa", "japanpost", "rest:myapi" };
+static const char *carrier_paths[NCARRIERS] = { "/yamato/cgi-bin/tneko", "/sagawa/p/web/okurijosearch.do",
+	                                        "/japanpost/services/srv/search/direct", "/rest/myapi" };
+static char mapping_path[4096];
 
-/* n valid 12-digit numbers (mod 7 check digit), distinct */
+/* n valid 12-digit numbers (mod 7 check digit), distinct, in one block
+ * after the array (13 bytes each): the input a caller holds, made as
+ * small as it can be so that the peak RSS is tsuiseki's own */
 static char **make_numbers(size_t n)
 {
-	char **v = calloc(n, sizeof *v);
+	char **v = malloc(n * (sizeof *v + 13) + 1);
+	char *at = (char *)(v + n);
 	for (size_t i = 0; v && i < n; i++) {
 		unsigned long long base = 30000000000ULL + i * 7919ULL;
-		char buf[16];
-		snprintf(buf, sizeof buf, "%011llu%llu", base, base % 7);
-		v[i] = strdup(buf);
+		v[i] = at;
+		at += snprintf(at, 14, "%011llu%llu", base, base % 7) + 1;
 	}
 	return v;
 }
@@ -84,7 +92,12 @@ static tsk_ctx *make_ctx(void)
 	tsk_ctx *ctx = NULL;
 	if (tsk_ctx_new(&ctx, TSK_CTX_NO_ENVIRONMENT) != TSK_OK)
 		return NULL;
-	for (int c = 0; c < 3; c++)
+	if (tsk_ctx_load_mapping(ctx, mapping_path) != TSK_OK ||
+	    tsk_ctx_set_variable(ctx, "MYAPI_KEY", "bench-key") != TSK_OK) {
+		tsk_ctx_free(ctx);
+		return NULL;
+	}
+	for (int c = 0; c < NCARRIERS; c++)
 		tsk_ctx_set_endpoint(ctx, carrier_names[c], endpoint[c]);
 	tsk_ctx_set_option(ctx, TSK_OPT_MAX_PARALLEL, PARALLEL);
 	tsk_ctx_set_option(ctx, TSK_OPT_MAX_RETRIES, 0);
@@ -390,11 +403,14 @@ static struct result run(enum mode m, const char *carrier, size_t n, pid_t sim_p
 /* The simulator's root: per carrier a found page of tests/data with its
  * number replaced by the simulator's template mark, and a '*' route. */
 static const struct {
-	const char *carrier, *page, *number, *content_type;
+	const char *carrier, *file, *page, *number, *mark, *content_type;
 } templates[] = {
-	{ "yamato", "sim/yamato_found_template.html", NULL, "text/html; charset=UTF-8" },
-	{ "sagawa", "sagawa/synthetic_2022_delivered.html", "3604-7702-1531", "text/html; charset=UTF-8" },
-	{ "japanpost", "japanpost/synthetic_2019_yupack_delivered.html", "1234-5678-9013", "text/html; charset=UTF-8" },
+	{ "yamato", "yamato.html", "sim/yamato_found_template.html", NULL, NULL, "text/html; charset=UTF-8" },
+	{ "sagawa", "sagawa.html", "sagawa/synthetic_2022_delivered.html", "3604-7702-1531", "@NUMBER_DASHED@",
+	  "text/html; charset=UTF-8" },
+	{ "japanpost", "japanpost.html", "japanpost/synthetic_2019_yupack_delivered.html", "1234-5678-9013",
+	  "@NUMBER_DASHED@", "text/html; charset=UTF-8" },
+	{ "rest/myapi", "myapi.json", "sim/myapi_delivered.json", "MY123456789JP", "@NUMBER@", "application/json" },
 };
 
 static bool write_root(const char *data, const char *root)
@@ -409,7 +425,7 @@ static bool write_root(const char *data, const char *root)
 		snprintf(path, sizeof path, "%s/%s", data, templates[i].page);
 		size_t len = 0;
 		char *page = bench_slurp(path, &len);
-		snprintf(path, sizeof path, "%s/%s.html", root, templates[i].carrier);
+		snprintf(path, sizeof path, "%s/%s", root, templates[i].file);
 		FILE *f = page ? fopen(path, "w") : NULL;
 		ok = f != NULL;
 		for (const char *p = page; ok && *p;) {
@@ -418,14 +434,14 @@ static bool write_root(const char *data, const char *root)
 			fwrite(p, 1, n, f);
 			p += n;
 			if (hit) {
-				fputs("@NUMBER_DASHED@", f);
+				fputs(templates[i].mark, f);
 				p += strlen(templates[i].number);
 			}
 		}
 		if (f)
 			ok = fclose(f) == 0 && ok;
 		free(page);
-		fprintf(routes, "%s * %s.html %s template\n", templates[i].carrier, templates[i].carrier,
+		fprintf(routes, "%s * %s %s template\n", templates[i].carrier, templates[i].file,
 		        templates[i].content_type);
 	}
 	return fclose(routes) == 0 && ok;
@@ -435,7 +451,7 @@ static void remove_root(const char *root)
 {
 	char path[4096];
 	for (size_t i = 0; i < sizeof templates / sizeof templates[0]; i++) {
-		snprintf(path, sizeof path, "%s/%s.html", root, templates[i].carrier);
+		snprintf(path, sizeof path, "%s/%s", root, templates[i].file);
 		unlink(path);
 	}
 	snprintf(path, sizeof path, "%s/routes", root);
@@ -473,6 +489,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	char root[] = "/tmp/tsk-bench-XXXXXX";
+	snprintf(mapping_path, sizeof mapping_path, "%s/mappings/myapi.json", data);
 	if (!mkdtemp(root) || !write_root(data, root)) {
 		fprintf(stderr, "bench_e2e: cannot write the simulator's pages under /tmp\n");
 		return 1;
@@ -496,21 +513,21 @@ int main(int argc, char **argv)
 	}
 	pid_t sim_pid = (pid_t)tsk_sim_pid(sim);
 	bool pinned = bench_pin(0, 0) == 0 && bench_pin(sim_pid, 1) == 0;
-	for (int c = 0; c < 3; c++)
+	for (int c = 0; c < NCARRIERS; c++)
 		tsk_sim_url(sim, carrier_paths[c], endpoint[c], sizeof endpoint[c]);
 	int rounds = bench_rounds();
 	printf("e2e: medians of %d rounds, %d transfers in flight per carrier, %s\n", rounds, PARALLEL,
 	       pinned ? "client on CPU 0, simulator on CPU 1" : "NOT pinned (fewer than 2 CPUs)");
 	printf("ratio: tsuiseki CPU / bare curl + one parse per answer, in the same round\n");
 
-	double per_number[3][NMODES][16];
-	long rss[3][NMODES][16];
-	double worst_ratio[3][2];
+	double per_number[NCARRIERS][NMODES][16];
+	long rss[NCARRIERS][NMODES][16];
+	double worst_ratio[NCARRIERS][2];
 	memset(worst_ratio, 0, sizeof worst_ratio);
-	for (int c = 0; c < 3; c++) {
-		if (only && !strstr(only, carrier_names[c]))
+	for (int c = 0; c < NCARRIERS; c++) {
+		if (only && !strstr(only, carrier_keys[c]))
 			continue;
-		printf("\n%-9s %8s  %-18s %10s %9s %8s %8s %9s %8s %8s\n", carrier_names[c], "numbers", "mode",
+		printf("\n%-10s %8s  %-18s %10s %9s %8s %8s %9s %8s %8s\n", carrier_names[c], "numbers", "mode",
 		       "CPU ms", "us/number", "ratio", "RSS MB", "sim CPU", "wall s", "found");
 		for (size_t si = 0; si < nsizes; si++) {
 			size_t n = sizes[si];
@@ -544,7 +561,7 @@ int main(int argc, char **argv)
 					if (q > worst_ratio[c][m])
 						worst_ratio[c][m] = q;
 				}
-				printf("%-9s %8zu  %-18s %10.1f %9.1f %8s %8.1f %9.1f %8.2f %8zu%s\n", "", n, mode_name[m],
+				printf("%-10s %8zu  %-18s %10.1f %9.1f %8s %8.1f %9.1f %8.2f %8zu%s\n", "", n, mode_name[m],
 				       med[m] * 1e3, med[m] / (double)n * 1e6, ratio, mrss,
 				       bench_median(simc[m], (size_t)R) * 1e3, bench_median(wall[m], (size_t)R),
 				       found[m], found[m] == n ? "" : "  (not all found!)");
@@ -554,13 +571,13 @@ int main(int argc, char **argv)
 	}
 
 	printf("\nmarks:\n");
-	for (int c = 0; c < 3; c++) {
-		if (only && !strstr(only, carrier_names[c]))
+	for (int c = 0; c < NCARRIERS; c++) {
+		if (only && !strstr(only, carrier_keys[c]))
 			continue;
 		for (int m = M_BATCH; m <= M_LOOP; m++) {
 			if (!run_mode[m])
 				continue;
-			printf("  %-9s %-16s", carrier_names[c], mode_name[m]);
+			printf("  %-10s %-16s", carrier_names[c], mode_name[m]);
 			if (run_mode[M_BARE_PARSE])
 				printf(" tsuiseki / (bare + parse) worst %.2fx (mark <= 1.5x: %s)", worst_ratio[c][m],
 				       worst_ratio[c][m] <= 1.5 ? "met" : "MISSED");
