@@ -84,7 +84,8 @@ struct tsk__http_job {
 	long requests_per_second;  /* >= 0 with max_parallel > 0 */
 	tsk__http_done_fn done;    /* may be NULL */
 	void *done_userdata;
-	/* out */
+	/* out (a batch keeps one job per request to its end: no padding) */
+	int attempts;
 	int result;                /* TSK_OK: a complete response (any status
 	                              except exhausted 5xx/429); else TSK_ENETWORK,
 	                              TSK_ETIMEOUT, TSK_EHTTP (5xx after retries,
@@ -101,7 +102,6 @@ struct tsk__http_job {
 	                              NULL while there is nothing to say (a batch of
 	                              100,000 answers holds no message buffers):
 	                              read it with tsk__http_job_message */
-	int attempts;
 	/* engine-private: the transfer while the job is queued or running */
 	void *xfer;
 };
