@@ -355,11 +355,7 @@ static const struct {
 
 static bool contains_nocase(const char *hay, const char *needle)
 {
-	size_t n = strlen(needle);
-	for (; *hay; hay++)
-		if (tsk__strncasecmp(hay, needle, n) == 0)
-			return true;
-	return false;
+	return tsk__find_ci(hay, needle) >= 0; /* the words are never "" */
 }
 
 /* Map the cells of a header row to columns; -1 where absent. Returns the
