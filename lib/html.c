@@ -948,7 +948,7 @@ static bool compile_path(struct tsk__walks *w, const char *p, const char *end, c
 	return true;
 }
 
-static int run_path(const struct cpath *path, xmlDocPtr doc, xmlNodePtr node, bool first, struct nodes *res);
+static int path_first(const struct cpath *path, xmlDocPtr doc, xmlNodePtr node, xmlNodePtr *out);
 
 /* The value of a compiled predicate on n; a term that runs out of memory
  * is false (the caller's allocation check catches what was lost). */
@@ -996,12 +996,11 @@ static bool pred_true(const struct cpred *c, xmlNodePtr n, bool *oom)
 		return ok;
 	}
 	case P_PATH: {
-		struct nodes found = { NULL, 0, 0, false };
-		int rc = run_path(c->path, n->doc, n, true, &found);
+		xmlNodePtr found = NULL;
+		int rc = path_first(c->path, n->doc, n, &found);
 		if (rc == TSK_ENOMEM)
 			*oom = true;
-		free(found.v);
-		return rc == TSK_OK && found.n > 0;
+		return rc == TSK_OK && found;
 	}
 	}
 	return false;
@@ -1115,6 +1114,57 @@ static int run_path(const struct cpath *path, xmlDocPtr doc, xmlNodePtr node, bo
 		return rc;
 	}
 	*res = cur;
+	return TSK_OK;
+}
+
+/* The first match of one step from one context node, in run_step's order. */
+static xmlNodePtr step_first(const struct step *st, xmlNodePtr ctx, bool *oom)
+{
+	if (!st->descendants) {
+		for (xmlNodePtr c = ctx->children; c; c = c->next)
+			if (step_matches(st, c, oom))
+				return c;
+		return NULL;
+	}
+	xmlNodePtr c = ctx->children;
+	while (c) {
+		if (step_matches(st, c, oom))
+			return c;
+		if (c->children && c->type == XML_ELEMENT_NODE) {
+			c = c->children;
+			continue;
+		}
+		while (c && c != ctx && !c->next)
+			c = c->parent;
+		if (!c || c == ctx)
+			break;
+		c = c->next;
+	}
+	return NULL;
+}
+
+/* The first node of a compiled path (*out, NULL for none): as run_path
+ * with first, without building a node list when the path is one step. */
+static int path_first(const struct cpath *path, xmlDocPtr doc, xmlNodePtr node, xmlNodePtr *out)
+{
+	*out = NULL;
+	if (path->nsteps != 1) {
+		struct nodes r;
+		int rc = run_path(path, doc, node, true, &r);
+		if (rc == TSK_OK) {
+			*out = r.n ? r.v[0] : NULL;
+			free(r.v);
+		}
+		return rc;
+	}
+	xmlNodePtr start = path->from_doc ? (xmlNodePtr)doc : node ? node : xmlDocGetRootElement(doc);
+	if (!start)
+		return WALK_UNSUPPORTED;
+	bool oom = false;
+	xmlNodePtr hit = step_first(&path->steps[0], start, &oom);
+	if (oom)
+		return TSK_ENOMEM;
+	*out = hit;
 	return TSK_OK;
 }
 
@@ -1430,19 +1480,27 @@ xmlNodePtr tsk__xpath_node(xmlXPathObjectPtr obj, int i)
 
 xmlNodePtr tsk__html_first(tsk__html *page, xmlNodePtr node, const char *expr)
 {
-	struct nodes res;
-	int rc = walk(page, node, expr, true, &res);
-	if (rc == TSK_OK) {
-		xmlNodePtr n = res.n ? res.v[0] : NULL;
-		free(res.v);
-		return n;
+	bool unsupported;
+	const struct cexpr *ce = compiled(page, expr, &unsupported);
+	int rc = ce ? TSK_OK : unsupported ? WALK_UNSUPPORTED : TSK_ENOMEM;
+	xmlNodePtr n = NULL;
+	if (ce && ce->kind == X_PATH) {
+		rc = path_first(ce->path, page->doc, node, &n);
+	} else if (ce) {
+		struct nodes res;
+		if ((rc = run_expr(ce, page->doc, node, true, &res)) == TSK_OK) {
+			n = res.n ? res.v[0] : NULL;
+			free(res.v);
+		}
 	}
+	if (rc == TSK_OK)
+		return n;
 	if (rc == TSK_ENOMEM) {
 		tsk__html_oom();
 		return NULL;
 	}
 	xmlXPathObjectPtr obj = tsk__html_xpath(page, node, expr);
-	xmlNodePtr n = tsk__xpath_node(obj, 0);
+	n = tsk__xpath_node(obj, 0);
 	xmlXPathFreeObject(obj);
 	return n;
 }
