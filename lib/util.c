@@ -220,6 +220,16 @@ size_t tsk__utf8_next(const char *str, size_t len, uint32_t *cp)
 	return n;
 }
 
+/* A three-byte sequence that is valid whatever its continuation bytes
+ * hold (lead E1..EC or EE..EF: no overlong form, no surrogate), as most
+ * Japanese text is: true when the two continuation bytes are there. */
+static bool plain_three(const unsigned char *u, size_t i, size_t len)
+{
+	unsigned char c = u[i];
+	return c >= 0xE1 && c <= 0xEF && c != 0xED && i + 2 < len && (u[i + 1] & 0xC0) == 0x80 &&
+	       (u[i + 2] & 0xC0) == 0x80;
+}
+
 bool tsk__utf8_valid(const char *s, size_t len)
 {
 	size_t i = 0;
@@ -231,6 +241,10 @@ bool tsk__utf8_valid(const char *s, size_t len)
 			i++;
 		if (i == len)
 			break;
+		if (plain_three((const unsigned char *)s, i, len)) {
+			i += 3;
+			continue;
+		}
 		uint32_t cp;
 		size_t n = tsk__utf8_next(s + i, len - i, &cp);
 		if (cp == 0xFFFD && !(n == 3 && (unsigned char)s[i] == 0xEF))
@@ -343,6 +357,19 @@ static size_t text_walk_into(char *out, const char *s, size_t len, int mode)
 				pending_space = false;
 			}
 			out[o++] = (char)c;
+			continue;
+		}
+		/* most Japanese characters: copied as they are (not U+3000, not
+		 * the full-width forms of EF BC/BD, which fold) */
+		if (c != 0xEF && plain_three(u, i, len) &&
+		    !(c == 0xE3 && u[i + 1] == 0x80 && u[i + 2] == 0x80)) {
+			if (pending_space) {
+				out[o++] = ' ';
+				pending_space = false;
+			}
+			memcpy(out + o, s + i, 3);
+			o += 3;
+			i += 3;
 			continue;
 		}
 		uint32_t cp;
