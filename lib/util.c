@@ -442,7 +442,15 @@ static uint32_t fold_next(const char *s, size_t len, size_t *i, bool nocase)
 {
 	while (*i < len) {
 		uint32_t cp;
-		size_t n = tsk__utf8_next(s + *i, len - *i, &cp);
+		size_t n;
+		const unsigned char *u = (const unsigned char *)s;
+		if (plain_three(u, *i, len)) {
+			/* decoded here: no call for most Japanese characters */
+			cp = (uint32_t)(u[*i] & 0x0F) << 12 | (uint32_t)(u[*i + 1] & 0x3F) << 6 | (u[*i + 2] & 0x3F);
+			n = 3;
+		} else {
+			n = tsk__utf8_next(s + *i, len - *i, &cp);
+		}
 		*i += n;
 		if (is_ascii_space(cp) || cp == 0x3000 || tsk__is_control(cp))
 			continue;
