@@ -150,13 +150,9 @@ static const char *find_name(const char *text, const uint64_t *pairs, const char
 	return may_hold(pairs, name) ? strstr(text, name) : NULL;
 }
 
-int tsk__prefecture_of_text(const char *text)
+/* tsk__prefecture_of_text of the text folded (tsk__text_fold(text, true)) */
+static int prefecture_of_folded(const char *folded)
 {
-	if (!text)
-		return 0;
-	char *folded = tsk__text_fold(text, true);
-	if (!folded)
-		return 0;
 	long best_pos = -1;
 	size_t best_len = 0;
 	int best = 0;
@@ -192,8 +188,28 @@ int tsk__prefecture_of_text(const char *text)
 		if (hit)
 			consider(hit - folded, strlen(places[i].name), places[i].code, &best_pos, &best_len, &best);
 	}
-	free(folded);
 	return best;
+}
+
+/* The text folded as tsk__text_fold(text, true) into buf when it fits,
+ * else into a copy put in *heap (the caller frees it); NULL on ENOMEM. */
+static const char *fold_text(const char *text, char *buf, size_t size, char **heap)
+{
+	*heap = NULL;
+	if (tsk__text_fold_into(buf, size, text, true))
+		return buf;
+	return *heap = tsk__text_fold(text, true);
+}
+
+int tsk__prefecture_of_text(const char *text)
+{
+	if (!text)
+		return 0;
+	char buf[256], *heap;
+	const char *folded = fold_text(text, buf, sizeof buf, &heap);
+	int code = folded ? prefecture_of_folded(folded) : 0;
+	free(heap);
+	return code;
 }
 
 int tsk__region_of_text(const char *text)
@@ -201,17 +217,19 @@ int tsk__region_of_text(const char *text)
 	if (!text || !*text)
 		return TSK__REGION_NONE;
 	/* a region name alone ("関東", "kanto"); only whole, since 中国 is also China */
-	char *folded = tsk__text_fold(text, true);
+	char buf[256], *heap;
+	const char *folded = fold_text(text, buf, sizeof buf, &heap);
 	if (!folded)
 		return TSK__REGION_NONE;
 	int found = TSK__REGION_NONE;
 	for (int i = 0; i < TSK__REGION__COUNT && found == TSK__REGION_NONE; i++)
 		if (strcmp(folded, regions[i].ja) == 0 || tsk__strcasecmp(folded, regions[i].id) == 0)
 			found = i;
-	free(folded);
+	/* else the region of the prefecture it names (the same folded text) */
+	int code = found == TSK__REGION_NONE ? prefecture_of_folded(folded) : 0;
+	free(heap);
 	if (found != TSK__REGION_NONE)
 		return found;
-	int code = tsk__prefecture_of_text(text);
 	for (size_t i = 0; code && i < TSK__ARRAY_LEN(prefectures); i++)
 		if (prefectures[i].code == code)
 			return prefectures[i].region;
