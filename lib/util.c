@@ -270,6 +270,15 @@ void tsk__message_fix(char *s)
 			s[len = i - 1] = '\0';
 	}
 	for (i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7F) { /* printable ASCII: as it is */
+			i++;
+			continue;
+		}
+		if (plain_three((const unsigned char *)s, i, len)) { /* nothing to fix there */
+			i += 3;
+			continue;
+		}
 		uint32_t cp;
 		size_t n = tsk__utf8_next(s + i, len - i, &cp);
 		if (cp == 0xFFFD && n == 1)
