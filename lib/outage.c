@@ -22,8 +22,9 @@ static const struct {
 /* The first phrase found in one line of text, or -1; -2 on ENOMEM. */
 static int phrase_in(const char *line)
 {
-	char *f = tsk__html_fold(line, true);
-	if (!f)
+	/* folded on the stack when the line fits (most do) */
+	char buf[512], *heap = NULL, *f = buf;
+	if (!tsk__text_fold_into(buf, sizeof buf, line, true) && !(f = heap = tsk__html_fold(line, true)))
 		return -2;
 	for (char *p = f; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
@@ -32,7 +33,7 @@ static int phrase_in(const char *line)
 	for (size_t i = 0; i < TSK__ARRAY_LEN(outage_phrases) && hit < 0; i++)
 		if (strstr(f, outage_phrases[i].phrase))
 			hit = (int)i;
-	free(f);
+	free(heap);
 	return hit;
 }
 
