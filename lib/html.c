@@ -1040,6 +1040,20 @@ static bool is_inside(xmlNodePtr n, xmlNodePtr root)
 	return false;
 }
 
+/* The node after c that a step from ctx looks at: its next sibling for a
+ * child step; for a descendant step the next in document order under ctx
+ * (without recursion). NULL after the last. */
+static xmlNodePtr step_next(const struct step *st, xmlNodePtr c, xmlNodePtr ctx)
+{
+	if (!st->descendants)
+		return c->next;
+	if (c->children && c->type == XML_ELEMENT_NODE)
+		return c->children;
+	while (c && c != ctx && !c->next)
+		c = c->parent;
+	return !c || c == ctx ? NULL : c->next;
+}
+
 /* One step from every context node; with first, stop at the first match.
  * False when the contexts nest under a child step (the walk could not keep
  * document order there; libxml2 answers instead). */
@@ -1054,27 +1068,9 @@ static bool run_step(const struct step *st, const struct nodes *in, struct nodes
 			continue; /* its descendants were walked with its ancestor's */
 		}
 		last_root = ctx;
-		if (!st->descendants) {
-			for (xmlNodePtr c = ctx->children; c; c = c->next)
-				if (step_matches(st, c, oom) && (!nodes_add(out, c) || first))
-					return true;
-			continue;
-		}
-		/* descendants in document order, without recursion */
-		xmlNodePtr c = ctx->children;
-		while (c) {
+		for (xmlNodePtr c = ctx->children; c; c = step_next(st, c, ctx))
 			if (step_matches(st, c, oom) && (!nodes_add(out, c) || first))
 				return true;
-			if (c->children && c->type == XML_ELEMENT_NODE) {
-				c = c->children;
-				continue;
-			}
-			while (c && c != ctx && !c->next)
-				c = c->parent;
-			if (!c || c == ctx)
-				break;
-			c = c->next;
-		}
 	}
 	return true;
 }
@@ -1120,26 +1116,9 @@ static int run_path(const struct cpath *path, xmlDocPtr doc, xmlNodePtr node, bo
 /* The first match of one step from one context node, in run_step's order. */
 static xmlNodePtr step_first(const struct step *st, xmlNodePtr ctx, bool *oom)
 {
-	if (!st->descendants) {
-		for (xmlNodePtr c = ctx->children; c; c = c->next)
-			if (step_matches(st, c, oom))
-				return c;
-		return NULL;
-	}
-	xmlNodePtr c = ctx->children;
-	while (c) {
+	for (xmlNodePtr c = ctx->children; c; c = step_next(st, c, ctx))
 		if (step_matches(st, c, oom))
 			return c;
-		if (c->children && c->type == XML_ELEMENT_NODE) {
-			c = c->children;
-			continue;
-		}
-		while (c && c != ctx && !c->next)
-			c = c->parent;
-		if (!c || c == ctx)
-			break;
-		c = c->next;
-	}
 	return NULL;
 }
 
