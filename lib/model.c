@@ -688,7 +688,7 @@ int tsk__shipment_pack(tsk_shipment **sp)
 			strings += strlen(*slots[i]) + 1;
 
 	/* the struct, the arrays (their elements are 8-byte aligned), the strings */
-	size_t head = (sizeof *s + 15) / 16 * 16;
+	size_t head = (sizeof *s + 7) / 8 * 8; /* what follows needs 8-byte alignment */
 	size_t arrays = s->nevents * (sizeof *s->events + sizeof **s->events) +
 	                s->nexceptions * sizeof *s->exceptions + s->nlegs * sizeof *s->legs;
 	if (!(block = malloc(head + arrays + strings)))
