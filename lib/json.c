@@ -419,8 +419,11 @@ static int read_event(struct reader *r, yajl_val v, tsk_event **out)
 	}
 	if (rc == TSK_OK)
 		rc = read_str(r, v, "status", &st);
-	if (rc == TSK_OK && st && tsk_status_from_string(&ev->status, st) != TSK_OK)
+	tsk_status status;
+	if (rc == TSK_OK && st && tsk_status_from_string(&status, st) != TSK_OK)
 		rc = fail(r, "status", "unknown status");
+	else if (rc == TSK_OK && st)
+		ev->status = (uint8_t)status;
 	static const struct {
 		const char *key;
 		tsk_event_field f;
@@ -444,8 +447,11 @@ static int read_event(struct reader *r, yajl_val v, tsk_event **out)
 	const char *exc = NULL;
 	if (rc == TSK_OK)
 		rc = read_str(r, v, "exception", &exc);
-	if (rc == TSK_OK && exc && tsk_exception_from_string(&ev->exception, exc) != TSK_OK)
+	tsk_exception_code code;
+	if (rc == TSK_OK && exc && tsk_exception_from_string(&code, exc) != TSK_OK)
 		rc = fail(r, "exception", "unknown exception code");
+	else if (rc == TSK_OK && exc)
+		ev->exception = (uint8_t)code;
 	yajl_val um = field(v, "unmapped");
 	if (rc == TSK_OK && um && !YAJL_IS_NULL(um)) {
 		if (!YAJL_IS_TRUE(um) && !YAJL_IS_FALSE(um))
@@ -487,9 +493,13 @@ static int read_shipment(struct reader *r, yajl_val v, tsk_shipment **out)
 		rc = set_text(&s->text[TSK_SHIPMENT_LAYOUT], t);
 	if (rc == TSK_OK && (rc = read_str(r, v, "also_known_by", &t)) == TSK_OK)
 		rc = set_text(&s->also_known_by, t);
-	if (rc == TSK_OK && (rc = read_str(r, v, "status", &t)) == TSK_OK && t &&
-	    tsk_status_from_string(&s->status, t) != TSK_OK)
-		rc = fail(r, "status", "unknown status");
+	tsk_status status;
+	if (rc == TSK_OK && (rc = read_str(r, v, "status", &t)) == TSK_OK && t) {
+		if (tsk_status_from_string(&status, t) != TSK_OK)
+			rc = fail(r, "status", "unknown status");
+		else
+			s->status = (uint8_t)status;
+	}
 	if (rc == TSK_OK)
 		rc = read_time(r, v, "delivered_at", &s->delivered_at);
 	if (rc == TSK_OK)

@@ -244,15 +244,15 @@ TSK_API void tsk_event_set_status(tsk_event *ev, tsk_status status, tsk_exceptio
 {
 	if (!ev)
 		return;
-	ev->status = (unsigned)status < TSK_STATUS__COUNT ? status : TSK_STATUS_UNKNOWN;
-	ev->exception = (unsigned)exception < TSK_EXC__COUNT ? exception : TSK_EXC_NONE;
+	ev->status = (uint8_t)((unsigned)status < TSK_STATUS__COUNT ? status : TSK_STATUS_UNKNOWN);
+	ev->exception = (uint8_t)((unsigned)exception < TSK_EXC__COUNT ? exception : TSK_EXC_NONE);
 	ev->unmapped = unmapped != 0;
 }
 
 TSK_API const tsk_time *tsk_event_time(const tsk_event *ev) { return &ev->time; }
 TSK_API const char *tsk_event_time_raw(const tsk_event *ev) { return ev->text[TSK_EVENT_TIME_RAW]; }
-TSK_API tsk_status tsk_event_status(const tsk_event *ev) { return ev->status; }
-TSK_API tsk_exception_code tsk_event_exception(const tsk_event *ev) { return ev->exception; }
+TSK_API tsk_status tsk_event_status(const tsk_event *ev) { return (tsk_status)ev->status; }
+TSK_API tsk_exception_code tsk_event_exception(const tsk_event *ev) { return (tsk_exception_code)ev->exception; }
 TSK_API const char *tsk_event_carrier_status(const tsk_event *ev) { return ev->text[TSK_EVENT_CARRIER_STATUS]; }
 TSK_API const char *tsk_event_carrier(const tsk_event *ev) { return ev->leg_carrier; }
 TSK_API const char *tsk_event_description(const tsk_event *ev) { return ev->text[TSK_EVENT_DESCRIPTION]; }
@@ -426,8 +426,8 @@ TSK_API void tsk_shipment_set_state(tsk_shipment *s, tsk_status status, tsk_exce
 	if (!s)
 		return;
 	s->has_state = (unsigned)status < TSK_STATUS__COUNT && status != TSK_STATUS_UNKNOWN;
-	s->state_status = s->has_state ? status : TSK_STATUS_UNKNOWN;
-	s->state_exception = (unsigned)exception < TSK_EXC__COUNT ? exception : TSK_EXC_NONE;
+	s->state_status = (uint8_t)(s->has_state ? status : TSK_STATUS_UNKNOWN);
+	s->state_exception = (uint8_t)((unsigned)exception < TSK_EXC__COUNT ? exception : TSK_EXC_NONE);
 }
 
 int tsk__shipment_insert_event(tsk_shipment *s, size_t pos, tsk_event *ev)
@@ -528,12 +528,12 @@ TSK_API int tsk_shipment_set_eta_local(tsk_shipment *s, int year, int month, int
 		return TSK_EINVAL;
 	s->eta_local.set = true;
 	s->eta_local.year = year;
-	s->eta_local.month = month;
-	s->eta_local.day = day;
-	s->eta_local.start_hour = start_hour;
-	s->eta_local.start_minute = start_minute < 0 ? 0 : start_minute;
-	s->eta_local.end_hour = end_hour;
-	s->eta_local.end_minute = end_minute < 0 ? 0 : end_minute;
+	s->eta_local.month = (int8_t)month;
+	s->eta_local.day = (int8_t)day;
+	s->eta_local.start_hour = (int8_t)(start_hour < 0 ? -1 : start_hour);
+	s->eta_local.start_minute = (int8_t)(start_minute < 0 ? 0 : start_minute);
+	s->eta_local.end_hour = (int8_t)(end_hour < 0 ? -1 : end_hour);
+	s->eta_local.end_minute = (int8_t)(end_minute < 0 ? 0 : end_minute);
 	return TSK_OK;
 }
 
@@ -542,7 +542,7 @@ TSK_API int tsk_shipment_set_year_hint(tsk_shipment *s, tsk_year_hint kind, cons
 	if (!s || !t || !tsk_time_is_set(t) || (kind != TSK_YEAR_HINT_NOT_AFTER && kind != TSK_YEAR_HINT_NOT_BEFORE))
 		return TSK_EINVAL;
 	s->has_year_hint = true;
-	s->year_hint_kind = kind;
+	s->year_hint_kind = (uint8_t)kind;
 	s->year_hint = *t;
 	return TSK_OK;
 }
@@ -550,7 +550,7 @@ TSK_API int tsk_shipment_set_year_hint(tsk_shipment *s, tsk_year_hint kind, cons
 TSK_API const char *tsk_shipment_carrier(const tsk_shipment *s) { return s->carrier; }
 TSK_API const char *tsk_shipment_tracking_number(const tsk_shipment *s) { return s->number; }
 TSK_API const char *tsk_shipment_service(const tsk_shipment *s) { return s->text[TSK_SHIPMENT_SERVICE]; }
-TSK_API tsk_status tsk_shipment_status(const tsk_shipment *s) { return s->status; }
+TSK_API tsk_status tsk_shipment_status(const tsk_shipment *s) { return (tsk_status)s->status; }
 TSK_API const char *tsk_shipment_status_text(const tsk_shipment *s) { return s->text[TSK_SHIPMENT_STATUS_TEXT]; }
 TSK_API const tsk_time *tsk_shipment_delivered_at(const tsk_shipment *s)
 {

@@ -12,25 +12,30 @@ struct tsk_event {
 	tsk_time time;                 /* resolved time; precision NONE when no date */
 	char *text[TSK_EVENT__FIELD_COUNT];
 	char *leg_carrier;             /* the leg that reported it, set in shipments of several legs; NULL = the shipment's */
-	tsk_status status;
-	tsk_exception_code exception;
 	/* the date as printed, before year inference (has_local); narrow
 	 * fields, ordered by size: a batch keeps hundreds of thousands */
 	int32_t offset;
 	int16_t year;                  /* 0..9999 */
 	int8_t month, day, hour, minute; /* hour, minute -1: none */
+	uint8_t status;                /* a tsk_status (tsk_event_set_status keeps it in range) */
+	uint8_t exception;             /* a tsk_exception_code, likewise */
 	bool has_local;
 	bool unmapped;
 };
+
+_Static_assert(TSK_STATUS__COUNT <= 256 && TSK_EXC__COUNT <= 256, "tsk_event keeps them in a byte");
 
 /* One leg of a shipment handed from carrier to carrier (DESIGN.md "Legs"). */
 struct tsk__leg {
 	char *carrier, *number;
 };
 
+/* Narrow: a batch keeps one per number. Hours are -1 when not given
+ * (tsk_shipment_set_eta_local folds any negative one to -1). */
 struct tsk__eta_local {
+	int32_t year;
+	int8_t month, day, start_hour, start_minute, end_hour, end_minute;
 	bool set;
-	int year, month, day, start_hour, start_minute, end_hour, end_minute;
 };
 
 struct tsk_shipment {
@@ -38,19 +43,20 @@ struct tsk_shipment {
 	char *carrier;
 	char *number;
 	char *text[TSK_SHIPMENT__FIELD_COUNT];
+	int error;
+	struct tsk__eta_local eta_local;
 	bool has_state;                /* the page's current-state field */
 	bool has_eta;
 	bool has_year_hint;
-	tsk_status state_status;
-	tsk_exception_code state_exception;
-	tsk_status status;             /* computed by tsk__shipment_finalize */
-	tsk_year_hint year_hint_kind;
-	int error;
+	/* enums in a byte each, kept in range by their setters */
+	uint8_t state_status;          /* a tsk_status */
+	uint8_t state_exception;       /* a tsk_exception_code */
+	uint8_t status;                /* a tsk_status, computed by tsk__shipment_finalize */
+	uint8_t year_hint_kind;        /* a tsk_year_hint */
 	tsk_time delivered_at;
 	tsk_eta eta;
 	/* the carrier's stated window (absolute, or local until resolved) */
 	tsk_time carrier_eta_earliest, carrier_eta_latest;
-	struct tsk__eta_local eta_local;
 	tsk_exception *exceptions;     /* message strings owned (cast away const to free) */
 	size_t nexceptions;
 	char *handoff_carrier, *handoff_number;
