@@ -339,10 +339,26 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 
 /* Does the tag name at p (just after '<' or '</') equal name, ASCII case
  * ignored, and end there? */
+/* Do the n bytes at q spell needle, ASCII letters' case ignored (needle
+ * is lower case; its other bytes match exactly)? */
+static inline bool at_nocase(const char *q, const char *needle, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)q[i], w = (unsigned char)needle[i];
+		if (w >= 'a' && w <= 'z')
+			c |= 0x20; /* folds a letter's case; maps no other byte onto a letter */
+		if (c != w)
+			return false;
+	}
+	return true;
+}
+
+/* Does the tag name at p (just after '<' or '</') equal name (lower
+ * case), ASCII case ignored, and end there? */
 static bool tag_is(const char *p, const char *end, const char *name)
 {
 	size_t n = strlen(name);
-	if ((size_t)(end - p) < n || tsk__strncasecmp(p, name, n) != 0)
+	if ((size_t)(end - p) < n || !at_nocase(p, name, n))
 		return false;
 	if (p + n == end)
 		return true; /* the name runs to the end: judged as that tag */
@@ -351,8 +367,8 @@ static bool tag_is(const char *p, const char *end, const char *name)
 	         c == '_' || c == ':');
 }
 
-/* The first occurrence of needle in [p, end): its first byte exactly (not
- * a letter), the rest with ASCII case ignored; or NULL. */
+/* The first occurrence of needle (lower case) in [p, end), ASCII case
+ * ignored; its first byte is not a letter and is looked for by memchr. */
 static const char *find_nocase(const char *p, const char *end, const char *needle)
 {
 	size_t n = strlen(needle);
@@ -360,7 +376,7 @@ static const char *find_nocase(const char *p, const char *end, const char *needl
 		const char *q = memchr(p, needle[0], (size_t)(end - p) - n + 1);
 		if (!q)
 			return NULL;
-		if (tsk__strncasecmp(q, needle, n) == 0)
+		if (at_nocase(q + 1, needle + 1, n - 1))
 			return q;
 		p = q + 1;
 	}
@@ -396,9 +412,14 @@ tsk__html_whole_t tsk__html_whole(const char *body, size_t len, size_t *at)
 			p = c + 3;
 			continue;
 		}
+		/* the tag's first letter picks the names it may be */
+		unsigned char f = (unsigned char)(*n | 0x20);
 		/* a script's or style's text is not markup: Yamato's print
 		 * scripts write whole documents, </html> included */
-		const char *raw = tag_is(n, end, "script") ? "</script" : tag_is(n, end, "style") ? "</style" : NULL;
+		const char *raw = f != 's'                  ? NULL
+		                  : tag_is(n, end, "script") ? "</script"
+		                  : tag_is(n, end, "style")  ? "</style"
+		                                             : NULL;
 		if (raw) {
 			const char *c = find_nocase(n, end, raw);
 			const char *gt = c ? memchr(c, '>', (size_t)(end - c)) : NULL;
@@ -407,21 +428,29 @@ tsk__html_whole_t tsk__html_whole(const char *body, size_t len, size_t *at)
 			p = gt + 1;
 			continue;
 		}
-		bool opens = tag_is(n, end, "body") || tag_is(n, end, "html");
-		document = document || opens;
 		if (*n == '/') {
-			if (tag_is(n + 1, end, "body") || tag_is(n + 1, end, "html"))
+			unsigned char g = n + 1 < end ? (unsigned char)(n[1] | 0x20) : 0;
+			if ((g == 'b' && tag_is(n + 1, end, "body")) || (g == 'h' && tag_is(n + 1, end, "html")))
 				closed = true;
-		} else if (closed && (opens || (*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z'))) {
-			/* an element after the page's end: a second document
-			 * or stray content, which libxml2 would read into the
-			 * body -- the page is not one whole document */
-			*at = (size_t)(lt - body);
-			return TSK__HTML_CONTINUES;
-		}
-		if (*n != '/' && *n != '!' && *n != '?' &&
-		    !((*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z'))) {
+		} else if (f >= 'a' && f <= 'z') { /* a letter: an element */
+			bool opens = (f == 'b' && tag_is(n, end, "body")) || (f == 'h' && tag_is(n, end, "html"));
+			document = document || opens;
+			if (closed) {
+				/* an element after the page's end: a second
+				 * document or stray content, which libxml2
+				 * would read into the body -- the page is not
+				 * one whole document */
+				*at = (size_t)(lt - body);
+				return TSK__HTML_CONTINUES;
+			}
+		} else if (*n != '!' && *n != '?') {
 			p = n; /* a '<' in text ("a < b"), not a tag */
+			continue;
+		}
+		if (!closed) {
+			/* the next '<' is looked for from here: only a closed
+			 * page needs its tags' ends (for text after them) */
+			p = n;
 			continue;
 		}
 		const char *gt = memchr(n, '>', (size_t)(end - n));
