@@ -249,26 +249,20 @@ static void guard_error(void *userdata, xmlErrorPtr error)
 		g->old_fn(g->old_ctx, error);
 }
 
-int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *content_type,
-                    tsk_error *err)
+/*
+ * The text libxml2 is given for body: decoded to UTF-8 (*utf8, *ulen; a
+ * copy to free in *owned, or NULL), or TSK_EPARSE when the bytes are not
+ * markup at all (plainly not HTML: JSON, plain text, empty).
+ */
+static int html_prepare(const char *body, size_t len, const char *content_type, const char **utf8,
+                        size_t *ulen, char **owned, const char **charset, tsk_error *err)
 {
-	memset(page, 0, sizeof *page);
-	tsk__html_global_init();
-	/* inside a watch that lends compiled paths: use them */
-	if (xmlStructuredError == watch_error && xmlStructuredErrorContext &&
-	    ((tsk__xml_watch *)xmlStructuredErrorContext)->walks) {
-		page->walks = ((tsk__xml_watch *)xmlStructuredErrorContext)->walks;
-		page->walks_borrowed = true;
-	}
-	const char *utf8 = NULL;
-	char *owned = NULL;
-	size_t ulen = 0;
-	int rc = tsk__html_decode(body, len, content_type, &utf8, &ulen, &owned, &page->charset, err);
+	int rc = tsk__html_decode(body, len, content_type, utf8, ulen, owned, charset, err);
 	if (rc != TSK_OK)
 		return rc;
 	/* Something that is plainly not markup (JSON, plain text) is a parse
 	 * error, not an unknown layout. */
-	const char *p = utf8, *end = utf8 + ulen;
+	const char *p = *utf8, *end = *utf8 + *ulen;
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
 		p++;
 	if (p == end || *p != '<' || !memchr(p, '>', (size_t)(end - p))) {
@@ -297,34 +291,77 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 			tsk_error_set(err, TSK_EPARSE, "body is not HTML (it starts with \"%s\")", excerpt);
 		else
 			tsk_error_set(err, TSK_EPARSE, "body is not HTML (it is empty)");
-		free(owned);
+		free(*owned);
+		*owned = NULL;
 		return TSK_EPARSE;
 	}
-	/*
-	 * The text is UTF-8 already: the context is told so (no encoder), where
-	 * naming "UTF-8" to htmlCtxtReadMemory would pass it through a
-	 * converter whose buffer libxml2 2.9 does not check when its
-	 * allocation fails (a crash in the parse that follows).
-	 */
+	return TSK_OK;
+}
+
+/*
+ * A parser context for the UTF-8 text, with tsuiseki's options; sax, when
+ * given, replaces the tree builder (userData is then user). NULL on ENOMEM.
+ *
+ * The text is UTF-8 already: the context is told so (no encoder), where
+ * naming "UTF-8" to htmlCtxtReadMemory would pass it through a converter
+ * whose buffer libxml2 2.9 does not check when its allocation fails (a
+ * crash in the parse that follows).
+ */
+static htmlParserCtxtPtr html_context(const char *utf8, size_t ulen, const htmlSAXHandler *sax, void *user)
+{
 	htmlParserCtxtPtr ctxt = htmlCreateMemoryParserCtxt(utf8, (int)ulen);
-	if (!ctxt) {
-		free(owned);
-		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
-	}
+	if (!ctxt)
+		return NULL;
 	htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
 	                             HTML_PARSE_NONET | HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT);
+	if (sax) {
+		*ctxt->sax = *sax;
+		ctxt->userData = user;
+	}
+	return ctxt;
+}
+
+/* Run the parse under the guard: false when libxml2 ran out of memory. */
+static bool guarded_parse(htmlParserCtxtPtr ctxt)
+{
 	struct parse_guard guard = { ctxt, xmlStructuredError, xmlStructuredErrorContext, false };
 	xmlSetStructuredErrorFunc(&guard, guard_error);
 	if (xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8) == 0)
 		htmlParseDocument(ctxt);
 	else
 		guard.oom = true;
+	xmlSetStructuredErrorFunc(guard.old_ctx, guard.old_fn);
+	return !guard.oom;
+}
+
+int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *content_type,
+                    tsk_error *err)
+{
+	memset(page, 0, sizeof *page);
+	tsk__html_global_init();
+	/* inside a watch that lends compiled paths: use them */
+	if (xmlStructuredError == watch_error && xmlStructuredErrorContext &&
+	    ((tsk__xml_watch *)xmlStructuredErrorContext)->walks) {
+		page->walks = ((tsk__xml_watch *)xmlStructuredErrorContext)->walks;
+		page->walks_borrowed = true;
+	}
+	const char *utf8 = NULL;
+	char *owned = NULL;
+	size_t ulen = 0;
+	int rc = html_prepare(body, len, content_type, &utf8, &ulen, &owned, &page->charset, err);
+	if (rc != TSK_OK)
+		return rc;
+	htmlParserCtxtPtr ctxt = html_context(utf8, ulen, NULL, NULL);
+	if (!ctxt) {
+		free(owned);
+		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+	}
+	bool ok = guarded_parse(ctxt);
 	page->doc = ctxt->myDoc;
 	ctxt->myDoc = NULL;
-	xmlSetStructuredErrorFunc(guard.old_ctx, guard.old_fn);
 	htmlFreeParserCtxt(ctxt);
 	free(owned);
-	if (guard.oom) {
+	if (!ok) {
 		tsk__html_free(page);
 		return tsk_error_set(err, TSK_ENOMEM, "out of memory (in libxml2)");
 	}
@@ -335,6 +372,30 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 	/* the XPath context is made when a path needs libxml2's XPath
 	 * (most are walked directly: tsk__html_xpath) */
 	return TSK_OK;
+}
+
+int tsk__html_sax(const char *body, size_t len, const char *content_type, const htmlSAXHandler *sax,
+                  void *user, tsk_error *err)
+{
+	tsk__html_global_init();
+	const char *utf8 = NULL, *charset = NULL;
+	char *owned = NULL;
+	size_t ulen = 0;
+	int rc = html_prepare(body, len, content_type, &utf8, &ulen, &owned, &charset, err);
+	if (rc != TSK_OK)
+		return rc;
+	htmlParserCtxtPtr ctxt = html_context(utf8, ulen, sax, user);
+	if (!ctxt) {
+		free(owned);
+		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+	}
+	bool ok = guarded_parse(ctxt);
+	if (ctxt->myDoc) /* a handler that builds nothing leaves none */
+		xmlFreeDoc(ctxt->myDoc);
+	ctxt->myDoc = NULL;
+	htmlFreeParserCtxt(ctxt);
+	free(owned);
+	return ok ? TSK_OK : tsk_error_set(err, TSK_ENOMEM, "out of memory (in libxml2)");
 }
 
 /* Does the tag name at p (just after '<' or '</') equal name, ASCII case
@@ -1514,29 +1575,27 @@ xmlNodePtr tsk__html_first(tsk__html *page, xmlNodePtr node, const char *expr)
 }
 
 /* What an element is to the text of its ancestors. */
-enum text_role { ROLE_INLINE, ROLE_SKIP, ROLE_BR, ROLE_CELL, ROLE_BLOCK };
-
-static enum text_role text_role(const xmlChar *name)
+enum tsk__text_role tsk__html_text_role(const xmlChar *name)
 {
 	static const struct {
 		const char *name;
-		enum text_role role;
+		enum tsk__text_role role;
 	} roles[] = {
-		{ "script", ROLE_SKIP }, { "style", ROLE_SKIP }, { "br", ROLE_BR }, { "td", ROLE_CELL },
-		{ "th", ROLE_CELL }, { "p", ROLE_BLOCK }, { "div", ROLE_BLOCK }, { "tr", ROLE_BLOCK },
-		{ "li", ROLE_BLOCK }, { "table", ROLE_BLOCK }, { "h1", ROLE_BLOCK }, { "h2", ROLE_BLOCK },
-		{ "h3", ROLE_BLOCK }, { "h4", ROLE_BLOCK }, { "h5", ROLE_BLOCK }, { "h6", ROLE_BLOCK },
-		{ "dt", ROLE_BLOCK }, { "dd", ROLE_BLOCK }, { "ol", ROLE_BLOCK }, { "ul", ROLE_BLOCK },
-		{ "dl", ROLE_BLOCK },
+		{ "script", TSK__TEXT_SKIP }, { "style", TSK__TEXT_SKIP }, { "br", TSK__TEXT_BR }, { "td", TSK__TEXT_CELL },
+		{ "th", TSK__TEXT_CELL }, { "p", TSK__TEXT_BLOCK }, { "div", TSK__TEXT_BLOCK }, { "tr", TSK__TEXT_BLOCK },
+		{ "li", TSK__TEXT_BLOCK }, { "table", TSK__TEXT_BLOCK }, { "h1", TSK__TEXT_BLOCK }, { "h2", TSK__TEXT_BLOCK },
+		{ "h3", TSK__TEXT_BLOCK }, { "h4", TSK__TEXT_BLOCK }, { "h5", TSK__TEXT_BLOCK }, { "h6", TSK__TEXT_BLOCK },
+		{ "dt", TSK__TEXT_BLOCK }, { "dd", TSK__TEXT_BLOCK }, { "ol", TSK__TEXT_BLOCK }, { "ul", TSK__TEXT_BLOCK },
+		{ "dl", TSK__TEXT_BLOCK },
 	};
 	if (!name)
-		return ROLE_INLINE;
+		return TSK__TEXT_INLINE;
 	/* only names that begin with the same letter (ASCII case ignored) are compared */
 	char first = (char)(name[0] >= 'A' && name[0] <= 'Z' ? name[0] + 32 : name[0]);
 	for (size_t i = 0; i < TSK__ARRAY_LEN(roles); i++)
 		if (roles[i].name[0] == first && xmlStrcasecmp(name, (const xmlChar *)roles[i].name) == 0)
 			return roles[i].role;
-	return ROLE_INLINE;
+	return TSK__TEXT_INLINE;
 }
 
 static void collect_text(xmlNodePtr n, tsk__buf *b)
@@ -1546,17 +1605,17 @@ static void collect_text(xmlNodePtr n, tsk__buf *b)
 			if (n->content)
 				tsk__buf_puts(b, (const char *)n->content);
 		} else if (n->type == XML_ELEMENT_NODE) {
-			enum text_role role = text_role(n->name);
-			if (role == ROLE_SKIP)
+			enum tsk__text_role role = tsk__html_text_role(n->name);
+			if (role == TSK__TEXT_SKIP)
 				continue;
-			if (role == ROLE_BR) {
+			if (role == TSK__TEXT_BR) {
 				tsk__buf_putc(b, '\n');
 				continue;
 			}
-			if (role == ROLE_CELL)
+			if (role == TSK__TEXT_CELL)
 				tsk__buf_putc(b, ' ');
 			collect_text(n->children, b);
-			if (role == ROLE_BLOCK)
+			if (role == TSK__TEXT_BLOCK)
 				tsk__buf_putc(b, '\n');
 		} else if (n->type == XML_ENTITY_REF_NODE) {
 			collect_text(n->children, b);
@@ -1574,6 +1633,31 @@ char *tsk__node_text(xmlNodePtr node)
 	return t;
 }
 
+/* raw text cleaned per line, the empty lines dropped, the rest joined by
+ * '\n' (or ' ' when one_line): never longer than the raw text. NULL on
+ * ENOMEM. */
+static char *clean_lines(const char *raw, size_t len, bool one_line)
+{
+	char *out = malloc(len + 1);
+	if (!out)
+		return NULL;
+	size_t o = 0;
+	for (const char *line = raw, *end = raw + len; line;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t n = nl ? (size_t)(nl - line) : (size_t)(end - line);
+		size_t at = o ? o + 1 : 0;
+		size_t m = tsk__text_clean_into(out + at, line, n);
+		if (m) {
+			if (o)
+				out[o] = one_line ? ' ' : '\n';
+			o = at + m;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static char *node_text(xmlNodePtr node)
 {
 	if (!node)
@@ -1584,33 +1668,17 @@ static char *node_text(xmlNodePtr node)
 		collect_text(node->children, &raw);
 	else if (node->content)
 		tsk__buf_puts(&raw, (const char *)node->content);
-	if (raw.failed) {
-		tsk__buf_dispose(&raw);
-		return NULL;
-	}
-	/* each line cleaned, the empty ones dropped, the rest joined by '\n':
-	 * never longer than the raw text */
-	char *out = malloc(raw.len + 1);
-	if (!out) {
-		tsk__buf_dispose(&raw);
-		return NULL;
-	}
-	size_t o = 0;
-	for (const char *line = raw.data, *end = raw.data + raw.len; line;) {
-		const char *nl = memchr(line, '\n', (size_t)(end - line));
-		size_t len = nl ? (size_t)(nl - line) : (size_t)(end - line);
-		size_t at = o ? o + 1 : 0;
-		size_t m = tsk__text_clean_into(out + at, line, len);
-		if (m) {
-			if (o)
-				out[o] = '\n';
-			o = at + m;
-		}
-		line = nl ? nl + 1 : NULL;
-	}
-	out[o] = '\0';
+	char *out = raw.failed ? NULL : clean_lines(raw.data, raw.len, false);
 	tsk__buf_dispose(&raw);
 	return out;
+}
+
+char *tsk__text_line_of(const char *raw, size_t len)
+{
+	char *t = clean_lines(raw, len, true);
+	if (!t)
+		tsk__html_oom();
+	return t;
 }
 
 char *tsk__node_text_line(xmlNodePtr node)

@@ -436,22 +436,14 @@ static char *writeln_strings(const char *p)
 	return tsk__buf_detach(&b);
 }
 
-/* Read one PRINT_n() function's print table into pt. */
-static int print_table_of(const char *fn, struct print_tables *pt)
+/* Read one print table's document into pt through a tree: the
+ * reference reading, for what the SAX reading below leaves to it. */
+static int print_table_dom(char *html, struct print_tables *pt)
 {
-	char *html = writeln_strings(fn);
-	if (!html)
-		return TSK_ENOMEM;
-	/* no <table> tag, no table (PRINT_HEADER, PRINT_HOOTER): nothing to parse */
-	if (tsk__find_ci(html, "<table") < 0) {
-		free(html);
-		return TSK_OK;
-	}
 	tsk__html frag;
 	tsk_error err;
 	tsk_error_clear(&err);
 	int rc = tsk__html_parse(&frag, html, strlen(html), "text/html; charset=UTF-8", &err);
-	free(html);
 	if (rc != TSK_OK) {
 		tsk__html_free(&frag);
 		return rc == TSK_ENOMEM ? rc : TSK_OK; /* no table there: no codes */
@@ -526,6 +518,398 @@ static int print_table_of(const char *fn, struct print_tables *pt)
 	}
 	free(number);
 	tsk__html_free(&frag);
+	return rc;
+}
+
+/*
+ * The same reading through libxml2's SAX events, no tree: the print
+ * table's document is small and read once, so the texts the tree reading
+ * takes (the first <b> whose text is a 12-digit number, the first table
+ * whose text names 担当店コード, its first row's th, each row's td under
+ * 荷物状況 and 担当店コード) are gathered as the elements close. Text is
+ * kept only while such an element is open, with the roles of
+ * tsk__node_text. What the events alone cannot settle as the tree would
+ * (nested b, tables or cells, one of them inside a script, style or br,
+ * white space that libxml2 keeps in a tree only in some places, with text
+ * on both sides) is left to print_table_dom: never a different answer.
+ */
+enum pt_kind { PT_OTHER, PT_B, PT_TABLE, PT_TR, PT_TH, PT_TD };
+
+struct pt_sax {
+	unsigned char *stack;   /* kind (low 4 bits) and text role of each open element */
+	size_t depth, cap;
+	size_t skip;            /* open script/style/br elements: no text inside */
+	tsk__buf raw;           /* text since the outermost open collector opened */
+	int open;               /* open collectors (b, table, cells of its rows) */
+	bool pending;           /* white space held back after text */
+	bool in_b, in_table, in_tr, in_cell;
+	size_t b_at, table_at, cell_at;
+	char *number;
+	bool chosen;            /* the table naming 担当店コード has closed */
+	int trs, th_i, td_i, cw, cc;
+	bool row_td;
+	char *row_w, *row_c;
+	char **first;           /* the td texts of the table's first row */
+	size_t nfirst, first_cap;
+	struct print_row *rows;
+	size_t nrows, rows_cap;
+	bool nomem, fallback, done;
+};
+
+static void pt_rows_free(struct pt_sax *st)
+{
+	for (size_t r = 0; r < st->nrows; r++) {
+		free(st->rows[r].word);
+		free(st->rows[r].code);
+	}
+	free(st->rows);
+	st->rows = NULL;
+	st->nrows = st->rows_cap = 0;
+}
+
+static void pt_first_free(struct pt_sax *st)
+{
+	for (size_t i = 0; i < st->nfirst; i++)
+		free(st->first[i]);
+	free(st->first);
+	st->first = NULL;
+	st->nfirst = st->first_cap = 0;
+}
+
+static bool pt_stopped(const struct pt_sax *st)
+{
+	return st->nomem || st->fallback || st->done;
+}
+
+static bool ascii_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Text (or a role's ' ' / '\n') for the open collectors. */
+static void pt_add(struct pt_sax *st, const char *p, size_t n)
+{
+	if (!st->open || !n)
+		return;
+	if (st->pending) {
+		st->pending = false;
+		/* the held white space would have joined two texts: only the
+		 * tree knows whether libxml2 keeps it */
+		if (!ascii_blank(p[0])) {
+			st->fallback = true;
+			return;
+		}
+	}
+	tsk__buf_add(&st->raw, p, n);
+	if (st->raw.failed)
+		st->nomem = true;
+}
+
+static void pt_text(void *user, const xmlChar *ch, int len)
+{
+	struct pt_sax *st = user;
+	if (pt_stopped(st) || st->skip || !st->open || len <= 0)
+		return;
+	const char *p = (const char *)ch;
+	size_t n = (size_t)len, i = 0;
+	while (i < n && ascii_blank(p[i]))
+		i++;
+	if (i < n) {
+		pt_add(st, p, n);
+		return;
+	}
+	/* white space alone: libxml2 keeps it in a tree or not by where it
+	 * stands; it changes a text only between two non-blank characters */
+	if (st->raw.len && !ascii_blank(st->raw.data[st->raw.len - 1]))
+		st->pending = true;
+}
+
+/* The text of the collector opened at offset at, as tsk__node_text_line. */
+static char *pt_line(struct pt_sax *st, size_t at)
+{
+	char *t = tsk__text_line_of(st->raw.data + at, st->raw.len - at);
+	if (!t)
+		st->nomem = true;
+	return t;
+}
+
+static void pt_close_collector(struct pt_sax *st)
+{
+	if (--st->open == 0) {
+		st->raw.len = 0;
+		st->pending = false;
+	}
+}
+
+static enum pt_kind pt_kind_of(const xmlChar *name)
+{
+	const char *n = (const char *)name;
+	if (tsk__strcasecmp(n, "b") == 0)
+		return PT_B;
+	if (tsk__strcasecmp(n, "table") == 0)
+		return PT_TABLE;
+	if (tsk__strcasecmp(n, "tr") == 0)
+		return PT_TR;
+	if (tsk__strcasecmp(n, "th") == 0)
+		return PT_TH;
+	if (tsk__strcasecmp(n, "td") == 0)
+		return PT_TD;
+	return PT_OTHER;
+}
+
+static void pt_start(void *user, const xmlChar *name, const xmlChar **attrs)
+{
+	(void)attrs;
+	struct pt_sax *st = user;
+	if (pt_stopped(st))
+		return;
+	enum tsk__text_role role = tsk__html_text_role(name);
+	enum pt_kind kind = pt_kind_of(name);
+	/* rows and cells count inside the table being read only */
+	if ((kind == PT_TR || kind == PT_TH || kind == PT_TD) && !st->in_table)
+		kind = PT_OTHER;
+	if (kind == PT_TABLE && st->chosen)
+		kind = PT_OTHER;
+	if (kind != PT_OTHER && st->skip) {
+		st->fallback = true;
+		return;
+	}
+	if ((kind == PT_B && st->in_b) || (kind == PT_TABLE && st->in_table) || (kind == PT_TR && st->in_tr) ||
+	    ((kind == PT_TH || kind == PT_TD) &&
+	     (st->in_cell || !st->in_tr || !st->depth || (st->stack[st->depth - 1] & 15) != PT_TR))) {
+		st->fallback = true;
+		return;
+	}
+	if (!TSK__GROW(st->stack, st->cap, st->depth + 1)) {
+		st->nomem = true;
+		return;
+	}
+	st->stack[st->depth++] = (unsigned char)(kind | (unsigned)role << 4);
+	if (st->skip || role == TSK__TEXT_SKIP || role == TSK__TEXT_BR) {
+		if (!st->skip && role == TSK__TEXT_BR)
+			pt_add(st, "\n", 1);
+		if (role == TSK__TEXT_SKIP || role == TSK__TEXT_BR)
+			st->skip++;
+		return;
+	}
+	if (role == TSK__TEXT_CELL)
+		pt_add(st, " ", 1);
+	switch (kind) {
+	case PT_B:
+		st->in_b = true;
+		st->b_at = st->raw.len;
+		st->open++;
+		break;
+	case PT_TABLE:
+		st->in_table = true;
+		st->table_at = st->raw.len;
+		st->open++;
+		st->trs = 0;
+		st->cw = st->cc = -1;
+		break;
+	case PT_TR:
+		st->in_tr = true;
+		st->trs++;
+		st->th_i = st->td_i = 0;
+		st->row_td = false;
+		break;
+	case PT_TH:
+	case PT_TD:
+		st->in_cell = true;
+		st->cell_at = st->raw.len;
+		st->open++;
+		break;
+	default:
+		break;
+	}
+}
+
+static char *pt_dup_or_empty(char *const *v, size_t n, int i)
+{
+	return tsk__strdup(i >= 0 && (size_t)i < n && v[i] ? v[i] : "");
+}
+
+static void pt_cell_end(struct pt_sax *st, enum pt_kind kind)
+{
+	char *t = pt_line(st, st->cell_at);
+	st->in_cell = false;
+	pt_close_collector(st);
+	if (!t)
+		return;
+	if (kind == PT_TH) {
+		if (st->trs == 1) {
+			char *f = tsk__html_fold(t, true);
+			if (!f)
+				st->nomem = true;
+			else if (strcmp(f, "荷物状況") == 0)
+				st->cw = st->th_i;
+			else if (strcmp(f, "担当店コード") == 0)
+				st->cc = st->th_i;
+			free(f);
+		}
+		st->th_i++;
+		free(t);
+		return;
+	}
+	st->row_td = true;
+	if (st->trs == 1) {
+		/* the columns are known when this row ends */
+		if (TSK__GROW(st->first, st->first_cap, st->nfirst + 1))
+			st->first[st->nfirst++] = t, t = NULL;
+		else
+			st->nomem = true;
+	} else if (st->td_i == st->cw && st->td_i == st->cc && !st->row_w && !st->row_c) {
+		st->row_c = tsk__strdup(t);
+		st->row_w = t, t = NULL;
+		if (!st->row_c)
+			st->nomem = true;
+	} else if (st->td_i == st->cw && !st->row_w) {
+		st->row_w = t, t = NULL;
+	} else if (st->td_i == st->cc && !st->row_c) {
+		st->row_c = t, t = NULL;
+	}
+	st->td_i++;
+	free(t);
+}
+
+static void pt_row_end(struct pt_sax *st)
+{
+	st->in_tr = false;
+	char *w = NULL, *c = NULL;
+	if (st->row_td && st->cw >= 0 && st->cc >= 0) {
+		if (st->trs == 1) {
+			w = pt_dup_or_empty(st->first, st->nfirst, st->cw);
+			c = pt_dup_or_empty(st->first, st->nfirst, st->cc);
+		} else {
+			w = st->row_w ? st->row_w : tsk__strdup("");
+			c = st->row_c ? st->row_c : tsk__strdup("");
+			st->row_w = st->row_c = NULL;
+		}
+		if (!w || !c || !TSK__GROW(st->rows, st->rows_cap, st->nrows + 1)) {
+			free(w);
+			free(c);
+			st->nomem = true;
+		} else {
+			st->rows[st->nrows].word = w;
+			st->rows[st->nrows].code = c;
+			st->nrows++;
+		}
+	}
+	free(st->row_w);
+	free(st->row_c);
+	st->row_w = st->row_c = NULL;
+	if (st->trs == 1)
+		pt_first_free(st);
+}
+
+static void pt_end(void *user, const xmlChar *name)
+{
+	(void)name;
+	struct pt_sax *st = user;
+	if (pt_stopped(st) || !st->depth)
+		return;
+	unsigned char e = st->stack[--st->depth];
+	enum pt_kind kind = (enum pt_kind)(e & 15);
+	enum tsk__text_role role = (enum tsk__text_role)(e >> 4);
+	if (st->skip) {
+		if (role == TSK__TEXT_SKIP || role == TSK__TEXT_BR)
+			st->skip--;
+		return;
+	}
+	switch (kind) {
+	case PT_B: {
+		char *t = pt_line(st, st->b_at);
+		st->in_b = false;
+		pt_close_collector(st);
+		char *d = t ? digits_of(t) : NULL;
+		if (t && !d)
+			st->nomem = true;
+		else if (d && !st->number && strlen(d) == 12)
+			st->number = d, d = NULL;
+		free(t);
+		free(d);
+		break;
+	}
+	case PT_TH:
+	case PT_TD:
+		pt_cell_end(st, kind);
+		break;
+	case PT_TR:
+		pt_row_end(st);
+		break;
+	case PT_TABLE: {
+		char *t = pt_line(st, st->table_at);
+		st->in_table = false;
+		pt_close_collector(st);
+		if (t && strstr(t, "担当店コード"))
+			st->chosen = true; /* its rows are the answer */
+		else
+			pt_rows_free(st);
+		free(t);
+		break;
+	}
+	default:
+		break;
+	}
+	if (role == TSK__TEXT_BLOCK)
+		pt_add(st, "\n", 1);
+	/* the number and the table are settled: nothing after them counts */
+	if (st->chosen && st->number)
+		st->done = true;
+}
+
+/* Read one PRINT_n() function's print table into pt. */
+static int print_table_of(const char *fn, struct print_tables *pt)
+{
+	char *html = writeln_strings(fn);
+	if (!html)
+		return TSK_ENOMEM;
+	/* no <table> tag, no table (PRINT_HEADER, PRINT_HOOTER): nothing to parse */
+	if (tsk__find_ci(html, "<table") < 0) {
+		free(html);
+		return TSK_OK;
+	}
+	htmlSAXHandler sax;
+	memset(&sax, 0, sizeof sax);
+	sax.startElement = pt_start;
+	sax.endElement = pt_end;
+	sax.characters = pt_text;
+	sax.ignorableWhitespace = pt_text;
+	sax.cdataBlock = pt_text;
+	struct pt_sax st;
+	memset(&st, 0, sizeof st);
+	tsk_error err;
+	tsk_error_clear(&err);
+	int rc = tsk__html_sax(html, strlen(html), "text/html; charset=UTF-8", &sax, &st, &err);
+	if (rc == TSK_OK && st.nomem)
+		rc = TSK_ENOMEM;
+	else if (rc != TSK_OK && rc != TSK_ENOMEM)
+		rc = TSK_OK, st.chosen = false; /* no table there: no codes */
+	if (rc == TSK_OK && st.fallback) {
+		rc = print_table_dom(html, pt);
+	} else if (rc == TSK_OK && st.chosen && st.number && st.cw >= 0 && st.cc >= 0) {
+		if (TSK__GROW(pt->v, pt->cap, pt->n + 1)) {
+			struct print_table *t = &pt->v[pt->n++];
+			t->number = st.number;
+			t->rows = st.rows;
+			t->n = st.nrows;
+			st.number = NULL;
+			st.rows = NULL;
+			st.nrows = 0;
+			if (!t->rows && !(t->rows = calloc(1, sizeof *t->rows)))
+				rc = TSK_ENOMEM;
+		} else {
+			rc = TSK_ENOMEM;
+		}
+	}
+	free(html);
+	free(st.number);
+	free(st.stack);
+	free(st.row_w);
+	free(st.row_c);
+	pt_rows_free(&st);
+	pt_first_free(&st);
+	tsk__buf_dispose(&st.raw);
 	return rc;
 }
 
