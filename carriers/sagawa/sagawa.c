@@ -229,12 +229,8 @@ static xmlNodePtr next_elem(xmlNodePtr n)
 /* Does the cleaned text equal the label, width and spaces folded? */
 static bool label_is(const char *text, const char *label)
 {
-	char *a = tsk__html_fold(text, true);
-	char *b = tsk__html_fold(label, true);
-	bool eq = a && b && strcmp(a, b) == 0;
-	free(a);
-	free(b);
-	return eq;
+	/* folded as tsk__html_fold(x, true) would, on the way: no copy */
+	return tsk__fold_equal(text, label, false);
 }
 
 static bool is_number_label(const char *text)
