@@ -285,9 +285,9 @@ TSK_API int tsk_shipment_new(tsk_shipment **out, const char *carrier, const char
 void tsk__shipment_clear_exceptions(tsk_shipment *s)
 {
 	/* packed: the old list stays in the block until the shipment goes */
-	for (size_t i = 0; !s->pack && i < s->nexceptions; i++)
+	for (size_t i = 0; !s->packed && i < s->nexceptions; i++)
 		free((char *)s->exceptions[i].message);
-	if (!s->pack)
+	if (!s->packed)
 		free(s->exceptions);
 	s->exceptions = NULL;
 	s->nexceptions = 0;
@@ -302,6 +302,10 @@ int tsk__shipment_add_exception(tsk_shipment *s, tsk_exception_code code, tsk_se
 	if (!msg)
 		return TSK_ENOMEM;
 	tsk__message_fix(msg);
+	if (s->nexceptions == UINT32_MAX) {
+		free(msg);
+		return TSK_ENOMEM;
+	}
 	tsk_exception *n = realloc(s->exceptions, (s->nexceptions + 1) * sizeof *n);
 	if (!n) {
 		free(msg);
@@ -347,7 +351,7 @@ TSK_API void tsk_shipment_free(tsk_shipment *s)
 	if (!s)
 		return;
 	/* packed: the struct is the block's head */
-	if (!s->pack)
+	if (!s->packed)
 		free_parts(s);
 	free(s);
 }
@@ -372,7 +376,7 @@ TSK_API int tsk_shipment_dup(tsk_shipment **out, const tsk_shipment *src)
 	s->nevents = s->events_cap = 0;
 	s->error_message = NULL;
 	s->also_known_by = NULL;
-	s->pack = NULL;
+	s->packed = false;
 	bool ok = (s->carrier = tsk__strdup(src->carrier)) && (s->number = tsk__strdup(src->number));
 	for (int i = 0; ok && i < TSK_SHIPMENT__FIELD_COUNT; i++)
 		if (src->text[i] && !(s->text[i] = tsk__strdup(src->text[i])))
@@ -469,6 +473,8 @@ int tsk__shipment_add_leg(tsk_shipment *s, const char *carrier, const char *numb
 	if (!s || !carrier || !number)
 		return TSK_EINVAL;
 	if (tsk__shipment_unpack(s) != TSK_OK)
+		return TSK_ENOMEM;
+	if (s->nlegs == UINT32_MAX)
 		return TSK_ENOMEM;
 	struct tsk__leg *n = realloc(s->legs, (s->nlegs + 1) * sizeof *n);
 	if (!n)
@@ -661,7 +667,7 @@ static size_t strtab_first(struct strtab *t, char ***slots, size_t i)
 int tsk__shipment_pack(tsk_shipment **sp)
 {
 	tsk_shipment *s = *sp;
-	if (s->pack)
+	if (s->packed)
 		return TSK_OK;
 	/* the strings, each kept once however many fields say it (an office
 	 * named by every event, its code, its region) */
@@ -700,7 +706,7 @@ int tsk__shipment_pack(tsk_shipment **sp)
 	tsk_exception *exc = (tsk_exception *)(void *)(evs + s->nevents);
 	struct tsk__leg *legs = (struct tsk__leg *)(void *)(exc + s->nexceptions);
 	char *at = (char *)(legs + s->nlegs);
-	p->pack = block;
+	p->packed = true;
 	p->events = s->nevents ? events : NULL;
 	p->events_cap = s->nevents;
 	for (size_t k = 0; k < s->nevents; k++) {
@@ -743,7 +749,7 @@ done:
 
 int tsk__shipment_unpack(tsk_shipment *s)
 {
-	if (!s->pack)
+	if (!s->packed)
 		return TSK_OK;
 	tsk_shipment *copy = NULL;
 	if (tsk_shipment_dup(&copy, s) != TSK_OK)

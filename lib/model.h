@@ -53,26 +53,25 @@ struct tsk_shipment {
 	uint8_t state_exception;       /* a tsk_exception_code */
 	uint8_t status;                /* a tsk_status, computed by tsk__shipment_finalize */
 	uint8_t year_hint_kind;        /* a tsk_year_hint */
+	/* Packed (tsk__shipment_pack): the struct's own allocation also
+	 * holds every string, event, exception and leg of the shipment,
+	 * which then owns nothing else. false: each of them is its own
+	 * allocation. */
+	bool packed;
 	tsk_time delivered_at;
 	tsk_eta eta;
 	/* the carrier's stated window (absolute, or local until resolved) */
 	tsk_time carrier_eta_earliest, carrier_eta_latest;
 	tsk_exception *exceptions;     /* message strings owned (cast away const to free) */
-	size_t nexceptions;
 	char *handoff_carrier, *handoff_number;
 	struct tsk__leg *legs;         /* first leg first; none (0) = one leg, the shipment's own */
-	size_t nlegs;
+	uint32_t nexceptions, nlegs;   /* their adders refuse (ENOMEM) past UINT32_MAX */
 	tsk_time next_poll;
 	tsk_event **events;
 	size_t nevents, events_cap;
 	char *error_message;
 	char *also_known_by;           /* other carriers that know the number (auto), comma-separated */
 	tsk_time year_hint;
-	/* Packed (tsk__shipment_pack): the struct's own allocation, which
-	 * also holds every string, event, exception and leg of the shipment,
-	 * which then owns nothing else. NULL: each of them is its own
-	 * allocation. */
-	char *pack;
 };
 
 struct tsk_shipment_list {
