@@ -644,6 +644,70 @@ START_TEST(office_codes_2019)
 }
 END_TEST
 
+/* A copy of page with the first from replaced by to (any length). */
+static char *replaced(const char *page, size_t len, const char *from, const char *to, size_t *out_len)
+{
+	size_t fl = strlen(from), tl = strlen(to);
+	for (size_t i = 0; i + fl <= len; i++) {
+		if (memcmp(page + i, from, fl) != 0)
+			continue;
+		char *out = malloc(len - fl + tl);
+		ck_assert_ptr_nonnull(out);
+		memcpy(out, page, i);
+		memcpy(out + i, to, tl);
+		memcpy(out + i + tl, page + i + fl, len - i - fl);
+		*out_len = len - fl + tl;
+		return out;
+	}
+	ck_abort_msg("\"%s\" not in page", from);
+	return NULL;
+}
+
+/* The print table's document read in every shape the tree reading takes:
+ * markup inside the cells, a nested <b> around the number, white space
+ * between two texts of a word (these last two read by the tree), an
+ * earlier bold number (the first one printed is the table's). */
+START_TEST(office_codes_2019_print_markup)
+{
+	static const struct {
+		const char *from, *to;
+		bool codes; /* the printed codes still given */
+	} cases[] = {
+		{ " swd.writeln(' <td>060713</td>');", " swd.writeln(' <td><span>06</span><font>0713</font></td>');", true },
+		{ "<font size=4><b>6230-2386-6161</b></font>", "<font size=4><b><b>6230-2386-6161</b></b></font>", true },
+		{ " swd.writeln(' <td>配達完了</td>');", " swd.writeln(' <td><span>配達</span> <span>完了</span></td>');", true },
+		{ " swd.writeln(' <th bgcolor=#CCCCCC>担当店コード</th>');",
+		  " swd.writeln(' <th bgcolor=#CCCCCC><b>担当店</b><i>コード</i></th>');", true },
+		{ "<font size=4>　1件目</font>", "<font size=4><b>1234-5678-9012</b></font>", false },
+		{ " swd.writeln(' <th bgcolor=#CCCCCC>荷物状況</th>');", " swd.writeln(' <th bgcolor=#CCCCCC>状況</th>');", false },
+	};
+	size_t len;
+	char *page = tsk_test_read("yamato/synthetic_2019_delivered.html", &len);
+	for (size_t k = 0; k < TSK__ARRAY_LEN(cases); k++) {
+		size_t n;
+		char *v = replaced(page, len, cases[k].from, cases[k].to, &n);
+		tsk_shipment_list *l;
+		char msg[512];
+		ck_assert_int_eq(parse_bytes(&l, "2024-12-04T12:00:00+09:00", v, n, NULL, msg, sizeof msg), TSK_OK);
+		const tsk_shipment *s = find(l, "623023866161");
+		ck_assert_uint_eq(tsk_shipment_event_count(s), 6);
+		ck_assert_str_eq(tsk_event_location_code(tsk_shipment_event_at(s, 0)), "060848"); /* linked */
+		const char *printed[] = { "001772", "060713", "060713", "060713" };
+		for (size_t i = 2; i < 6; i++) {
+			const char *c = tsk_event_location_code(tsk_shipment_event_at(s, i));
+			if (cases[k].codes)
+				ck_assert_msg(c && strcmp(c, printed[i - 2]) == 0, "case %zu row %zu: %s", k, i,
+				              c ? c : "(none)");
+			else
+				ck_assert_msg(!c, "case %zu row %zu: %s", k, i, c);
+		}
+		tsk_shipment_list_free(l);
+		free(v);
+	}
+	free(page);
+}
+END_TEST
+
 START_TEST(known_layout_without_numbers)
 {
 	/* the 2009 form with every slot empty */
@@ -1030,6 +1094,7 @@ int main(void)
 	tcase_add_test(tc, synthetic_unknown_words);
 	tcase_add_test(tc, synthetic_not_found_and_mixed);
 	tcase_add_test(tc, office_codes_2019);
+	tcase_add_test(tc, office_codes_2019_print_markup);
 	tcase_add_test(tc, synthetic_handoff);
 	tcase_add_test(tc, new_year);
 	tcase_add_loop_test(tc, stated_windows, 0, (int)(sizeof windows / sizeof windows[0]));
