@@ -26,15 +26,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One (input, candidate carrier) pair. */
+/* One (input, candidate carrier) pair. Indexes in 32 bits: a batch has
+ * fewer than UINT32_MAX numbers and probes (tsk__track_prepare refuses more,
+ * as its index cannot hold them). */
 struct probe {
-	size_t input;              /* index into the inputs */
 	const tsk_adapter *adapter;
 	tsk_shipment *result;      /* owned until chosen */
-	size_t next_same;          /* next probe of the same carrier and number, or NONE */
+	uint32_t input;            /* index into the inputs */
+	uint32_t next_same;        /* next probe of the same carrier and number, or NONE32 */
 };
 
 #define NONE ((size_t)-1)
+#define NONE32 UINT32_MAX
 
 /* A batch of 100,000 numbers keeps one of these per number until it
  * ends: what an input needs once its number is read, no more. */
@@ -42,7 +45,7 @@ struct input {
 	char *number;              /* normalized, in the batch's number block; NULL when invalid */
 	char *raw;                 /* only when invalid: copied (a query outlives its submit call) */
 	char *message;             /* why, when error is set (a batch of good numbers holds none) */
-	size_t first_probe;        /* its probes are contiguous */
+	uint32_t first_probe;      /* its probes are contiguous */
 	uint32_t nprobes;          /* at most one per carrier */
 	int error;                 /* invalid_number etc. before any request */
 };
@@ -230,7 +233,8 @@ static int answer_probes(tsk__track *t, const tsk_adapter *a, const char *num, s
 {
 	struct probe *probes = t->probes;
 	size_t taken = NONE; /* the probe that took this request's shipment */
-	for (size_t p = first_probe(t, a, num); p != NONE; p = probes[p].next_same) {
+	for (size_t p = first_probe(t, a, num); p != NONE;
+	     p = probes[p].next_same == NONE32 ? NONE : probes[p].next_same) {
 		if (probes[p].result)
 			continue;
 		if (code != TSK_OK) {
@@ -401,7 +405,9 @@ int tsk__track_prepare(tsk__track **out, tsk_ctx *ctx, const char *carrier,
 	/* a named carrier: one probe per number at most */
 	size_t ncarriers = tsk_ctx_carrier_count(ctx);
 	size_t per = fixed || !ncarriers ? 1 : ncarriers;
-	struct probe *probes = t->probes = calloc((count ? count : 1) * per, sizeof *probes);
+	/* a batch too large for 32-bit indexes could not be held anyway */
+	bool fits = count < NONE32 / per;
+	struct probe *probes = t->probes = fits ? calloc((count ? count : 1) * per, sizeof *probes) : NULL;
 	t->fixed = fixed;
 	t->count = count;
 	size_t nprobes = 0;
@@ -420,7 +426,7 @@ int tsk__track_prepare(tsk__track **out, tsk_ctx *ctx, const char *carrier,
 	}
 	for (size_t i = 0; i < count; i++) {
 		struct input *in = &inputs[i];
-		in->first_probe = nprobes;
+		in->first_probe = (uint32_t)nprobes;
 		at[i] = NONE;
 		const char *raw = numbers[i] ? numbers[i] : "";
 		tsk_error err;
@@ -458,9 +464,9 @@ int tsk__track_prepare(tsk__track **out, tsk_ctx *ctx, const char *carrier,
 					         in->number);
 				continue;
 			}
-			probes[nprobes].input = i;
+			probes[nprobes].input = (uint32_t)i;
 			probes[nprobes].adapter = a;
-			probes[nprobes].next_same = NONE;
+			probes[nprobes].next_same = NONE32;
 			nprobes++;
 			found++;
 		}
@@ -510,7 +516,7 @@ numbers_done:
 			                         inputs[probes[p].input].number, true, p);
 			last[p] = p;
 			if (head != NONE) {
-				probes[last[head]].next_same = p;
+				probes[last[head]].next_same = (uint32_t)p;
 				last[head] = p;
 			}
 		}
