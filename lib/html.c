@@ -334,6 +334,36 @@ static bool guarded_parse(htmlParserCtxtPtr ctxt)
 	return !guard.oom;
 }
 
+/*
+ * Decode, check and parse body, through sax when given (else into a tree,
+ * kept in *doc). TSK_EPARSE for what is not markup, TSK_ENOMEM when an
+ * allocation failed (nothing kept).
+ */
+static int html_run(const char *body, size_t len, const char *content_type, const htmlSAXHandler *sax,
+                    void *user, const char **charset, htmlDocPtr *doc, tsk_error *err)
+{
+	const char *utf8 = NULL;
+	char *owned = NULL;
+	size_t ulen = 0;
+	int rc = html_prepare(body, len, content_type, &utf8, &ulen, &owned, charset, err);
+	if (rc != TSK_OK)
+		return rc;
+	htmlParserCtxtPtr ctxt = html_context(utf8, ulen, sax, user);
+	if (!ctxt) {
+		free(owned);
+		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+	}
+	bool ok = guarded_parse(ctxt);
+	if (ok && doc)
+		*doc = ctxt->myDoc;
+	else if (ctxt->myDoc) /* a handler that builds nothing leaves none */
+		xmlFreeDoc(ctxt->myDoc);
+	ctxt->myDoc = NULL;
+	htmlFreeParserCtxt(ctxt);
+	free(owned);
+	return ok ? TSK_OK : tsk_error_set(err, TSK_ENOMEM, "out of memory (in libxml2)");
+}
+
 int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *content_type,
                     tsk_error *err)
 {
@@ -345,29 +375,12 @@ int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *c
 		page->walks = ((tsk__xml_watch *)xmlStructuredErrorContext)->walks;
 		page->walks_borrowed = true;
 	}
-	const char *utf8 = NULL;
-	char *owned = NULL;
-	size_t ulen = 0;
-	int rc = html_prepare(body, len, content_type, &utf8, &ulen, &owned, &page->charset, err);
-	if (rc != TSK_OK)
+	int rc = html_run(body, len, content_type, NULL, NULL, &page->charset, &page->doc, err);
+	if (rc == TSK_OK && (!page->doc || !xmlDocGetRootElement(page->doc)))
+		rc = tsk_error_set(err, TSK_EPARSE, "body could not be parsed as HTML");
+	if (rc != TSK_OK) {
+		tsk__html_free(page);
 		return rc;
-	htmlParserCtxtPtr ctxt = html_context(utf8, ulen, NULL, NULL);
-	if (!ctxt) {
-		free(owned);
-		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
-	}
-	bool ok = guarded_parse(ctxt);
-	page->doc = ctxt->myDoc;
-	ctxt->myDoc = NULL;
-	htmlFreeParserCtxt(ctxt);
-	free(owned);
-	if (!ok) {
-		tsk__html_free(page);
-		return tsk_error_set(err, TSK_ENOMEM, "out of memory (in libxml2)");
-	}
-	if (!page->doc || !xmlDocGetRootElement(page->doc)) {
-		tsk__html_free(page);
-		return tsk_error_set(err, TSK_EPARSE, "body could not be parsed as HTML");
 	}
 	/* the XPath context is made when a path needs libxml2's XPath
 	 * (most are walked directly: tsk__html_xpath) */
@@ -378,24 +391,8 @@ int tsk__html_sax(const char *body, size_t len, const char *content_type, const 
                   void *user, tsk_error *err)
 {
 	tsk__html_global_init();
-	const char *utf8 = NULL, *charset = NULL;
-	char *owned = NULL;
-	size_t ulen = 0;
-	int rc = html_prepare(body, len, content_type, &utf8, &ulen, &owned, &charset, err);
-	if (rc != TSK_OK)
-		return rc;
-	htmlParserCtxtPtr ctxt = html_context(utf8, ulen, sax, user);
-	if (!ctxt) {
-		free(owned);
-		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
-	}
-	bool ok = guarded_parse(ctxt);
-	if (ctxt->myDoc) /* a handler that builds nothing leaves none */
-		xmlFreeDoc(ctxt->myDoc);
-	ctxt->myDoc = NULL;
-	htmlFreeParserCtxt(ctxt);
-	free(owned);
-	return ok ? TSK_OK : tsk_error_set(err, TSK_ENOMEM, "out of memory (in libxml2)");
+	const char *charset = NULL;
+	return html_run(body, len, content_type, sax, user, &charset, NULL, err);
 }
 
 /* Does the tag name at p (just after '<' or '</') equal name, ASCII case
