@@ -18,12 +18,7 @@ static void page_title(tsk__html *page, char *buf, size_t size)
 	char *t = tsk__node_text_line(tsk__html_first(page, NULL, "//title"));
 	if (!t)
 		return;
-	size_t n = strlen(t);
-	if (n >= size) {
-		n = size - 1;
-		while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
-			n--;
-	}
+	size_t n = tsk__utf8_cut(t, strlen(t), size - 1);
 	memcpy(buf, t, n);
 	buf[n] = '\0';
 	free(t);
@@ -86,12 +81,7 @@ int tsk__layout_bad_row(tsk__layout_page *p, const char *number, size_t row, xml
 	/* the row's text, cut at a character boundary */
 	size_t n = strlen(text);
 	bool cut = n > 120;
-	if (cut) {
-		n = 120;
-		while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
-			n--;
-		text[n] = '\0';
-	}
+	text[tsk__utf8_cut(text, n, 120)] = '\0';
 	int rc = tsk_error_set(p->err, TSK_ELAYOUT,
 	                       "%s: the %s page has a history row it cannot read (row %zu%s%s: %s; <%s> \"%s%s\")",
 	                       p->self->name, p->layout, row, number ? " of " : "", number ? number : "", why,

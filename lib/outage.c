@@ -72,12 +72,7 @@ int tsk__html_outage(tsk__html *page, const char *carrier, tsk_error *err)
 	if (rc == TSK_OK && quote) {
 		/* the carrier's line, cut at a character boundary */
 		char words[240];
-		size_t n = quote_len;
-		if (n >= sizeof words) {
-			n = sizeof words - 1;
-			while (n > 0 && ((unsigned char)quote[n] & 0xC0) == 0x80)
-				n--;
-		}
+		size_t n = tsk__utf8_cut(quote, quote_len, sizeof words - 1);
 		memcpy(words, quote, n);
 		words[n] = '\0';
 		rc = tsk_error_set(err, outage_phrases[hit].code, "%s: %s (%s)", carrier, outage_phrases[hit].what,

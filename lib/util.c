@@ -220,6 +220,16 @@ size_t tsk__utf8_next(const char *str, size_t len, uint32_t *cp)
 	return n;
 }
 
+size_t tsk__utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	size_t n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
 /* A three-byte sequence that is valid whatever its continuation bytes
  * hold (lead E1..EC or EE..EF: no overlong form, no surrogate), as most
  * Japanese text is: true when the two continuation bytes are there. */

@@ -66,6 +66,9 @@ int tsk__strset(char **dst, const char *src);
 bool tsk__utf8_valid(const char *s, size_t len);
 /* Decode one code point; returns bytes consumed (>=1), cp = 0xFFFD on error. */
 size_t tsk__utf8_next(const char *s, size_t len, uint32_t *cp);
+/* The length of s[0..len) cut to at most max bytes at a character boundary
+ * (len itself when it fits): for quoting a text in a bounded message. */
+size_t tsk__utf8_cut(const char *s, size_t len, size_t max);
 /* Make a message safe to print and to put in JSON, in place: a character cut
  * at the end (a fixed-size buffer) is dropped whole, any other invalid byte
  * becomes '?', control characters become spaces. */

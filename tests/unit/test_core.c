@@ -162,6 +162,12 @@ START_TEST(text_normalisation)
 	ck_assert(!tsk__text_fold_into(fb, 5, "ab  cd", false));
 	ck_assert(!tsk__utf8_valid("\x82\xa0", 2));
 	ck_assert(tsk__utf8_valid("配達", strlen("配達")));
+	/* cut at a character boundary: "配達" is two three-byte characters */
+	ck_assert_uint_eq(tsk__utf8_cut("配達", 6, 6), 6);
+	ck_assert_uint_eq(tsk__utf8_cut("配達", 6, 5), 3);
+	ck_assert_uint_eq(tsk__utf8_cut("配達", 6, 3), 3);
+	ck_assert_uint_eq(tsk__utf8_cut("配達", 6, 2), 0);
+	ck_assert_uint_eq(tsk__utf8_cut("ab", 2, 1), 1);
 }
 END_TEST
 
