@@ -123,7 +123,6 @@ void tsk__yajl_mem_release(tsk__yajl_mem *m)
  */
 struct chunk {
 	struct chunk *next;
-	size_t size;    /* usable bytes after this header */
 	max_align_t align[];
 };
 
@@ -169,7 +168,6 @@ static void *arena_alloc(struct arena *a, size_t n, size_t align)
 	struct chunk *c = malloc(sizeof *c + size);
 	if (!c)
 		return NULL;
-	c->size = size;
 	c->next = a->chunks;
 	a->chunks = c;
 	if (a->next_size < ARENA_MAX)
