@@ -617,11 +617,7 @@ static bool finish_attempt(const tsk__http_settings *cfg, struct xfer *x, CURLco
 		curl_off_t ra = 0;
 		if (curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
 			retry_after = (long)ra;
-		job->result = status == 429 ? TSK_ERATELIMITED : TSK_EHTTP;
 		job->retry_after_s = retry_after;
-		tsk__http_job_say(job, "%s: HTTP %ld%s (after %d attempt%s)", url,
-		         status, status == 429 ? " Too Many Requests" : "", job->attempts,
-		         job->attempts == 1 ? "" : "s");
 		if (retry_after > 0 && (int64_t)retry_after * 1000 > cfg->retry_max_ms) {
 			/* the server asks for a longer wait than we make: not asked
 			 * again before then (the shipment's next poll), never hammered */
@@ -633,6 +629,10 @@ static bool finish_attempt(const tsk__http_settings *cfg, struct xfer *x, CURLco
 			         (double)cfg->retry_max_ms / 1000.0, job->attempts, job->attempts == 1 ? "" : "s");
 			return true;
 		}
+		job->result = status == 429 ? TSK_ERATELIMITED : TSK_EHTTP;
+		tsk__http_job_say(job, "%s: HTTP %ld%s (after %d attempt%s)", url,
+		         status, status == 429 ? " Too Many Requests" : "", job->attempts,
+		         job->attempts == 1 ? "" : "s");
 		if (!can_retry)
 			return true;
 	} else {
