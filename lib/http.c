@@ -656,8 +656,6 @@ static bool finish_attempt(const tsk__http_settings *cfg, struct xfer *x, CURLco
 	return false;
 }
 
-/* Release a transfer; with notify, the job's done function runs last (it
- * may not re-enter the engine). */
 /* Tell the sharer an attempt it let go has ended. */
 static void share_release(tsk__http *h, struct xfer *x)
 {
@@ -669,6 +667,8 @@ static void share_release(tsk__http *h, struct xfer *x)
 		x->cfg.share->release(x->cfg.share->data, c->name, c->ready.n + c->later.n);
 }
 
+/* Release a transfer; with notify, the job's done function runs last (it
+ * may not re-enter the engine). */
 static void end_xfer(tsk__http *h, struct xfer *x, bool notify)
 {
 	share_release(h, x);
