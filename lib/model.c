@@ -1006,12 +1006,12 @@ int tsk__shipment_finalize(tsk_shipment *s, const tsk_time *now)
 		for (size_t k = s->nevents; !tsk_time_is_set(&s->delivered_at) && k-- > 0;)
 			s->delivered_at = s->events[k]->time;
 	}
-	if (!s->text[TSK_SHIPMENT_STATUS_TEXT] && s->nevents) {
-		const char *w = s->events[s->nevents - 1]->text[TSK_EVENT_CARRIER_STATUS];
-		if (w && (tsk__shipment_unpack(s) != TSK_OK ||
-		          /* unpacking moved the events */
-		          !(w = s->events[s->nevents - 1]->text[TSK_EVENT_CARRIER_STATUS]) ||
-		          tsk__strset(&s->text[TSK_SHIPMENT_STATUS_TEXT], w)))
+	if (!s->text[TSK_SHIPMENT_STATUS_TEXT] && s->nevents &&
+	    s->events[s->nevents - 1]->text[TSK_EVENT_CARRIER_STATUS]) {
+		/* unpacked first: unpacking moves the events */
+		if (tsk__shipment_unpack(s) != TSK_OK ||
+		    tsk__strset(&s->text[TSK_SHIPMENT_STATUS_TEXT],
+		                s->events[s->nevents - 1]->text[TSK_EVENT_CARRIER_STATUS]))
 			return TSK_ENOMEM;
 	}
 	return TSK_OK;
