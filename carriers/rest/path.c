@@ -266,6 +266,13 @@ static bool has_text(const char *s)
 	return false;
 }
 
+/* The text of a path with no [*] step (at most one value), NULL when blank. */
+static const char *single_text(const tsk__rest_path *p, yajl_val node)
+{
+	const char *t = tsk__rest_scalar_text(tsk__rest_path_first(p, node));
+	return has_text(t) ? t : NULL;
+}
+
 bool tsk__rest_spec_eval(const tsk__rest_spec *s, yajl_val node, tsk__buf *out)
 {
 	if (!s)
@@ -277,8 +284,8 @@ bool tsk__rest_spec_eval(const tsk__rest_spec *s, yajl_val node, tsk__buf *out)
 	case TSK__SPEC_PATH: {
 		if (!s->path.multi) {
 			/* at most one value: no list to gather */
-			const char *t = tsk__rest_scalar_text(tsk__rest_path_first(&s->path, node));
-			if (!has_text(t))
+			const char *t = single_text(&s->path, node);
+			if (!t)
 				return false;
 			tsk__buf_puts(out, t);
 			return true;
@@ -370,11 +377,8 @@ const char *tsk__rest_spec_view(const tsk__rest_spec *s, yajl_val node, tsk__buf
 	case TSK__SPEC_CONST:
 		return has_text(s->text) ? s->text : NULL;
 	case TSK__SPEC_PATH:
-		if (!s->path.multi) {
-			/* at most one value: its text is the answer */
-			const char *t = tsk__rest_scalar_text(tsk__rest_path_first(&s->path, node));
-			return has_text(t) ? t : NULL;
-		}
+		if (!s->path.multi)
+			return single_text(&s->path, node); /* at most one value: its text is the answer */
 		break;
 	case TSK__SPEC_FIRST:
 		if (first_borrowable(s)) {
