@@ -182,7 +182,7 @@ enum { RANK_FOUND = 4 };
 /* Prefer: found > other error > not found > the carrier's "not a valid
  * number" (asked in auto mode, one carrier's 伝票番号誤り only says the
  * number is not its own, while another's not_found may be "not yet");
- * among found, more events, then confidence. */
+ * among found, more events, then the first probe (carrier order). */
 static int probe_rank(const struct probe *p)
 {
 	if (!p->result || p->result->error == TSK_EINVALID_NUMBER)
@@ -818,8 +818,10 @@ int tsk__track_finish(tsk_shipment_list **out, tsk__track *t, tsk_ctx *ctx,
 	for (size_t i = 0; i < t->count && rc == TSK_OK; i++) {
 		tsk_shipment *s = NULL;
 		rc = answer_input(&s, t, &t->inputs[i], previous, &prev_ix);
+		/* a no-op for an answer still packed; error shipments, copies for
+		 * a number asked twice and answers merging unpacked pack here */
 		if (rc == TSK_OK)
-			tsk__shipment_pack(&s); /* a no-op unless merging unpacked it */
+			tsk__shipment_pack(&s);
 		if (rc == TSK_OK && tsk_shipment_list_append(result, s) != TSK_OK)
 			rc = TSK_ENOMEM;
 	}
