@@ -146,8 +146,10 @@ static long last_with(const tsk_shipment *s, tsk_status st)
 static bool moving_window(struct window *w, const tsk_shipment *s, const struct tsk__eta_model *m,
                           const struct tsk__lane *lane, long last, long latest);
 
-static bool model_window(struct window *w, const tsk_shipment *s, const struct tsk__eta_model *m,
-                         const tsk_adapter *adapter)
+/* The model's window, and in *lane the lane it was drawn from (set when
+ * true is returned). */
+static bool model_window(struct window *w, struct tsk__lane *lane, const tsk_shipment *s,
+                         const struct tsk__eta_model *m, const tsk_adapter *adapter)
 {
 	switch (s->status) {
 	case TSK_STATUS_DELIVERED:
@@ -170,9 +172,8 @@ static bool model_window(struct window *w, const tsk_shipment *s, const struct t
 	}
 	if (last < 0)
 		return false;
-	struct tsk__lane lane;
-	tsk__lane_resolve(&lane, s, adapter);
-	const tsk_transit_row *row = lane.row;
+	tsk__lane_resolve(lane, s, adapter);
+	const tsk_transit_row *row = lane->row;
 	const tsk_event *lev = s->events[last];
 
 	if (s->status == TSK_STATUS_OUT_FOR_DELIVERY) {
@@ -201,7 +202,7 @@ static bool model_window(struct window *w, const tsk_shipment *s, const struct t
 	}
 
 	double scale = s->status == TSK_STATUS_EXCEPTION ? 0.5 : 1.0;
-	bool ok = moving_window(w, s, m, &lane, last, latest);
+	bool ok = moving_window(w, s, m, lane, last, latest);
 	if (ok && (lev->exception == TSK_EXC_WEATHER_OR_DISASTER_DELAY ||
 	           tsk__exception_keyword(lev, s->status == TSK_STATUS_EXCEPTION) == TSK_EXC_WEATHER_OR_DISASTER_DELAY)) {
 		/* the carrier announces a delay: later, and less sure */
@@ -325,13 +326,11 @@ void tsk__eta_compute(tsk_shipment *s, const tsk_shipment *previous, const struc
 		eta.confidence = band ? CONF_CARRIER_WINDOW : CONF_CARRIER_DAY;
 	} else {
 		struct window w;
-		if (s->error != TSK_OK || !model_window(&w, s, model, adapter))
+		struct tsk__lane lane;
+		if (s->error != TSK_OK || !model_window(&w, &lane, s, model, adapter))
 			return;
-		if (now && tsk_time_is_set(now)) {
-			struct tsk__lane lane;
-			tsk__lane_resolve(&lane, s, adapter);
+		if (now && tsk_time_is_set(now))
 			forward(&w, lane.row, now->epoch);
-		}
 		eta.earliest.epoch = w.earliest;
 		eta.latest.epoch = w.latest;
 		eta.earliest.offset = eta.latest.offset = TSK_JST_OFFSET;
