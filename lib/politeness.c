@@ -202,14 +202,14 @@ static void open_breaker(tsk_ctx *ctx, struct tsk__policy *p, int64_t now)
 	tell_sharer(ctx, p->carrier, cool);
 }
 
-void tsk__breaker_import(tsk_ctx *ctx, const char *carrier, int64_t open_until_ms)
+void tsk__breaker_import(tsk_ctx *ctx, const char *carrier, int64_t open_for_ms)
 {
 	if (tsk_ctx_option(ctx, TSK_OPT_BREAKER_FAILURES) == 0)
 		return;
-	struct tsk__policy *p = open_until_ms ? get(ctx, carrier) : find(ctx, carrier);
+	struct tsk__policy *p = open_for_ms > 0 ? get(ctx, carrier) : find(ctx, carrier);
 	if (!p)
 		return;
-	if (!open_until_ms) {
+	if (open_for_ms <= 0) {
 		if (p->imported && p->state != TSK_BREAKER_CLOSED) {
 			tsk__ctx_log(ctx, 2, "%s: circuit breaker closed, another poller found the carrier answering", carrier);
 			p->state = TSK_BREAKER_CLOSED;
@@ -220,6 +220,7 @@ void tsk__breaker_import(tsk_ctx *ctx, const char *carrier, int64_t open_until_m
 		p->imported = false;
 		return;
 	}
+	int64_t open_until_ms = wall_ms() + open_for_ms;
 	if (p->state != TSK_BREAKER_CLOSED && p->open_until_ms >= open_until_ms)
 		return; /* open here already, as long or longer */
 	if (p->state == TSK_BREAKER_CLOSED || p->imported) {

@@ -43,9 +43,9 @@ bool tsk__breaker_gate(void *userdata, const char *carrier, char *msg, size_t ms
 void tsk__breaker_report(void *userdata, const char *carrier, int outcome, int code, long http_status);
 
 /* The breaker as another process sharing the carrier found it
- * (lib/share_pg.c): open until open_until_ms (wall clock), or closed (0) —
+ * (lib/share_pg.c): open for open_for_ms from now, or closed (0) —
  * closed here only when it was opened that way.  The context's own opening
  * and closing go the other way, to the sharer in its TSK__SLOT_SHARE. */
-void tsk__breaker_import(tsk_ctx *ctx, const char *carrier, int64_t open_until_ms);
+void tsk__breaker_import(tsk_ctx *ctx, const char *carrier, int64_t open_for_ms);
 
 #endif

@@ -40,7 +40,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define SLOT_STRETCH 0.03 /* the interval is (1 + SLOT_STRETCH) / rate */
 #define SLOT_LATE_MS 20.0 /* a slot is used at most this late */
@@ -69,13 +68,6 @@ struct tsk__pg_share {
 	size_t n;
 };
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static struct share_carrier *carrier_of(tsk__pg_share *sh, const char *name)
 {
 	for (size_t i = 0; i < sh->n; i++)
@@ -97,8 +89,7 @@ static struct share_carrier *carrier_of(tsk__pg_share *sh, const char *name)
 /* The database's breaker, here: open until (its clock) or closed (0). */
 static void import_breaker(tsk__pg_share *sh, const char *carrier, double open_until, double db_now)
 {
-	tsk__breaker_import(sh->ctx, carrier,
-	                    open_until > 0 ? wall_ms() + (int64_t)ceil((open_until - db_now) * 1000) : 0);
+	tsk__breaker_import(sh->ctx, carrier, open_until > 0 ? (int64_t)ceil((open_until - db_now) * 1000) : 0);
 }
 
 /* Drop the slots of the block that are too late to use at now. */
