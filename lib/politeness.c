@@ -202,6 +202,16 @@ static void open_breaker(tsk_ctx *ctx, struct tsk__policy *p, int64_t now)
 	tell_sharer(ctx, p->carrier, cool);
 }
 
+/* Closed: the carrier answers, and nothing of the failures is kept. */
+static void close_breaker(struct tsk__policy *p)
+{
+	p->state = TSK_BREAKER_CLOSED;
+	p->imported = false;
+	p->failures = p->opened = 0;
+	p->probing = false;
+	p->open_until_ms = 0;
+}
+
 void tsk__breaker_import(tsk_ctx *ctx, const char *carrier, int64_t open_for_ms)
 {
 	if (tsk_ctx_option(ctx, TSK_OPT_BREAKER_FAILURES) == 0)
@@ -212,10 +222,7 @@ void tsk__breaker_import(tsk_ctx *ctx, const char *carrier, int64_t open_for_ms)
 	if (open_for_ms <= 0) {
 		if (p->imported && p->state != TSK_BREAKER_CLOSED) {
 			tsk__ctx_log(ctx, 2, "%s: circuit breaker closed, another poller found the carrier answering", carrier);
-			p->state = TSK_BREAKER_CLOSED;
-			p->failures = p->opened = 0;
-			p->probing = false;
-			p->open_until_ms = 0;
+			close_breaker(p);
 		}
 		p->imported = false;
 		return;
@@ -283,11 +290,7 @@ void tsk__breaker_report(void *userdata, const char *carrier, int outcome, int c
 			tsk__ctx_log(ctx, 2, "%s: circuit breaker closed, the carrier answers again", carrier);
 			tell_sharer(ctx, carrier, 0);
 		}
-		p->state = TSK_BREAKER_CLOSED;
-		p->imported = false;
-		p->failures = p->opened = 0;
-		p->probing = false;
-		p->open_until_ms = 0;
+		close_breaker(p);
 		return;
 	}
 	p->failures++;
