@@ -148,22 +148,6 @@ static bool is_utf8_alias(const char *cs)
 	return tsk__strcasecmp(cs, "utf-8") == 0 || tsk__strcasecmp(cs, "utf8") == 0;
 }
 
-/* No byte above 0x7f, a word at a time. */
-static bool all_ascii(const char *s, size_t len)
-{
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
-		memcpy(&w, s + i, 8);
-		if (w & 0x8080808080808080ULL)
-			return false;
-	}
-	for (; i < len; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return false;
-	return true;
-}
-
 int tsk__html_decode(const char *body, size_t len, const char *content_type, const char **text_out,
                      size_t *len_out, char **owned, const char **charset_out, tsk_error *err)
 {
@@ -178,8 +162,10 @@ int tsk__html_decode(const char *body, size_t len, const char *content_type, con
 		body += 3;
 		len -= 3;
 	}
-	bool ascii = all_ascii(body, len);
-	if (ascii || tsk__utf8_valid(body, len)) {
+	size_t plain = tsk__ascii_prefix(body, len);
+	bool ascii = plain == len;
+	/* the ASCII start is UTF-8 already: only the rest is checked */
+	if (ascii || tsk__utf8_valid(body + plain, len - plain)) {
 		*text_out = body;
 		*len_out = len;
 		*charset_out = ascii ? "ASCII" : "UTF-8";
@@ -395,8 +381,6 @@ int tsk__html_sax(const char *body, size_t len, const char *content_type, const 
 	return html_run(body, len, content_type, sax, user, &charset, NULL, err);
 }
 
-/* Does the tag name at p (just after '<' or '</') equal name, ASCII case
- * ignored, and end there? */
 /* Do the n bytes at q spell needle, ASCII letters' case ignored (needle
  * is lower case; its other bytes match exactly)? */
 static inline bool at_nocase(const char *q, const char *needle, size_t n)
@@ -824,6 +808,17 @@ static bool contains_bytes(const char *hay, const char *needle, size_t len)
  * is that content (NULL: no text at all). False when it is made of
  * several pieces (or of nodes this does not read).
  */
+/* The node after c in document order under root, elements' children
+ * first (without recursion); NULL after the last. */
+static xmlNodePtr next_under(xmlNodePtr c, xmlNodePtr root)
+{
+	if (c->children && c->type == XML_ELEMENT_NODE)
+		return c->children;
+	while (c && c != root && !c->next)
+		c = c->parent;
+	return !c || c == root ? NULL : c->next;
+}
+
 static bool one_text(xmlNodePtr n, const xmlChar **text)
 {
 	*text = NULL;
@@ -833,25 +828,14 @@ static bool one_text(xmlNodePtr n, const xmlChar **text)
 	}
 	if (n->type != XML_ELEMENT_NODE)
 		return false;
-	for (xmlNodePtr c = n->children; c;) {
+	for (xmlNodePtr c = n->children; c; c = next_under(c, n)) {
 		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
 			if (*text || !c->content)
 				return false;
 			*text = c->content;
 		} else if (c->type == XML_ENTITY_REF_NODE || c->type == XML_ENTITY_NODE) {
 			return false;
-		} else if (c->type == XML_ELEMENT_NODE && c->children) {
-			c = c->children;
-			continue;
 		}
-		/* next in document order within n */
-		while (c && !c->next) {
-			c = c->parent;
-			if (c == n)
-				return true;
-		}
-		if (c)
-			c = c->next;
 	}
 	return true;
 }
@@ -1132,13 +1116,7 @@ static bool is_inside(xmlNodePtr n, xmlNodePtr root)
  * (without recursion). NULL after the last. */
 static xmlNodePtr step_next(const struct step *st, xmlNodePtr c, xmlNodePtr ctx)
 {
-	if (!st->descendants)
-		return c->next;
-	if (c->children && c->type == XML_ELEMENT_NODE)
-		return c->children;
-	while (c && c != ctx && !c->next)
-		c = c->parent;
-	return !c || c == ctx ? NULL : c->next;
+	return st->descendants ? next_under(c, ctx) : c->next;
 }
 
 /* One step from every context node; with first, stop at the first match.
@@ -1179,6 +1157,13 @@ static int run_steps(const struct step *steps, size_t nsteps, struct nodes *cur,
 	return rc;
 }
 
+/* Where a compiled path starts: the document for '//', else node (the
+ * root element when NULL); NULL when there is none. */
+static xmlNodePtr path_start(const struct cpath *path, xmlDocPtr doc, xmlNodePtr node)
+{
+	return path->from_doc ? (xmlNodePtr)doc : node ? node : xmlDocGetRootElement(doc);
+}
+
 /*
  * A compiled path from node (the document root element when NULL): TSK_OK
  * with the nodes in res, WALK_UNSUPPORTED, or TSK_ENOMEM.
@@ -1186,7 +1171,7 @@ static int run_steps(const struct step *steps, size_t nsteps, struct nodes *cur,
 static int run_path(const struct cpath *path, xmlDocPtr doc, xmlNodePtr node, bool first, struct nodes *res)
 {
 	struct nodes cur = { NULL, 0, 0, false };
-	xmlNodePtr start = path->from_doc ? (xmlNodePtr)doc : node ? node : xmlDocGetRootElement(doc);
+	xmlNodePtr start = path_start(path, doc, node);
 	if (!start)
 		return WALK_UNSUPPORTED;
 	if (!nodes_add(&cur, start))
@@ -1223,7 +1208,7 @@ static int path_first(const struct cpath *path, xmlDocPtr doc, xmlNodePtr node, 
 		}
 		return rc;
 	}
-	xmlNodePtr start = path->from_doc ? (xmlNodePtr)doc : node ? node : xmlDocGetRootElement(doc);
+	xmlNodePtr start = path_start(path, doc, node);
 	if (!start)
 		return WALK_UNSUPPORTED;
 	bool oom = false;

@@ -240,15 +240,21 @@ static bool plain_three(const unsigned char *u, size_t i, size_t len)
 	       (u[i + 2] & 0xC0) == 0x80;
 }
 
+size_t tsk__ascii_prefix(const char *s, size_t len)
+{
+	size_t i = 0;
+	for (uint64_t w; i + 8 <= len && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ULL));)
+		i += 8;
+	while (i < len && (unsigned char)s[i] < 0x80)
+		i++;
+	return i;
+}
+
 bool tsk__utf8_valid(const char *s, size_t len)
 {
 	size_t i = 0;
 	while (i < len) {
-		/* runs of ASCII a word at a time */
-		for (uint64_t w; i + 8 <= len && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ULL));)
-			i += 8;
-		while (i < len && (unsigned char)s[i] < 0x80)
-			i++;
+		i += tsk__ascii_prefix(s + i, len - i); /* runs of ASCII */
 		if (i == len)
 			break;
 		if (plain_three((const unsigned char *)s, i, len)) {

@@ -62,6 +62,8 @@ char *tsk__strndup(const char *s, size_t n);
 /* Replace *dst by a copy of src (NULL clears). Returns 0 or -1 on ENOMEM. */
 int tsk__strset(char **dst, const char *src);
 
+/* How many bytes s[0..len) begins with below 0x80 (read a word at a time). */
+size_t tsk__ascii_prefix(const char *s, size_t len);
 /* Is [s, s+len) valid UTF-8 (no overlongs, no surrogates)? */
 bool tsk__utf8_valid(const char *s, size_t len);
 /* Decode one code point; returns bytes consumed (>=1), cp = 0xFFFD on error. */
