@@ -537,11 +537,6 @@ void tsk__fold_cps(tsk__folded *out, const char *s, bool nocase)
 	}
 }
 
-bool tsk__folded_equal(const tsk__folded *a, const tsk__folded *b)
-{
-	return a->n == b->n && memcmp(a->cp, b->cp, a->n * sizeof a->cp[0]) == 0;
-}
-
 bool tsk__folded_contains(const tsk__folded *hay, const tsk__folded *needle)
 {
 	if (needle->n == 0)

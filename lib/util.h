@@ -114,12 +114,11 @@ typedef struct tsk__folded {
 	bool ok;
 } tsk__folded;
 void tsk__fold_cps(tsk__folded *out, const char *s, bool nocase);
-/* tsk__fold_equal(a, b, nocase) and tsk__fold_contains(hay, needle) for
- * texts folded (with the same nocase; contains: nocase false) and ok. */
-bool tsk__folded_equal(const tsk__folded *a, const tsk__folded *b);
+/* tsk__fold_contains(hay, needle) for texts folded (nocase false) and ok. */
 bool tsk__folded_contains(const tsk__folded *hay, const tsk__folded *needle);
-/* The same against a text folded on the way (stopping at the first
- * character that differs, or that the hay lacks): a folded, ok. */
+/* tsk__fold_equal(a, b, nocase) and tsk__fold_contains(hay, needle)
+ * against a text folded on the way (stopping at the first character that
+ * differs, or that the hay lacks): a folded with the same nocase, ok. */
 bool tsk__folded_equal_text(const tsk__folded *a, const char *b, bool nocase);
 bool tsk__folded_contains_text(const tsk__folded *hay, const char *needle);
 
