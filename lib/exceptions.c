@@ -69,20 +69,6 @@ static inline unsigned char ascii_lower(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
-/* Does hay hold needle, ASCII letters of both compared without case? */
-static bool contains_ci(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-	for (size_t i = 0; hay[i]; i++) {
-		size_t k = 0;
-		while (k < n && hay[i + k] && ascii_lower((unsigned char)hay[i + k]) == ascii_lower((unsigned char)needle[k]))
-			k++;
-		if (k == n)
-			return true;
-	}
-	return false;
-}
-
 /*
  * The event's words (carrier status and description), width-folded once
  * into buffers on the stack (the heap for long texts), ASCII letters
@@ -157,7 +143,7 @@ static bool folded_has(const struct folded *f, const char *word)
 	for (int i = 0; i < 2; i++) {
 		if (!f->text[i] || (!maybe && !f->raw[i]))
 			continue;
-		if (contains_ci(f->text[i], word))
+		if (tsk__find_ci(f->text[i], word) >= 0) /* the words are never "" */
 			return true;
 	}
 	return false;
