@@ -64,11 +64,6 @@ static const struct {
 /* A failed attempt this many times over is critical: someone should call. */
 #define CRITICAL_ATTEMPTS 3
 
-static inline unsigned char ascii_lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
-}
-
 /*
  * The event's words (carrier status and description), width-folded once
  * into buffers on the stack (the heap for long texts), ASCII letters
@@ -115,7 +110,7 @@ static void fold_event(struct folded *f, const tsk_event *ev)
 		}
 		unsigned char prev = 0;
 		for (unsigned char *p = (unsigned char *)w; *p; p++) {
-			*p = ascii_lower(*p);
+			*p = tsk__ascii_lower(*p);
 			if (p != (unsigned char *)w) {
 				unsigned h = pair_hash(prev, *p);
 				f->pairs[h / 64] |= (uint64_t)1 << (h % 64);
@@ -137,7 +132,7 @@ static bool folded_has(const struct folded *f, const char *word)
 	/* every byte pair of the word must be among the texts' pairs */
 	bool maybe = true;
 	for (size_t k = 0; maybe && word[k] && word[k + 1]; k++) {
-		unsigned h = pair_hash(ascii_lower((unsigned char)word[k]), ascii_lower((unsigned char)word[k + 1]));
+		unsigned h = pair_hash(tsk__ascii_lower((unsigned char)word[k]), tsk__ascii_lower((unsigned char)word[k + 1]));
 		maybe = (f->pairs[h / 64] >> (h % 64)) & 1;
 	}
 	for (int i = 0; i < 2; i++) {

@@ -663,16 +663,10 @@ char *tsk__trim(char *s)
 	return s;
 }
 
-/* ASCII only, whatever the locale (no call per character) */
-static int ascii_tolower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
 int tsk__strcasecmp(const char *a, const char *b)
 {
 	for (;; a++, b++) {
-		int ca = ascii_tolower((unsigned char)*a), cb = ascii_tolower((unsigned char)*b);
+		int ca = tsk__ascii_lower((unsigned char)*a), cb = tsk__ascii_lower((unsigned char)*b);
 		if (ca != cb || !ca)
 			return ca - cb;
 	}
@@ -681,7 +675,7 @@ int tsk__strcasecmp(const char *a, const char *b)
 int tsk__strncasecmp(const char *a, const char *b, size_t n)
 {
 	for (; n; n--, a++, b++) {
-		int ca = ascii_tolower((unsigned char)*a), cb = ascii_tolower((unsigned char)*b);
+		int ca = tsk__ascii_lower((unsigned char)*a), cb = tsk__ascii_lower((unsigned char)*b);
 		if (ca != cb || !ca)
 			return ca - cb;
 	}
@@ -698,7 +692,7 @@ long tsk__find_ci(const char *hay, const char *needle)
 	size_t n = strlen(needle);
 	if (!n)
 		return 0;
-	char lo = (char)ascii_tolower((unsigned char)needle[0]), up = lo >= 'a' && lo <= 'z' ? (char)(lo - 32) : lo;
+	char lo = (char)tsk__ascii_lower((unsigned char)needle[0]), up = lo >= 'a' && lo <= 'z' ? (char)(lo - 32) : lo;
 	for (const char *p = hay;; p++) {
 		/* the next place the first character stands, either case */
 		if (lo == up) {
@@ -711,7 +705,7 @@ long tsk__find_ci(const char *hay, const char *needle)
 				return -1;
 		}
 		size_t k = 1;
-		while (k < n && p[k] && ascii_tolower((unsigned char)p[k]) == ascii_tolower((unsigned char)needle[k]))
+		while (k < n && p[k] && tsk__ascii_lower((unsigned char)p[k]) == tsk__ascii_lower((unsigned char)needle[k]))
 			k++;
 		if (k == n)
 			return (long)(p - hay);
@@ -724,7 +718,7 @@ const char *tsk__find_last_nocase(const char *hay, size_t len, const char *needl
 	if (n == 0 || len < n)
 		return NULL;
 	/* candidates by their first byte (either ASCII case), from the end */
-	char lo = (char)ascii_tolower((unsigned char)needle[0]), up = lo >= 'a' && lo <= 'z' ? (char)(lo - 32) : lo;
+	char lo = (char)tsk__ascii_lower((unsigned char)needle[0]), up = lo >= 'a' && lo <= 'z' ? (char)(lo - 32) : lo;
 	for (size_t i = len - n + 1; i-- > 0;) {
 		if (hay[i] != lo && hay[i] != up)
 			continue;

@@ -124,6 +124,11 @@ bool tsk__folded_contains_text(const tsk__folded *hay, const char *needle);
 
 /* Strip the ASCII white space at both ends, in place; returns s. */
 char *tsk__trim(char *s);
+/* c with an ASCII capital lowered, whatever the locale (no call per byte). */
+static inline unsigned char tsk__ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
 /* ASCII case-insensitive compare. */
 int tsk__strcasecmp(const char *a, const char *b);
 int tsk__strncasecmp(const char *a, const char *b, size_t n);
