@@ -70,7 +70,9 @@
 	"CREATE INDEX tsk_outbox_shipment ON tsk_outbox (shipment_id);" \
 	/* Politeness shared by every poller, one row per carrier: the next \
 	 * request slot (requests spaced 1/rate apart across all pollers) and \
-	 * the circuit breaker (failures in a row, open until, next cool-down). */ \
+	 * the circuit breaker's deadline (open_until).  failures and cooldown \
+	 * are no longer read or written since schema 2: each poller counts \
+	 * its own failures and shares only the deadline (TSK_PG_SQL_BREAKER). */ \
 	"CREATE TABLE tsk_carriers (" \
 	"  carrier     text PRIMARY KEY," \
 	"  next_slot   timestamptz NOT NULL DEFAULT '-infinity'," \
