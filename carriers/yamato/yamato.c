@@ -436,6 +436,32 @@ static char *writeln_strings(const char *p)
 	return tsk__buf_detach(&b);
 }
 
+/* What a print table's header cell names: the status word's column
+ * (1), the office code's (2), another (0); -1 on ENOMEM. Both readings
+ * below judge the header by this. */
+static int print_header(const char *text)
+{
+	char *f = tsk__html_fold(text, true);
+	int col = !f ? -1 : strcmp(f, "荷物状況") == 0 ? 1 : strcmp(f, "担当店コード") == 0 ? 2 : 0;
+	free(f);
+	return col;
+}
+
+/* The 12-digit number a bold text shows (*number, caller frees; NULL when
+ * it shows none): false on ENOMEM. */
+static bool bold_number(const char *text, char **number)
+{
+	*number = NULL;
+	char *d = digits_of(text);
+	if (!d)
+		return false;
+	if (strlen(d) == 12)
+		*number = d;
+	else
+		free(d);
+	return true;
+}
+
 /* Read one print table's document into pt through a tree: the
  * reference reading, for what the SAX reading below leaves to it. */
 static int print_table_dom(char *html, struct print_tables *pt)
@@ -452,13 +478,9 @@ static int print_table_dom(char *html, struct print_tables *pt)
 	xmlXPathObjectPtr bs = tsk__html_xpath(&frag, NULL, "//b");
 	for (int i = 0; rc == TSK_OK && !number && i < tsk__xpath_count(bs); i++) {
 		char *t = tsk__node_text_line(tsk__xpath_node(bs, i));
-		char *d = t ? digits_of(t) : NULL;
-		if (!d)
+		if (!t || !bold_number(t, &number))
 			rc = TSK_ENOMEM;
-		else if (strlen(d) == 12)
-			number = d, d = NULL;
 		free(t);
-		free(d);
 	}
 	xmlXPathFreeObject(bs);
 	/* the table whose header row names 担当店コード */
@@ -477,15 +499,14 @@ static int print_table_dom(char *html, struct print_tables *pt)
 	xmlXPathObjectPtr heads = table ? tsk__html_xpath(&frag, table, "(.//tr)[1]/th") : NULL;
 	for (int i = 0; rc == TSK_OK && i < tsk__xpath_count(heads); i++) {
 		char *t = tsk__node_text_line(tsk__xpath_node(heads, i));
-		char *f = t ? tsk__html_fold(t, true) : NULL;
-		if (!f)
+		int col = t ? print_header(t) : -1;
+		if (col < 0)
 			rc = TSK_ENOMEM;
-		else if (strcmp(f, "荷物状況") == 0)
+		else if (col == 1)
 			cw = i;
-		else if (strcmp(f, "担当店コード") == 0)
+		else if (col == 2)
 			cc = i;
 		free(t);
-		free(f);
 	}
 	xmlXPathFreeObject(heads);
 	if (rc == TSK_OK && number && cw >= 0 && cc >= 0 && TSK__GROW(pt->v, pt->cap, pt->n + 1)) {
@@ -738,14 +759,13 @@ static void pt_cell_end(struct pt_sax *st, enum pt_kind kind)
 		return;
 	if (kind == PT_TH) {
 		if (st->trs == 1) {
-			char *f = tsk__html_fold(t, true);
-			if (!f)
+			int col = print_header(t);
+			if (col < 0)
 				st->nomem = true;
-			else if (strcmp(f, "荷物状況") == 0)
+			else if (col == 1)
 				st->cw = st->th_i;
-			else if (strcmp(f, "担当店コード") == 0)
+			else if (col == 2)
 				st->cc = st->th_i;
-			free(f);
 		}
 		st->th_i++;
 		free(t);
@@ -821,10 +841,10 @@ static void pt_end(void *user, const xmlChar *name)
 		char *t = pt_line(st, st->b_at);
 		st->in_b = false;
 		pt_close_collector(st);
-		char *d = t ? digits_of(t) : NULL;
-		if (t && !d)
+		char *d = NULL;
+		if (t && !bold_number(t, &d))
 			st->nomem = true;
-		else if (d && !st->number && strlen(d) == 12)
+		else if (d && !st->number)
 			st->number = d, d = NULL;
 		free(t);
 		free(d);
