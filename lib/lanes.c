@@ -150,7 +150,7 @@ static const char *find_name(const char *text, const uint64_t *pairs, const char
 	return may_hold(pairs, name) ? strstr(text, name) : NULL;
 }
 
-/* tsk__prefecture_of_text of the text folded (tsk__text_fold(text, true)) */
+/* JIS prefecture code (1..47) named in a text folded by tsk__text_fold(text, true), 0 if none. */
 static int prefecture_of_folded(const char *folded)
 {
 	long best_pos = -1;
@@ -199,17 +199,6 @@ static const char *fold_text(const char *text, char *buf, size_t size, char **he
 	if (tsk__text_fold_into(buf, size, text, true))
 		return buf;
 	return *heap = tsk__text_fold(text, true);
-}
-
-int tsk__prefecture_of_text(const char *text)
-{
-	if (!text)
-		return 0;
-	char buf[256], *heap;
-	const char *folded = fold_text(text, buf, sizeof buf, &heap);
-	int code = folded ? prefecture_of_folded(folded) : 0;
-	free(heap);
-	return code;
 }
 
 int tsk__region_of_text(const char *text)

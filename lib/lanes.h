@@ -20,8 +20,6 @@ enum {
 
 /* Region of a prefecture, region name or office name (UTF-8); NONE if unknown. */
 int tsk__region_of_text(const char *text);
-/* JIS prefecture code (1..47) found in a text, 0 if none. */
-int tsk__prefecture_of_text(const char *text);
 /* "kanto"…, or NULL for NONE. */
 const char *tsk__region_id(int region);
 /* Region by its id ("kanto"), NONE if unknown. */
