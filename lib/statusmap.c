@@ -28,12 +28,13 @@ static bool row_equal(const tsk__folded *f, const char *word, const char *row, b
 	return f->ok ? tsk__folded_equal_text(f, row, nocase) : tsk__fold_equal(word, row, nocase);
 }
 
-static const tsk__status_word *whole_word(const tsk__status_table *t, const char *word, bool nocase)
+/* The first TSK_STATUS_WORD row equal to word, folded into f (nocase as
+ * given), or NULL. */
+static const tsk__status_word *whole_word(const tsk__status_table *t, const tsk__folded *f, const char *word,
+                                          bool nocase)
 {
-	tsk__folded f;
-	tsk__fold_cps(&f, word, nocase);
 	for (size_t i = 0; i < t->count; i++)
-		if (t->rows[i].kind == TSK__STATUS_EXACT && row_equal(&f, word, t->rows[i].word, nocase))
+		if (t->rows[i].kind == TSK__STATUS_EXACT && row_equal(f, word, t->rows[i].word, nocase))
 			return &t->rows[i];
 	return NULL;
 }
@@ -44,15 +45,16 @@ static bool row_contains(const tsk__folded *f, const char *word, const char *row
 	return f->ok ? tsk__folded_contains_text(f, row) : tsk__fold_contains(word, row);
 }
 
-/* The TSK_STATUS_WORD row equal to word, or NULL. Comparisons fold on the
- * fly and allocate nothing. */
-static const tsk__status_word *lookup(const tsk__status_table *t, const char *word)
+/* The TSK_STATUS_WORD row equal to word (f: word folded with case kept),
+ * or NULL. Comparisons fold on the fly and allocate nothing. */
+static const tsk__status_word *lookup(const tsk__status_table *t, const tsk__folded *f, const char *word)
 {
-	if (!word)
-		return NULL;
-	const tsk__status_word *hit = whole_word(t, word, false);
-	if (!hit && t->nocase)
-		hit = whole_word(t, word, true);
+	const tsk__status_word *hit = whole_word(t, f, word, false);
+	if (!hit && t->nocase) {
+		tsk__folded lower;
+		tsk__fold_cps(&lower, word, true);
+		hit = whole_word(t, &lower, word, true);
+	}
 	return hit;
 }
 
@@ -117,7 +119,10 @@ int tsk__status_map(const tsk__status_table *t, const char *word, tsk_status_map
 	out->unmapped = 1;
 	if (!word)
 		return TSK_OK;
-	const tsk__status_word *hit = lookup(t, word);
+	/* folded once: for the whole words, then for the keywords */
+	tsk__folded f;
+	tsk__fold_cps(&f, word, false);
+	const tsk__status_word *hit = lookup(t, &f, word);
 	if (hit) {
 		set_from(out, hit, 0);
 		return TSK_OK;
@@ -125,8 +130,6 @@ int tsk__status_map(const tsk__status_table *t, const char *word, tsk_status_map
 	bool oom = false;
 	if (template_row(t, word, out, place_out, &oom))
 		return TSK_OK;
-	tsk__folded f;
-	tsk__fold_cps(&f, word, false);
 	for (size_t i = 0; i < t->count; i++) {
 		if (t->rows[i].kind == TSK__STATUS_KEYWORD && row_contains(&f, word, t->rows[i].word)) {
 			set_from(out, &t->rows[i], 1);
