@@ -501,6 +501,16 @@ static char *number_2022(tsk__html *page, const kv_list *kv)
 	return found;
 }
 
+/* A history row that is not an event: TSK_ELAYOUT naming it (why), unless
+ * it holds no text at all (nothing to lose: passed over). */
+static int unread_row(tsk__layout_page *p, const char *number, size_t i, xmlNodePtr tr, const char *why)
+{
+	char *all = tsk__node_text_line(tr);
+	int rc = !all ? fail(p->err, TSK_ENOMEM) : *all ? tsk__layout_bad_row(p, number, i, tr, why) : TSK_OK;
+	free(all);
+	return rc;
+}
+
 /*
  * The history rows: a header of th, then one row per event, status |
  * 日時 | 担当営業所 (README.md, Layouts). Every element of the table is a
@@ -531,26 +541,24 @@ static int parse_history_2022(tsk__layout_page *p, xmlNodePtr table, tsk_shipmen
 				need = n;
 			continue;
 		}
-		char *all = tsk__node_text_line(tr);
-		char *status = n >= need ? tsk__node_text_line(cells[0]) : NULL;
-		char *when = n >= need ? tsk__node_text_line(cells[1]) : NULL;
-		char *office = n >= need && n > 2 ? tsk__node_text_line(cells[2]) : NULL;
-		if (!all || (n >= need && (!status || !when || (n > 2 && !office)))) {
+		if (n < need) {
+			rc = unread_row(p, number, (size_t)i, tr, "fewer cells than the headers");
+			continue;
+		}
+		char *status = tsk__node_text_line(cells[0]);
+		char *when = tsk__node_text_line(cells[1]);
+		char *office = n > 2 ? tsk__node_text_line(cells[2]) : NULL;
+		if (!status || !when || (n > 2 && !office)) {
 			rc = fail(err, TSK_ENOMEM);
-		} else if (!*all) {
-			/* an empty row: nothing to lose */
-		} else if (n < need) {
-			rc = tsk__layout_bad_row(p, number, (size_t)i, tr, "fewer cells than the headers");
 		} else {
 			const char *word = skip_marker(status);
 			tsk__jptime lt;
 			bool has_time = parse_cell_time(when, &lt);
 			if (!*word)
-				rc = tsk__layout_bad_row(p, number, (size_t)i, tr, "no 荷物状況 status word");
+				rc = unread_row(p, number, (size_t)i, tr, "no 荷物状況 status word");
 			else
 				rc = add_event(s, word, when, has_time ? &lt : NULL, office, &prev, err);
 		}
-		free(all);
 		free(status);
 		free(when);
 		free(office);
