@@ -501,8 +501,9 @@ static char *number_2022(tsk__html *page, const kv_list *kv)
 	return found;
 }
 
-/* A history row that is not an event: TSK_ELAYOUT naming it (why), unless
- * it holds no text at all (nothing to lose: passed over). */
+/* A row the layout cannot read (a history row that is not an event, a
+ * short summary row): TSK_ELAYOUT naming it (why), unless it holds no text
+ * at all (nothing to lose: passed over). */
 static int unread_row(tsk__layout_page *p, const char *number, size_t i, xmlNodePtr tr, const char *why)
 {
 	char *all = tsk__node_text_line(tr);
@@ -845,13 +846,8 @@ static int parse_2009(tsk__layout_page *p)
 		 * fewer cells is one this layout cannot read (never a number
 		 * silently left out) */
 		if (n < 3) {
-			char *all = tsk__node_text_line(tsk__xpath_node(rows, i));
-			if (!all)
-				rc = fail(err, TSK_ENOMEM);
-			else if (*all)
-				rc = tsk__layout_bad_row(p, NULL, (size_t)i + 1, tsk__xpath_node(rows, i),
-				                         "a summary row without お問い合わせNo. | 出荷日 | 最新状況");
-			free(all);
+			rc = unread_row(p, NULL, (size_t)i + 1, tsk__xpath_node(rows, i),
+			                "a summary row without お問い合わせNo. | 出荷日 | 最新状況");
 			if (rc != TSK_OK)
 				goto done;
 			continue;
