@@ -597,37 +597,20 @@ bool tsk__text_fold_into(char *buf, size_t size, const char *s, bool drop_space)
 			i += n;
 			continue;
 		}
-		char enc[4];
-		size_t k;
-		if (cp == 0xFFFD && n == 1) {
-			enc[0] = s[i];
-			k = 1;
-		} else if (cp < 0x80) {
-			enc[0] = (char)cp;
-			k = 1;
-		} else if (cp < 0x800) {
-			enc[0] = (char)(0xC0 | (cp >> 6));
-			enc[1] = (char)(0x80 | (cp & 0x3F));
-			k = 2;
-		} else if (cp < 0x10000) {
-			enc[0] = (char)(0xE0 | (cp >> 12));
-			enc[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-			enc[2] = (char)(0x80 | (cp & 0x3F));
-			k = 3;
-		} else {
-			enc[0] = (char)(0xF0 | (cp >> 18));
-			enc[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-			enc[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-			enc[3] = (char)(0x80 | (cp & 0x3F));
-			k = 4;
-		}
+		/* as text_walk_into writes it: a folded character as ASCII, else
+		 * the bytes as they were (a valid sequence encodes cp with the
+		 * same bytes, an undecodable byte, n == 1, stays itself) */
+		size_t k = cp < 0x80 ? 1 : n;
 		if (o + (pending ? 1 : 0) + k + 1 > size)
 			return false;
 		if (pending) {
 			buf[o++] = ' ';
 			pending = false;
 		}
-		memcpy(buf + o, enc, k);
+		if (cp < 0x80)
+			buf[o] = (char)cp;
+		else
+			memcpy(buf + o, s + i, n);
 		o += k;
 		i += n;
 	}
