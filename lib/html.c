@@ -1688,6 +1688,12 @@ char *tsk__node_attr(xmlNodePtr node, const char *name)
 	return copy;
 }
 
+const char *tsk__node_attr_ref(xmlNodePtr node, const char *name, xmlChar **tmp)
+{
+	*tmp = NULL;
+	return node && node->type == XML_ELEMENT_NODE ? attr_value(node, name, strlen(name), tmp) : NULL;
+}
+
 bool tsk__node_is(xmlNodePtr node, const char *name)
 {
 	return node && node->type == XML_ELEMENT_NODE &&

@@ -114,6 +114,10 @@ enum tsk__text_role tsk__html_text_role(const xmlChar *name);
 char *tsk__text_line_of(const char *raw, size_t len);
 /* An attribute's value (caller frees), or NULL. */
 char *tsk__node_attr(xmlNodePtr node, const char *name);
+/* The same without a copy when the value is one text, as the HTML parser
+ * keeps it; else a copy in *tmp (xmlFree it in either case). NULL when
+ * absent or when node is not an element. */
+const char *tsk__node_attr_ref(xmlNodePtr node, const char *name, xmlChar **tmp);
 /* Is node an element of that name (ASCII case ignored)? false for NULL. */
 bool tsk__node_is(xmlNodePtr node, const char *name);
 /* Does the element's class attribute contain the word? */

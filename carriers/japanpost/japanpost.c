@@ -201,10 +201,45 @@ static void nodes_push(nodes *l, xmlNodePtr n)
 	l->v[l->n++] = n;
 }
 
+/* Empty the list, keeping its array for the next use. */
+static void nodes_clear(nodes *l)
+{
+	l->n = 0;
+	l->failed = false;
+}
+
 static void nodes_dispose(nodes *l)
 {
 	free(l->v);
 	memset(l, 0, sizeof *l);
+}
+
+/* Is n an element of that name? libxml2's HTML parser writes element and
+ * attribute names in lower case, so the names are compared as they are. */
+static bool is_el(xmlNodePtr n, const char *name)
+{
+	return n && n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+/* Does element n have a child element of that name? */
+static bool has_child(xmlNodePtr n, const char *name)
+{
+	for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+		if (is_el(c, name))
+			return true;
+	return false;
+}
+
+/* The node after n in document order below root (NULL: the document),
+ * into an element's children first; NULL after the last. With skip,
+ * n's own children are passed over. */
+static xmlNodePtr next_node(xmlNodePtr n, xmlNodePtr root, bool skip)
+{
+	if (!skip && n->type == XML_ELEMENT_NODE && n->children)
+		return n->children;
+	while (n != root && !n->next)
+		n = n->parent;
+	return n && n != root ? n->next : NULL;
 }
 
 /* Elements named a or b below parent in document order, without looking
@@ -212,49 +247,48 @@ static void nodes_dispose(nodes *l)
  * than as children because the 2009 pages wrap <td>s in <form>s. */
 static void collect(xmlNodePtr parent, const char *a, const char *b, nodes *out)
 {
-	for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE)
-			continue;
-		if (tsk__node_is(c, a) || (b && tsk__node_is(c, b))) {
+	xmlNodePtr c = parent ? parent->children : NULL;
+	while (c) {
+		bool hit = is_el(c, a) || (b && is_el(c, b));
+		if (hit)
 			nodes_push(out, c);
-			continue;
-		}
-		if (!tsk__node_is(c, "table"))
-			collect(c, a, b, out);
+		c = next_node(c, parent, hit || is_el(c, "table"));
 	}
 }
 
-/* A node set from XPath, copied so the XPath object can go. */
-static void xpath_nodes(tsk__html *page, xmlNodePtr ctx, const char *expr, nodes *out)
+/* Is element n's attribute attr exactly value? */
+static bool attr_is(xmlNodePtr n, const char *attr, const char *value)
 {
-	xmlXPathObjectPtr obj = tsk__html_xpath(page, ctx, expr);
-	for (int i = 0; i < tsk__xpath_count(obj); i++)
-		nodes_push(out, tsk__xpath_node(obj, i));
-	if (obj)
-		xmlXPathFreeObject(obj);
+	xmlChar *copy;
+	const char *v = tsk__node_attr_ref(n, attr, &copy);
+	bool is = v && strcmp(v, value) == 0;
+	xmlFree(copy);
+	return is;
 }
 
-/* A cell's text on one line: <br> as a space, &nbsp; as a space, trimmed.
- * NULL only on ENOMEM. */
+/* The first element named name below root (the document when NULL) whose
+ * attribute attr is value, in document order; NULL if none. */
+static xmlNodePtr first_with(tsk__html *page, xmlNodePtr root, const char *name, const char *attr,
+                             const char *value)
+{
+	for (xmlNodePtr n = root ? root->children : page->doc->children; n; n = next_node(n, root, false))
+		if (is_el(n, name) && attr_is(n, attr, value))
+			return n;
+	return NULL;
+}
+
+/* A cell's text on one line: <br> and block ends as a space, &nbsp; as a
+ * space, trimmed (tsk__node_text_line). Most cells hold one text, alone or
+ * in an inline element (<td><a …>新宿郵便局</a></td>): that text is
+ * cleaned as it is, without gathering it first. NULL only on ENOMEM. */
 static char *cell_text(xmlNodePtr cell)
 {
-	char *t = tsk__node_text_line(cell);
-	if (!t)
-		return NULL;
-	/* U+00A0 (&nbsp;) fills empty cells; it is white space here */
-	char *w = t;
-	for (char *r = t; *r;) {
-		if ((unsigned char)r[0] == 0xC2 && (unsigned char)r[1] == 0xA0) {
-			*w++ = ' ';
-			r += 2;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	*w = '\0';
-	char *clean = tsk__html_clean(t);
-	free(t);
-	return clean;
+	xmlNodePtr c = cell->children;
+	while (c && !c->next && c->type == XML_ELEMENT_NODE && tsk__html_text_role(c->name) == TSK__TEXT_INLINE)
+		c = c->children;
+	if (c && !c->next && c->type == XML_TEXT_NODE && c->content)
+		return tsk__text_line_of((const char *)c->content, strlen((const char *)c->content));
+	return tsk__node_text_line(cell);
 }
 
 /* The site's "wrong number of digits" answer (README.md, Error answers):
@@ -305,14 +339,16 @@ static bool parse_when(const char *raw, tsk__jptime *t)
 }
 
 /* The page's inquiry time "2009/09/10 11:54": the first table cell that is
- * exactly a full date and time. */
+ * exactly a full date and time, among the page's first 60 cells. */
 static bool page_time(tsk__html *page, tsk_time *out)
 {
-	nodes cells = { 0 };
-	xpath_nodes(page, NULL, "(//td)[position() <= 60]", &cells);
+	int cells = 0;
 	bool found = false;
-	for (size_t i = 0; i < cells.n && !found; i++) {
-		char *t = cell_text(cells.v[i]);
+	for (xmlNodePtr n = page->doc->children; n && !found && cells < 60; n = next_node(n, NULL, false)) {
+		if (!is_el(n, "td"))
+			continue;
+		cells++;
+		char *t = cell_text(n);
 		tsk__jptime at;
 		if (!t)
 			tsk__html_oom(); /* the parse ends with out_of_memory */
@@ -321,7 +357,6 @@ static bool page_time(tsk__html *page, tsk_time *out)
 			                             TSK_JST_OFFSET) == TSK_OK;
 		free(t);
 	}
-	nodes_dispose(&cells);
 	return found;
 }
 
@@ -353,9 +388,14 @@ static const struct {
 	{ COL_REGION, { "県名", "prefecture", NULL } },
 };
 
-static bool contains_nocase(const char *hay, const char *needle)
+/* A cell's text with ASCII letters lowered, in place: the header and
+ * label words here are lower case, so strstr on the lowered text finds
+ * them with ASCII case ignored. NULL stays NULL (ENOMEM). */
+static char *lowered(char *t)
 {
-	return tsk__find_ci(hay, needle) >= 0; /* the words are never "" */
+	for (char *c = t; c && *c; c++)
+		*c = (char)tsk__ascii_lower((unsigned char)*c);
+	return t;
 }
 
 /* Map the cells of a header row to columns; -1 where absent. Returns the
@@ -368,7 +408,7 @@ static int map_header(xmlNodePtr header_row, int idx[COL__COUNT], bool *failed)
 	collect(header_row, "th", "td", &cells);
 	int found = 0;
 	for (size_t i = 0; i < cells.n; i++) {
-		char *t = cell_text(cells.v[i]);
+		char *t = lowered(cell_text(cells.v[i]));
 		if (!t) {
 			*failed = true;
 			break;
@@ -376,7 +416,7 @@ static int map_header(xmlNodePtr header_row, int idx[COL__COUNT], bool *failed)
 		for (size_t k = 0; k < TSK__ARRAY_LEN(col_words); k++) {
 			bool hit = false;
 			for (int w = 0; col_words[k].words[w] && !hit; w++)
-				hit = contains_nocase(t, col_words[k].words[w]);
+				hit = strstr(t, col_words[k].words[w]) != NULL;
 			if (hit) {
 				if (idx[col_words[k].col] < 0) {
 					idx[col_words[k].col] = (int)i;
@@ -532,7 +572,7 @@ static int add_event(jp_parse *p, tsk_shipment *s, const jp_event_cells *c)
 /* The office code the 2009 pages keep in a hidden input of the row. */
 static char *row_shop_code(jp_parse *p, xmlNodePtr row)
 {
-	return tsk__node_attr(tsk__html_first(p->page, row, ".//input[@name='shopCode']"), "value");
+	return tsk__node_attr(first_with(p->page, row, "input", "name", "shopCode"), "value");
 }
 
 /*
@@ -549,20 +589,21 @@ static int walk_rows(jp_parse *p, const nodes *rows, const int idx[COL__COUNT], 
                      row_visit visit, row_not_found on_not_found)
 {
 	int rc = TSK_OK;
+	nodes cells = { 0 }, next = { 0 }; /* one row's cells, the next row's: kept for every row */
 	for (size_t r = 0; r < rows->n && rc == TSK_OK; r++) {
-		nodes cells = { 0 };
+		nodes_clear(&cells);
 		collect(rows->v[r], "td", NULL, &cells);
 		if (cells.failed) {
-			nodes_dispose(&cells);
-			return oom(p);
+			rc = oom(p);
+			break;
 		}
-		bool header = tsk__html_first(p->page, rows->v[r], "th") != NULL;
+		bool header = has_child(rows->v[r], "th");
 		char *all = NULL;
 		if (!header && cells.n < 4) {
 			all = tsk__node_text_line(rows->v[r]);
 			if (!all) {
-				nodes_dispose(&cells);
-				return oom(p);
+				rc = oom(p);
+				break;
 			}
 		}
 		if (all && on_not_found && has_not_found_text(all)) {
@@ -583,15 +624,14 @@ static int walk_rows(jp_parse *p, const nodes *rows, const int idx[COL__COUNT], 
 			} else {
 				/* the postal code row follows */
 				if (r + 1 < rows->n) {
-					nodes next = { 0 };
+					nodes_clear(&next);
 					collect(rows->v[r + 1], "td", NULL, &next);
-					if (next.n == 1 && !tsk__html_first(p->page, rows->v[r + 1], "th")) {
+					if (next.n == 1 && !has_child(rows->v[r + 1], "th")) {
 						ev.postal = cell_text(next.v[0]);
 						if (!ev.postal)
 							rc = oom(p);
 						r++;
 					}
-					nodes_dispose(&next);
 				}
 				if (rc == TSK_OK && visit)
 					rc = visit(p, ctx, event_row, &cells, &ev);
@@ -599,37 +639,109 @@ static int walk_rows(jp_parse *p, const nodes *rows, const int idx[COL__COUNT], 
 			}
 		}
 		free(all);
-		nodes_dispose(&cells);
 	}
+	nodes_dispose(&cells);
+	nodes_dispose(&next);
 	return rc;
 }
 
 /* ---------------------------------------------------- today's layout (2019) */
 
-static const char *const summary_tables =
-	"//table[@summary='照会結果' or @summary='配達状況詳細' or @summary='履歴情報']";
+/* Today's tables, by their summary attribute. */
+typedef enum jp_table { JP_NOT_2019 = 0, JP_DETAIL, JP_HISTORY, JP_RESULTS } jp_table;
+
+static jp_table table_kind(xmlNodePtr n)
+{
+	if (!is_el(n, "table"))
+		return JP_NOT_2019;
+	xmlChar *copy;
+	const char *v = tsk__node_attr_ref(n, "summary", &copy);
+	jp_table kind = !v                              ? JP_NOT_2019
+	                : strcmp(v, "配達状況詳細") == 0 ? JP_DETAIL
+	                : strcmp(v, "履歴情報") == 0     ? JP_HISTORY
+	                : strcmp(v, "照会結果") == 0     ? JP_RESULTS
+	                                                : JP_NOT_2019;
+	xmlFree(copy);
+	return kind;
+}
 
 static bool has_2019_tables(tsk__html *page)
 {
-	return tsk__html_first(page, NULL, summary_tables) != NULL;
+	for (xmlNodePtr n = page->doc->children; n; n = next_node(n, NULL, false))
+		if (table_kind(n))
+			return true;
+	return false;
 }
 
-static bool is_english(tsk__html *page)
+/* XPath's contains(., needle) for an element: in its one text when it has
+ * just that (a header cell), else in all its text joined. */
+static bool text_contains(xmlNodePtr n, const char *needle)
 {
-	return tsk__html_first(page, NULL,
-	                       "//table[@summary='照会結果' or @summary='配達状況詳細' or @summary='履歴情報']"
-	                       "//th[contains(., 'Shipping track record') or contains(., 'Item number')]") ||
-	       tsk__html_first(page, NULL, "//table[@summary='照会結果']//td[contains(., 'Your item was not found')]");
+	xmlNodePtr c = n->children;
+	if (c && !c->next && c->type == XML_TEXT_NODE)
+		return c->content && strstr((const char *)c->content, needle);
+	xmlChar *all = xmlNodeGetContent(n);
+	if (!all)
+		tsk__html_oom();
+	bool found = all && strstr((const char *)all, needle);
+	xmlFree(all);
+	return found;
+}
+
+/* What a page is to today's layout. */
+typedef enum jp_2019 { JP_2019_NO, JP_2019_JA, JP_2019_EN } jp_2019;
+
+/*
+ * One walk of the page for today's layout. A page is of it when it has a
+ * 配達状況詳細, 履歴情報 or 照会結果 table, and is the English page when a
+ * header cell of those tables names "Shipping track record" or "Item
+ * number", or a cell of a 照会結果 table says "Your item was not found".
+ * With tables, the walk lists those tables in page order for the parser
+ * and does not look at the language (JP_2019_JA); without, it stops at
+ * the first English cell.
+ */
+static jp_2019 scan_2019(tsk__html *page, nodes *tables)
+{
+	bool found = false;
+	int inside = 0, in_results = 0; /* how many of those tables are around n */
+	xmlNodePtr n = page->doc->children;
+	while (n) {
+		jp_table kind = table_kind(n);
+		if (kind) {
+			found = true;
+			if (tables)
+				nodes_push(tables, n);
+		}
+		if (!tables && inside &&
+		    ((is_el(n, "th") && (text_contains(n, "Shipping track record") || text_contains(n, "Item number"))) ||
+		     (in_results && is_el(n, "td") && text_contains(n, "Your item was not found"))))
+			return JP_2019_EN;
+		if (n->type == XML_ELEMENT_NODE && n->children) {
+			inside += kind != JP_NOT_2019;
+			in_results += kind == JP_RESULTS;
+			n = n->children;
+			continue;
+		}
+		/* on to the next sibling, out of the elements ended on the way */
+		while (n && !n->next) {
+			n = n->parent;
+			kind = table_kind(n);
+			inside -= kind != JP_NOT_2019;
+			in_results -= kind == JP_RESULTS;
+		}
+		n = n ? n->next : NULL;
+	}
+	return found ? JP_2019_JA : JP_2019_NO;
 }
 
 static bool recognise_2019(tsk__html *page)
 {
-	return has_2019_tables(page) && !is_english(page);
+	return scan_2019(page, NULL) == JP_2019_JA;
 }
 
 static bool recognise_2019_en(tsk__html *page)
 {
-	return has_2019_tables(page) && is_english(page);
+	return scan_2019(page, NULL) == JP_2019_EN;
 }
 
 /* What the 配達状況詳細 table says about an item. */
@@ -649,20 +761,20 @@ static void detail_dispose(jp_detail *d)
 	memset(d, 0, sizeof *d);
 }
 
-/* Store one label/value pair of the detail table. false on ENOMEM. */
+/* Store one label/value pair of the detail table; label is lowered (ASCII
+ * case ignored). false on ENOMEM. */
 static bool detail_pair(jp_detail *d, const char *label, const char *value)
 {
 	char **slot = NULL;
 	if (!*value)
 		return true;
-	if (strstr(label, "時間帯") || contains_nocase(label, "time"))
+	if (strstr(label, "時間帯") || strstr(label, "time"))
 		slot = &d->eta_band;
-	else if (strstr(label, "予定") || contains_nocase(label, "scheduled") ||
-	         contains_nocase(label, "expected"))
+	else if (strstr(label, "予定") || strstr(label, "scheduled") || strstr(label, "expected"))
 		slot = &d->eta_date;
-	else if (strstr(label, "番号") || contains_nocase(label, "number"))
+	else if (strstr(label, "番号") || strstr(label, "number"))
 		slot = &d->number;
-	else if (strstr(label, "種別") || contains_nocase(label, "class") || contains_nocase(label, "type"))
+	else if (strstr(label, "種別") || strstr(label, "class") || strstr(label, "type"))
 		slot = &d->service;
 	if (!slot || *slot)
 		return true;
@@ -692,14 +804,14 @@ static bool read_detail(xmlNodePtr table, jp_detail *d)
 			labels = calloc(th.n, sizeof *labels);
 			ok = labels != NULL;
 			for (size_t i = 0; ok && i < th.n; i++) {
-				labels[i] = cell_text(th.v[i]);
+				labels[i] = lowered(cell_text(th.v[i]));
 				ok = labels[i] != NULL;
 			}
 			nlabels = labels ? th.n : 0;
 		} else if (ok && td.n) {
 			/* label/value pairs in one row, else values under the header row */
 			for (size_t i = 0; ok && i < td.n; i++) {
-				char *label = i < th.n ? cell_text(th.v[i]) : NULL;
+				char *label = i < th.n ? lowered(cell_text(th.v[i])) : NULL;
 				const char *use = label ? label : (i < nlabels ? labels[i] : NULL);
 				char *value = cell_text(td.v[i]);
 				ok = value && (i >= th.n || label);
@@ -883,27 +995,23 @@ static int read_results(jp_parse *p, xmlNodePtr table, char **orphan_message)
 	return rc;
 }
 
-/* Is a before b in the document? */
-static bool before_in_doc(xmlNodePtr a, xmlNodePtr b)
-{
-	return xmlXPathCmpNodes(a, b) == 1;
-}
-
 static int parse_2019(jp_parse *p)
 {
-	nodes details = { 0 }, hists = { 0 }, results = { 0 };
-	xpath_nodes(p->page, NULL, "//table[@summary='配達状況詳細']", &details);
-	xpath_nodes(p->page, NULL, "//table[@summary='履歴情報']", &hists);
-	xpath_nodes(p->page, NULL, "//table[@summary='照会結果']", &results);
-	int rc = details.failed || hists.failed || results.failed ? oom(p) : TSK_OK;
-	bool *hist_used = calloc(hists.n ? hists.n : 1, sizeof *hist_used);
-	if (!hist_used && rc == TSK_OK)
+	/* the page's tables in page order: an item's 配達状況詳細 comes before
+	 * its 履歴情報 */
+	nodes tables = { 0 };
+	scan_2019(p->page, &tables);
+	int rc = tables.failed ? oom(p) : TSK_OK;
+	bool *used = calloc(tables.n ? tables.n : 1, sizeof *used);
+	if (!used && rc == TSK_OK)
 		rc = oom(p);
 
 	/* each 配達状況詳細 with the 履歴情報 that follows it, before the next item */
-	for (size_t i = 0; i < details.n && rc == TSK_OK; i++) {
+	for (size_t i = 0; i < tables.n && rc == TSK_OK; i++) {
+		if (table_kind(tables.v[i]) != JP_DETAIL)
+			continue;
 		jp_detail d;
-		if (!read_detail(details.v[i], &d)) {
+		if (!read_detail(tables.v[i], &d)) {
 			detail_dispose(&d);
 			rc = oom(p);
 			break;
@@ -917,13 +1025,14 @@ static int parse_2019(jp_parse *p)
 			break;
 		}
 		xmlNodePtr hist = NULL;
-		for (size_t h = 0; h < hists.n && !hist; h++) {
-			if (hist_used[h] || !before_in_doc(details.v[i], hists.v[h]))
-				continue;
-			if (i + 1 < details.n && before_in_doc(details.v[i + 1], hists.v[h]))
+		for (size_t h = i + 1; h < tables.n && !hist; h++) {
+			jp_table kind = table_kind(tables.v[h]);
+			if (kind == JP_DETAIL)
 				break;
-			hist = hists.v[h];
-			hist_used[h] = true;
+			if (kind == JP_HISTORY) {
+				hist = tables.v[h];
+				used[h] = true;
+			}
 		}
 		tsk_shipment *s = NULL;
 		if (!answered(p, norm)) {
@@ -943,8 +1052,8 @@ static int parse_2019(jp_parse *p)
 	}
 
 	/* a history with no detail table above it: only when one number was asked */
-	for (size_t h = 0; h < hists.n && rc == TSK_OK; h++) {
-		if (hist_used[h])
+	for (size_t h = 0; h < tables.n && rc == TSK_OK; h++) {
+		if (used[h] || table_kind(tables.v[h]) != JP_HISTORY)
 			continue;
 		const char *number = single_asked(p);
 		if (!number || answered(p, number)) {
@@ -955,7 +1064,7 @@ static int parse_2019(jp_parse *p)
 		tsk_shipment *s;
 		rc = new_shipment(p, number, &s);
 		if (rc == TSK_OK)
-			rc = read_history(p, hists.v[h], s);
+			rc = read_history(p, tables.v[h], s);
 		if (rc == TSK_OK)
 			rc = append(p, s);
 		else
@@ -965,8 +1074,9 @@ static int parse_2019(jp_parse *p)
 	/* 照会結果: the latest state of numbers whose history is not shown,
 	 * and the not-found messages */
 	char *orphan = NULL;
-	for (size_t r = 0; r < results.n && rc == TSK_OK; r++)
-		rc = read_results(p, results.v[r], &orphan);
+	for (size_t r = 0; r < tables.n && rc == TSK_OK; r++)
+		if (table_kind(tables.v[r]) == JP_RESULTS)
+			rc = read_results(p, tables.v[r], &orphan);
 	if (rc == TSK_OK && orphan) {
 		/* "not found" printed without the number: it answers the numbers
 		 * asked that the page does not otherwise mention */
@@ -985,10 +1095,8 @@ static int parse_2019(jp_parse *p)
 	if (rc == TSK_OK && tsk_shipment_list_count(p->out) == p->first)
 		rc = tsk_error_set(p->err, TSK_ELAYOUT, "japanpost: the %s page holds no item", p->layout);
 
-	free(hist_used);
-	nodes_dispose(&details);
-	nodes_dispose(&hists);
-	nodes_dispose(&results);
+	free(used);
+	nodes_dispose(&tables);
 	return rc;
 }
 
@@ -997,7 +1105,7 @@ static int parse_2019(jp_parse *p)
 /* The header row of the 2009 result table (class search_result). */
 static xmlNodePtr header_2009(tsk__html *page)
 {
-	return tsk__html_first(page, NULL, "//tr[@class='search_result']");
+	return first_with(page, NULL, "tr", "class", "search_result");
 }
 
 /* Does the first header cell name the number column (the list page)? */
@@ -1015,7 +1123,7 @@ static bool header_2009_is_list(tsk__html *page, xmlNodePtr hdr)
 
 static char *message_2009(tsk__html *page)
 {
-	xmlNodePtr m = tsk__html_first(page, NULL, "//font[@class='message_font']");
+	xmlNodePtr m = first_with(page, NULL, "font", "class", "message_font");
 	return m ? cell_text(m) : NULL;
 }
 
@@ -1046,11 +1154,16 @@ static bool recognise_2009_list(tsk__html *page)
  * refused (walk_rows), never passed over. */
 static void rows_2009(jp_parse *p, nodes *rows)
 {
-	xmlNodePtr table = tsk__html_first(p->page, header_2009(p->page), "ancestor::table[1]");
-	if (table)
+	xmlNodePtr hdr = header_2009(p->page), table = hdr ? hdr->parent : NULL;
+	while (table && !is_el(table, "table"))
+		table = table->parent;
+	if (table) {
 		collect(table, "tr", NULL, rows);
-	else
-		xpath_nodes(p->page, NULL, "//tr[@class='number_search_data']", rows);
+		return;
+	}
+	for (xmlNodePtr n = p->page->doc->children; n; n = next_node(n, NULL, false))
+		if (is_el(n, "tr") && attr_is(n, "class", "number_search_data"))
+			nodes_push(rows, n);
 }
 
 static int header_2009_map(jp_parse *p, int idx[COL__COUNT])
@@ -1163,8 +1276,7 @@ static int visit_list_row_2009(jp_parse *p, void *ctx, xmlNodePtr row, const nod
 	if (!ev->text[COL_NUMBER] || !*ev->text[COL_NUMBER]) {
 		/* the number lives in the row's 詳細 form as well */
 		free(ev->text[COL_NUMBER]);
-		ev->text[COL_NUMBER] = tsk__node_attr(tsk__html_first(p->page, row, ".//input[@name='reqCode']"),
-		                                      "value");
+		ev->text[COL_NUMBER] = tsk__node_attr(first_with(p->page, row, "input", "name", "reqCode"), "value");
 	}
 	if (has_not_found_text(ev->text[COL_STATUS])) {
 		char *number = display_number(ev->text[COL_NUMBER]);
