@@ -163,6 +163,14 @@ void tsk__redact(char *out, size_t outlen, const char *text, const char *const *
 {
 	if (!out || outlen == 0)
 		return;
+	/* Nothing to hide without a secret to look for, a URL or a
+	 * keyword=value pair: most messages (every page error) are copied
+	 * as they are, without the work below. */
+	if (n == 0 && text && !strchr(text, '=') && !strstr(text, "://")) {
+		if (out != text)
+			snprintf(out, outlen, "%s", text);
+		return;
+	}
 	char *work = tsk__strdup(text ? text : "");
 	bool ok = work != NULL;
 	for (size_t i = 0; ok && i < n; i++) {
