@@ -24,6 +24,23 @@ static void page_title(tsk__html *page, char *buf, size_t size)
 	free(t);
 }
 
+/*
+ * Does a <body> hold an element? The parser puts the <body> under the
+ * root <html>, so that one is looked at first; the XPath (any body's
+ * element children) walks the whole document, so it runs only for a page
+ * about to be refused.
+ */
+static bool body_has_element(tsk__html *page)
+{
+	xmlNodePtr root = xmlDocGetRootElement(page->doc);
+	for (xmlNodePtr c = root ? root->children : NULL; c; c = c->next)
+		if (tsk__node_is(c, "body"))
+			for (xmlNodePtr k = c->children; k; k = k->next)
+				if (k->type == XML_ELEMENT_NODE)
+					return true;
+	return tsk__html_first(page, NULL, "//body/*") != NULL;
+}
+
 static int not_recognised(const tsk_adapter *self, const tsk__layout *layouts, size_t n,
                           tsk__html *page, tsk_error *err)
 {
@@ -122,7 +139,7 @@ int tsk__layout_parse(const tsk_adapter *self, const tsk__layout *layouts, size_
 	 * shorter history nor a "new layout" would be true. */
 	size_t at = 0;
 	tsk__html_whole_t whole = tsk__html_whole(resp->body, resp->len, &at);
-	if (whole == TSK__HTML_CUT || whole == TSK__HTML_CONTINUES || !tsk__html_first(&page, NULL, "//body/*")) {
+	if (whole == TSK__HTML_CUT || whole == TSK__HTML_CONTINUES || !body_has_element(&page)) {
 		tsk__html_free(&page);
 		if (whole == TSK__HTML_CUT)
 			return tsk_error_set(err, TSK_EPARSE,
