@@ -388,25 +388,34 @@ static char *state_word(const char *state)
 	return w;
 }
 
+/* The state's word (state_word; caller frees, NULL on ENOMEM) and its
+ * mapping: made once per page, for the not-found check and apply_state
+ * (an unknown word is the whole table's worth of comparisons). */
+static char *read_state(const char *state, tsk_status_mapping *m)
+{
+	char *word = state_word(state);
+	if (word)
+		map_word(word, m, NULL);
+	return word;
+}
+
 /*
- * The page's current state. When it is the last event's own word, that
- * event's mapping (with the context rule applied) is used, so a 保管中
- * after 配達中 is a failed attempt in both places. Keyword-only or unknown
- * words leave the status to the events.
+ * The page's current state; word and word_map as read_state gave them.
+ * When it is the last event's own word, that event's mapping (with the
+ * context rule applied) is used, so a 保管中 after 配達中 is a failed
+ * attempt in both places. Keyword-only or unknown words leave the status
+ * to the events.
  */
-static int apply_state(tsk_shipment *s, const char *state)
+static int apply_state(tsk_shipment *s, const char *state, const char *word,
+                       const tsk_status_mapping *word_map)
 {
 	if (!state || !*state)
 		return TSK_OK;
 	int rc = tsk_shipment_set_text(s, TSK_SHIPMENT_STATUS_TEXT, state);
 	if (rc != TSK_OK)
 		return rc;
-	char *word = state_word(state);
-	if (!word)
-		return TSK_ENOMEM;
-	tsk_status_mapping m;
-	map_word(word, &m, NULL);
-	if (m.unmapped) {
+	tsk_status_mapping m = *word_map;
+	if (m.unmapped && strcmp(word, state) != 0) {
 		/* try the whole text: the table knows the returned-parcel sentence */
 		map_word(state, &m, NULL);
 	}
@@ -417,7 +426,6 @@ static int apply_state(tsk_shipment *s, const char *state)
 		m.status = tsk_event_status(last);
 		m.exception = tsk_event_exception(last);
 	}
-	free(word);
 	if (!m.unmapped && m.status != TSK_STATUS_NOT_FOUND)
 		tsk_shipment_set_state(s, m.status, m.exception);
 	return TSK_OK;
@@ -585,9 +593,11 @@ static int parse_2022(tsk__layout_page *p)
 	xmlNodePtr state_node = tsk__html_first(page, NULL, x22_state);
 	char *state = state_node ? tsk__node_text_line(state_node) : tsk__strdup("");
 	char *number = number_2022(page, &kv);
+	tsk_status_mapping sm;
+	char *word = state ? read_state(state, &sm) : NULL;
 	tsk_shipment *s = NULL;
 	int rc = TSK_OK;
-	if (kv.failed || !state) {
+	if (kv.failed || !state || !word) {
 		rc = fail(err, TSK_ENOMEM);
 		goto done;
 	}
@@ -606,10 +616,6 @@ static int parse_2022(tsk__layout_page *p)
 
 	/* 該当なし: #list1's second row says why (not registered, or an
 	 * invalid number); either way the carrier has no record */
-	char *word = state_word(state);
-	tsk_status_mapping sm;
-	map_word(word, &sm, NULL);
-	free(word);
 	if (sm.status == TSK_STATUS_NOT_FOUND) {
 		xmlNodePtr row = tsk__html_first(page, NULL, "(//*[@id='list1']//tr)[2]");
 		char *why = row ? tsk__node_text_line(row) : NULL;
@@ -653,7 +659,7 @@ static int parse_2022(tsk__layout_page *p)
 	if (history)
 		rc = parse_history_2022(p, history, s);
 	if (rc == TSK_OK) {
-		rc = apply_state(s, state);
+		rc = apply_state(s, state, word, &sm);
 		if (rc != TSK_OK)
 			rc = fail(err, rc);
 	}
@@ -666,6 +672,7 @@ done:
 		tsk_shipment_free(s);
 	}
 	free(state);
+	free(word);
 	free(number);
 	kv_dispose(&kv);
 	return rc;
@@ -756,33 +763,16 @@ static int add_line_2009(tsk_shipment *s, const char *line, tsk_status *prev, ts
 	return rc;
 }
 
-static int build_2009(const summary09 *row, block09 *b, tsk_shipment_list *out, tsk_error *err)
+/* A 2009 shipment's dates, offices, events and state, from its summary
+ * row and detail block (either may be NULL); word and wm as read_state
+ * gave them for the state. TSK_OK or an error set in err. */
+static int fill_2009(tsk_shipment *s, const summary09 *row, block09 *b, const char *state,
+                     const char *word, const tsk_status_mapping *wm, tsk_error *err)
 {
-	const char *number = row ? row->number : b->number;
-	tsk_shipment *s;
-	int rc = new_shipment(&s, number, err);
-	if (rc != TSK_OK)
-		return rc;
-	const char *state = row ? row->state : NULL;
-	if (state && *state) {
-		tsk_status_mapping m;
-		map_word(state, &m, NULL);
-		if (m.status == TSK_STATUS_NOT_FOUND && !m.unmapped) {
-			rc = tsk_shipment_set_text(s, TSK_SHIPMENT_STATUS_TEXT, state);
-			if (rc == TSK_OK)
-				rc = not_found(s, state);
-			if (rc != TSK_OK) {
-				tsk_shipment_free(s);
-				return fail(err, rc);
-			}
-			rc = tsk_shipment_list_append(out, s);
-			return rc == TSK_OK ? TSK_OK : fail(err, rc);
-		}
-	}
 	const char *ship_date = b ? kv_get(&b->kv, "出荷日") : NULL;
 	if (!ship_date && row)
 		ship_date = row->ship_date;
-	rc = set_ship_date(s, ship_date);
+	int rc = set_ship_date(s, ship_date);
 	if (b) {
 		const char *origin = kv_get(&b->kv, "お預かり店");
 		const char *dest = kv_get(&b->kv, "配達店");
@@ -791,10 +781,8 @@ static int build_2009(const summary09 *row, block09 *b, tsk_shipment_list *out, 
 		if (rc == TSK_OK && dest && *dest)
 			rc = tsk_shipment_set_text(s, TSK_SHIPMENT_DESTINATION_REGION, dest);
 	}
-	if (rc != TSK_OK) {
-		tsk_shipment_free(s);
+	if (rc != TSK_OK)
 		return fail(err, rc);
-	}
 	if (b && b->history) {
 		/* newest first on the page: walk the lines backwards */
 		char *h = b->history;
@@ -808,15 +796,51 @@ static int build_2009(const summary09 *row, block09 *b, tsk_shipment_list *out, 
 			rc = add_line_2009(s, h + start, &prev, err);
 			len = start > 0 ? start - 1 : 0;
 		}
-		if (rc != TSK_OK) {
-			tsk_shipment_free(s);
+		if (rc != TSK_OK)
 			return rc;
+	}
+	rc = apply_state(s, state, word, wm);
+	return rc == TSK_OK ? TSK_OK : fail(err, rc);
+}
+
+static int build_2009(const summary09 *row, block09 *b, tsk_shipment_list *out, tsk_error *err)
+{
+	const char *number = row ? row->number : b->number;
+	tsk_shipment *s;
+	int rc = new_shipment(&s, number, err);
+	if (rc != TSK_OK)
+		return rc;
+	const char *state = row ? row->state : NULL;
+	char *word = NULL;
+	tsk_status_mapping wm = { 0 };
+	if (state && *state) {
+		if (!(word = read_state(state, &wm))) {
+			tsk_shipment_free(s);
+			return fail(err, TSK_ENOMEM);
+		}
+		/* when the word is the whole state (no ／, nothing trimmed),
+		 * the state's mapping is the word's */
+		tsk_status_mapping m = wm;
+		if (strcmp(word, state) != 0)
+			map_word(state, &m, NULL);
+		if (m.status == TSK_STATUS_NOT_FOUND && !m.unmapped) {
+			free(word);
+			rc = tsk_shipment_set_text(s, TSK_SHIPMENT_STATUS_TEXT, state);
+			if (rc == TSK_OK)
+				rc = not_found(s, state);
+			if (rc != TSK_OK) {
+				tsk_shipment_free(s);
+				return fail(err, rc);
+			}
+			rc = tsk_shipment_list_append(out, s);
+			return rc == TSK_OK ? TSK_OK : fail(err, rc);
 		}
 	}
-	rc = apply_state(s, state);
+	rc = fill_2009(s, row, b, state, word, &wm, err);
+	free(word);
 	if (rc != TSK_OK) {
 		tsk_shipment_free(s);
-		return fail(err, rc);
+		return rc;
 	}
 	rc = tsk_shipment_list_append(out, s);
 	return rc == TSK_OK ? TSK_OK : fail(err, rc);
