@@ -1644,6 +1644,13 @@ static char *node_text(xmlNodePtr node)
 {
 	if (!node)
 		return tsk__strdup("");
+	/* an element holding one text (most cells): cleaned from where it is,
+	 * without gathering a copy first */
+	xmlNodePtr only = node->type == XML_ELEMENT_NODE ? node->children : NULL;
+	if (only && !only->next && only->type == XML_TEXT_NODE) {
+		const char *t = only->content ? (const char *)only->content : "";
+		return clean_lines(t, strlen(t), false);
+	}
 	tsk__buf raw = TSK__BUF_INIT;
 	tsk__buf_add(&raw, "", 0);
 	if (node->type == XML_ELEMENT_NODE)
