@@ -75,11 +75,13 @@ static void set_next_poll(tsk_shipment *s, const tsk_time *now)
 	/* politer for a shipment that has not moved for a week */
 	int64_t last = 0;
 	bool any = false;
-	for (size_t i = 0; i < s->nevents; i++)
-		if (tsk_time_is_set(&s->events[i]->time) && (!any || tsk__event_instant(s->events[i]) > last)) {
-			last = tsk__event_instant(s->events[i]);
+	for (size_t i = 0; i < s->nevents; i++) {
+		const tsk_event *ev = tsk__shipment_event(s, i);
+		if (tsk_time_is_set(&ev->time) && (!any || tsk__event_instant(ev) > last)) {
+			last = tsk__event_instant(ev);
 			any = true;
 		}
+	}
 	if (any && now->epoch - last > 7 * 86400 && minutes < POLL_QUIET)
 		minutes = POLL_QUIET;
 

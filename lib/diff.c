@@ -109,8 +109,8 @@ static tsk_change *list_add(tsk_change_list *l, tsk_change_type type, const tsk_
 static const tsk_time *latest_event_time(const tsk_shipment *s)
 {
 	for (size_t i = s->nevents; i-- > 0;)
-		if (tsk_time_is_set(&s->events[i]->time))
-			return &s->events[i]->time;
+		if (tsk_time_is_set(&tsk__shipment_event(s, i)->time))
+			return &tsk__shipment_event(s, i)->time;
 	return NULL;
 }
 
@@ -185,17 +185,17 @@ static int diff_fill(tsk_change_list *l, const tsk_shipment *old, const tsk_ship
 	for (size_t i = 0; i < cur->nevents; i++) {
 		bool seen = false;
 		for (size_t j = 0; old && j < old->nevents && !seen; j++)
-			if (!used[j] && tsk__event_same(old->events[j], cur->events[i]))
+			if (!used[j] && tsk__event_same(tsk__shipment_event(old, j), tsk__shipment_event(cur, i)))
 				seen = used[j] = true;
 		if (seen)
 			continue;
 		tsk_change *c = list_add(l, TSK_CHANGE_NEW_EVENT, cur);
-		if (!c || !(c->event = tsk__event_dup(cur->events[i]))) {
+		if (!c || !(c->event = tsk__event_dup(tsk__shipment_event(cur, i)))) {
 			free(used);
 			return TSK_ENOMEM;
 		}
 		c->event_index = (long)i;
-		c->time = cur->events[i]->time;
+		c->time = tsk__shipment_event(cur, i)->time;
 	}
 	free(used);
 

@@ -120,7 +120,8 @@ static int event_hour(const tsk_event *ev)
 
 static bool is_arrival(const tsk_event *ev)
 {
-	const char *texts[2] = { ev->text[TSK_EVENT_CARRIER_STATUS], ev->text[TSK_EVENT_DESCRIPTION] };
+	const char *texts[2] = { tsk__event_text(ev, TSK_EVENT_CARRIER_STATUS),
+		                 tsk__event_text(ev, TSK_EVENT_DESCRIPTION) };
 	bool hit = false;
 	for (int t = 0; t < 2; t++) {
 		if (!texts[t])
@@ -138,7 +139,7 @@ static bool is_arrival(const tsk_event *ev)
 static long last_with(const tsk_shipment *s, tsk_status st)
 {
 	for (size_t i = s->nevents; i-- > 0;)
-		if (s->events[i]->status == st && tsk_time_is_set(&s->events[i]->time))
+		if (tsk__shipment_event(s, i)->status == st && tsk_time_is_set(&tsk__shipment_event(s, i)->time))
 			return (long)i;
 	return -1;
 }
@@ -163,22 +164,22 @@ static bool model_window(struct window *w, struct tsk__lane *lane, const tsk_shi
 	/* the latest dated event, by time (pages are not sorted by time) */
 	long latest = -1, last = -1;
 	for (size_t i = 0; i < s->nevents; i++) {
-		const tsk_event *ev = s->events[i];
+		const tsk_event *ev = tsk__shipment_event(s, i);
 		if (!tsk_time_is_set(&ev->time))
 			continue;
 		last = (long)i;
-		if (latest < 0 || tsk__event_instant(ev) > tsk__event_instant(s->events[latest]))
+		if (latest < 0 || tsk__event_instant(ev) > tsk__event_instant(tsk__shipment_event(s, latest)))
 			latest = (long)i;
 	}
 	if (last < 0)
 		return false;
 	tsk__lane_resolve(lane, s, adapter);
 	const tsk_transit_row *row = lane->row;
-	const tsk_event *lev = s->events[last];
+	const tsk_event *lev = tsk__shipment_event(s, last);
 
 	if (s->status == TSK_STATUS_OUT_FOR_DELIVERY) {
 		long k = last_with(s, TSK_STATUS_OUT_FOR_DELIVERY);
-		const tsk_event *ev = k >= 0 ? s->events[k] : lev;
+		const tsk_event *ev = k >= 0 ? tsk__shipment_event(s, k) : lev;
 		int64_t day = tsk__jst_day(ev->time.epoch);
 		int hour = event_hour(ev);
 		if (hour >= row->day_end)
@@ -191,7 +192,7 @@ static bool model_window(struct window *w, struct tsk__lane *lane, const tsk_shi
 	}
 	if (s->status == TSK_STATUS_FAILED_ATTEMPT) {
 		long k = last_with(s, TSK_STATUS_FAILED_ATTEMPT);
-		const tsk_event *ev = k >= 0 ? s->events[k] : lev;
+		const tsk_event *ev = k >= 0 ? tsk__shipment_event(s, k) : lev;
 		int64_t day = tsk__jst_day(ev->time.epoch);
 		int hour = event_hour(ev);
 		bool same_day = hour >= 0 && hour < SAME_DAY_REDELIVERY_BEFORE;
@@ -220,7 +221,7 @@ static bool moving_window(struct window *w, const tsk_shipment *s, const struct 
 {
 	const struct tsk__lane lane = *lp;
 	const tsk_transit_row *row = lane.row;
-	const tsk_event *lev = s->events[last];
+	const tsk_event *lev = tsk__shipment_event(s, last);
 	int64_t lday = tsk__jst_day(lev->time.epoch);
 	int lhour = event_hour(lev);
 	long attempt = last_with(s, TSK_STATUS_FAILED_ATTEMPT);
@@ -241,7 +242,7 @@ static bool moving_window(struct window *w, const tsk_shipment *s, const struct 
 	if (lane.start < 0)
 		return false;
 
-	const tsk_event *start = s->events[lane.start];
+	const tsk_event *start = tsk__shipment_event(s, lane.start);
 	double p10, p90;
 	size_t samples;
 	if (tsk__learned_hours(m, s, &lane, &p10, &p90, &samples)) {
@@ -262,7 +263,7 @@ static bool moving_window(struct window *w, const tsk_shipment *s, const struct 
 		int dest = lane.destination;
 		bool probable = false;
 		if (dest == TSK__REGION_NONE && lane.origin != TSK__REGION_NONE) {
-			int r = tsk__event_region(s->events[latest]);
+			int r = tsk__event_region(tsk__shipment_event(s, latest));
 			if (r != TSK__REGION_NONE && r != lane.origin) {
 				dest = r;
 				probable = true;
@@ -279,8 +280,8 @@ static bool moving_window(struct window *w, const tsk_shipment *s, const struct 
 	/* still moving (not at the delivery office) once the last day's deliveries
 	 * have started: it slips to the next days, with less confidence */
 	int64_t last_day = tsk__jst_day(w->latest);
-	if (tsk__event_instant(s->events[latest]) >= tsk__jst_epoch(last_day, row->day_start, 0)) {
-		int64_t day = tsk__jst_day(s->events[latest]->time.epoch);
+	if (tsk__event_instant(tsk__shipment_event(s, latest)) >= tsk__jst_epoch(last_day, row->day_start, 0)) {
+		int64_t day = tsk__jst_day(tsk__shipment_event(s, latest)->time.epoch);
 		day_window(w, row, day + 1, day + 2, CONF_REBASED);
 	}
 	return true;

@@ -92,7 +92,7 @@ static void fold_event(struct folded *f, const tsk_event *ev)
 	const int fields[2] = { TSK_EVENT_CARRIER_STATUS, TSK_EVENT_DESCRIPTION };
 	memset(f->pairs, 0, sizeof f->pairs);
 	for (int i = 0; i < 2; i++) {
-		const char *t = ev->text[fields[i]];
+		const char *t = tsk__event_text(ev, fields[i]);
 		f->text[i] = NULL;
 		f->heap[i] = NULL;
 		f->raw[i] = false;
@@ -146,7 +146,7 @@ static bool folded_has(const struct folded *f, const char *word)
 
 tsk_exception_code tsk__exception_keyword(const tsk_event *ev, bool exception_status)
 {
-	if (!ev->text[TSK_EVENT_CARRIER_STATUS] && !ev->text[TSK_EVENT_DESCRIPTION])
+	if (!tsk__event_text(ev, TSK_EVENT_CARRIER_STATUS) && !tsk__event_text(ev, TSK_EVENT_DESCRIPTION))
 		return TSK_EXC_NONE;
 	struct folded f;
 	fold_event(&f, ev);
@@ -274,8 +274,8 @@ static tsk_time minute_time(int64_t epoch)
 
 static void event_message(struct pending *p, const tsk_event *ev, int attempts)
 {
-	const char *word = ev->text[TSK_EVENT_CARRIER_STATUS];
-	const char *where = ev->text[TSK_EVENT_LOCATION];
+	const char *word = tsk__event_text(ev, TSK_EVENT_CARRIER_STATUS);
+	const char *where = tsk__event_text(ev, TSK_EVENT_LOCATION);
 	switch (p->code) {
 	case TSK_EXC_FAILED_ATTEMPT:
 		if (attempts > 1)
@@ -307,7 +307,7 @@ static int64_t last_activity(const tsk_shipment *s, bool *found)
 	int64_t best = 0;
 	*found = false;
 	for (size_t i = 0; i < s->nevents; i++) {
-		const tsk_event *ev = s->events[i];
+		const tsk_event *ev = tsk__shipment_event(s, i);
 		if (!tsk_time_is_set(&ev->time))
 			continue;
 		int64_t t = tsk__event_instant(ev);
@@ -330,7 +330,7 @@ static void add_pickup_deadline(struct plist *out, const tsk_shipment *s, const 
 	/* the holding period runs from the first notice; redeliveries do not restart it */
 	const tsk_event *notice = NULL;
 	for (size_t i = 0; i < s->nevents && !notice; i++) {
-		const tsk_event *ev = s->events[i];
+		const tsk_event *ev = tsk__shipment_event(s, i);
 		if (tsk_time_is_set(&ev->time) &&
 		    (ev->status == TSK_STATUS_FAILED_ATTEMPT || ev->status == TSK_STATUS_AVAILABLE_FOR_PICKUP))
 			notice = ev;
@@ -479,7 +479,7 @@ int tsk__exceptions_compute(tsk_shipment *s, const tsk_time *now, const tsk_adap
 	int attempts = 0;
 
 	for (size_t i = 0; i < s->nevents && !nomem; i++) {
-		const tsk_event *ev = s->events[i];
+		const tsk_event *ev = tsk__shipment_event(s, i);
 		tsk_exception_code code = event_code(ev);
 		for (int c = 1; c < TSK_EXC__COUNT; c++)
 			if (active[c] >= 0 && clears((tsk_exception_code)c, ev->status, code))
@@ -502,8 +502,9 @@ int tsk__exceptions_compute(tsk_shipment *s, const tsk_time *now, const tsk_adap
 			p->severity = tsk_exception_default_severity(TSK_EXC_UNMAPPED_STATUS);
 			p->time = ev->time;
 			p->index = (long)i;
+			const char *word = tsk__event_text(ev, TSK_EVENT_CARRIER_STATUS);
 			snprintf(p->message, sizeof p->message, "Carrier status not in tsuiseki's table: %s",
-			         ev->text[TSK_EVENT_CARRIER_STATUS] ? ev->text[TSK_EVENT_CARRIER_STATUS] : "(empty)");
+			         word ? word : "(empty)");
 		}
 	}
 	/* the page's current-state field, when it names a problem no event shows */
@@ -524,7 +525,7 @@ int tsk__exceptions_compute(tsk_shipment *s, const tsk_time *now, const tsk_adap
 			nomem = true;
 			break;
 		}
-		const tsk_event *ev = s->events[active[c]];
+		const tsk_event *ev = tsk__shipment_event(s, active[c]);
 		p->code = (tsk_exception_code)c;
 		p->severity = tsk_exception_default_severity(p->code);
 		if (p->code == TSK_EXC_FAILED_ATTEMPT && attempts >= CRITICAL_ATTEMPTS)
@@ -552,7 +553,7 @@ int tsk__exceptions_compute(tsk_shipment *s, const tsk_time *now, const tsk_adap
 			p->severity = tsk_exception_default_severity(sc);
 			p->index = s->nevents ? (long)s->nevents - 1 : -1;
 			if (s->nevents)
-				p->time = s->events[s->nevents - 1]->time;
+				p->time = tsk__shipment_event(s, s->nevents - 1)->time;
 			snprintf(p->message, sizeof p->message, "%s%s%s", tsk_exception_name_en(sc),
 			         s->text[TSK_SHIPMENT_STATUS_TEXT] ? ": " : "",
 			         s->text[TSK_SHIPMENT_STATUS_TEXT] ? s->text[TSK_SHIPMENT_STATUS_TEXT] : "");

@@ -172,17 +172,18 @@ void tsk__json_event(tsk__jw *w, const tsk_event *ev, long index)
 	}
 	tsk__json_key(w, "time"); tsk__json_time(w, &ev->time);
 	tsk__json_key(w, "time_precision"); gen_precision(w, &ev->time);
-	tsk__json_key(w, "time_raw"); tsk__json_str(w, ev->text[TSK_EVENT_TIME_RAW]);
+	tsk__json_key(w, "time_raw"); tsk__json_str(w, tsk__event_text(ev, TSK_EVENT_TIME_RAW));
 	tsk__json_key(w, "status"); tsk__json_str(w, tsk_status_to_string(ev->status));
-	tsk__json_key(w, "carrier_status"); tsk__json_str(w, ev->text[TSK_EVENT_CARRIER_STATUS]);
-	tsk__json_key(w, "description"); tsk__json_str(w, ev->text[TSK_EVENT_DESCRIPTION]);
-	tsk__json_key(w, "location"); tsk__json_str(w, ev->text[TSK_EVENT_LOCATION]);
-	tsk__json_key(w, "location_code"); tsk__json_str(w, ev->text[TSK_EVENT_LOCATION_CODE]);
-	tsk__json_key(w, "region"); tsk__json_str(w, ev->text[TSK_EVENT_REGION]);
-	tsk__json_key(w, "postal_code"); tsk__json_str(w, ev->text[TSK_EVENT_POSTAL_CODE]);
+	tsk__json_key(w, "carrier_status"); tsk__json_str(w, tsk__event_text(ev, TSK_EVENT_CARRIER_STATUS));
+	tsk__json_key(w, "description"); tsk__json_str(w, tsk__event_text(ev, TSK_EVENT_DESCRIPTION));
+	tsk__json_key(w, "location"); tsk__json_str(w, tsk__event_text(ev, TSK_EVENT_LOCATION));
+	tsk__json_key(w, "location_code"); tsk__json_str(w, tsk__event_text(ev, TSK_EVENT_LOCATION_CODE));
+	tsk__json_key(w, "region"); tsk__json_str(w, tsk__event_text(ev, TSK_EVENT_REGION));
+	tsk__json_key(w, "postal_code"); tsk__json_str(w, tsk__event_text(ev, TSK_EVENT_POSTAL_CODE));
 	/* the leg that reported it: only in shipments of several legs */
-	if (ev->leg_carrier) {
-		tsk__json_key(w, "carrier"); tsk__json_str(w, ev->leg_carrier);
+	const char *leg = tsk__event_text(ev, TSK__EVENT_LEG_CARRIER);
+	if (leg) {
+		tsk__json_key(w, "carrier"); tsk__json_str(w, leg);
 	}
 	/* TSK_JSON_SNAPSHOT: what the getters expose beyond the contract's
 	 * fields, present only when set, so a snapshot reloads whole */
@@ -284,7 +285,7 @@ static void gen_shipment(tsk__jw *w, const tsk_shipment *s)
 	tsk__json_key(w, "events");
 	tsk__jw_array_open(w);
 	for (size_t i = 0; i < s->nevents; i++)
-		tsk__json_event(w, s->events[i], -1);
+		tsk__json_event(w, tsk__shipment_event(s, i), -1);
 	tsk__jw_array_close(w);
 	tsk__json_key(w, "error");
 	if (s->error != TSK_OK) {
@@ -437,7 +438,7 @@ static int read_event(struct reader *r, yajl_val v, tsk_event **out)
 		const char *t;
 		rc = read_str(r, v, texts[i].key, &t);
 		if (rc == TSK_OK)
-			rc = set_text(&ev->text[texts[i].f], t);
+			rc = set_text(&tsk__event_owned(ev)[texts[i].f], t);
 	}
 	const char *leg = NULL;
 	if (rc == TSK_OK)

@@ -227,9 +227,9 @@ int tsk__region_of_text(const char *text)
 
 int tsk__event_region(const tsk_event *ev)
 {
-	int r = tsk__region_of_text(ev->text[TSK_EVENT_REGION]);
+	int r = tsk__region_of_text(tsk__event_text(ev, TSK_EVENT_REGION));
 	if (r == TSK__REGION_NONE)
-		r = tsk__region_of_text(ev->text[TSK_EVENT_LOCATION]);
+		r = tsk__region_of_text(tsk__event_text(ev, TSK_EVENT_LOCATION));
 	return r;
 }
 
@@ -303,7 +303,7 @@ void tsk__lane_resolve(struct tsk__lane *out, const tsk_shipment *s, const tsk_a
 	out->only_info = false;
 	long info = -1;
 	for (size_t i = 0; i < s->nevents && out->start < 0; i++) {
-		const tsk_event *ev = s->events[i];
+		const tsk_event *ev = tsk__shipment_event(s, i);
 		if (!tsk_time_is_set(&ev->time))
 			continue;
 		if (ev->status == TSK_STATUS_INFO_RECEIVED || ev->status == TSK_STATUS_NOT_FOUND) {
@@ -317,15 +317,17 @@ void tsk__lane_resolve(struct tsk__lane *out, const tsk_shipment *s, const tsk_a
 		out->start = info;
 		out->only_info = true;
 	}
-	long date = out->start >= 0 ? yyyymmdd_of_day(tsk__jst_day(s->events[out->start]->time.epoch)) : 0;
+	long date = out->start >= 0
+	                    ? yyyymmdd_of_day(tsk__jst_day(tsk__shipment_event(s, out->start)->time.epoch))
+	                    : 0;
 	out->row = pick_row(s, adapter, date);
 
 	out->origin = tsk__region_of_text(s->text[TSK_SHIPMENT_ORIGIN_REGION]);
 	/* the first offices are the sender's; later ones may be hubs */
 	for (size_t i = 0; out->origin == TSK__REGION_NONE && i < s->nevents && i < 3; i++)
-		out->origin = tsk__event_region(s->events[i]);
+		out->origin = tsk__event_region(tsk__shipment_event(s, i));
 	out->destination = tsk__region_of_text(s->text[TSK_SHIPMENT_DESTINATION_REGION]);
 	for (size_t i = s->nevents; out->destination == TSK__REGION_NONE && i-- > 0;)
-		if (doorstep(s->events[i]->status))
-			out->destination = tsk__event_region(s->events[i]);
+		if (doorstep(tsk__shipment_event(s, i)->status))
+			out->destination = tsk__event_region(tsk__shipment_event(s, i));
 }

@@ -188,9 +188,9 @@ static int learn_one(struct tsk__eta_model *m, const tsk_shipment *s, const tsk_
 	tsk__lane_resolve(&lane, s, adapter);
 	if (lane.start < 0 || lane.only_info)
 		return TSK_OK;
-	const tsk_event *start = s->events[lane.start], *outcome = NULL;
+	const tsk_event *start = tsk__shipment_event(s, lane.start), *outcome = NULL;
 	for (size_t i = (size_t)lane.start + 1; i < s->nevents && !outcome; i++) {
-		const tsk_event *ev = s->events[i];
+		const tsk_event *ev = tsk__shipment_event(s, i);
 		if (tsk_time_is_set(&ev->time) &&
 		    (ev->status == TSK_STATUS_FAILED_ATTEMPT || ev->status == TSK_STATUS_DELIVERED ||
 		     ev->status == TSK_STATUS_AVAILABLE_FOR_PICKUP))

@@ -134,7 +134,8 @@ TSK_API int tsk_event_new(tsk_event **out)
 {
 	if (!out)
 		return TSK_EINVAL;
-	tsk_event *ev = calloc(1, sizeof *ev);
+	/* the struct, then the pointers to the texts it owns (tsk__event_owned) */
+	tsk_event *ev = calloc(1, sizeof *ev + TSK__EVENT_TEXT_COUNT * sizeof(char *));
 	if (!ev)
 		return TSK_ENOMEM;
 	ev->hour = ev->minute = -1;
@@ -144,28 +145,30 @@ TSK_API int tsk_event_new(tsk_event **out)
 
 TSK_API void tsk_event_free(tsk_event *ev)
 {
-	if (!ev)
+	/* a packed event is part of its shipment's block, freed with it */
+	if (!ev || ev->packed)
 		return;
-	for (int i = 0; i < TSK_EVENT__FIELD_COUNT; i++)
-		free(ev->text[i]);
-	free(ev->leg_carrier);
+	for (int t = 0; t < TSK__EVENT_TEXT_COUNT; t++)
+		free(tsk__event_owned(ev)[t]);
 	free(ev);
 }
 
 tsk_event *tsk__event_dup(const tsk_event *src)
 {
-	tsk_event *ev = malloc(sizeof *ev);
+	tsk_event *ev = malloc(sizeof *ev + TSK__EVENT_TEXT_COUNT * sizeof(char *));
 	if (!ev)
 		return NULL;
 	*ev = *src;
-	memset(ev->text, 0, sizeof ev->text);
-	ev->leg_carrier = NULL;
+	ev->packed = false;
+	memset(ev->text_at, 0, sizeof ev->text_at);
+	char **text = tsk__event_owned(ev);
 	bool ok = true;
-	for (int i = 0; i < TSK_EVENT__FIELD_COUNT; i++)
-		if (src->text[i] && !(ev->text[i] = tsk__strdup(src->text[i])))
+	for (int t = 0; t < TSK__EVENT_TEXT_COUNT; t++) {
+		const char *from = tsk__event_text(src, t);
+		text[t] = NULL;
+		if (from && !(text[t] = tsk__strdup(from)))
 			ok = false;
-	if (src->leg_carrier && !(ev->leg_carrier = tsk__strdup(src->leg_carrier)))
-		ok = false;
+	}
 	if (!ok) {
 		tsk_event_free(ev);
 		return NULL;
@@ -196,9 +199,9 @@ static int set_clean_text(char **slot, const char *utf8, bool collapse)
 
 TSK_API int tsk_event_set_text(tsk_event *ev, tsk_event_field field, const char *utf8)
 {
-	if (!ev || (unsigned)field >= TSK_EVENT__FIELD_COUNT)
+	if (!ev || (unsigned)field >= TSK_EVENT__FIELD_COUNT || ev->packed)
 		return TSK_EINVAL;
-	return set_clean_text(&ev->text[field], utf8, field == TSK_EVENT_TIME_RAW);
+	return set_clean_text(&tsk__event_owned(ev)[field], utf8, field == TSK_EVENT_TIME_RAW);
 }
 
 TSK_API int tsk_event_set_local_time(tsk_event *ev, int year, int month, int day, int hour,
@@ -250,16 +253,16 @@ TSK_API void tsk_event_set_status(tsk_event *ev, tsk_status status, tsk_exceptio
 }
 
 TSK_API const tsk_time *tsk_event_time(const tsk_event *ev) { return &ev->time; }
-TSK_API const char *tsk_event_time_raw(const tsk_event *ev) { return ev->text[TSK_EVENT_TIME_RAW]; }
+TSK_API const char *tsk_event_time_raw(const tsk_event *ev) { return tsk__event_text(ev, TSK_EVENT_TIME_RAW); }
 TSK_API tsk_status tsk_event_status(const tsk_event *ev) { return (tsk_status)ev->status; }
 TSK_API tsk_exception_code tsk_event_exception(const tsk_event *ev) { return (tsk_exception_code)ev->exception; }
-TSK_API const char *tsk_event_carrier_status(const tsk_event *ev) { return ev->text[TSK_EVENT_CARRIER_STATUS]; }
-TSK_API const char *tsk_event_carrier(const tsk_event *ev) { return ev->leg_carrier; }
-TSK_API const char *tsk_event_description(const tsk_event *ev) { return ev->text[TSK_EVENT_DESCRIPTION]; }
-TSK_API const char *tsk_event_location(const tsk_event *ev) { return ev->text[TSK_EVENT_LOCATION]; }
-TSK_API const char *tsk_event_location_code(const tsk_event *ev) { return ev->text[TSK_EVENT_LOCATION_CODE]; }
-TSK_API const char *tsk_event_region(const tsk_event *ev) { return ev->text[TSK_EVENT_REGION]; }
-TSK_API const char *tsk_event_postal_code(const tsk_event *ev) { return ev->text[TSK_EVENT_POSTAL_CODE]; }
+TSK_API const char *tsk_event_carrier_status(const tsk_event *ev) { return tsk__event_text(ev, TSK_EVENT_CARRIER_STATUS); }
+TSK_API const char *tsk_event_carrier(const tsk_event *ev) { return tsk__event_text(ev, TSK__EVENT_LEG_CARRIER); }
+TSK_API const char *tsk_event_description(const tsk_event *ev) { return tsk__event_text(ev, TSK_EVENT_DESCRIPTION); }
+TSK_API const char *tsk_event_location(const tsk_event *ev) { return tsk__event_text(ev, TSK_EVENT_LOCATION); }
+TSK_API const char *tsk_event_location_code(const tsk_event *ev) { return tsk__event_text(ev, TSK_EVENT_LOCATION_CODE); }
+TSK_API const char *tsk_event_region(const tsk_event *ev) { return tsk__event_text(ev, TSK_EVENT_REGION); }
+TSK_API const char *tsk_event_postal_code(const tsk_event *ev) { return tsk__event_text(ev, TSK_EVENT_POSTAL_CODE); }
 TSK_API int tsk_event_unmapped(const tsk_event *ev) { return ev->unmapped; }
 
 /* ------------------------------------------------------------- shipments */
@@ -340,8 +343,8 @@ static void free_parts(tsk_shipment *s)
 	}
 	free(s->legs);
 	for (size_t i = 0; i < s->nevents; i++)
-		tsk_event_free(s->events[i]);
-	free(s->events);
+		tsk_event_free(s->events.list[i]);
+	free(s->events.list);
 	free(s->error_message);
 	free(s->also_known_by);
 }
@@ -372,7 +375,7 @@ TSK_API int tsk_shipment_dup(tsk_shipment **out, const tsk_shipment *src)
 	s->handoff_carrier = s->handoff_number = NULL;
 	s->legs = NULL;
 	s->nlegs = 0;
-	s->events = NULL;
+	s->events.list = NULL;
 	s->nevents = s->events_cap = 0;
 	s->error_message = NULL;
 	s->also_known_by = NULL;
@@ -397,13 +400,13 @@ TSK_API int tsk_shipment_dup(tsk_shipment **out, const tsk_shipment *src)
 		                                 e->event_index) == TSK_OK;
 	}
 	if (ok && src->nevents) {
-		s->events = calloc(src->nevents, sizeof *s->events);
-		ok = s->events != NULL;
+		s->events.list = calloc(src->nevents, sizeof *s->events.list);
+		ok = s->events.list != NULL;
 		if (ok)
 			s->events_cap = src->nevents;
 	}
 	for (size_t i = 0; ok && i < src->nevents; i++) {
-		if (!(s->events[i] = tsk__event_dup(src->events[i])))
+		if (!(s->events.list[i] = tsk__event_dup(tsk__shipment_event(src, i))))
 			ok = false;
 		else
 			s->nevents = i + 1;
@@ -436,14 +439,14 @@ TSK_API void tsk_shipment_set_state(tsk_shipment *s, tsk_status status, tsk_exce
 
 int tsk__shipment_insert_event(tsk_shipment *s, size_t pos, tsk_event *ev)
 {
-	if (tsk__shipment_unpack(s) != TSK_OK || !TSK__GROW(s->events, s->events_cap, s->nevents + 1)) {
+	if (tsk__shipment_unpack(s) != TSK_OK || !TSK__GROW(s->events.list, s->events_cap, s->nevents + 1)) {
 		tsk_event_free(ev);
 		return TSK_ENOMEM;
 	}
 	if (pos > s->nevents)
 		pos = s->nevents;
-	memmove(&s->events[pos + 1], &s->events[pos], (s->nevents - pos) * sizeof *s->events);
-	s->events[pos] = ev;
+	memmove(&s->events.list[pos + 1], &s->events.list[pos], (s->nevents - pos) * sizeof *s->events.list);
+	s->events.list[pos] = ev;
 	s->nevents++;
 	return TSK_OK;
 }
@@ -492,7 +495,9 @@ int tsk__shipment_add_leg(tsk_shipment *s, const char *carrier, const char *numb
 
 int tsk__event_set_carrier(tsk_event *ev, const char *carrier)
 {
-	return tsk__strset(&ev->leg_carrier, carrier) ? TSK_ENOMEM : TSK_OK;
+	if (ev->packed)
+		return TSK_EINVAL;
+	return tsk__strset(&tsk__event_owned(ev)[TSK__EVENT_LEG_CARRIER], carrier) ? TSK_ENOMEM : TSK_OK;
 }
 
 TSK_API int tsk_shipment_set_error(tsk_shipment *s, int code, const char *message)
@@ -590,7 +595,7 @@ TSK_API const tsk_time *tsk_shipment_next_poll(const tsk_shipment *s)
 TSK_API size_t tsk_shipment_event_count(const tsk_shipment *s) { return s->nevents; }
 TSK_API const tsk_event *tsk_shipment_event_at(const tsk_shipment *s, size_t i)
 {
-	return i < s->nevents ? s->events[i] : NULL;
+	return i < s->nevents ? tsk__shipment_event(s, i) : NULL;
 }
 TSK_API int tsk_shipment_error(const tsk_shipment *s) { return s->error; }
 TSK_API const char *tsk_shipment_error_message(const tsk_shipment *s) { return s->error_message; }
@@ -600,42 +605,53 @@ TSK_API const char *tsk_shipment_layout(const tsk_shipment *s) { return s->text[
 /* -------------------------------------------------------------- packing */
 
 /*
- * Every string field of a shipment, its events, exceptions and legs, as
- * the addresses of their pointers, in one fixed order (NULL ones too).
- * slots: room for string_slot_count(s).
+ * Where one string of a shipment is: a pointer (ptr), or text t of a
+ * packed event (ev), which says where it is as an offset.
+ */
+struct str_slot {
+	char **ptr;
+	tsk_event *ev;
+	int t;
+};
+
+/*
+ * Every string field of a shipment, its events, exceptions and legs, in
+ * one fixed order (NULL ones too). The events are s's own (not packed),
+ * or, with evs, the packed copies of them. slots: room for
+ * string_slot_count(s).
  */
 static size_t string_slot_count(const tsk_shipment *s)
 {
-	return 6 + TSK_SHIPMENT__FIELD_COUNT + s->nevents * (TSK_EVENT__FIELD_COUNT + 1) + s->nexceptions +
-	       2 * s->nlegs;
+	return 6 + TSK_SHIPMENT__FIELD_COUNT + s->nevents * TSK__EVENT_TEXT_COUNT + s->nexceptions + 2 * s->nlegs;
 }
 
-static size_t string_slots(tsk_shipment *s, char ***slots)
+static void string_slots(tsk_shipment *s, tsk_event *evs, struct str_slot *slots)
 {
 	size_t n = 0;
-	slots[n++] = &s->carrier;
-	slots[n++] = &s->number;
+	slots[n++].ptr = &s->carrier;
+	slots[n++].ptr = &s->number;
 	for (int f = 0; f < TSK_SHIPMENT__FIELD_COUNT; f++)
-		slots[n++] = &s->text[f];
-	slots[n++] = &s->handoff_carrier;
-	slots[n++] = &s->handoff_number;
-	slots[n++] = &s->error_message;
-	slots[n++] = &s->also_known_by;
-	for (size_t k = 0; k < s->nevents; k++) {
-		for (int f = 0; f < TSK_EVENT__FIELD_COUNT; f++)
-			slots[n++] = &s->events[k]->text[f];
-		slots[n++] = &s->events[k]->leg_carrier;
-	}
+		slots[n++].ptr = &s->text[f];
+	slots[n++].ptr = &s->handoff_carrier;
+	slots[n++].ptr = &s->handoff_number;
+	slots[n++].ptr = &s->error_message;
+	slots[n++].ptr = &s->also_known_by;
+	for (size_t k = 0; k < s->nevents; k++)
+		for (int t = 0; t < TSK__EVENT_TEXT_COUNT; t++, n++) {
+			if (evs)
+				slots[n] = (struct str_slot){ NULL, &evs[k], t };
+			else
+				slots[n].ptr = &tsk__event_owned(s->events.list[k])[t];
+		}
 	for (size_t i = 0; i < s->nexceptions; i++)
-		slots[n++] = (char **)(void *)&s->exceptions[i].message;
+		slots[n++].ptr = (char **)(void *)&s->exceptions[i].message;
 	for (size_t i = 0; i < s->nlegs; i++) {
-		slots[n++] = &s->legs[i].carrier;
-		slots[n++] = &s->legs[i].number;
+		slots[n++].ptr = &s->legs[i].carrier;
+		slots[n++].ptr = &s->legs[i].number;
 	}
-	return n;
 }
 
-/* The strings met so far, by content: slot indexes + 1 (0: empty). */
+/* The strings met so far, by content: indexes + 1 (0: empty). */
 struct strtab {
 	size_t *at;
 	size_t mask;
@@ -649,17 +665,16 @@ static uint64_t str_hash(const char *p)
 	return h ^ (h >> 29);
 }
 
-/* The first slot holding the same string as slots[i], else i (and it is
+/* The first index holding the same string as strs[i], else i (and it is
  * remembered). */
-static size_t strtab_first(struct strtab *t, char ***slots, size_t i)
+static size_t strtab_first(struct strtab *t, char *const *strs, size_t i)
 {
-	const char *str = *slots[i];
-	for (size_t h = str_hash(str) & t->mask;; h = (h + 1) & t->mask) {
+	for (size_t h = str_hash(strs[i]) & t->mask;; h = (h + 1) & t->mask) {
 		if (!t->at[h]) {
 			t->at[h] = i + 1;
 			return i;
 		}
-		if (strcmp(*slots[t->at[h] - 1], str) == 0)
+		if (strcmp(strs[t->at[h] - 1], strs[i]) == 0)
 			return t->at[h] - 1;
 	}
 }
@@ -675,43 +690,50 @@ int tsk__shipment_pack(tsk_shipment **sp)
 	size_t cap = 16;
 	while (cap < 2 * nslots)
 		cap *= 2;
-	enum { ON_STACK = 128 }; /* slots: a shipment of up to 14 events */
-	char **stack_slots[ON_STACK], **stack_to[ON_STACK];
+	enum { ON_STACK = 128 }; /* slots: a shipment of up to 12 events */
+	struct str_slot stack_slots[ON_STACK];
+	char *stack_strs[ON_STACK];
 	size_t stack_at[2 * ON_STACK];
 	bool small = nslots <= ON_STACK;
-	char ***slots = small ? stack_slots : malloc(nslots * sizeof *slots);
-	char ***to = small ? stack_to : malloc(nslots * sizeof *to);
+	struct str_slot *slots = small ? stack_slots : malloc(nslots * sizeof *slots);
+	char **strs = small ? stack_strs : malloc(nslots * sizeof *strs);
 	struct strtab tab = { small ? stack_at : malloc(cap * sizeof *tab.at), cap - 1 };
 	char *block = NULL;
 	int rc = TSK_ENOMEM;
-	if (!slots || !to || !tab.at)
+	if (!slots || !strs || !tab.at)
 		goto done;
 	memset(tab.at, 0, cap * sizeof *tab.at);
-	string_slots(s, slots);
+	string_slots(s, NULL, slots);
 	size_t strings = 0;
-	for (size_t i = 0; i < nslots; i++)
-		if (*slots[i] && strtab_first(&tab, slots, i) == i)
-			strings += strlen(*slots[i]) + 1;
+	for (size_t i = 0; i < nslots; i++) {
+		strs[i] = *slots[i].ptr;
+		if (strs[i] && strtab_first(&tab, strs, i) == i)
+			strings += strlen(strs[i]) + 1;
+	}
 
 	/* the struct, the arrays (their elements are 8-byte aligned), the strings */
 	size_t head = (sizeof *s + 7) / 8 * 8; /* what follows needs 8-byte alignment */
-	size_t arrays = s->nevents * (sizeof *s->events + sizeof **s->events) +
-	                s->nexceptions * sizeof *s->exceptions + s->nlegs * sizeof *s->legs;
+	size_t arrays = s->nevents * sizeof **s->events.list + s->nexceptions * sizeof *s->exceptions +
+	                s->nlegs * sizeof *s->legs;
+	if (head + arrays + strings > UINT16_MAX) {
+		/* an event could not say where its texts are: kept as it is */
+		rc = TSK_OK;
+		goto done;
+	}
 	if (!(block = malloc(head + arrays + strings)))
 		goto done;
 	tsk_shipment *p = (tsk_shipment *)(void *)block;
 	*p = *s;
-	tsk_event **events = (tsk_event **)(void *)(block + head);
-	struct tsk_event *evs = (struct tsk_event *)(void *)(events + s->nevents);
+	struct tsk_event *evs = (struct tsk_event *)(void *)(block + head);
 	tsk_exception *exc = (tsk_exception *)(void *)(evs + s->nevents);
 	struct tsk__leg *legs = (struct tsk__leg *)(void *)(exc + s->nexceptions);
 	char *at = (char *)(legs + s->nlegs);
 	p->packed = true;
-	p->events = s->nevents ? events : NULL;
+	p->events.block = s->nevents ? evs : NULL;
 	p->events_cap = s->nevents;
 	for (size_t k = 0; k < s->nevents; k++) {
-		evs[k] = *s->events[k];
-		events[k] = &evs[k];
+		evs[k] = *s->events.list[k];
+		evs[k].packed = true;
 	}
 	p->exceptions = s->nexceptions ? exc : NULL;
 	for (size_t i = 0; i < s->nexceptions; i++)
@@ -720,19 +742,26 @@ int tsk__shipment_pack(tsk_shipment **sp)
 	for (size_t i = 0; i < s->nlegs; i++)
 		legs[i] = s->legs[i];
 	/* the copy's fields still point at s's strings: in the same order,
-	 * each first one is copied into the block, each repeat points at it */
-	string_slots(p, to);
+	 * each first one is copied into the block, each repeat points at it;
+	 * a packed event's texts lie after it in the block */
+	string_slots(p, evs, slots);
 	for (size_t i = 0; i < nslots; i++) {
-		if (!*slots[i])
-			continue;
-		size_t first = strtab_first(&tab, slots, i);
-		if (first == i) {
-			size_t n = strlen(*slots[i]) + 1;
-			*to[i] = memcpy(at, *slots[i], n);
-			at += n;
-		} else {
-			*to[i] = *to[first];
+		char *copy = NULL;
+		if (strs[i]) {
+			size_t first = strtab_first(&tab, strs, i);
+			if (first == i) {
+				size_t n = strlen(strs[i]) + 1;
+				copy = memcpy(at, strs[i], n);
+				at += n;
+			} else {
+				copy = strs[first]; /* moved there already */
+			}
+			strs[i] = copy;
 		}
+		if (slots[i].ptr)
+			*slots[i].ptr = copy;
+		else
+			slots[i].ev->text_at[slots[i].t] = copy ? (uint16_t)(copy - (char *)slots[i].ev) : 0;
 	}
 	free_parts(s);
 	free(s);
@@ -741,7 +770,7 @@ int tsk__shipment_pack(tsk_shipment **sp)
 done:
 	if (!small) {
 		free(slots);
-		free(to);
+		free(strs);
 		free(tab.at);
 	}
 	return rc;
@@ -821,6 +850,13 @@ static int64_t local_key(int year, int month, int day, int hour, int minute)
 	       (minute < 0 ? 0 : minute);
 }
 
+/* The k-th event, its time to be fixed in place (a packed event's time is
+ * its own too). */
+static tsk_event *event_to_fix(tsk_shipment *s, size_t k)
+{
+	return s->packed ? &s->events.block[k] : s->events.list[k];
+}
+
 static void event_fix_time(tsk_event *ev, int year)
 {
 	/* 02/29 in a year that has none: no guess, the time stays null */
@@ -855,7 +891,7 @@ static void infer_years(tsk_shipment *s, const tsk_time *now)
 	if (!forward) {
 		int year = 0, month = 0;
 		for (size_t k = s->nevents; k-- > 0;) {
-			tsk_event *ev = s->events[k];
+			tsk_event *ev = event_to_fix(s, k);
 			if (!ev->has_local)
 				continue;
 			if (ev->year > 0) {
@@ -876,7 +912,7 @@ static void infer_years(tsk_shipment *s, const tsk_time *now)
 	} else {
 		int year = 0, month = 0;
 		for (size_t k = 0; k < s->nevents; k++) {
-			tsk_event *ev = s->events[k];
+			tsk_event *ev = event_to_fix(s, k);
 			if (!ev->has_local)
 				continue;
 			if (ev->year > 0) {
@@ -912,8 +948,8 @@ static void resolve_carrier_window(tsk_shipment *s, const tsk_time *now)
 		if (year == 0) {
 			const tsk_time *last = NULL;
 			for (size_t k = s->nevents; k-- > 0;)
-				if (tsk_time_is_set(&s->events[k]->time)) {
-					last = &s->events[k]->time;
+				if (tsk_time_is_set(&tsk__shipment_event(s, k)->time)) {
+					last = &tsk__shipment_event(s, k)->time;
 					break;
 				}
 			if (last) {
@@ -965,15 +1001,15 @@ tsk_status tsk__shipment_compute_status(const tsk_shipment *s)
 		/* the last event whose word we understood; an unmapped word raises
 		 * unmapped_status instead of blanking the status */
 		for (size_t k = s->nevents; k-- > 0;)
-			if (s->events[k]->status != TSK_STATUS_UNKNOWN) {
-				st = s->events[k]->status;
+			if (tsk__shipment_event(s, k)->status != TSK_STATUS_UNKNOWN) {
+				st = tsk__shipment_event(s, k)->status;
 				break;
 			}
 	}
 	if (st == TSK_STATUS_EXCEPTION || st == TSK_STATUS_UNKNOWN) {
 		/* an exception never hides delivered */
 		for (size_t k = 0; k < s->nevents; k++)
-			if (s->events[k]->status == TSK_STATUS_DELIVERED)
+			if (tsk__shipment_event(s, k)->status == TSK_STATUS_DELIVERED)
 				return TSK_STATUS_DELIVERED;
 	}
 	if (st != TSK_STATUS_EXCEPTION && st != TSK_STATUS_UNKNOWN && st != TSK_STATUS_RETURNED_TO_SENDER) {
@@ -982,7 +1018,7 @@ tsk_status tsk__shipment_compute_status(const tsk_shipment *s)
 		 * the way back; a delivery then is to the sender), so the parcel is
 		 * returning or returned; only an exception shows instead */
 		for (size_t k = 0; k < s->nevents; k++)
-			if (s->events[k]->status == TSK_STATUS_RETURNED_TO_SENDER)
+			if (tsk__shipment_event(s, k)->status == TSK_STATUS_RETURNED_TO_SENDER)
 				return TSK_STATUS_RETURNED_TO_SENDER;
 	}
 	return st;
@@ -999,19 +1035,19 @@ int tsk__shipment_finalize(tsk_shipment *s, const tsk_time *now)
 		 * but no event does (JSON APIs whose event codes lag their state),
 		 * the last event that has a time is when the delivery was seen */
 		for (size_t k = s->nevents; k-- > 0;)
-			if (s->events[k]->status == TSK_STATUS_DELIVERED) {
-				s->delivered_at = s->events[k]->time;
+			if (tsk__shipment_event(s, k)->status == TSK_STATUS_DELIVERED) {
+				s->delivered_at = tsk__shipment_event(s, k)->time;
 				break;
 			}
 		for (size_t k = s->nevents; !tsk_time_is_set(&s->delivered_at) && k-- > 0;)
-			s->delivered_at = s->events[k]->time;
+			s->delivered_at = tsk__shipment_event(s, k)->time;
 	}
 	if (!s->text[TSK_SHIPMENT_STATUS_TEXT] && s->nevents &&
-	    s->events[s->nevents - 1]->text[TSK_EVENT_CARRIER_STATUS]) {
+	    tsk__event_text(tsk__shipment_event(s, s->nevents - 1), TSK_EVENT_CARRIER_STATUS)) {
 		/* unpacked first: unpacking moves the events */
 		if (tsk__shipment_unpack(s) != TSK_OK ||
 		    tsk__strset(&s->text[TSK_SHIPMENT_STATUS_TEXT],
-		                s->events[s->nevents - 1]->text[TSK_EVENT_CARRIER_STATUS]))
+		                tsk__event_text(tsk__shipment_event(s, s->nevents - 1), TSK_EVENT_CARRIER_STATUS)))
 			return TSK_ENOMEM;
 	}
 	return TSK_OK;

@@ -8,22 +8,50 @@
 #include "tsuiseki.h"
 #include <stdbool.h>
 
+/* An event's texts: its fields (tsk_event_field), then the carrier of the
+ * leg that reported it (set in shipments of several legs; NULL = the
+ * shipment's). Read them with tsk__event_text. */
+enum { TSK__EVENT_LEG_CARRIER = TSK_EVENT__FIELD_COUNT, TSK__EVENT_TEXT_COUNT };
+
 struct tsk_event {
 	tsk_time time;                 /* resolved time; precision NONE when no date */
-	char *text[TSK_EVENT__FIELD_COUNT];
-	char *leg_carrier;             /* the leg that reported it, set in shipments of several legs; NULL = the shipment's */
+	/* Where the texts are in the block of a packed shipment (packed set),
+	 * in bytes after the event, 0 for none: 16 bits, as
+	 * tsk__shipment_pack packs no block of 64 KB or more. An event that
+	 * is not packed owns its texts, their pointers right after the
+	 * struct in its own allocation (tsk__event_owned), and this is
+	 * unused. A batch keeps hundreds of thousands of events: each costs
+	 * 56 bytes, not 56 + 72. */
+	uint16_t text_at[TSK__EVENT_TEXT_COUNT];
 	/* the date as printed, before year inference (has_local); narrow
-	 * fields, ordered by size: a batch keeps hundreds of thousands */
-	int32_t offset;
+	 * fields, ordered by size */
 	int16_t year;                  /* 0..9999 */
+	int32_t offset;
 	int8_t month, day, hour, minute; /* hour, minute -1: none */
 	uint8_t status;                /* a tsk_status (tsk_event_set_status keeps it in range) */
 	uint8_t exception;             /* a tsk_exception_code, likewise */
 	bool has_local;
 	bool unmapped;
+	bool packed;                   /* part of a packed shipment's block: read-only */
 };
 
 _Static_assert(TSK_STATUS__COUNT <= 256 && TSK_EXC__COUNT <= 256, "tsk_event keeps them in a byte");
+
+/* The texts an event that is not packed owns (tsk_event_new allocates the
+ * struct and these pointers together). */
+static inline char **tsk__event_owned(tsk_event *ev)
+{
+	return (char **)(void *)(ev + 1);
+}
+
+/* Text t (a tsk_event_field or TSK__EVENT_LEG_CARRIER) of an event, packed
+ * or not; NULL when it has none. */
+static inline const char *tsk__event_text(const tsk_event *ev, int t)
+{
+	if (ev->packed)
+		return ev->text_at[t] ? (const char *)ev + ev->text_at[t] : NULL;
+	return ((char *const *)(const void *)(ev + 1))[t];
+}
 
 /* One leg of a shipment handed from carrier to carrier (DESIGN.md "Legs"). */
 struct tsk__leg {
@@ -54,9 +82,9 @@ struct tsk_shipment {
 	uint8_t status;                /* a tsk_status, computed by tsk__shipment_finalize */
 	uint8_t year_hint_kind;        /* a tsk_year_hint */
 	/* Packed (tsk__shipment_pack): the struct's own allocation also
-	 * holds every string, event, exception and leg of the shipment,
-	 * which then owns nothing else. false: each of them is its own
-	 * allocation. */
+	 * holds every string, event (one array, each event packed: its texts
+	 * as offsets), exception and leg of the shipment, which then owns
+	 * nothing else. false: each of them is its own allocation. */
 	bool packed;
 	tsk_time delivered_at;
 	tsk_eta eta;
@@ -67,12 +95,21 @@ struct tsk_shipment {
 	struct tsk__leg *legs;         /* first leg first; none (0) = one leg, the shipment's own */
 	uint32_t nexceptions, nlegs;   /* their adders refuse (ENOMEM) past UINT32_MAX */
 	tsk_time next_poll;
-	tsk_event **events;
+	union {
+		tsk_event **list;      /* not packed: each event its own allocation */
+		tsk_event *block;      /* packed: one array in the shipment's block */
+	} events;                      /* read them with tsk__shipment_event */
 	size_t nevents, events_cap;
 	char *error_message;
 	char *also_known_by;           /* other carriers that know the number (auto), comma-separated */
 	tsk_time year_hint;
 };
+
+/* The k-th event (k < nevents) of a shipment, packed or not. */
+static inline const tsk_event *tsk__shipment_event(const tsk_shipment *s, size_t k)
+{
+	return s->packed ? &s->events.block[k] : s->events.list[k];
+}
 
 struct tsk_shipment_list {
 	tsk_shipment **items;
@@ -86,9 +123,12 @@ struct tsk_shipment_list {
  * of dozens, each string said once however many fields say it (an office
  * named by every event), and the pieces made while parsing go back to the
  * heap at once instead of pinning it between pages. Returns TSK_OK or
- * TSK_ENOMEM (then it stays as it was, where it was). Every mutator
+ * TSK_ENOMEM (then it stays as it was, where it was); a shipment whose
+ * block would reach 64 KB (hundreds of events: an event says where its
+ * texts are in 16 bits) also stays as it is, with TSK_OK. Every mutator
  * unpacks first (tsk__shipment_unpack), so a packed shipment behaves as
- * any other; reading needs nothing; tsk_shipment_free frees the block.
+ * any other; reading goes through tsk__shipment_event and
+ * tsk__event_text; tsk_shipment_free frees the block.
  */
 int tsk__shipment_pack(tsk_shipment **sp);
 /* Back to one allocation per piece, before a change; the struct stays

@@ -93,11 +93,11 @@ static long entering_event(const tsk_shipment *s, tsk_status st)
 {
 	long last = -1;
 	for (size_t i = s->nevents; i-- > 0;)
-		if (s->events[i]->status == st) {
+		if (tsk__shipment_event(s, i)->status == st) {
 			last = (long)i;
 			break;
 		}
-	while (last > 0 && s->events[last - 1]->status == st)
+	while (last > 0 && tsk__shipment_event(s, last - 1)->status == st)
 		last--;
 	return last;
 }
@@ -106,7 +106,7 @@ static long entering_event(const tsk_shipment *s, tsk_status st)
 static long first_moving_event(const tsk_shipment *s)
 {
 	for (size_t i = 0; i < s->nevents; i++) {
-		tsk_status st = s->events[i]->status;
+		tsk_status st = tsk__shipment_event(s, i)->status;
 		if (st != TSK_STATUS_UNKNOWN && st != TSK_STATUS_NOT_FOUND && st != TSK_STATUS_INFO_RECEIVED)
 			return (long)i;
 	}
@@ -119,13 +119,15 @@ static void event_evidence(char *buf, size_t size, const tsk_shipment *s, long i
 		snprintf(buf, size, "status:%s", tsk_status_to_string(fallback));
 		return;
 	}
-	const tsk_event *ev = s->events[i];
+	const tsk_event *ev = tsk__shipment_event(s, i);
 	char when[48] = "";
 	tsk_time_format(when, sizeof when, &ev->time);
-	snprintf(buf, size, "%s|%s|%s|%s", when[0] ? when : (ev->text[TSK_EVENT_TIME_RAW] ? ev->text[TSK_EVENT_TIME_RAW] : ""),
+	const char *raw = tsk__event_text(ev, TSK_EVENT_TIME_RAW);
+	const char *word = tsk__event_text(ev, TSK_EVENT_CARRIER_STATUS);
+	const char *leg = tsk__event_text(ev, TSK__EVENT_LEG_CARRIER);
+	snprintf(buf, size, "%s|%s|%s|%s", when[0] ? when : (raw ? raw : ""),
 	         tsk_status_to_string(ev->status),
-	         ev->text[TSK_EVENT_CARRIER_STATUS] ? ev->text[TSK_EVENT_CARRIER_STATUS] : "",
-	         ev->leg_carrier ? ev->leg_carrier : "");
+	         word ? word : "", leg ? leg : "");
 }
 
 static bool usable_history(const tsk_shipment *s)
@@ -167,7 +169,7 @@ static bool status_notice(tsk__notice *n, const tsk_shipment *old, const tsk_shi
 		}
 	}
 	n->kind = want;
-	n->time = at >= 0 ? cur->events[at]->time
+	n->time = at >= 0 ? tsk__shipment_event(cur, at)->time
 	                  : (want == TSK_NOTIFY_DELIVERED ? cur->delivered_at : n->time);
 	return true;
 }
@@ -191,7 +193,7 @@ static bool exception_notice(tsk__notice *n, const tsk_shipment *old, const tsk_
 		n->severity = e->severity;
 		n->reason = tsk_exception_to_string(e->code);
 		n->time = e->event_index >= 0 && (size_t)e->event_index < cur->nevents
-		                  ? cur->events[e->event_index]->time : e->time;
+		                  ? tsk__shipment_event(cur, e->event_index)->time : e->time;
 		return true;
 	}
 	return false;
@@ -213,7 +215,7 @@ static bool eta_later_notice(tsk__notice *n, const tsk_shipment *old, const tsk_
 	snprintf(n->evidence, sizeof n->evidence, "eta_later|%s", when);
 	n->kind = TSK_NOTIFY_DELAYED;
 	n->reason = "eta_later";
-	n->time = cur->nevents ? cur->events[cur->nevents - 1]->time : n->time;
+	n->time = cur->nevents ? tsk__shipment_event(cur, cur->nevents - 1)->time : n->time;
 	return true;
 }
 

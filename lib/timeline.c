@@ -24,15 +24,17 @@ bool tsk__event_same(const tsk_event *a, const tsk_event *b)
 		return false;
 	if (tsk_time_is_set(&a->time) && a->time.epoch != b->time.epoch)
 		return false;
-	if (!tsk_time_is_set(&a->time) && !text_same(a->text[TSK_EVENT_TIME_RAW], b->text[TSK_EVENT_TIME_RAW]))
+	if (!tsk_time_is_set(&a->time) &&
+	    !text_same(tsk__event_text(a, TSK_EVENT_TIME_RAW), tsk__event_text(b, TSK_EVENT_TIME_RAW)))
 		return false;
-	return text_same(a->text[TSK_EVENT_LOCATION], b->text[TSK_EVENT_LOCATION]) &&
-	       text_same(a->text[TSK_EVENT_CARRIER_STATUS], b->text[TSK_EVENT_CARRIER_STATUS]);
+	return text_same(tsk__event_text(a, TSK_EVENT_LOCATION), tsk__event_text(b, TSK_EVENT_LOCATION)) &&
+	       text_same(tsk__event_text(a, TSK_EVENT_CARRIER_STATUS), tsk__event_text(b, TSK_EVENT_CARRIER_STATUS));
 }
 
 static bool other_leg(const tsk_shipment *s, const tsk_event *ev)
 {
-	return ev->leg_carrier && strcmp(ev->leg_carrier, s->carrier) != 0;
+	const char *leg = tsk__event_text(ev, TSK__EVENT_LEG_CARRIER);
+	return leg && strcmp(leg, s->carrier) != 0;
 }
 
 /* Where an event of another leg goes among v[0..n): after every event not
@@ -65,7 +67,7 @@ int tsk__timeline_merge(tsk_shipment *fresh, const tsk_shipment *previous)
 	size_t n = 0;
 	bool ok = true;
 	for (size_t i = 0; ok && i < previous->nevents; i++) {
-		merged[n] = tsk__event_dup(previous->events[i]);
+		merged[n] = tsk__event_dup(tsk__shipment_event(previous, i));
 		ok = merged[n] != NULL;
 		if (ok)
 			n++;
@@ -78,7 +80,7 @@ int tsk__timeline_merge(tsk_shipment *fresh, const tsk_shipment *previous)
 	}
 	/* fresh events move over (no copy); the duplicates are freed */
 	for (size_t i = 0; i < fresh->nevents; i++) {
-		tsk_event *ev = fresh->events[i];
+		tsk_event *ev = fresh->events.list[i];
 		bool dup = false;
 		for (size_t k = 0; k < n && !dup; k++)
 			dup = tsk__event_same(merged[k], ev);
@@ -91,8 +93,8 @@ int tsk__timeline_merge(tsk_shipment *fresh, const tsk_shipment *previous)
 		merged[pos] = ev;
 		n++;
 	}
-	free(fresh->events);
-	fresh->events = merged;
+	free(fresh->events.list);
+	fresh->events.list = merged;
 	fresh->nevents = n;
 	fresh->events_cap = cap;
 	return TSK_OK;
@@ -103,7 +105,7 @@ int tsk__timeline_merge(tsk_shipment *fresh, const tsk_shipment *previous)
 static long index_of(const tsk_shipment *s, const tsk_event *ev)
 {
 	for (size_t k = 0; k < s->nevents; k++)
-		if (s->events[k] == ev)
+		if (tsk__shipment_event(s, k) == ev)
 			return (long)k;
 	return -1;
 }
@@ -155,28 +157,28 @@ static int fold_leg(tsk_shipment *s, const tsk_shipment *first, const tsk_shipme
 	if (rc == TSK_OK && !has_leg(s, next->carrier, next->number))
 		rc = tsk__shipment_add_leg(s, next->carrier, next->number);
 	for (size_t i = 0; rc == TSK_OK && i < s->nevents; i++) {
-		first_events[i] = s->events[i];
-		if (!s->events[i]->leg_carrier)
-			rc = tsk__event_set_carrier(s->events[i], first->carrier);
+		first_events[i] = s->events.list[i];
+		if (!tsk__event_text(s->events.list[i], TSK__EVENT_LEG_CARRIER))
+			rc = tsk__event_set_carrier(s->events.list[i], first->carrier);
 	}
 	for (size_t i = 0; rc == TSK_OK && i < next->nevents; i++) {
-		tsk_event *ev = tsk__event_dup(next->events[i]);
-		if (!ev || (!ev->leg_carrier && tsk__event_set_carrier(ev, next->carrier) != TSK_OK)) {
+		tsk_event *ev = tsk__event_dup(tsk__shipment_event(next, i));
+		if (!ev || (!tsk__event_text(ev, TSK__EVENT_LEG_CARRIER) && tsk__event_set_carrier(ev, next->carrier) != TSK_OK)) {
 			tsk_event_free(ev);
 			rc = TSK_ENOMEM;
 			break;
 		}
 		tsk_event *same = NULL;
 		for (size_t k = 0; k < s->nevents && !same; k++)
-			if (tsk__event_same(s->events[k], ev))
-				same = s->events[k];
+			if (tsk__event_same(s->events.list[k], ev))
+				same = s->events.list[k];
 		if (same) {
 			tsk_event_free(ev);
 			next_events[i] = same;
 			continue;
 		}
 		next_events[i] = ev;
-		rc = tsk__shipment_insert_event(s, time_slot(s->events, s->nevents, ev), ev);
+		rc = tsk__shipment_insert_event(s, time_slot(s->events.list, s->nevents, ev), ev);
 	}
 	if (rc != TSK_OK)
 		return rc;

@@ -250,8 +250,8 @@ static void load_history(struct corpus *c, yajl_val h, const char *set)
 	}
 	tsk_time last = tsk_time_now();
 	for (size_t i = 0; i < s->nevents; i++)
-		if (tsk_time_is_set(&s->events[i]->time))
-			last = s->events[i]->time;
+		if (tsk_time_is_set(&tsk__shipment_event(s, i)->time))
+			last = tsk__shipment_event(s, i)->time;
 	if (tsk__shipment_finalize(s, &last) != TSK_OK)
 		die("out of memory");
 	if (s->status != TSK_STATUS_DELIVERED) {
@@ -373,7 +373,7 @@ static void replay(struct table *t, const tsk_ctx *ctx, const struct item *it, c
 	const tsk_shipment *full = it->s;
 	long first_delivered = -1;
 	for (size_t i = 0; i < full->nevents && first_delivered < 0; i++)
-		if (full->events[i]->status == TSK_STATUS_DELIVERED)
+		if (tsk__shipment_event(full, i)->status == TSK_STATUS_DELIVERED)
 			first_delivered = (long)i;
 	if (first_delivered <= 0 || !tsk_time_is_set(&full->delivered_at))
 		return;
@@ -397,7 +397,7 @@ static void replay(struct table *t, const tsk_ctx *ctx, const struct item *it, c
 		tsk_time now = TSK_TIME_NULL_INIT;
 		int64_t last = 0;
 		for (long i = 0; i < k; i++) {
-			tsk_event *ev = tsk__event_dup(full->events[i]);
+			tsk_event *ev = tsk__event_dup(tsk__shipment_event(full, i));
 			if (!ev)
 				die("out of memory");
 			ev->has_local = false; /* times as resolved on the whole page */

@@ -379,13 +379,13 @@ static void merge_prepare(struct scenario *sc)
 	tsk_shipment_dup(&prev, s);
 	/* the previous poll knew the events but the last */
 	if (prev->nevents > 1)
-		tsk_event_free(prev->events[--prev->nevents]);
+		tsk_event_free(prev->events.list[--prev->nevents]);
 	tsk_shipment_list_append(sc->previous, prev);
 	tsk_shipment_dup(&sc->fresh, s);
 	/* the fresh page shows the last two only */
 	while (sc->fresh->nevents > 2) {
-		tsk_event_free(sc->fresh->events[0]);
-		memmove(sc->fresh->events, sc->fresh->events + 1, --sc->fresh->nevents * sizeof *sc->fresh->events);
+		tsk_event_free(sc->fresh->events.list[0]);
+		memmove(sc->fresh->events.list, sc->fresh->events.list + 1, --sc->fresh->nevents * sizeof *sc->fresh->events.list);
 	}
 	tsk_shipment_list_free(sc->list);
 	sc->list = NULL;

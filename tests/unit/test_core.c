@@ -10,6 +10,7 @@
 #include "context.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -491,7 +492,7 @@ START_TEST(shipment_pack_keeps_everything)
 	ck_assert_int_eq(tsk__shipment_pack(&s), TSK_OK);
 	ck_assert(s->packed);
 	/* one block, the struct first, its arrays right after it */
-	ck_assert_ptr_eq((char *)s->events, (char *)s + (sizeof *s + 7) / 8 * 8);
+	ck_assert_ptr_eq((char *)s->events.block, (char *)s + (sizeof *s + 7) / 8 * 8);
 	tsk_shipment *was = s;
 	ck_assert_int_eq(tsk__shipment_pack(&s), TSK_OK); /* once is enough */
 	ck_assert_ptr_eq(s, was);
@@ -499,6 +500,17 @@ START_TEST(shipment_pack_keeps_everything)
 	ck_assert_str_eq(packed, before);
 	ck_assert_str_eq(tsk_event_carrier(tsk_shipment_event_at(s, 1)), "yamato");
 	ck_assert_str_eq(tsk_shipment_leg_number(s, 1), "123456789012");
+	/* the events are one array, each event's texts after it in the block */
+	const tsk_event *ev0 = tsk_shipment_event_at(s, 0);
+	ck_assert_ptr_eq(ev0, s->events.block);
+	ck_assert_ptr_eq(tsk_shipment_event_at(s, 1), s->events.block + 1);
+	ck_assert_str_eq(tsk_event_location(ev0), "新宿郵便局");
+	ck_assert_ptr_eq(tsk_event_location(ev0), (const char *)ev0 + ev0->text_at[TSK_EVENT_LOCATION]);
+	ck_assert_ptr_null(tsk_event_description(ev0));
+	/* and they cannot change behind the shipment's back */
+	ck_assert_int_eq(tsk_event_set_text((tsk_event *)ev0, TSK_EVENT_LOCATION, "渋谷郵便局"), TSK_EINVAL);
+	ck_assert_int_eq(tsk__event_set_carrier((tsk_event *)ev0, "sagawa"), TSK_EINVAL);
+	ck_assert_str_eq(tsk_event_location(ev0), "新宿郵便局");
 	/* a string said twice is kept once */
 	ck_assert_ptr_eq(s->legs[0].carrier, s->carrier);
 	ck_assert_ptr_eq(s->legs[0].number, s->number);
@@ -545,6 +557,35 @@ START_TEST(shipment_pack_keeps_everything)
 	tsk_free(packed);
 	tsk_free(copied);
 	tsk_shipment_free(plain);
+	tsk_shipment_free(s);
+}
+END_TEST
+
+/* A packed event says where its texts are in 16 bits: a shipment whose
+ * block would reach 64 KB stays as it is, and reads the same. */
+START_TEST(shipment_too_large_to_pack_stays_as_it_is)
+{
+	tsk_time now = at("2009-09-10T12:00:00+09:00");
+	tsk_shipment *s;
+	ck_assert_int_eq(tsk_shipment_new(&s, "japanpost", "123456789013"), TSK_OK);
+	char where[64];
+	for (int i = 0; i < 1000; i++) {
+		tsk_event *e = local_event(0, 9, 1 + i % 28, 9, 0, "通過", TSK_STATUS_IN_TRANSIT);
+		snprintf(where, sizeof where, "第%d区分センター（ゆうパック・郵便物）", i);
+		ck_assert_int_eq(tsk_event_set_text(e, TSK_EVENT_LOCATION, where), TSK_OK);
+		tsk_shipment_append_event(s, e);
+	}
+	ck_assert_int_eq(tsk__shipment_finalize(s, &now), TSK_OK);
+	char *before = json_of(s);
+	tsk_shipment *was = s;
+	ck_assert_int_eq(tsk__shipment_pack(&s), TSK_OK);
+	ck_assert_ptr_eq(s, was);
+	ck_assert(!s->packed);
+	char *after = json_of(s);
+	ck_assert_str_eq(after, before);
+	ck_assert_str_eq(tsk_event_location(tsk_shipment_event_at(s, 999)), "第999区分センター（ゆうパック・郵便物）");
+	tsk_free(before);
+	tsk_free(after);
 	tsk_shipment_free(s);
 }
 END_TEST
@@ -615,6 +656,7 @@ int main(void)
 	tcase_add_test(tc, endpoint_override);
 	tcase_add_test(tc, timeline_merge_dedupes);
 	tcase_add_test(tc, shipment_pack_keeps_everything);
+	tcase_add_test(tc, shipment_too_large_to_pack_stays_as_it_is);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -134,7 +134,7 @@ START_TEST(writer_fails_on_invalid_text)
 		tsk_event *ev;
 		ck_assert_int_eq(tsk_event_new(&ev), TSK_OK);
 		/* behind the API's back, as a bug or a plugin could */
-		ev->text[TSK_EVENT_LOCATION] = tsk__strdup(bad[i]);
+		tsk__event_owned(ev)[TSK_EVENT_LOCATION] = tsk__strdup(bad[i]);
 		ck_assert_int_eq(tsk_shipment_append_event(s, ev), TSK_OK);
 		char *json = (char *)"unchanged";
 		ck_assert_int_eq(tsk_shipment_to_json(&json, NULL, s, 0), TSK_EINVAL);

@@ -45,7 +45,7 @@ static tsk_shipment *sample(void)
 	s->eta.confidence = 0.9;
 	s->eta.original_earliest = s->eta.earliest;
 	s->eta.original_latest = s->eta.latest;
-	tsk__shipment_add_exception(s, TSK_EXC_UNMAPPED_STATUS, TSK_SEVERITY_INFO, &s->events[1]->time,
+	tsk__shipment_add_exception(s, TSK_EXC_UNMAPPED_STATUS, TSK_SEVERITY_INFO, &tsk__shipment_event(s, 1)->time,
 	                            "Carrier status not in the table", 1);
 	s->next_poll = now;
 	return s;
