@@ -451,10 +451,68 @@ static int not_found(tsk_shipment *s, const char *message)
 
 /* ----------------------------------------------------- layout: sagawa-2022 */
 
-static const char *const x22_state = "//span[" HASCLASS("state") "]";
-static const char *const x22_info = "//dl[" HASCLASS("okurijo_info") "]";
-static const char *const x22_detail = "//dd[@id='detail1']";
 static const char *const x22_list = "//*[@id='list1']";
+
+static bool named(xmlNodePtr n, const char *name)
+{
+	/* the HTML parser writes element names in lower case, as XPath
+	 * compares them */
+	return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+/* The first element named name (and of class cls unless NULL) under n,
+ * in document order: .//name[HASCLASS(cls)][1], walked directly. */
+static xmlNodePtr first_under(xmlNodePtr n, const char *name, const char *cls)
+{
+	for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (named(c, name) && (!cls || tsk__node_has_class(c, cls)))
+			return c;
+		xmlNodePtr d = first_under(c, name, cls);
+		if (d)
+			return d;
+	}
+	return NULL;
+}
+
+/* The landmarks of today's page, each the first in document order:
+ * span.state, dl.okurijo_info and dd#detail1. */
+typedef struct marks22 {
+	xmlNodePtr state, info, detail;
+} marks22;
+
+static bool id_is(xmlNodePtr n, const char *id)
+{
+	xmlChar *v = xmlHasProp(n, (const xmlChar *)"id") ? xmlGetProp(n, (const xmlChar *)"id") : NULL;
+	bool yes = v && strcmp((const char *)v, id) == 0;
+	xmlFree(v);
+	return yes;
+}
+
+/* Find the landmarks under n in one walk (one XPath each walked the
+ * document three times), stopping once all three are found. */
+static void find_marks_2022(xmlNodePtr n, marks22 *m)
+{
+	for (xmlNodePtr c = n->children; c && !(m->state && m->info && m->detail); c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (!m->state && named(c, "span") && tsk__node_has_class(c, "state"))
+			m->state = c;
+		else if (!m->info && named(c, "dl") && tsk__node_has_class(c, "okurijo_info"))
+			m->info = c;
+		else if (!m->detail && named(c, "dd") && id_is(c, "detail1"))
+			m->detail = c;
+		find_marks_2022(c, m);
+	}
+}
+
+static marks22 marks_2022(tsk__html *page)
+{
+	marks22 m = { NULL, NULL, NULL };
+	find_marks_2022((xmlNodePtr)page->doc, &m);
+	return m;
+}
 
 /* The history table of dd#detail1: table_okurijo_detail2, or a table
  * whose first row's first cell is 荷物状況. */
@@ -462,7 +520,7 @@ static xmlNodePtr find_history_2022(tsk__html *page, xmlNodePtr detail)
 {
 	if (!detail)
 		return NULL;
-	xmlNodePtr t = tsk__html_first(page, detail, ".//table[" HASCLASS("table_okurijo_detail2") "]");
+	xmlNodePtr t = first_under(detail, "table", "table_okurijo_detail2");
 	if (t)
 		return t;
 	xmlXPathObjectPtr tables = tsk__html_xpath(page, detail, ".//table");
@@ -480,12 +538,12 @@ static xmlNodePtr find_history_2022(tsk__html *page, xmlNodePtr detail)
 
 static bool recognise_2022(tsk__html *page)
 {
-	xmlNodePtr detail = tsk__html_first(page, NULL, x22_detail);
-	if (find_history_2022(page, detail))
+	marks22 m = marks_2022(page);
+	if (find_history_2022(page, m.detail))
 		return true;
-	if (!tsk__html_first(page, NULL, x22_state))
+	if (!m.state)
 		return false;
-	return detail || tsk__html_first(page, NULL, x22_info) || tsk__html_first(page, NULL, x22_list);
+	return m.detail || m.info || tsk__html_first(page, NULL, x22_list);
 }
 
 /* The number shown on today's page: a labelled value, else a bare number
@@ -527,20 +585,44 @@ static int unread_row(tsk__layout_page *p, const char *number, size_t i, xmlNode
  * row the layout cannot read makes the page TSK_ELAYOUT naming it, never
  * a shorter history (an empty row loses nothing and is passed over).
  */
+/* The row after tr (the first when tr is NULL) among the table's own rows
+ * and those of its thead, tbody and tfoot, in document order: "./tr |
+ * ./thead/tr | ./tbody/tr | ./tfoot/tr" walked directly. */
+static xmlNodePtr next_row(xmlNodePtr table, xmlNodePtr tr)
+{
+	xmlNodePtr c = tr ? tr->next : table->children;
+	xmlNodePtr section = tr && tr->parent != table ? tr->parent : NULL;
+	for (;;) {
+		if (!c) {
+			if (!section)
+				return NULL;
+			c = section->next;
+			section = NULL;
+			continue;
+		}
+		if (named(c, "tr"))
+			return c;
+		if (!section && (named(c, "thead") || named(c, "tbody") || named(c, "tfoot"))) {
+			section = c;
+			c = c->children;
+			continue;
+		}
+		c = c->next;
+	}
+}
+
 static int parse_history_2022(tsk__layout_page *p, xmlNodePtr table, tsk_shipment *s)
 {
-	tsk__html *page = p->page;
 	tsk_error *err = p->err;
 	const char *number = tsk_shipment_tracking_number(s);
 	xmlNodePtr stray = tsk__layout_stray_in_table(table);
 	if (stray)
 		return tsk__layout_bad_row(p, number, 0, stray, "not a table row");
-	xmlXPathObjectPtr rows = tsk__html_xpath(page, table, "./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr");
 	tsk_status prev = TSK_STATUS_UNKNOWN;
 	int rc = TSK_OK;
 	int need = 2; /* 荷物状況 | 日時, and a cell under every header there is */
-	for (int i = 0; i < tsk__xpath_count(rows) && rc == TSK_OK; i++) {
-		xmlNodePtr tr = tsk__xpath_node(rows, i);
+	int i = 0;
+	for (xmlNodePtr tr = next_row(table, NULL); tr && rc == TSK_OK; tr = next_row(table, tr), i++) {
 		xmlNodePtr cells[8];
 		int ntd;
 		int n = row_cells(tr, cells, 8, &ntd);
@@ -572,7 +654,6 @@ static int parse_history_2022(tsk__layout_page *p, xmlNodePtr table, tsk_shipmen
 		free(when);
 		free(office);
 	}
-	xmlXPathFreeObject(rows);
 	return rc;
 }
 
@@ -582,16 +663,14 @@ static int parse_2022(tsk__layout_page *p)
 	tsk_shipment_list *out = p->out;
 	tsk_error *err = p->err;
 	kv_list kv = { 0 };
-	xmlNodePtr info = tsk__html_first(page, NULL, x22_info);
-	if (info)
-		kv_from_dl(info, &kv);
-	xmlNodePtr detail = tsk__html_first(page, NULL, x22_detail);
-	xmlNodePtr first_table = detail ? tsk__html_first(page, detail, "(.//table)[1]") : NULL;
-	xmlNodePtr history = find_history_2022(page, detail);
+	marks22 m = marks_2022(page);
+	if (m.info)
+		kv_from_dl(m.info, &kv);
+	xmlNodePtr first_table = first_under(m.detail, "table", NULL);
+	xmlNodePtr history = find_history_2022(page, m.detail);
 	if (first_table && first_table != history)
 		kv_from_table(page, first_table, &kv);
-	xmlNodePtr state_node = tsk__html_first(page, NULL, x22_state);
-	char *state = state_node ? tsk__node_text_line(state_node) : tsk__strdup("");
+	char *state = m.state ? tsk__node_text_line(m.state) : tsk__strdup("");
 	char *number = number_2022(page, &kv);
 	tsk_status_mapping sm;
 	char *word = state ? read_state(state, &sm) : NULL;

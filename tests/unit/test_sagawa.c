@@ -393,6 +393,43 @@ END_TEST
 
 /* ------------------------------------------------------- errors and junk */
 
+/* The history's rows are read in page order whether they sit in the
+ * table itself or in its thead, tbody and tfoot. */
+START_TEST(history_in_table_sections)
+{
+	size_t len;
+	char *page = tsk_test_read("sagawa/synthetic_2022_delivered.html", &len);
+	char *a = replace(page, "<tr><th>荷物状況</th><th>日時</th><th>担当営業所</th></tr>",
+	                  "<thead><tr><th>荷物状況</th><th>日時</th><th>担当営業所</th></tr></thead><tbody>");
+	char *b = replace(a, "<tr><td>↓輸送中</td><td>03/05 06:12</td>",
+	                  "</tbody><tr><td>↓輸送中</td><td>03/05 06:12</td>");
+	char *c = replace(b, "<tr><td>↓配達中</td>", "<tfoot><tr><td>↓配達中</td>");
+	char *d = replace(c, "</table>\n  </dd>", "</tfoot></table>\n  </dd>");
+	tsk_shipment_list *plain = NULL, *sections = NULL;
+	char msg[512];
+	ck_assert_int_eq(parse_bytes(&plain, page, len, NOW_2024, msg, sizeof msg), TSK_OK);
+	int rc = parse_bytes(&sections, d, strlen(d), NOW_2024, msg, sizeof msg);
+	ck_assert_msg(rc == TSK_OK, "%s", msg);
+	const tsk_shipment *p = tsk_shipment_list_at(plain, 0), *s = tsk_shipment_list_at(sections, 0);
+	ck_assert_uint_eq(tsk_shipment_event_count(s), 5);
+	ck_assert_uint_eq(tsk_shipment_event_count(s), tsk_shipment_event_count(p));
+	for (size_t i = 0; i < tsk_shipment_event_count(p); i++) {
+		const tsk_event *e = tsk_shipment_event_at(s, i), *f = tsk_shipment_event_at(p, i);
+		ck_assert_str_eq(tsk_event_carrier_status(e), tsk_event_carrier_status(f));
+		ck_assert_str_eq(tsk_event_time_raw(e), tsk_event_time_raw(f));
+		ck_assert_str_eq(tsk_event_location(e), tsk_event_location(f));
+	}
+	ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_DELIVERED);
+	tsk_shipment_list_free(plain);
+	tsk_shipment_list_free(sections);
+	free(page);
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+END_TEST
+
 START_TEST(unknown_layout)
 {
 	static const char *const pages[] = {
@@ -810,6 +847,7 @@ static Suite *sagawa_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
+	tcase_add_test(tc, history_in_table_sections);
 	tcase_add_test(tc, unknown_layout);
 	tcase_add_test(tc, not_html);
 	tcase_add_test(tc, truncated_real_page);
