@@ -215,10 +215,16 @@ static void nodes_dispose(nodes *l)
 }
 
 /* Is n an element of that name? libxml2's HTML parser writes element and
- * attribute names in lower case, so the names are compared as they are. */
-static bool is_el(xmlNodePtr n, const char *name)
+ * attribute names in lower case, so the names are compared as they are
+ * (inline: the walks below ask this of every element of the page). */
+static inline bool is_el(xmlNodePtr n, const char *name)
 {
-	return n && n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+	if (!n || n->type != XML_ELEMENT_NODE)
+		return false;
+	const xmlChar *a = n->name;
+	while (*name && *a == (xmlChar)*name)
+		a++, name++;
+	return !*a && !*name;
 }
 
 /* Does element n have a child element of that name? */
@@ -665,14 +671,6 @@ static jp_table table_kind(xmlNodePtr n)
 	return kind;
 }
 
-static bool has_2019_tables(tsk__html *page)
-{
-	for (xmlNodePtr n = page->doc->children; n; n = next_node(n, NULL, false))
-		if (table_kind(n))
-			return true;
-	return false;
-}
-
 /* XPath's contains(., needle) for an element: in its one text when it has
  * just that (a header cell), else in all its text joined. */
 static bool text_contains(xmlNodePtr n, const char *needle)
@@ -1102,16 +1100,32 @@ static int parse_2019(jp_parse *p)
 
 /* ------------------------------------------------------ the 2009 layouts */
 
-/* The header row of the 2009 result table (class search_result). */
-static xmlNodePtr header_2009(tsk__html *page)
+/* What the 2009 layouts are told by: the header row of the result table
+ * (tr.search_result) and the message (font.message_font), the first of
+ * each, found in one walk of the page; and whether the page has today's
+ * tables, which no 2009 page has (the walk stops there). */
+typedef struct jp_2009 {
+	xmlNodePtr header, message;
+	bool has_2019;
+} jp_2009;
+
+static jp_2009 scan_2009(tsk__html *page)
 {
-	return first_with(page, NULL, "tr", "class", "search_result");
+	jp_2009 f = { NULL, NULL, false };
+	for (xmlNodePtr n = page->doc->children; n && !f.has_2019; n = next_node(n, NULL, false)) {
+		if (table_kind(n))
+			f.has_2019 = true;
+		else if (!f.header && is_el(n, "tr") && attr_is(n, "class", "search_result"))
+			f.header = n;
+		else if (!f.message && is_el(n, "font") && attr_is(n, "class", "message_font"))
+			f.message = n;
+	}
+	return f;
 }
 
 /* Does the first header cell name the number column (the list page)? */
-static bool header_2009_is_list(tsk__html *page, xmlNodePtr hdr)
+static bool header_2009_is_list(xmlNodePtr hdr)
 {
-	(void)page;
 	nodes cells = { 0 };
 	collect(hdr, "th", "td", &cells);
 	char *t = cells.n ? cell_text(cells.v[0]) : NULL;
@@ -1121,21 +1135,15 @@ static bool header_2009_is_list(tsk__html *page, xmlNodePtr hdr)
 	return list;
 }
 
-static char *message_2009(tsk__html *page)
-{
-	xmlNodePtr m = first_with(page, NULL, "font", "class", "message_font");
-	return m ? cell_text(m) : NULL;
-}
-
 static bool recognise_2009_detail(tsk__html *page)
 {
-	if (has_2019_tables(page))
+	jp_2009 f = scan_2009(page);
+	if (f.has_2019)
 		return false;
-	xmlNodePtr hdr = header_2009(page);
-	if (hdr)
-		return !header_2009_is_list(page, hdr);
+	if (f.header)
+		return !header_2009_is_list(f.header);
 	/* no table: the 2009 frame with a not-found message */
-	char *msg = message_2009(page);
+	char *msg = f.message ? cell_text(f.message) : NULL;
 	bool nf = has_not_found_text(msg);
 	free(msg);
 	return nf;
@@ -1143,18 +1151,16 @@ static bool recognise_2009_detail(tsk__html *page)
 
 static bool recognise_2009_list(tsk__html *page)
 {
-	if (has_2019_tables(page))
-		return false;
-	xmlNodePtr hdr = header_2009(page);
-	return hdr && header_2009_is_list(page, hdr);
+	jp_2009 f = scan_2009(page);
+	return !f.has_2019 && f.header && header_2009_is_list(f.header);
 }
 
 /* The rows of the 2009 result table: every row of the table holding the
  * header (tr.search_result), so that a row whose class changed is read or
  * refused (walk_rows), never passed over. */
-static void rows_2009(jp_parse *p, nodes *rows)
+static void rows_2009(jp_parse *p, xmlNodePtr hdr, nodes *rows)
 {
-	xmlNodePtr hdr = header_2009(p->page), table = hdr ? hdr->parent : NULL;
+	xmlNodePtr table = hdr ? hdr->parent : NULL;
 	while (table && !is_el(table, "table"))
 		table = table->parent;
 	if (table) {
@@ -1166,10 +1172,10 @@ static void rows_2009(jp_parse *p, nodes *rows)
 			nodes_push(rows, n);
 }
 
-static int header_2009_map(jp_parse *p, int idx[COL__COUNT])
+static int header_2009_map(jp_parse *p, xmlNodePtr hdr, int idx[COL__COUNT])
 {
 	bool failed = false;
-	map_header(header_2009(p->page), idx, &failed);
+	map_header(hdr, idx, &failed);
 	if (failed)
 		return oom(p);
 	if (idx[COL_DATE] < 0 || idx[COL_STATUS] < 0)
@@ -1217,7 +1223,10 @@ static int parse_2009_detail(jp_parse *p)
 {
 	p->has_year_hint = page_time(p->page, &p->year_hint);
 	p->year_hint_kind = TSK_YEAR_HINT_NOT_AFTER;
-	char *msg = message_2009(p->page);
+	jp_2009 f = scan_2009(p->page);
+	char *msg = f.message ? cell_text(f.message) : NULL;
+	if (f.message && !msg)
+		return oom(p);
 	char *number = NULL, *service = NULL;
 	if (!split_message_2009(msg, &number, &service)) {
 		free(msg);
@@ -1240,10 +1249,10 @@ static int parse_2009_detail(jp_parse *p)
 		goto done;
 	}
 	int idx[COL__COUNT];
-	rc = header_2009_map(p, idx);
+	rc = header_2009_map(p, f.header, idx);
 	if (rc != TSK_OK)
 		goto done;
-	rows_2009(p, &rows);
+	rows_2009(p, f.header, &rows);
 	if (rows.failed) {
 		rc = oom(p);
 		goto done;
@@ -1292,14 +1301,15 @@ static int parse_2009_list(jp_parse *p)
 {
 	p->has_year_hint = page_time(p->page, &p->year_hint);
 	p->year_hint_kind = TSK_YEAR_HINT_NOT_AFTER;
+	jp_2009 f = scan_2009(p->page);
 	int idx[COL__COUNT];
-	int rc = header_2009_map(p, idx);
+	int rc = header_2009_map(p, f.header, idx);
 	if (rc == TSK_OK && idx[COL_NUMBER] < 0)
 		rc = tsk_error_set(p->err, TSK_ELAYOUT, "japanpost: the %s list has no number column", p->layout);
 	if (rc != TSK_OK)
 		return rc;
 	nodes rows = { 0 };
-	rows_2009(p, &rows);
+	rows_2009(p, f.header, &rows);
 	rc = rows.failed ? oom(p) : walk_rows(p, &rows, idx, NULL, visit_list_row_2009, NULL);
 	nodes_dispose(&rows);
 	if (rc == TSK_OK && tsk_shipment_list_count(p->out) == p->first)
