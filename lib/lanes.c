@@ -214,6 +214,11 @@ int tsk__region_of_text(const char *text)
 	for (int i = 0; i < TSK__REGION__COUNT && found == TSK__REGION_NONE; i++)
 		if (strcmp(folded, regions[i].ja) == 0 || tsk__strcasecmp(folded, regions[i].id) == 0)
 			found = i;
+	/* a prefecture's full name alone (a 県名 cell: "東京都") is that
+	 * prefecture, as the search below would find it: no name is longer */
+	for (size_t i = 0; i < TSK__ARRAY_LEN(prefectures) && found == TSK__REGION_NONE; i++)
+		if (strcmp(folded, prefectures[i].full) == 0)
+			found = prefectures[i].region;
 	/* else the region of the prefecture it names (the same folded text) */
 	int code = found == TSK__REGION_NONE ? prefecture_of_folded(folded) : 0;
 	free(heap);
