@@ -320,67 +320,6 @@ static bool guarded_parse(htmlParserCtxtPtr ctxt)
 	return !guard.oom;
 }
 
-/*
- * Decode, check and parse body, through sax when given (else into a tree,
- * kept in *doc). TSK_EPARSE for what is not markup, TSK_ENOMEM when an
- * allocation failed (nothing kept).
- */
-static int html_run(const char *body, size_t len, const char *content_type, const htmlSAXHandler *sax,
-                    void *user, const char **charset, htmlDocPtr *doc, tsk_error *err)
-{
-	const char *utf8 = NULL;
-	char *owned = NULL;
-	size_t ulen = 0;
-	int rc = html_prepare(body, len, content_type, &utf8, &ulen, &owned, charset, err);
-	if (rc != TSK_OK)
-		return rc;
-	htmlParserCtxtPtr ctxt = html_context(utf8, ulen, sax, user);
-	if (!ctxt) {
-		free(owned);
-		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
-	}
-	bool ok = guarded_parse(ctxt);
-	if (ok && doc)
-		*doc = ctxt->myDoc;
-	else if (ctxt->myDoc) /* a handler that builds nothing leaves none */
-		xmlFreeDoc(ctxt->myDoc);
-	ctxt->myDoc = NULL;
-	htmlFreeParserCtxt(ctxt);
-	free(owned);
-	return ok ? TSK_OK : tsk_error_set(err, TSK_ENOMEM, "out of memory (in libxml2)");
-}
-
-int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *content_type,
-                    tsk_error *err)
-{
-	memset(page, 0, sizeof *page);
-	tsk__html_global_init();
-	/* inside a watch that lends compiled paths: use them */
-	if (xmlStructuredError == watch_error && xmlStructuredErrorContext &&
-	    ((tsk__xml_watch *)xmlStructuredErrorContext)->walks) {
-		page->walks = ((tsk__xml_watch *)xmlStructuredErrorContext)->walks;
-		page->walks_borrowed = true;
-	}
-	int rc = html_run(body, len, content_type, NULL, NULL, &page->charset, &page->doc, err);
-	if (rc == TSK_OK && (!page->doc || !xmlDocGetRootElement(page->doc)))
-		rc = tsk_error_set(err, TSK_EPARSE, "body could not be parsed as HTML");
-	if (rc != TSK_OK) {
-		tsk__html_free(page);
-		return rc;
-	}
-	/* the XPath context is made when a path needs libxml2's XPath
-	 * (most are walked directly: tsk__html_xpath) */
-	return TSK_OK;
-}
-
-int tsk__html_sax(const char *body, size_t len, const char *content_type, const htmlSAXHandler *sax,
-                  void *user, tsk_error *err)
-{
-	tsk__html_global_init();
-	const char *charset = NULL;
-	return html_run(body, len, content_type, sax, user, &charset, NULL, err);
-}
-
 /* Do the n bytes at q spell needle, ASCII letters' case ignored (needle
  * is lower case; its other bytes match exactly)? */
 static inline bool at_nocase(const char *q, const char *needle, size_t n)
@@ -393,20 +332,6 @@ static inline bool at_nocase(const char *q, const char *needle, size_t n)
 			return false;
 	}
 	return true;
-}
-
-/* Does the tag name at p (just after '<' or '</') equal name (lower
- * case), ASCII case ignored, and end there? */
-static bool tag_is(const char *p, const char *end, const char *name)
-{
-	size_t n = strlen(name);
-	if ((size_t)(end - p) < n || !at_nocase(p, name, n))
-		return false;
-	if (p + n == end)
-		return true; /* the name runs to the end: judged as that tag */
-	unsigned char c = (unsigned char)p[n];
-	return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-	         c == '_' || c == ':');
 }
 
 /* The first occurrence of needle (lower case) in [p, end), ASCII case
@@ -423,6 +348,388 @@ static const char *find_nocase(const char *p, const char *end, const char *needl
 		p = q + 1;
 	}
 	return NULL;
+}
+
+/*
+ * Raw text: where libxml2 2.9 reads a script's or style's body as text
+ * (to the first "</script" or "</style"), and what tsk__html_parse leaves
+ * out of the tree. Nothing reads those bodies as page text (script and
+ * style are skipped: tsk__html_text_role), but they are what libxml2
+ * spends most on: a body's every "</" (Yamato's print scripts write whole
+ * documents) is an error it formats, and the text is copied into the tree.
+ * The bodies of scripts are kept aside (tsk__html_script) for the layouts
+ * that read them.
+ *
+ * The scan reads markup as libxml2 2.9's HTML parser does -- text,
+ * comments, a DOCTYPE, start tags with their attributes (quoted values may
+ * hold '<' and '>'), end tags, raw bodies -- so a "<script" is taken for a
+ * script only where libxml2 opens one. Anything outside that plain grammar
+ * (a tag libxml2 would repair, a bogus attribute, a processing instruction,
+ * markup cut inside a tag) stops the scan: the page is then parsed as it
+ * is, with its bodies in the tree (the same tree minus the bodies, always;
+ * test_html checks it on every page and on mangled ones).
+ */
+static bool html_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r'; /* libxml2's IS_BLANK_CH */
+}
+
+static bool html_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool html_name_char(char c)
+{
+	return html_letter(c) || (c >= '0' && c <= '9') || c == ':' || c == '-' || c == '_' || c == '.';
+}
+
+/* Past a tag or attribute name at p (libxml2's htmlParseHTMLName); NULL
+ * for none, or one so long libxml2 would cut it. */
+static const char *html_name_end(const char *p, const char *end)
+{
+	const char *q = p;
+	if (q == end || !(html_letter(*q) || *q == '_' || *q == ':' || *q == '.'))
+		return NULL;
+	while (q < end && html_name_char(*q))
+		q++;
+	return q - p < 100 ? q : NULL;
+}
+
+/* Past the attributes and '>' of the start tag whose name ends at p, as
+ * libxml2 reads them; *empty for one closed by "/>". NULL when the tag is
+ * not plain (a bogus attribute, an unclosed quote, the end of the page). */
+static const char *start_tag_end(const char *p, const char *end, bool *empty)
+{
+	*empty = false;
+	for (;;) {
+		while (p < end && html_blank(*p))
+			p++;
+		if (p == end)
+			return NULL;
+		if (*p == '>')
+			return p + 1;
+		if (*p == '/' && p + 1 < end && p[1] == '>') {
+			*empty = true;
+			return p + 2;
+		}
+		if (!(p = html_name_end(p, end)))
+			return NULL;
+		while (p < end && html_blank(*p))
+			p++;
+		if (p == end || *p != '=')
+			continue;
+		p++;
+		while (p < end && html_blank(*p))
+			p++;
+		if (p < end && (*p == '"' || *p == '\'')) {
+			const char *q = memchr(p + 1, *p, (size_t)(end - p - 1));
+			if (!q)
+				return NULL;
+			p = q + 1;
+		} else {
+			while (p < end && !html_blank(*p) && *p != '>')
+				p++;
+		}
+	}
+}
+
+/* A raw body: [start, end) of the text, the element named. */
+struct raw_body {
+	const char *start, *end;
+	bool script;
+};
+
+/* The next raw body at or after *p, *p moved to its end tag: 1; 0 for
+ * none left; -1 when the markup leaves the plain grammar (see above). */
+static int next_raw_body(const char **p, const char *end, struct raw_body *b)
+{
+	const char *s = *p;
+	while (s < end) {
+		const char *lt = memchr(s, '<', (size_t)(end - s));
+		if (!lt)
+			return 0;
+		const char *n = lt + 1;
+		if (n == end)
+			return -1;
+		if (*n == '!') {
+			if ((size_t)(end - n) >= 3 && n[1] == '-' && n[2] == '-') {
+				const char *c = find_nocase(n + 3, end, "-->");
+				if (!c)
+					return -1;
+				s = c + 3;
+				continue;
+			}
+			/* a DOCTYPE whose first '>' ends it (no '>' or '<' quoted) */
+			const char *gt = memchr(n, '>', (size_t)(end - n));
+			if (!gt || (size_t)(end - n) < 8 || !at_nocase(n + 1, "doctype", 7) ||
+			    memchr(n, '<', (size_t)(gt - n)))
+				return -1;
+			size_t quotes = 0;
+			for (const char *q = n; q < gt; q++)
+				quotes += *q == '"' || *q == '\'';
+			if (quotes % 2)
+				return -1;
+			s = gt + 1;
+			continue;
+		}
+		if (*n == '/') {
+			/* an end tag: to its first '>' (libxml2 skips what is
+			 * between); "</" and no name is text */
+			if (!html_name_end(n + 1, end)) {
+				s = n + 1;
+				continue;
+			}
+			const char *gt = memchr(n, '>', (size_t)(end - n));
+			if (!gt)
+				return -1;
+			s = gt + 1;
+			continue;
+		}
+		if (!html_letter(*n)) {
+			if (*n == '?')
+				return -1; /* a processing instruction */
+			s = n; /* a '<' in text */
+			continue;
+		}
+		const char *name_end = html_name_end(n, end);
+		bool empty = false;
+		const char *gt = name_end ? start_tag_end(name_end, end, &empty) : NULL;
+		if (!gt)
+			return -1;
+		s = gt;
+		size_t nlen = (size_t)(name_end - n);
+		bool script = nlen == 6 && at_nocase(n, "script", 6);
+		if (!(script || (nlen == 5 && at_nocase(n, "style", 5))))
+			continue;
+		if (empty) {
+			if (!script)
+				continue;
+			/* "<script/>": an empty script, counted all the same */
+			b->start = b->end = gt;
+			b->script = true;
+			*p = gt;
+			return 1;
+		}
+		/* the body runs to the first "</script" ("</style"), which
+		 * must close this element: libxml2 reads on past "</scripts>" */
+		const char *close = find_nocase(gt, end, script ? "</script" : "</style");
+		const char *after = close ? close + (script ? 8 : 7) : NULL;
+		if (!close || (after < end && html_name_char(*after)))
+			return -1;
+		b->start = gt;
+		b->end = close;
+		b->script = script;
+		*p = close;
+		return 1;
+	}
+	return 0;
+}
+
+/* A script's body as libxml2 keeps it (characters XML does not allow are
+ * dropped: controls but tab and line ends, U+FFFE, U+FFFF), and its NUL. */
+static void add_script_text(tsk__buf *sc, const char *p, const char *end)
+{
+	const char *run = p;
+	while (p < end) {
+		unsigned char c = (unsigned char)*p;
+		size_t skip = 0;
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+			skip = 1;
+		else if (c == 0xEF && end - p >= 3 && (unsigned char)p[1] == 0xBF && ((unsigned char)p[2] | 1) == 0xBF)
+			skip = 3;
+		if (!skip) {
+			p++;
+			continue;
+		}
+		tsk__buf_add(sc, run, (size_t)(p - run));
+		p += skip;
+		run = p;
+	}
+	tsk__buf_add(sc, run, (size_t)(end - run));
+	tsk__buf_add(sc, "", 1);
+}
+
+/*
+ * The text without its raw bodies, into *out (malloc'd, NUL-terminated,
+ * *out_len bytes), and the scripts' bodies into scripts (each followed by
+ * a NUL). TSK_OK with *out NULL when there is nothing to leave out or the
+ * scan stopped (scripts then unset); TSK_ENOMEM.
+ */
+static int without_raw_bodies(const char *text, size_t len, char **out, size_t *out_len, tsk__buf *scripts,
+                              size_t *nscripts)
+{
+	*out = NULL;
+	const char *p = text, *end = text + len;
+	struct raw_body b;
+	size_t kept = 0, n = 0, removed = 0;
+	int r;
+	tsk__buf t = TSK__BUF_INIT;
+	tsk__buf sc = TSK__BUF_INIT;
+	while ((r = next_raw_body(&p, end, &b)) == 1) {
+		tsk__buf_add(&t, text + kept, (size_t)(b.start - (text + kept)));
+		kept = (size_t)(b.end - text);
+		removed += (size_t)(b.end - b.start);
+		if (b.script) {
+			add_script_text(&sc, b.start, b.end);
+			n++;
+		}
+	}
+	if (r < 0 || removed == 0) {
+		/* markup the scan does not follow, or no body to leave out */
+		tsk__buf_dispose(&t);
+		tsk__buf_dispose(&sc);
+		return TSK_OK;
+	}
+	tsk__buf_add(&t, text + kept, len - kept);
+	if (t.failed || sc.failed) {
+		tsk__buf_dispose(&t);
+		tsk__buf_dispose(&sc);
+		return TSK_ENOMEM;
+	}
+	*out_len = t.len;
+	*out = tsk__buf_detach(&t);
+	*scripts = sc;
+	*nscripts = n;
+	return TSK_OK;
+}
+
+/*
+ * Decode, check and parse body, through sax when given (else into a tree,
+ * kept in page->doc, raw bodies left out when page->scripts can keep the
+ * scripts'). TSK_EPARSE for what is not markup, TSK_ENOMEM when an
+ * allocation failed (nothing kept).
+ */
+static int html_run(const char *body, size_t len, const char *content_type, const htmlSAXHandler *sax,
+                    void *user, const char **charset, tsk__html *page, bool as_is, tsk_error *err)
+{
+	const char *utf8 = NULL;
+	char *owned = NULL;
+	size_t ulen = 0;
+	int rc = html_prepare(body, len, content_type, &utf8, &ulen, &owned, charset, err);
+	if (rc != TSK_OK)
+		return rc;
+	if (page && !as_is) {
+		char *bare = NULL;
+		size_t blen = 0;
+		if (without_raw_bodies(utf8, ulen, &bare, &blen, &page->scripts, &page->nscripts) != TSK_OK) {
+			free(owned);
+			return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+		}
+		if (bare) {
+			free(owned);
+			owned = bare;
+			utf8 = bare;
+			ulen = blen;
+			page->scripts_known = true;
+		}
+	}
+	htmlParserCtxtPtr ctxt = html_context(utf8, ulen, sax, user);
+	if (!ctxt) {
+		free(owned);
+		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
+	}
+	bool ok = guarded_parse(ctxt);
+	if (ok && page)
+		page->doc = ctxt->myDoc;
+	else if (ctxt->myDoc) /* a handler that builds nothing leaves none */
+		xmlFreeDoc(ctxt->myDoc);
+	ctxt->myDoc = NULL;
+	htmlFreeParserCtxt(ctxt);
+	free(owned);
+	return ok ? TSK_OK : tsk_error_set(err, TSK_ENOMEM, "out of memory (in libxml2)");
+}
+
+static int html_parse(tsk__html *page, const char *body, size_t len, const char *content_type, bool as_is,
+                      tsk_error *err)
+{
+	memset(page, 0, sizeof *page);
+	tsk__html_global_init();
+	/* inside a watch that lends compiled paths: use them */
+	if (xmlStructuredError == watch_error && xmlStructuredErrorContext &&
+	    ((tsk__xml_watch *)xmlStructuredErrorContext)->walks) {
+		page->walks = ((tsk__xml_watch *)xmlStructuredErrorContext)->walks;
+		page->walks_borrowed = true;
+	}
+	int rc = html_run(body, len, content_type, NULL, NULL, &page->charset, page, as_is, err);
+	if (rc == TSK_OK && (!page->doc || !xmlDocGetRootElement(page->doc)))
+		rc = tsk_error_set(err, TSK_EPARSE, "body could not be parsed as HTML");
+	if (rc != TSK_OK) {
+		tsk__html_free(page);
+		return rc;
+	}
+	/* the XPath context is made when a path needs libxml2's XPath
+	 * (most are walked directly: tsk__html_xpath) */
+	return TSK_OK;
+}
+
+int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *content_type,
+                    tsk_error *err)
+{
+	return html_parse(page, body, len, content_type, false, err);
+}
+
+int tsk__html_parse_as_is(tsk__html *page, const char *body, size_t len, const char *content_type,
+                          tsk_error *err)
+{
+	return html_parse(page, body, len, content_type, true, err);
+}
+
+const char *tsk__html_script(tsk__html *page, size_t i, bool *oom)
+{
+	*oom = false;
+	if (!page->scripts_known) {
+		/* the tree has them (the page was parsed as it is) */
+		xmlXPathObjectPtr all = tsk__html_xpath(page, NULL, "//script");
+		if (!all) {
+			*oom = true;
+			return NULL;
+		}
+		for (int k = 0; k < tsk__xpath_count(all); k++) {
+			xmlChar *t = xmlNodeGetContent(tsk__xpath_node(all, k));
+			if (!t)
+				page->scripts.failed = true;
+			else
+				tsk__buf_add(&page->scripts, (const char *)t, strlen((const char *)t) + 1);
+			xmlFree(t);
+		}
+		page->nscripts = (size_t)tsk__xpath_count(all);
+		xmlXPathFreeObject(all);
+		if (page->scripts.failed) {
+			tsk__buf_dispose(&page->scripts);
+			*oom = true;
+			return NULL;
+		}
+		page->scripts_known = true;
+	}
+	if (i >= page->nscripts)
+		return NULL;
+	const char *p = page->scripts.data;
+	while (i--)
+		p += strlen(p) + 1;
+	return p;
+}
+
+int tsk__html_sax(const char *body, size_t len, const char *content_type, const htmlSAXHandler *sax,
+                  void *user, tsk_error *err)
+{
+	tsk__html_global_init();
+	const char *charset = NULL;
+	return html_run(body, len, content_type, sax, user, &charset, NULL, true, err);
+}
+
+/* Does the tag name at p (just after '<' or '</') equal name (lower
+ * case), ASCII case ignored, and end there? */
+static bool tag_is(const char *p, const char *end, const char *name)
+{
+	size_t n = strlen(name);
+	if ((size_t)(end - p) < n || !at_nocase(p, name, n))
+		return false;
+	if (p + n == end)
+		return true; /* the name runs to the end: judged as that tag */
+	unsigned char c = (unsigned char)p[n];
+	return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+	         c == '_' || c == ':');
 }
 
 tsk__html_whole_t tsk__html_whole(const char *body, size_t len, size_t *at)
@@ -516,6 +823,7 @@ void tsk__html_free(tsk__html *page)
 		xmlXPathFreeContext(page->xpath);
 	if (page->doc)
 		xmlFreeDoc(page->doc);
+	tsk__buf_dispose(&page->scripts);
 	memset(page, 0, sizeof *page);
 }
 

@@ -7,6 +7,7 @@
 #define TSK_LIB_HTML_H
 
 #include "tsuiseki.h"
+#include "util.h"
 #include <libxml/HTMLparser.h>
 #include <libxml/xpath.h>
 #include <stdbool.h>
@@ -23,6 +24,9 @@ typedef struct tsk__html {
 	struct tsk__walks *walks;  /* expressions walked directly, compiled (html.c) */
 	bool walks_borrowed;       /* walks is the parse's (tsk__xml_watch), not the page's */
 	const char *charset;   /* what the bytes were decoded from: "UTF-8", "CP932", "EUC-JP", "ASCII" */
+	tsk__buf scripts;      /* the <script> bodies the tree leaves out, each NUL-terminated */
+	size_t nscripts;
+	bool scripts_known;    /* scripts is filled (else read from the tree on demand) */
 } tsk__html;
 
 /*
@@ -45,6 +49,18 @@ int tsk__html_decode(const char *body, size_t len, const char *content_type, con
  */
 int tsk__html_parse(tsk__html *page, const char *body, size_t len, const char *content_type,
                     tsk_error *err);
+/* The same, with the bodies of scripts and styles kept in the tree (the
+ * tests compare the two trees). */
+int tsk__html_parse_as_is(tsk__html *page, const char *body, size_t len, const char *content_type,
+                          tsk_error *err);
+/*
+ * The text of the page's i-th <script> element (document order, from 0),
+ * as libxml2 would have kept it; NULL past the last, or on ENOMEM (*oom
+ * set). tsk__html_parse leaves script and style bodies out of the tree
+ * (html.c, "Raw text"), so a layout reads a script here, never from the
+ * tree. The text lives as long as the page.
+ */
+const char *tsk__html_script(tsk__html *page, size_t i, bool *oom);
 void tsk__html_free(tsk__html *page);
 
 /*

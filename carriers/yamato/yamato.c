@@ -936,11 +936,11 @@ static int print_table_of(const char *fn, struct print_tables *pt)
 /* Every PRINT_n() function of the page's scripts. */
 static int print_tables_2019(tsk__html *page, struct print_tables *pt)
 {
-	xmlXPathObjectPtr scripts = tsk__html_xpath(page, NULL, "//script");
-	int rc = scripts ? TSK_OK : TSK_ENOMEM;
-	for (int i = 0; rc == TSK_OK && i < tsk__xpath_count(scripts); i++) {
-		xmlChar *text = xmlNodeGetContent(tsk__xpath_node(scripts, i));
-		const char *p = text ? strstr((const char *)text, "function PRINT_") : NULL;
+	int rc = TSK_OK;
+	bool oom = false;
+	const char *text;
+	for (size_t i = 0; rc == TSK_OK && (text = tsk__html_script(page, i, &oom)); i++) {
+		const char *p = strstr(text, "function PRINT_");
 		while (rc == TSK_OK && p) {
 			const char *next = strstr(p + 1, "function PRINT_");
 			char *fn = next ? tsk__strndup(p, (size_t)(next - p)) : tsk__strdup(p);
@@ -948,10 +948,8 @@ static int print_tables_2019(tsk__html *page, struct print_tables *pt)
 			free(fn);
 			p = next;
 		}
-		xmlFree(text);
 	}
-	xmlXPathFreeObject(scripts);
-	return rc;
+	return rc == TSK_OK && oom ? TSK_ENOMEM : rc;
 }
 
 static const struct print_table *print_table_for(const struct print_tables *pt, const char *number)

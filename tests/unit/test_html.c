@@ -4,9 +4,15 @@
  * tests/data, for the expressions the adapters use, from the document and
  * from every table, row, list item and block as context; and the
  * first-match query gives the first of them.
+ *
+ * A page's tree without the bodies of its scripts and styles (lib/html.c
+ * "Raw text") is the tree libxml2 builds from the page as it is, minus
+ * those bodies, and its scripts read the same: on every page of tests/data
+ * and on markup built to trip the scan.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "html.h"
+#include "rawcheck.h"
 #include "util.h"
 
 #include <check.h>
@@ -160,6 +166,111 @@ START_TEST(walk_equals_xpath)
 }
 END_TEST
 
+/* Parse both ways; the trees must agree. True when the bodies were left
+ * out (the scan followed the whole page). */
+static bool raw_same(const char *body, size_t len, const char *name)
+{
+	tsk__html a, b;
+	tsk_error err;
+	tsk_error_clear(&err);
+	int ra = tsk__html_parse(&a, body, len, NULL, &err);
+	int rb = tsk__html_parse_as_is(&b, body, len, NULL, &err);
+	ck_assert_msg(ra == rb, "%s: parsed %d without bodies, %d as is", name, ra, rb);
+	if (ra != TSK_OK)
+		return false;
+	bool left_out = a.scripts_known;
+	char why[256];
+	const char *d = rawcheck_diff(&a, &b, left_out, why, sizeof why);
+	ck_assert_msg(!d, "%s: %s", name, d ? d : "");
+	tsk__html_free(&a);
+	tsk__html_free(&b);
+	return left_out;
+}
+
+START_TEST(raw_bodies_left_out)
+{
+	const char *data = getenv("TSK_TEST_DATA");
+	ck_assert_ptr_nonnull(data);
+	static const char *const dirs[] = { "yamato", "sagawa", "japanpost" };
+	size_t pages = 0, left_out = 0, yamato_print = 0;
+	for (size_t d = 0; d < TSK__ARRAY_LEN(dirs); d++) {
+		char dir[4096];
+		snprintf(dir, sizeof dir, "%s/%s", data, dirs[d]);
+		DIR *dh = opendir(dir);
+		ck_assert_ptr_nonnull(dh);
+		struct dirent *de;
+		while ((de = readdir(dh))) {
+			size_t l = strlen(de->d_name);
+			if (l < 5 || strcmp(de->d_name + l - 5, ".html") != 0)
+				continue;
+			char path[8192];
+			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+			char *body = NULL;
+			size_t len = 0;
+			ck_assert_int_eq(tsk__read_file(path, 1 << 24, &body, &len), 0);
+			pages++;
+			if (raw_same(body, len, de->d_name)) {
+				left_out++;
+				yamato_print += d == 0 && strstr(body, "function PRINT_") != NULL;
+			}
+			free(body);
+		}
+		closedir(dh);
+	}
+	ck_assert_uint_gt(pages, 60);
+	/* the scan follows the carriers' pages: every Yamato page with
+	 * print scripts (the bodies worth leaving out) among them */
+	ck_assert_uint_ge(yamato_print, 25);
+	ck_assert_uint_ge(left_out, pages / 2);
+
+	/* markup built to trip the scan; each either left out exactly as
+	 * libxml2 reads it, or parsed as it is */
+	static const struct {
+		const char *html;
+		bool left_out; /* the scan must follow it */
+	} cases[] = {
+		{ "<html><head><script>var a = '</div>';</script></head><body><p>x</p></body></html>", true },
+		{ "<html><body><SCRIPT type=\"t\">a</SCRIPT><Style>p{}</sTyle><p>x</p></body></html>", true },
+		/* a "<script" inside attribute values and comments is no script */
+		{ "<html><body><a title=\"<script>\">x</a><p>y</p><script>z</script></body></html>", true },
+		{ "<html><body><a title='a>b<script>c'>x</a><script>z</script></body></html>", true },
+		{ "<html><body><a href=x<script>y</a><script>z</script></body></html>", true },
+		{ "<html><body><!-- <script> --><p>x</p><script>z</script></body></html>", true },
+		/* an empty script; one closed by "</scripts>" reads on */
+		{ "<html><body><script/><p>x</p><script>z</script></body></html>", true },
+		{ "<html><body><script>a</scripts>b</script><p>x</p></body></html>", false },
+		{ "<html><body><script>a</script >b<p>x</p><script>z</script></body></html>", true },
+		{ "<html><body><script>a</script x=\">\">b<p>x</p></body></html>", true },
+		/* a DOCTYPE, a processing instruction, bogus attributes */
+		{ "<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.01//EN\"><html><body><script>z</script></body></html>", true },
+		{ "<?xml version=\"1.0\"?><html><body><script>z</script></body></html>", false },
+		{ "<html><body><p \"x\">y</p><script>z</script></body></html>", false },
+		{ "<html><body><p a=\"x>y</p><script>z</script></body></html>", false },
+		{ "<html><body></ p><script>z</script></body></html>", true },
+		{ "<html><body><p/ x><script>z</script></body></html>", false },
+		{ "<html><body>a < b<script>if (a < b) x();</script></body></html>", true },
+		/* elements whose text libxml2 2.9 reads as markup all the same */
+		{ "<html><head><title>a<script>b</script>c</title></head><body><p>x</p></body></html>", true },
+		{ "<html><body><textarea>a<script>b</script></textarea><xmp><script>c</script></xmp></body></html>", true },
+		{ "<html><body><iframe><script>b</script></iframe><noscript><script>c</script></noscript></body></html>", true },
+		{ "<html><body><plaintext><script>b</script><p>x</p></body></html>", true },
+		{ "<html><body><_a title=\"<script>\">x</_a><:b><.c><script>z</script></body></html>", true },
+		/* line ends and a body that is only markup */
+		{ "<html><head><script>\r\na\r\nb\rc</script></head><body><p>x</p></body></html>", true },
+		{ "<html><head><style><!-- p { } --></style></head><body><p>x</p></body></html>", true },
+		/* unclosed: parsed as it is */
+		{ "<html><body><p>x</p><script>never closed", false },
+		{ "<html><body><p>x</p><style>p{}", false },
+	};
+	for (size_t i = 0; i < TSK__ARRAY_LEN(cases); i++) {
+		char name[32];
+		snprintf(name, sizeof name, "case %zu", i);
+		ck_assert_msg(raw_same(cases[i].html, strlen(cases[i].html), name) == cases[i].left_out,
+		              "%s: bodies %s", name, cases[i].left_out ? "kept" : "left out");
+	}
+}
+END_TEST
+
 START_TEST(class_words)
 {
 	static const char html[] = "<html><body><p class=' a\tb\r\nc  '>x</p><p class='ab'>y</p>"
@@ -210,6 +321,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, walk_equals_xpath);
 	tcase_add_test(tc, class_words);
+	tcase_add_test(tc, raw_bodies_left_out);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
