@@ -8,6 +8,9 @@
 
 #include "tsuiseki.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+
 /* Built-in adapters (generated from builtin_carriers in carriers/meson.build),
  * in registration order. */
 extern const tsk_adapter *const tsk__builtin_adapters[];
@@ -26,5 +29,11 @@ int tsk__rest_adapter_new(tsk_adapter **out, const char *json, size_t len, const
 /* The origin of a REST adapter made by tsk__rest_adapter_new, NULL for any
  * other adapter. */
 const char *tsk__rest_origin(const tsk_adapter *a);
+
+/* For the tests: the print tables of a Yamato page's script (its PRINT_n()
+ * functions), read as the parse reads them and through libxml2's tree
+ * only. *tables: how many the tree gives; *plain: how many the direct
+ * reading took; *same: both gave the same tables. TSK_ENOMEM. */
+int tsk__yamato_print_check(const char *script, size_t *tables, size_t *plain, bool *same);
 
 #endif

@@ -285,25 +285,21 @@ static int html_prepare(const char *body, size_t len, const char *content_type, 
 }
 
 /*
- * A parser context for the UTF-8 text, with tsuiseki's options; sax, when
- * given, replaces the tree builder (userData is then user). NULL on ENOMEM.
+ * A parser context for the UTF-8 text, with tsuiseki's options. NULL on
+ * ENOMEM.
  *
  * The text is UTF-8 already: the context is told so (no encoder), where
  * naming "UTF-8" to htmlCtxtReadMemory would pass it through a converter
  * whose buffer libxml2 2.9 does not check when its allocation fails (a
  * crash in the parse that follows).
  */
-static htmlParserCtxtPtr html_context(const char *utf8, size_t ulen, const htmlSAXHandler *sax, void *user)
+static htmlParserCtxtPtr html_context(const char *utf8, size_t ulen)
 {
 	htmlParserCtxtPtr ctxt = htmlCreateMemoryParserCtxt(utf8, (int)ulen);
 	if (!ctxt)
 		return NULL;
 	htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
 	                             HTML_PARSE_NONET | HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT);
-	if (sax) {
-		*ctxt->sax = *sax;
-		ctxt->userData = user;
-	}
 	return ctxt;
 }
 
@@ -512,10 +508,15 @@ static int next_raw_body(const char **p, const char *end, struct raw_body *b)
 			return 1;
 		}
 		/* the body runs to the first "</script" ("</style"), which
-		 * must close this element: libxml2 reads on past "</scripts>" */
+		 * must close this element: libxml2 reads on past "</scripts>".
+		 * A body that starts with a tag is read as markup first (an
+		 * empty one is the end tag itself). */
 		const char *close = find_nocase(gt, end, script ? "</script" : "</style");
 		const char *after = close ? close + (script ? 8 : 7) : NULL;
 		if (!close || (after < end && html_name_char(*after)))
+			return -1;
+		if (close > gt && *gt == '<' &&
+		    (gt[1] == '/' || html_letter(gt[1]) || gt[1] == '_' || gt[1] == ':'))
 			return -1;
 		b->start = gt;
 		b->end = close;
@@ -560,48 +561,69 @@ static int without_raw_bodies(const char *text, size_t len, char **out, size_t *
                               size_t *nscripts)
 {
 	*out = NULL;
+	/* the bodies first (most pages have a few), then the copies, each
+	 * allocated once at its size */
+	struct raw_body few[32], *v = few, b;
+	size_t n = 0, cap = TSK__ARRAY_LEN(few), removed = 0, script_bytes = 0, nscript = 0;
 	const char *p = text, *end = text + len;
-	struct raw_body b;
-	size_t kept = 0, n = 0, removed = 0;
-	int r;
-	tsk__buf t = TSK__BUF_INIT;
-	tsk__buf sc = TSK__BUF_INIT;
+	int r, rc = TSK_OK;
 	while ((r = next_raw_body(&p, end, &b)) == 1) {
-		tsk__buf_add(&t, text + kept, (size_t)(b.start - (text + kept)));
-		kept = (size_t)(b.end - text);
+		if (n == cap) {
+			struct raw_body *w = v == few ? malloc(2 * cap * sizeof *w) : realloc(v, 2 * cap * sizeof *w);
+			if (!w) {
+				rc = TSK_ENOMEM;
+				break;
+			}
+			if (v == few)
+				memcpy(w, few, sizeof few);
+			v = w;
+			cap *= 2;
+		}
+		v[n++] = b;
 		removed += (size_t)(b.end - b.start);
 		if (b.script) {
-			add_script_text(&sc, b.start, b.end);
-			n++;
+			script_bytes += (size_t)(b.end - b.start) + 1;
+			nscript++;
 		}
 	}
-	if (r < 0 || removed == 0) {
-		/* markup the scan does not follow, or no body to leave out */
-		tsk__buf_dispose(&t);
-		tsk__buf_dispose(&sc);
-		return TSK_OK;
+	/* nothing to leave out when the scan cannot follow the markup or
+	 * every body is empty */
+	if (rc == TSK_OK && r == 0 && removed > 0) {
+		tsk__buf t = TSK__BUF_INIT, sc = TSK__BUF_INIT;
+		if (tsk__buf_reserve_exact(&t, len - removed) && tsk__buf_reserve_exact(&sc, script_bytes)) {
+			const char *kept = text;
+			for (size_t i = 0; i < n; i++) {
+				tsk__buf_add(&t, kept, (size_t)(v[i].start - kept));
+				kept = v[i].end;
+				if (v[i].script)
+					add_script_text(&sc, v[i].start, v[i].end);
+			}
+			tsk__buf_add(&t, kept, (size_t)(end - kept));
+		}
+		if (t.failed || sc.failed || !t.data || !sc.data) {
+			tsk__buf_dispose(&t);
+			tsk__buf_dispose(&sc);
+			rc = TSK_ENOMEM;
+		} else {
+			*out_len = t.len;
+			*out = t.data;
+			*scripts = sc;
+			*nscripts = nscript;
+		}
 	}
-	tsk__buf_add(&t, text + kept, len - kept);
-	if (t.failed || sc.failed) {
-		tsk__buf_dispose(&t);
-		tsk__buf_dispose(&sc);
-		return TSK_ENOMEM;
-	}
-	*out_len = t.len;
-	*out = tsk__buf_detach(&t);
-	*scripts = sc;
-	*nscripts = n;
-	return TSK_OK;
+	if (v != few)
+		free(v);
+	return rc;
 }
 
 /*
- * Decode, check and parse body, through sax when given (else into a tree,
- * kept in page->doc, raw bodies left out when page->scripts can keep the
- * scripts'). TSK_EPARSE for what is not markup, TSK_ENOMEM when an
- * allocation failed (nothing kept).
+ * Decode, check and parse body into a tree, kept in page->doc (raw bodies
+ * left out unless as_is, the scripts' kept in page->scripts). TSK_EPARSE
+ * for what is not markup, TSK_ENOMEM when an allocation failed (nothing
+ * kept).
  */
-static int html_run(const char *body, size_t len, const char *content_type, const htmlSAXHandler *sax,
-                    void *user, const char **charset, tsk__html *page, bool as_is, tsk_error *err)
+static int html_run(const char *body, size_t len, const char *content_type, const char **charset,
+                    tsk__html *page, bool as_is, tsk_error *err)
 {
 	const char *utf8 = NULL;
 	char *owned = NULL;
@@ -609,7 +631,7 @@ static int html_run(const char *body, size_t len, const char *content_type, cons
 	int rc = html_prepare(body, len, content_type, &utf8, &ulen, &owned, charset, err);
 	if (rc != TSK_OK)
 		return rc;
-	if (page && !as_is) {
+	if (!as_is) {
 		char *bare = NULL;
 		size_t blen = 0;
 		if (without_raw_bodies(utf8, ulen, &bare, &blen, &page->scripts, &page->nscripts) != TSK_OK) {
@@ -624,15 +646,15 @@ static int html_run(const char *body, size_t len, const char *content_type, cons
 			page->scripts_known = true;
 		}
 	}
-	htmlParserCtxtPtr ctxt = html_context(utf8, ulen, sax, user);
+	htmlParserCtxtPtr ctxt = html_context(utf8, ulen);
 	if (!ctxt) {
 		free(owned);
 		return tsk_error_set(err, TSK_ENOMEM, "out of memory");
 	}
 	bool ok = guarded_parse(ctxt);
-	if (ok && page)
+	if (ok)
 		page->doc = ctxt->myDoc;
-	else if (ctxt->myDoc) /* a handler that builds nothing leaves none */
+	else if (ctxt->myDoc)
 		xmlFreeDoc(ctxt->myDoc);
 	ctxt->myDoc = NULL;
 	htmlFreeParserCtxt(ctxt);
@@ -651,7 +673,7 @@ static int html_parse(tsk__html *page, const char *body, size_t len, const char 
 		page->walks = ((tsk__xml_watch *)xmlStructuredErrorContext)->walks;
 		page->walks_borrowed = true;
 	}
-	int rc = html_run(body, len, content_type, NULL, NULL, &page->charset, page, as_is, err);
+	int rc = html_run(body, len, content_type, &page->charset, page, as_is, err);
 	if (rc == TSK_OK && (!page->doc || !xmlDocGetRootElement(page->doc)))
 		rc = tsk_error_set(err, TSK_EPARSE, "body could not be parsed as HTML");
 	if (rc != TSK_OK) {
@@ -708,14 +730,6 @@ const char *tsk__html_script(tsk__html *page, size_t i, bool *oom)
 	while (i--)
 		p += strlen(p) + 1;
 	return p;
-}
-
-int tsk__html_sax(const char *body, size_t len, const char *content_type, const htmlSAXHandler *sax,
-                  void *user, tsk_error *err)
-{
-	tsk__html_global_init();
-	const char *charset = NULL;
-	return html_run(body, len, content_type, sax, user, &charset, NULL, true, err);
 }
 
 /* Does the tag name at p (just after '<' or '</') equal name (lower

@@ -64,17 +64,6 @@ const char *tsk__html_script(tsk__html *page, size_t i, bool *oom);
 void tsk__html_free(tsk__html *page);
 
 /*
- * Decode and read body with libxml2's HTML parser and the options of
- * tsk__html_parse, through sax instead of a tree: its callbacks get user as
- * their first argument. TSK_EPARSE as tsk__html_parse for what is not
- * markup; TSK_ENOMEM when libxml2 ran out of memory (the events then stop
- * short: the caller drops what they gave). A callback's own allocation
- * failure is the caller's to remember.
- */
-int tsk__html_sax(const char *body, size_t len, const char *content_type, const htmlSAXHandler *sax,
-                  void *user, tsk_error *err);
-
-/*
  * Is the page one whole document? A page is read whole or not at all, so
  * the bytes are scanned once, tag by tag (comments, scripts and styles
  * skipped: Yamato's print scripts hold whole documents, </html> included):
@@ -126,7 +115,7 @@ enum tsk__text_role { TSK__TEXT_INLINE, TSK__TEXT_SKIP, TSK__TEXT_BR, TSK__TEXT_
 enum tsk__text_role tsk__html_text_role(const xmlChar *name);
 /* tsk__node_text_line of an element whose text, gathered as collect_text
  * does it (roles above, text and CDATA as they are), is raw[0..len):
- * for readers that see the element through SAX events. NULL on ENOMEM. */
+ * for readers that gather an element's text themselves. NULL on ENOMEM. */
 char *tsk__text_line_of(const char *raw, size_t len);
 /* An attribute's value (caller frees), or NULL. */
 char *tsk__node_attr(xmlNodePtr node, const char *name);

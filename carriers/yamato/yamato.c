@@ -23,6 +23,7 @@
  *   is TSK_EPARSE naming the truncation.
  */
 #include "carrier_tables.h"
+#include "carriers.h"
 #include "html.h"
 #include "jptime.h"
 #include "layout.h"
@@ -543,371 +544,323 @@ static int print_table_dom(char *html, struct print_tables *pt)
 }
 
 /*
- * The same reading through libxml2's SAX events, no tree: the print
- * table's document is small and read once, so the texts the tree reading
- * takes (the first <b> whose text is a 12-digit number, the first table
- * whose text names 担当店コード, its first row's th, each row's td under
- * 荷物状況 and 担当店コード) are gathered as the elements close. Text is
- * kept only while such an element is open, with the roles of
- * tsk__node_text. What the events alone cannot settle as the tree would
- * (nested b, tables or cells, one of them inside a script, style or br,
- * white space that libxml2 keeps in a tree only in some places, with text
- * on both sides) is left to print_table_dom: never a different answer.
+ * The same reading, straight from the text, for a document written the way
+ * the print functions write it: plain markup -- no entities, quotes,
+ * comments or scripts; tables, rows, cells, <b> and <font> each closed by
+ * its own end tag in order, rows right inside tables and cells right inside
+ * rows, cells and bold text holding text, <br>, <font> and <b> only (and no
+ * white space alone between two of their elements: libxml2 keeps such a
+ * text in some places only). On
+ * such markup libxml2's tree is the markup as written (html, head, body,
+ * p, center and the form around it change no text the reading takes), so
+ * the texts are gathered as print_table_dom would find them. Anything else
+ * is left to print_table_dom (*plain false): never a different answer
+ * (test_yamato compares the two on every page). libxml2 spends about 300
+ * instructions per byte of such a small document, this some 20.
  */
-enum pt_kind { PT_OTHER, PT_B, PT_TABLE, PT_TR, PT_TH, PT_TD };
+enum pp_kind { PP_TABLE, PP_TR, PP_TH, PP_TD, PP_B, PP_FONT, PP_CENTER, PP_NONE };
 
-struct pt_sax {
-	unsigned char *stack;   /* kind (low 4 bits) and text role of each open element */
-	size_t depth, cap;
-	size_t skip;            /* open script/style/br elements: no text inside */
-	tsk__buf raw;           /* text since the outermost open collector opened */
-	int open;               /* open collectors (b, table, cells of its rows) */
-	bool pending;           /* white space held back after text */
-	bool in_b, in_table, in_tr, in_cell;
-	size_t b_at, table_at, cell_at;
-	char *number;
-	bool chosen;            /* the table naming 担当店コード has closed */
-	int trs, th_i, td_i, cw, cc;
-	bool row_td;
-	char *row_w, *row_c;
-	char **first;           /* the td texts of the table's first row */
-	size_t nfirst, first_cap;
-	struct print_row *rows;
-	size_t nrows, rows_cap;
-	bool nomem, fallback, done;
+struct pp_cell {
+	size_t at, end; /* its text in the table's text */
+	bool td;
 };
 
-static void pt_rows_free(struct pt_sax *st)
+struct pp_state {
+	tsk__buf table;          /* the current table's text, as collect_text gathers it */
+	tsk__buf bold;           /* the open <b>'s text */
+	enum pp_kind stack[16];
+	size_t depth;
+	int tables;              /* open tables (one at most) */
+	int in_cell, in_b;       /* open cells, open <b> */
+	bool cell_elements;      /* the open cell holds an element */
+	bool cell_blank;         /* ... and a text of white space only */
+	bool chosen, chosen_now; /* the table naming 担当店コード; this one */
+	bool first_tr_seen;
+	size_t trs;
+	int th_i, td_i, cw, cc;
+	struct pp_cell cells[32];
+	size_t ncells;
+	char *number;
+	struct print_row *rows;
+	size_t nrows, rows_cap;
+	bool nomem;
+};
+
+static enum pp_kind pp_kind_of(const char *name, size_t n)
 {
-	for (size_t r = 0; r < st->nrows; r++) {
-		free(st->rows[r].word);
-		free(st->rows[r].code);
+	static const struct {
+		const char *name;
+		enum pp_kind kind;
+	} kinds[] = { { "table", PP_TABLE }, { "tr", PP_TR }, { "th", PP_TH },   { "td", PP_TD },
+		      { "b", PP_B },         { "font", PP_FONT }, { "center", PP_CENTER } };
+	for (size_t i = 0; i < TSK__ARRAY_LEN(kinds); i++)
+		if (strlen(kinds[i].name) == n && tsk__strncasecmp(name, kinds[i].name, n) == 0)
+			return kinds[i].kind;
+	return PP_NONE;
+}
+
+/* Elements that stand for nothing the reading takes, with or without an
+ * end tag (never inside a cell or bold text). */
+static bool pp_transparent(const char *name, size_t n)
+{
+	static const char *const names[] = { "html", "head", "title", "body", "p", "form", "input" };
+	for (size_t i = 0; i < TSK__ARRAY_LEN(names); i++)
+		if (strlen(names[i]) == n && tsk__strncasecmp(name, names[i], n) == 0)
+			return true;
+	return false;
+}
+
+/* A text of the document: plain (no entity, no character libxml2 drops). */
+static bool pp_text(struct pp_state *st, const char *p, size_t n)
+{
+	bool blank = true;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == '&' || (c < 0x20 && c != '\t' && c != '\n' && c != '\r'))
+			return false;
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			blank = false;
 	}
-	free(st->rows);
-	st->rows = NULL;
-	st->nrows = st->rows_cap = 0;
-}
-
-static void pt_first_free(struct pt_sax *st)
-{
-	for (size_t i = 0; i < st->nfirst; i++)
-		free(st->first[i]);
-	free(st->first);
-	st->first = NULL;
-	st->nfirst = st->first_cap = 0;
-}
-
-static bool pt_stopped(const struct pt_sax *st)
-{
-	return st->nomem || st->fallback || st->done;
-}
-
-static bool ascii_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* Text (or a role's ' ' / '\n') for the open collectors. */
-static void pt_add(struct pt_sax *st, const char *p, size_t n)
-{
-	if (!st->open || !n)
-		return;
-	if (st->pending) {
-		st->pending = false;
-		/* the held white space would have joined two texts: only the
-		 * tree knows whether libxml2 keeps it */
-		if (!ascii_blank(p[0])) {
-			st->fallback = true;
-			return;
-		}
+	if (st->in_cell && blank && n) {
+		/* white space between elements of a cell: libxml2 keeps it
+		 * in some places only */
+		if (st->cell_elements)
+			return false;
+		st->cell_blank = true;
 	}
-	tsk__buf_add(&st->raw, p, n);
-	if (st->raw.failed)
-		st->nomem = true;
+	if (st->tables)
+		tsk__buf_add(&st->table, p, n);
+	if (st->in_b)
+		tsk__buf_add(&st->bold, p, n);
+	return true;
 }
 
-static void pt_text(void *user, const xmlChar *ch, int len)
+static char *pp_line(struct pp_state *st, size_t from, size_t to)
 {
-	struct pt_sax *st = user;
-	if (pt_stopped(st) || st->skip || !st->open || len <= 0)
-		return;
-	const char *p = (const char *)ch;
-	size_t n = (size_t)len, i = 0;
-	while (i < n && ascii_blank(p[i]))
-		i++;
-	if (i < n) {
-		pt_add(st, p, n);
-		return;
-	}
-	/* white space alone: libxml2 keeps it in a tree or not by where it
-	 * stands; it changes a text only between two non-blank characters */
-	if (st->raw.len && !ascii_blank(st->raw.data[st->raw.len - 1]))
-		st->pending = true;
-}
-
-/* The text of the collector opened at offset at, as tsk__node_text_line. */
-static char *pt_line(struct pt_sax *st, size_t at)
-{
-	char *t = tsk__text_line_of(st->raw.data + at, st->raw.len - at);
-	if (!t)
-		st->nomem = true;
+	char *t = tsk__text_line_of(st->table.data + from, to - from);
+	st->nomem = st->nomem || !t;
 	return t;
 }
 
-static void pt_close_collector(struct pt_sax *st)
+/* A data row has ended: its word and code, as the tree reading takes them. */
+static void pp_row(struct pp_state *st)
 {
-	if (--st->open == 0) {
-		st->raw.len = 0;
-		st->pending = false;
+	size_t tds = 0;
+	char *w = NULL, *c = NULL;
+	for (size_t i = 0; i < st->ncells; i++) {
+		if (!st->cells[i].td)
+			continue;
+		if ((int)tds == st->cw)
+			w = pp_line(st, st->cells[i].at, st->cells[i].end);
+		if ((int)tds == st->cc)
+			c = pp_line(st, st->cells[i].at, st->cells[i].end);
+		tds++;
 	}
-}
-
-static enum pt_kind pt_kind_of(const xmlChar *name)
-{
-	const char *n = (const char *)name;
-	if (tsk__strcasecmp(n, "b") == 0)
-		return PT_B;
-	if (tsk__strcasecmp(n, "table") == 0)
-		return PT_TABLE;
-	if (tsk__strcasecmp(n, "tr") == 0)
-		return PT_TR;
-	if (tsk__strcasecmp(n, "th") == 0)
-		return PT_TH;
-	if (tsk__strcasecmp(n, "td") == 0)
-		return PT_TD;
-	return PT_OTHER;
-}
-
-static void pt_start(void *user, const xmlChar *name, const xmlChar **attrs)
-{
-	(void)attrs;
-	struct pt_sax *st = user;
-	if (pt_stopped(st))
-		return;
-	enum tsk__text_role role = tsk__html_text_role(name);
-	enum pt_kind kind = pt_kind_of(name);
-	/* rows and cells count inside the table being read only */
-	if ((kind == PT_TR || kind == PT_TH || kind == PT_TD) && !st->in_table)
-		kind = PT_OTHER;
-	if (kind == PT_TABLE && st->chosen)
-		kind = PT_OTHER;
-	if (kind != PT_OTHER && st->skip) {
-		st->fallback = true;
+	if (!tds || st->nomem) {
+		free(w);
+		free(c);
 		return;
 	}
-	if ((kind == PT_B && st->in_b) || (kind == PT_TABLE && st->in_table) || (kind == PT_TR && st->in_tr) ||
-	    ((kind == PT_TH || kind == PT_TD) &&
-	     (st->in_cell || !st->in_tr || !st->depth || (st->stack[st->depth - 1] & 15) != PT_TR))) {
-		st->fallback = true;
-		return;
-	}
-	if (!TSK__GROW(st->stack, st->cap, st->depth + 1)) {
+	if (!w)
+		w = tsk__strdup("");
+	if (!c)
+		c = tsk__strdup("");
+	if (!w || !c || !TSK__GROW(st->rows, st->rows_cap, st->nrows + 1)) {
+		free(w);
+		free(c);
 		st->nomem = true;
 		return;
 	}
-	st->stack[st->depth++] = (unsigned char)(kind | (unsigned)role << 4);
-	if (st->skip || role == TSK__TEXT_SKIP || role == TSK__TEXT_BR) {
-		if (!st->skip && role == TSK__TEXT_BR)
-			pt_add(st, "\n", 1);
-		if (role == TSK__TEXT_SKIP || role == TSK__TEXT_BR)
-			st->skip++;
-		return;
-	}
-	if (role == TSK__TEXT_CELL)
-		pt_add(st, " ", 1);
-	switch (kind) {
-	case PT_B:
-		st->in_b = true;
-		st->b_at = st->raw.len;
-		st->open++;
-		break;
-	case PT_TABLE:
-		st->in_table = true;
-		st->table_at = st->raw.len;
-		st->open++;
+	st->rows[st->nrows].word = w;
+	st->rows[st->nrows].code = c;
+	st->nrows++;
+}
+
+/* An element opens; false when the markup leaves the plain shape. */
+static bool pp_open(struct pp_state *st, enum pp_kind k)
+{
+	enum pp_kind top = st->depth ? st->stack[st->depth - 1] : PP_NONE;
+	if (st->depth == TSK__ARRAY_LEN(st->stack))
+		return false;
+	switch (k) {
+	case PP_TABLE:
+		for (size_t i = 0; i < st->depth; i++)
+			if (st->stack[i] != PP_CENTER)
+				return false;
+		st->tables = 1;
+		st->table.len = 0;
+		st->chosen_now = false;
 		st->trs = 0;
-		st->cw = st->cc = -1;
+		st->ncells = 0;
 		break;
-	case PT_TR:
-		st->in_tr = true;
+	case PP_TR:
+		if (top != PP_TABLE)
+			return false;
 		st->trs++;
-		st->th_i = st->td_i = 0;
-		st->row_td = false;
+		st->ncells = 0;
 		break;
-	case PT_TH:
-	case PT_TD:
-		st->in_cell = true;
-		st->cell_at = st->raw.len;
-		st->open++;
+	case PP_TH:
+	case PP_TD:
+		if (top != PP_TR || st->ncells == TSK__ARRAY_LEN(st->cells))
+			return false;
+		tsk__buf_putc(&st->table, ' ');
+		st->cells[st->ncells].at = st->table.len;
+		st->cells[st->ncells].td = k == PP_TD;
+		st->ncells++;
+		st->in_cell = 1;
+		st->cell_elements = false;
+		st->cell_blank = false;
+		break;
+	case PP_B:
+		if (st->in_b || (st->tables && !st->in_cell))
+			return false;
+		st->in_b = 1;
+		st->bold.len = 0;
+		tsk__buf_add(&st->bold, "", 0);
+		break;
+	case PP_FONT:
+		if (st->tables && !st->in_cell)
+			return false;
+		break;
+	case PP_CENTER:
+		if (st->tables || st->in_b)
+			return false;
 		break;
 	default:
-		break;
+		return false;
 	}
+	if (st->in_cell && k != PP_TH && k != PP_TD) {
+		if (st->cell_blank)
+			return false;
+		st->cell_elements = true;
+	}
+	st->stack[st->depth++] = k;
+	return true;
 }
 
-static char *pt_dup_or_empty(char *const *v, size_t n, int i)
+/* Its end tag; false when it does not close the element open last. */
+static bool pp_close(struct pp_state *st, enum pp_kind k)
 {
-	return tsk__strdup(i >= 0 && (size_t)i < n && v[i] ? v[i] : "");
-}
-
-static void pt_cell_end(struct pt_sax *st, enum pt_kind kind)
-{
-	char *t = pt_line(st, st->cell_at);
-	st->in_cell = false;
-	pt_close_collector(st);
-	if (!t)
-		return;
-	if (kind == PT_TH) {
-		if (st->trs == 1) {
-			int col = print_header(t);
-			if (col < 0)
+	if (!st->depth || st->stack[st->depth - 1] != k)
+		return false;
+	st->depth--;
+	switch (k) {
+	case PP_TABLE:
+		tsk__buf_putc(&st->table, '\n');
+		st->tables = 0;
+		if (!st->chosen) {
+			/* a table that names 担当店コード past its header row
+			 * is left to the tree */
+			char *t = pp_line(st, 0, st->table.len);
+			bool names = t && strstr(t, "担当店コード");
+			free(t);
+			if (names)
+				return false;
+		}
+		st->chosen_now = false;
+		break;
+	case PP_TR:
+		tsk__buf_putc(&st->table, '\n');
+		if (st->chosen_now) {
+			pp_row(st);
+		} else if (!st->chosen && st->trs == 1) {
+			/* the header row of the table that names 担当店コード */
+			char *t = pp_line(st, 0, st->table.len);
+			if (t && strstr(t, "担当店コード")) {
+				st->chosen = st->chosen_now = true;
+				int th = 0;
+				for (size_t i = 0; i < st->ncells; i++) {
+					if (st->cells[i].td)
+						continue;
+					char *h = pp_line(st, st->cells[i].at, st->cells[i].end);
+					int col = h ? print_header(h) : -1;
+					st->nomem = st->nomem || col < 0;
+					if (col == 1)
+						st->cw = th;
+					else if (col == 2)
+						st->cc = th;
+					th++;
+					free(h);
+				}
+				pp_row(st); /* a row with td cells is a data row too */
+			}
+			free(t);
+		}
+		break;
+	case PP_TH:
+	case PP_TD:
+		st->in_cell = 0;
+		st->cells[st->ncells - 1].end = st->table.len;
+		break;
+	case PP_B:
+		st->in_b = 0;
+		if (!st->number) {
+			char *t = tsk__text_line_of(st->bold.data, st->bold.len);
+			if (!t || !bold_number(t, &st->number))
 				st->nomem = true;
-			else if (col == 1)
-				st->cw = st->th_i;
-			else if (col == 2)
-				st->cc = st->th_i;
+			free(t);
 		}
-		st->th_i++;
-		free(t);
-		return;
-	}
-	st->row_td = true;
-	if (st->trs == 1) {
-		/* the columns are known when this row ends */
-		if (TSK__GROW(st->first, st->first_cap, st->nfirst + 1))
-			st->first[st->nfirst++] = t, t = NULL;
-		else
-			st->nomem = true;
-	} else if (st->td_i == st->cw && st->td_i == st->cc && !st->row_w && !st->row_c) {
-		st->row_c = tsk__strdup(t);
-		st->row_w = t, t = NULL;
-		if (!st->row_c)
-			st->nomem = true;
-	} else if (st->td_i == st->cw && !st->row_w) {
-		st->row_w = t, t = NULL;
-	} else if (st->td_i == st->cc && !st->row_c) {
-		st->row_c = t, t = NULL;
-	}
-	st->td_i++;
-	free(t);
-}
-
-static void pt_row_end(struct pt_sax *st)
-{
-	st->in_tr = false;
-	char *w = NULL, *c = NULL;
-	if (st->row_td && st->cw >= 0 && st->cc >= 0) {
-		if (st->trs == 1) {
-			w = pt_dup_or_empty(st->first, st->nfirst, st->cw);
-			c = pt_dup_or_empty(st->first, st->nfirst, st->cc);
-		} else {
-			w = st->row_w ? st->row_w : tsk__strdup("");
-			c = st->row_c ? st->row_c : tsk__strdup("");
-			st->row_w = st->row_c = NULL;
-		}
-		if (!w || !c || !TSK__GROW(st->rows, st->rows_cap, st->nrows + 1)) {
-			free(w);
-			free(c);
-			st->nomem = true;
-		} else {
-			st->rows[st->nrows].word = w;
-			st->rows[st->nrows].code = c;
-			st->nrows++;
-		}
-	}
-	free(st->row_w);
-	free(st->row_c);
-	st->row_w = st->row_c = NULL;
-	if (st->trs == 1)
-		pt_first_free(st);
-}
-
-static void pt_end(void *user, const xmlChar *name)
-{
-	(void)name;
-	struct pt_sax *st = user;
-	if (pt_stopped(st) || !st->depth)
-		return;
-	unsigned char e = st->stack[--st->depth];
-	enum pt_kind kind = (enum pt_kind)(e & 15);
-	enum tsk__text_role role = (enum tsk__text_role)(e >> 4);
-	if (st->skip) {
-		if (role == TSK__TEXT_SKIP || role == TSK__TEXT_BR)
-			st->skip--;
-		return;
-	}
-	switch (kind) {
-	case PT_B: {
-		char *t = pt_line(st, st->b_at);
-		st->in_b = false;
-		pt_close_collector(st);
-		char *d = NULL;
-		if (t && !bold_number(t, &d))
-			st->nomem = true;
-		else if (d && !st->number)
-			st->number = d, d = NULL;
-		free(t);
-		free(d);
 		break;
-	}
-	case PT_TH:
-	case PT_TD:
-		pt_cell_end(st, kind);
-		break;
-	case PT_TR:
-		pt_row_end(st);
-		break;
-	case PT_TABLE: {
-		char *t = pt_line(st, st->table_at);
-		st->in_table = false;
-		pt_close_collector(st);
-		if (t && strstr(t, "担当店コード"))
-			st->chosen = true; /* its rows are the answer */
-		else
-			pt_rows_free(st);
-		free(t);
-		break;
-	}
 	default:
 		break;
 	}
-	if (role == TSK__TEXT_BLOCK)
-		pt_add(st, "\n", 1);
-	/* the number and the table are settled: nothing after them counts */
-	if (st->chosen && st->number)
-		st->done = true;
+	return true;
 }
 
-/* Read one PRINT_n() function's print table into pt. */
-static int print_table_of(const char *fn, struct print_tables *pt)
+static bool pp_letter(char c)
 {
-	char *html = writeln_strings(fn);
-	if (!html)
-		return TSK_ENOMEM;
-	/* no <table> tag, no table (PRINT_HEADER, PRINT_HOOTER): nothing to parse */
-	if (tsk__find_ci(html, "<table") < 0) {
-		free(html);
-		return TSK_OK;
-	}
-	htmlSAXHandler sax;
-	memset(&sax, 0, sizeof sax);
-	sax.startElement = pt_start;
-	sax.endElement = pt_end;
-	sax.characters = pt_text;
-	sax.ignorableWhitespace = pt_text;
-	sax.cdataBlock = pt_text;
-	struct pt_sax st;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int print_table_plain(const char *html, struct print_tables *pt, bool *plain)
+{
+	struct pp_state st;
 	memset(&st, 0, sizeof st);
-	tsk_error err;
-	tsk_error_clear(&err);
-	int rc = tsk__html_sax(html, strlen(html), "text/html; charset=UTF-8", &sax, &st, &err);
-	if (rc == TSK_OK && st.nomem)
-		rc = TSK_ENOMEM;
-	else if (rc != TSK_OK && rc != TSK_ENOMEM)
-		rc = TSK_OK, st.chosen = false; /* no table there: no codes */
-	if (rc == TSK_OK && st.fallback) {
-		rc = print_table_dom(html, pt);
-	} else if (rc == TSK_OK && st.chosen && st.number && st.cw >= 0 && st.cc >= 0) {
+	st.cw = st.cc = -1;
+	bool ok = true;
+	const char *p = html;
+	while (ok && *p && !st.nomem) {
+		const char *lt = strchr(p, '<');
+		ok = pp_text(&st, p, lt ? (size_t)(lt - p) : strlen(p));
+		if (!lt || !ok)
+			break;
+		const char *gt = strchr(lt, '>');
+		/* the tag: a name, then only unquoted ASCII attributes; no
+		 * "<!", no "/>" but <br/> */
+		const char *name = lt + 1;
+		bool end = *name == '/';
+		if (end)
+			name++;
+		size_t nlen = 0;
+		while (pp_letter(name[nlen]) || (nlen && name[nlen] >= '0' && name[nlen] <= '9'))
+			nlen++;
+		ok = gt && nlen > 0;
+		for (const char *q = name + nlen; ok && q < gt; q++)
+			ok = *q != '<' && *q != '"' && *q != '\'' && (unsigned char)*q < 0x80 &&
+			     (q != name + nlen || *q == ' ' || *q == '\t' || *q == '\n' || *q == '\r' || *q == '/');
+		bool br = nlen == 2 && tsk__strncasecmp(name, "br", 2) == 0;
+		if (!ok || (gt[-1] == '/' && !br)) {
+			ok = false;
+		} else if (br) {
+			/* a line end in the texts around it (white space next
+			 * to it reads the same kept or not) */
+			ok = !end;
+			if (st.tables)
+				tsk__buf_putc(&st.table, '\n');
+			if (st.in_b)
+				tsk__buf_putc(&st.bold, '\n');
+		} else if (pp_transparent(name, nlen)) {
+			ok = !st.tables && !st.in_b;
+		} else {
+			enum pp_kind k = pp_kind_of(name, nlen);
+			ok = k != PP_NONE && (end ? pp_close(&st, k) : pp_open(&st, k));
+		}
+		p = gt + 1;
+	}
+	ok = ok && !st.depth && !st.table.failed && !st.bold.failed;
+	int rc = st.nomem || st.table.failed || st.bold.failed ? TSK_ENOMEM : TSK_OK;
+	*plain = ok && rc == TSK_OK;
+	if (*plain && st.number && st.cw >= 0 && st.cc >= 0) {
 		if (TSK__GROW(pt->v, pt->cap, pt->n + 1)) {
 			struct print_table *t = &pt->v[pt->n++];
 			t->number = st.number;
@@ -922,14 +875,51 @@ static int print_table_of(const char *fn, struct print_tables *pt)
 			rc = TSK_ENOMEM;
 		}
 	}
-	free(html);
+	for (size_t r = 0; r < st.nrows; r++) {
+		free(st.rows[r].word);
+		free(st.rows[r].code);
+	}
+	free(st.rows);
 	free(st.number);
-	free(st.stack);
-	free(st.row_w);
-	free(st.row_c);
-	pt_rows_free(&st);
-	pt_first_free(&st);
-	tsk__buf_dispose(&st.raw);
+	tsk__buf_dispose(&st.table);
+	tsk__buf_dispose(&st.bold);
+	return rc;
+}
+
+/* Read one PRINT_n() function's print table into pt: directly when its
+ * markup is plain (unless tree_only), else through the tree; *plain
+ * counts the direct readings. */
+static int print_table_of(const char *fn, struct print_tables *pt, bool tree_only, size_t *plain)
+{
+	char *html = writeln_strings(fn);
+	if (!html)
+		return TSK_ENOMEM;
+	/* no <table> tag, no table (PRINT_HEADER, PRINT_HOOTER): nothing to parse */
+	if (tsk__find_ci(html, "<table") < 0) {
+		free(html);
+		return TSK_OK;
+	}
+	bool direct = false;
+	int rc = tree_only ? TSK_OK : print_table_plain(html, pt, &direct);
+	if (rc == TSK_OK && !direct)
+		rc = print_table_dom(html, pt);
+	*plain += direct;
+	free(html);
+	return rc;
+}
+
+/* Every PRINT_n() function of a script's text. */
+static int print_tables_in(const char *text, struct print_tables *pt, bool tree_only, size_t *plain)
+{
+	int rc = TSK_OK;
+	const char *p = strstr(text, "function PRINT_");
+	while (rc == TSK_OK && p) {
+		const char *next = strstr(p + 1, "function PRINT_");
+		char *fn = next ? tsk__strndup(p, (size_t)(next - p)) : tsk__strdup(p);
+		rc = fn ? print_table_of(fn, pt, tree_only, plain) : TSK_ENOMEM;
+		free(fn);
+		p = next;
+	}
 	return rc;
 }
 
@@ -938,18 +928,32 @@ static int print_tables_2019(tsk__html *page, struct print_tables *pt)
 {
 	int rc = TSK_OK;
 	bool oom = false;
+	size_t plain = 0;
 	const char *text;
-	for (size_t i = 0; rc == TSK_OK && (text = tsk__html_script(page, i, &oom)); i++) {
-		const char *p = strstr(text, "function PRINT_");
-		while (rc == TSK_OK && p) {
-			const char *next = strstr(p + 1, "function PRINT_");
-			char *fn = next ? tsk__strndup(p, (size_t)(next - p)) : tsk__strdup(p);
-			rc = fn ? print_table_of(fn, pt) : TSK_ENOMEM;
-			free(fn);
-			p = next;
-		}
-	}
+	for (size_t i = 0; rc == TSK_OK && (text = tsk__html_script(page, i, &oom)); i++)
+		rc = print_tables_in(text, pt, false, &plain);
 	return rc == TSK_OK && oom ? TSK_ENOMEM : rc;
+}
+
+int tsk__yamato_print_check(const char *script, size_t *tables, size_t *plain, bool *same)
+{
+	struct print_tables a = { NULL, 0, 0 }, b = { NULL, 0, 0 };
+	size_t none = 0;
+	*plain = 0;
+	int rc = print_tables_in(script, &a, false, plain);
+	if (rc == TSK_OK)
+		rc = print_tables_in(script, &b, true, &none);
+	*tables = b.n;
+	*same = a.n == b.n;
+	for (size_t i = 0; *same && i < a.n; i++) {
+		*same = strcmp(a.v[i].number, b.v[i].number) == 0 && a.v[i].n == b.v[i].n;
+		for (size_t r = 0; *same && r < a.v[i].n; r++)
+			*same = strcmp(a.v[i].rows[r].word, b.v[i].rows[r].word) == 0 &&
+			        strcmp(a.v[i].rows[r].code, b.v[i].rows[r].code) == 0;
+	}
+	print_tables_dispose(&a);
+	print_tables_dispose(&b);
+	return rc;
 }
 
 static const struct print_table *print_table_for(const struct print_tables *pt, const char *number)

@@ -4,9 +4,13 @@
  * Seeds: the pages in tests/data/yamato/.
  *
  * Invariant checked: tsk_parse returns a code and, on success, a list
- * whose every shipment can be read back; it never crashes, hangs or leaks
- * (the sanitizers and libFuzzer's leak check judge the rest).
+ * whose every shipment can be read back; the print tables of the page's
+ * scripts read straight from their text are the ones libxml2's tree gives
+ * (carriers/yamato/yamato.c, print_table_plain); it never crashes, hangs
+ * or leaks (the sanitizers and libFuzzer's leak check judge the rest).
  */
+#include "carriers.h"
+#include "html.h"
 #include "tsuiseki.h"
 
 #include <stddef.h>
@@ -36,5 +40,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tsk_shipment_list_free(l);
 	}
 	tsk_ctx_free(ctx);
+
+	tsk__html page;
+	tsk_error err;
+	tsk_error_clear(&err);
+	if (tsk__html_parse(&page, (const char *)data, size, NULL, &err) == TSK_OK) {
+		bool oom = false;
+		const char *script;
+		for (size_t i = 0; (script = tsk__html_script(&page, i, &oom)); i++) {
+			size_t tables = 0, plain = 0;
+			bool same = true;
+			if (tsk__yamato_print_check(script, &tables, &plain, &same) == TSK_OK && !same)
+				abort(); /* the direct reading differs from the tree's */
+		}
+		tsk__html_free(&page);
+	}
 	return 0;
 }

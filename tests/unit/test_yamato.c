@@ -4,6 +4,8 @@
  * unknown layouts, bad and truncated bodies, the status table, check
  * digits and the request builder.
  */
+#include "carriers.h"
+#include "html.h"
 #include "model.h"
 #include "pagecheck.h"
 #include "statusmap.h"
@@ -11,6 +13,7 @@
 #include "util.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -708,6 +711,94 @@ START_TEST(office_codes_2019_print_markup)
 }
 END_TEST
 
+/* The print tables read straight from the text are the tree's, on every
+ * Yamato page and on the variants above; the synthetic pages' print
+ * markup (the print function's own) is read directly. */
+static void print_check(const char *body, size_t len, const char *name, bool all_plain)
+{
+	tsk__html page;
+	tsk_error err;
+	tsk_error_clear(&err);
+	if (tsk__html_parse(&page, body, len, NULL, &err) != TSK_OK)
+		return;
+	bool oom = false;
+	const char *script;
+	for (size_t i = 0; (script = tsk__html_script(&page, i, &oom)); i++) {
+		size_t tables = 0, plain = 0;
+		bool same = false;
+		ck_assert_int_eq(tsk__yamato_print_check(script, &tables, &plain, &same), TSK_OK);
+		ck_assert_msg(same, "%s: script %zu: the direct reading differs from the tree's", name, i);
+		if (all_plain)
+			ck_assert_msg(plain >= tables, "%s: script %zu: %zu of %zu tables read directly", name, i, plain,
+			              tables);
+	}
+	ck_assert(!oom);
+	tsk__html_free(&page);
+}
+
+START_TEST(print_tables_direct_equals_tree)
+{
+	const char *data = getenv("TSK_TEST_DATA");
+	ck_assert_ptr_nonnull(data);
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/yamato", data);
+	DIR *dh = opendir(dir);
+	ck_assert_ptr_nonnull(dh);
+	struct dirent *de;
+	size_t pages = 0;
+	while ((de = readdir(dh))) {
+		size_t l = strlen(de->d_name);
+		if (l < 5 || strcmp(de->d_name + l - 5, ".html") != 0)
+			continue;
+		char path[8192];
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		char *body = NULL;
+		size_t len = 0;
+		ck_assert_int_eq(tsk__read_file(path, 1 << 24, &body, &len), 0);
+		print_check(body, len, de->d_name, strncmp(de->d_name, "synthetic_2019", 14) == 0);
+		pages += strstr(body, "function PRINT_") != NULL;
+		free(body);
+	}
+	closedir(dh);
+	ck_assert_uint_ge(pages, 25);
+
+	/* markup the print function does not write: left to the tree, or read
+	 * directly to the same tables */
+	static const struct {
+		const char *from, *to;
+	} cases[] = {
+		{ " swd.writeln(' <td>060713</td>');", " swd.writeln(' <td><span>06</span><font>0713</font></td>');" },
+		{ " swd.writeln(' <td>060713</td>');", " swd.writeln(' <td><font>06</font> <b>0713</b></td>');" },
+		{ " swd.writeln(' <td>060713</td>');", " swd.writeln(' <td>06&#55;713</td>');" },
+		{ " swd.writeln(' <td>060713</td>');", " swd.writeln(' <td>06<br>07<br>13</td>');" },
+		{ "<font size=4><b>6230-2386-6161</b></font>", "<font size=4><b><b>6230-2386-6161</b></b></font>" },
+		{ "<font size=4><b>6230-2386-6161</b></font>", "<font size=4><b/>6230-2386-6161</b></font>" },
+		{ "<font size=4><b>6230-2386-6161</b></font>", "<b>6230<br>2386-6161</b>" },
+		{ " swd.writeln(' <th bgcolor=#CCCCCC>担当店コード</th>');",
+		  " swd.writeln(' <th bgcolor=#CCCCCC><b>担当店</b><i>コード</i></th>');" },
+		{ " swd.writeln(' <th bgcolor=#CCCCCC>担当店コード</th>');", " swd.writeln(' <th bgcolor=\"#CCC\">担当店コード</th>');" },
+		{ " swd.writeln(' <th bgcolor=#CCCCCC>荷物状況</th>');", " swd.writeln(' <td>荷物状況</td>');" },
+		{ "<font size=4>　1件目</font>", "<font size=4><b>1234-5678-9012</b></font>" },
+		{ "<table border=1 bordercolor=#000000 cellpadding=1 cellspacing=0>", "<table border=1><tr><td>担当店コード</td></tr></table><table border=1>" },
+		{ "<table border=1 bordercolor=#000000 cellpadding=1 cellspacing=0>", "<center><table border=1>" },
+		{ "<table border=1 bordercolor=#000000 cellpadding=1 cellspacing=0>", "<p><table border=1>" },
+		{ "<table border=1 bordercolor=#000000 cellpadding=1 cellspacing=0>", "<table border=1>x" },
+	};
+	size_t len;
+	char *page = tsk_test_read("yamato/synthetic_2019_delivered.html", &len);
+	print_check(page, len, "synthetic_2019_delivered.html", true);
+	for (size_t k = 0; k < TSK__ARRAY_LEN(cases); k++) {
+		size_t n;
+		char *v = replaced(page, len, cases[k].from, cases[k].to, &n);
+		char name[32];
+		snprintf(name, sizeof name, "variant %zu", k);
+		print_check(v, n, name, false);
+		free(v);
+	}
+	free(page);
+}
+END_TEST
+
 START_TEST(known_layout_without_numbers)
 {
 	/* the 2009 form with every slot empty */
@@ -1095,6 +1186,7 @@ int main(void)
 	tcase_add_test(tc, synthetic_not_found_and_mixed);
 	tcase_add_test(tc, office_codes_2019);
 	tcase_add_test(tc, office_codes_2019_print_markup);
+	tcase_add_test(tc, print_tables_direct_equals_tree);
 	tcase_add_test(tc, synthetic_handoff);
 	tcase_add_test(tc, new_year);
 	tcase_add_loop_test(tc, stated_windows, 0, (int)(sizeof windows / sizeof windows[0]));
