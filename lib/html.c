@@ -557,10 +557,32 @@ static void add_script_text(tsk__buf *sc, const char *p, const char *end)
  * a NUL). TSK_OK with *out NULL when there is nothing to leave out or the
  * scan stopped (scripts then unset); TSK_ENOMEM.
  */
+/* Might the text hold a script or style with a body? A quick look (no
+ * tags read) that the scan below makes sure of: false only when every
+ * "<script" and "<style" is followed by an end tag at once. */
+static bool may_hold_raw_body(const char *p, const char *end)
+{
+	while (p < end && (p = memchr(p, '<', (size_t)(end - p)))) {
+		p++;
+		size_t n = end - p >= 6 && at_nocase(p, "script", 6) ? 6
+		           : end - p >= 5 && at_nocase(p, "style", 5) ? 5
+		                                                       : 0;
+		if (!n)
+			continue;
+		const char *gt = memchr(p + n, '>', (size_t)(end - p - n));
+		if (!gt || end - gt < 3 || gt[1] != '<' || gt[2] != '/')
+			return true;
+		p = gt;
+	}
+	return false;
+}
+
 static int without_raw_bodies(const char *text, size_t len, char **out, size_t *out_len, tsk__buf *scripts,
                               size_t *nscripts)
 {
 	*out = NULL;
+	if (!may_hold_raw_body(text, text + len))
+		return TSK_OK;
 	/* the bodies first (most pages have a few), then the copies, each
 	 * allocated once at its size */
 	struct raw_body few[32], *v = few, b;
