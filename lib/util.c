@@ -548,13 +548,28 @@ bool tsk__folded_contains(const tsk__folded *hay, const tsk__folded *needle)
 	return false;
 }
 
-bool tsk__folded_equal_text(const tsk__folded *f, const char *s, bool nocase)
+/* The row folded on the fly, compared with f. */
+static bool folded_equal_walk(const tsk__folded *f, const char *s, bool nocase)
 {
 	size_t len = strlen(s), i = 0, k = 0;
 	for (uint32_t cp; (cp = fold_next(s, len, &i, nocase)); k++)
 		if (k == f->n || f->cp[k] != cp)
-			return false; /* most rows differ at their first character */
+			return false;
 	return k == f->n;
+}
+
+bool tsk__folded_equal_text(const tsk__folded *f, const char *s, bool nocase)
+{
+	/* most rows differ at their first character: when it is printable
+	 * ASCII or a Japanese character that folds to itself, it is compared
+	 * before the row is measured and walked */
+	const unsigned char *u = (const unsigned char *)s;
+	if (f->n && u[0] > 0x20 && u[0] < 0x7F)
+		return (nocase ? tsk__ascii_lower(u[0]) : u[0]) == f->cp[0] && folded_equal_walk(f, s, nocase);
+	if (f->n && u[0] && plain_three(u, 0, 3) && u[0] != 0xEF && !(u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x80))
+		return ((uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F)) == f->cp[0] &&
+		       folded_equal_walk(f, s, nocase);
+	return folded_equal_walk(f, s, nocase);
 }
 
 bool tsk__folded_contains_text(const tsk__folded *hay, const char *needle)

@@ -419,10 +419,16 @@ static int map_header(xmlNodePtr header_row, int idx[COL__COUNT], bool *failed)
 			*failed = true;
 			break;
 		}
+		/* a word is all ASCII or all Japanese: the kinds the text lacks are not searched */
+		bool ascii = false, other = false;
+		for (const char *c = t; *c; c++)
+			*((unsigned char)*c < 0x80 ? &ascii : &other) = true;
 		for (size_t k = 0; k < TSK__ARRAY_LEN(col_words); k++) {
 			bool hit = false;
-			for (int w = 0; col_words[k].words[w] && !hit; w++)
-				hit = strstr(t, col_words[k].words[w]) != NULL;
+			for (int w = 0; col_words[k].words[w] && !hit; w++) {
+				const char *word = col_words[k].words[w];
+				hit = ((unsigned char)word[0] < 0x80 ? ascii : other) && strstr(t, word);
+			}
 			if (hit) {
 				if (idx[col_words[k].col] < 0) {
 					idx[col_words[k].col] = (int)i;

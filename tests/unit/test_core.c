@@ -172,6 +172,27 @@ START_TEST(text_normalisation)
 }
 END_TEST
 
+/* A folded word against rows: the first-character shortcut of
+ * tsk__folded_equal_text answers as tsk__fold_equal does, also for rows
+ * whose first character folds (full width, U+3000, a space, a capital). */
+START_TEST(folded_rows_compare_as_folded_text)
+{
+	static const char *const words[] = { "配達完了", "Delivered", "delivered", "ＡＢ", "AB", "　到着", "到着", "" };
+	static const char *const rows[] = { "配達完了", " 配達完了", "\xE3\x80\x80配達完了", "Delivered", "delivered",
+		                            "ＤＥＬＩＶＥＲＥＤ", "AB", "ＡＢ", "到着", "到", "\x01到着", "" };
+	for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+		for (int nocase = 0; nocase < 2; nocase++) {
+			tsk__folded f;
+			tsk__fold_cps(&f, words[w], nocase);
+			for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++)
+				ck_assert_msg(tsk__folded_equal_text(&f, rows[r], nocase) ==
+				                  tsk__fold_equal(words[w], rows[r], nocase),
+				              "word \"%s\", row \"%s\", nocase %d", words[w], rows[r], nocase);
+		}
+	}
+}
+END_TEST
+
 START_TEST(number_checks)
 {
 	char *n;
@@ -649,6 +670,7 @@ int main(void)
 	tcase_add_test(tc, year_hint_not_before_ship_date);
 	tcase_add_test(tc, eta_local_window);
 	tcase_add_test(tc, text_normalisation);
+	tcase_add_test(tc, folded_rows_compare_as_folded_text);
 	tcase_add_test(tc, number_checks);
 	tcase_add_test(tc, status_names);
 	tcase_add_test(tc, status_rule);
