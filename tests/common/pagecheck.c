@@ -7,6 +7,7 @@
 #include "tsuiseki.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,31 @@ char *tsk_test_read(const char *relpath, size_t *len_out)
 	if (len_out)
 		*len_out = (size_t)n;
 	return buf;
+}
+
+size_t tsk_test_each_page(const char *dir, void (*fn)(const char *name, const char *body, size_t len, void *user),
+                          void *user)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", tsk_test_data_dir(), dir);
+	DIR *dh = opendir(path);
+	ck_assert_msg(dh != NULL, "cannot open %s", path);
+	size_t pages = 0;
+	struct dirent *de;
+	while ((de = readdir(dh))) {
+		size_t l = strlen(de->d_name);
+		if (l < 5 || strcmp(de->d_name + l - 5, ".html") != 0)
+			continue;
+		char rel[4096];
+		snprintf(rel, sizeof rel, "%s/%s", dir, de->d_name);
+		size_t len = 0;
+		char *body = tsk_test_read(rel, &len);
+		fn(de->d_name, body, len, user);
+		free(body);
+		pages++;
+	}
+	closedir(dh);
+	return pages;
 }
 
 static size_t arr_len(yajl_val v)

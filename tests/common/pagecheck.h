@@ -30,6 +30,11 @@ tsk_ctx *tsk_test_ctx_new(unsigned int flags);
 const char *tsk_test_data_dir(void);
 /* Read a file below the data directory (caller frees). Fails the test when absent. */
 char *tsk_test_read(const char *relpath, size_t *len_out);
+/* Call fn on every .html page of the data directory's subdirectory dir
+ * (its file name, bytes and length; the bytes are freed after the call).
+ * Returns how many. Fails the test when the directory cannot be read. */
+size_t tsk_test_each_page(const char *dir, void (*fn)(const char *name, const char *body, size_t len, void *user),
+                          void *user);
 
 /*
  * Check one expectation file (data/<exp_relpath>, the schema of

@@ -12,11 +12,11 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "html.h"
+#include "pagecheck.h"
 #include "rawcheck.h"
 #include "util.h"
 
 #include <check.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,69 +100,58 @@ static void compare(tsk__html *page, xmlNodePtr ctx, const char *expr, const cha
 	xmlXPathFreeObject(lib);
 }
 
+/* One page: every path walked as libxml2 evaluates it; every other page
+ * inside a watch that lends one cache of compiled paths to all of them
+ * (as a context does), the others each compiling their own. */
+struct walk_run {
+	struct tsk__walks *shared;
+	size_t pages;
+};
+
+static void walk_page(const char *name, const char *body, size_t len, void *user)
+{
+	struct walk_run *run = user;
+	tsk__html page;
+	tsk_error err;
+	tsk_error_clear(&err);
+	tsk__xml_watch watch;
+	bool lend = run->pages % 2 == 0;
+	if (lend) {
+		tsk__xml_watch_begin(&watch);
+		watch.walks = run->shared;
+	}
+	if (tsk__html_parse(&page, body, len, NULL, &err) != TSK_OK) {
+		if (lend)
+			tsk__xml_watch_end(&watch);
+		return;
+	}
+	ck_assert(page.walks_borrowed == lend);
+	run->pages++;
+	xmlXPathObjectPtr ctxs = tsk__html_xpath_libxml(&page, NULL, contexts);
+	for (size_t e = 0; e < TSK__ARRAY_LEN(exprs); e++) {
+		compare(&page, NULL, exprs[e], name);
+		if (exprs[e][0] == '/')
+			continue;
+		/* contexts spread over the page */
+		int nc = tsk__xpath_count(ctxs), step = nc / MAX_CONTEXTS + 1;
+		for (int c = 0; c < nc; c += step)
+			compare(&page, tsk__xpath_node(ctxs, c), exprs[e], name);
+	}
+	xmlXPathFreeObject(ctxs);
+	tsk__html_free(&page);
+	if (lend)
+		ck_assert(!tsk__xml_watch_end(&watch));
+}
+
 START_TEST(walk_equals_xpath)
 {
-	const char *data = getenv("TSK_TEST_DATA");
-	ck_assert_ptr_nonnull(data);
+	struct walk_run run = { tsk__walks_new(), 0 };
+	ck_assert_ptr_nonnull(run.shared);
 	static const char *const dirs[] = { "yamato", "sagawa", "japanpost" };
-	size_t pages = 0;
-	/* every other page is parsed inside a watch that lends one cache of
-	 * compiled paths to all of them (as a context does), the others each
-	 * compile their own */
-	struct tsk__walks *shared = tsk__walks_new();
-	ck_assert_ptr_nonnull(shared);
-	for (size_t d = 0; d < TSK__ARRAY_LEN(dirs); d++) {
-		char dir[4096];
-		snprintf(dir, sizeof dir, "%s/%s", data, dirs[d]);
-		DIR *dh = opendir(dir);
-		ck_assert_ptr_nonnull(dh);
-		struct dirent *de;
-		while ((de = readdir(dh))) {
-			size_t l = strlen(de->d_name);
-			if (l < 5 || strcmp(de->d_name + l - 5, ".html") != 0)
-				continue;
-			char path[8192];
-			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-			char *body = NULL;
-			size_t len = 0;
-			ck_assert_int_eq(tsk__read_file(path, 1 << 24, &body, &len), 0);
-			tsk__html page;
-			tsk_error err;
-			tsk_error_clear(&err);
-			tsk__xml_watch watch;
-			bool lend = pages % 2 == 0;
-			if (lend) {
-				tsk__xml_watch_begin(&watch);
-				watch.walks = shared;
-			}
-			if (tsk__html_parse(&page, body, len, NULL, &err) != TSK_OK) {
-				if (lend)
-					tsk__xml_watch_end(&watch);
-				free(body);
-				continue;
-			}
-			ck_assert(page.walks_borrowed == lend);
-			pages++;
-			xmlXPathObjectPtr ctxs = tsk__html_xpath_libxml(&page, NULL, contexts);
-			for (size_t e = 0; e < TSK__ARRAY_LEN(exprs); e++) {
-				compare(&page, NULL, exprs[e], de->d_name);
-				if (exprs[e][0] == '/')
-					continue;
-				/* contexts spread over the page */
-				int nc = tsk__xpath_count(ctxs), step = nc / MAX_CONTEXTS + 1;
-				for (int c = 0; c < nc; c += step)
-					compare(&page, tsk__xpath_node(ctxs, c), exprs[e], de->d_name);
-			}
-			xmlXPathFreeObject(ctxs);
-			tsk__html_free(&page);
-			if (lend)
-				ck_assert(!tsk__xml_watch_end(&watch));
-			free(body);
-		}
-		closedir(dh);
-	}
-	ck_assert_uint_gt(pages, 30);
-	tsk__walks_free(shared);
+	for (size_t d = 0; d < TSK__ARRAY_LEN(dirs); d++)
+		tsk_test_each_page(dirs[d], walk_page, &run);
+	ck_assert_uint_gt(run.pages, 30);
+	tsk__walks_free(run.shared);
 }
 END_TEST
 
@@ -187,40 +176,30 @@ static bool raw_same(const char *body, size_t len, const char *name)
 	return left_out;
 }
 
+/* One page of a carrier's: the bodies left out (the scan follows every
+ * Yamato and Sagawa page with scripts), the trees the same. */
+struct raw_run {
+	bool follows; /* the pages' scripts must be left out */
+	size_t yamato_print;
+};
+
+static void raw_page(const char *name, const char *body, size_t len, void *user)
+{
+	struct raw_run *run = user;
+	bool left_out = raw_same(body, len, name);
+	ck_assert_msg(left_out || !run->follows || !strstr(body, "<script"), "%s: bodies kept", name);
+	run->yamato_print += left_out && strstr(body, "function PRINT_") != NULL;
+}
+
 START_TEST(raw_bodies_left_out)
 {
-	const char *data = getenv("TSK_TEST_DATA");
-	ck_assert_ptr_nonnull(data);
-	static const char *const dirs[] = { "yamato", "sagawa", "japanpost" };
-	size_t pages = 0, yamato_print = 0;
-	for (size_t d = 0; d < TSK__ARRAY_LEN(dirs); d++) {
-		char dir[4096];
-		snprintf(dir, sizeof dir, "%s/%s", data, dirs[d]);
-		DIR *dh = opendir(dir);
-		ck_assert_ptr_nonnull(dh);
-		struct dirent *de;
-		while ((de = readdir(dh))) {
-			size_t l = strlen(de->d_name);
-			if (l < 5 || strcmp(de->d_name + l - 5, ".html") != 0)
-				continue;
-			char path[8192];
-			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-			char *body = NULL;
-			size_t len = 0;
-			ck_assert_int_eq(tsk__read_file(path, 1 << 24, &body, &len), 0);
-			pages++;
-			bool lo = raw_same(body, len, de->d_name);
-			/* the scan follows every Yamato and Sagawa page with scripts */
-			ck_assert_msg(lo || d == 2 || !strstr(body, "<script"), "%s: bodies kept", de->d_name);
-			yamato_print += lo && d == 0 && strstr(body, "function PRINT_") != NULL;
-			free(body);
-		}
-		closedir(dh);
-	}
+	struct raw_run yamato = { true, 0 }, sagawa = { true, 0 }, japanpost = { false, 0 };
+	size_t pages = tsk_test_each_page("yamato", raw_page, &yamato) + tsk_test_each_page("sagawa", raw_page, &sagawa) +
+	               tsk_test_each_page("japanpost", raw_page, &japanpost);
 	ck_assert_uint_gt(pages, 60);
 	/* among them the Yamato pages with print scripts (the bodies most
 	 * worth leaving out) */
-	ck_assert_uint_ge(yamato_print, 25);
+	ck_assert_uint_ge(yamato.yamato_print, 25);
 
 	/* markup built to trip the scan; each either left out exactly as
 	 * libxml2 reads it, or parsed as it is */

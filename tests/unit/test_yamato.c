@@ -13,7 +13,6 @@
 #include "util.h"
 
 #include <check.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -736,30 +735,17 @@ static void print_check(const char *body, size_t len, const char *name, bool all
 	tsk__html_free(&page);
 }
 
+static void print_page(const char *name, const char *body, size_t len, void *user)
+{
+	size_t *pages = user;
+	print_check(body, len, name, strncmp(name, "synthetic_2019", 14) == 0);
+	*pages += strstr(body, "function PRINT_") != NULL;
+}
+
 START_TEST(print_tables_direct_equals_tree)
 {
-	const char *data = getenv("TSK_TEST_DATA");
-	ck_assert_ptr_nonnull(data);
-	char dir[4096];
-	snprintf(dir, sizeof dir, "%s/yamato", data);
-	DIR *dh = opendir(dir);
-	ck_assert_ptr_nonnull(dh);
-	struct dirent *de;
 	size_t pages = 0;
-	while ((de = readdir(dh))) {
-		size_t l = strlen(de->d_name);
-		if (l < 5 || strcmp(de->d_name + l - 5, ".html") != 0)
-			continue;
-		char path[8192];
-		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		char *body = NULL;
-		size_t len = 0;
-		ck_assert_int_eq(tsk__read_file(path, 1 << 24, &body, &len), 0);
-		print_check(body, len, de->d_name, strncmp(de->d_name, "synthetic_2019", 14) == 0);
-		pages += strstr(body, "function PRINT_") != NULL;
-		free(body);
-	}
-	closedir(dh);
+	tsk_test_each_page("yamato", print_page, &pages);
 	ck_assert_uint_ge(pages, 25);
 
 	/* markup the print function does not write: left to the tree, or read
