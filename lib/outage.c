@@ -30,57 +30,84 @@ typedef struct saying {
 	size_t len;
 } saying;
 
+static unsigned char ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/*
+ * Where phrases can begin, to pass over most of a line at one lookup per
+ * byte: bit i of first[c] is set when phrase i begins with byte c (either
+ * ASCII case), and of next[(b + c) & 255] when its next two bytes are b,
+ * c (lower case; every phrase has at least three bytes).
+ */
+typedef struct phrase_index {
+	uint64_t first[256], next[256];
+} phrase_index;
+
+static void phrase_index_build(phrase_index *x)
+{
+	memset(x, 0, sizeof *x);
+	for (size_t i = 0; i < TSK__ARRAY_LEN(outage_phrases); i++) {
+		const unsigned char *w = (const unsigned char *)outage_phrases[i].phrase;
+		uint64_t bit = (uint64_t)1 << i;
+		x->first[w[0]] |= bit;
+		if (w[0] >= 'a' && w[0] <= 'z')
+			x->first[w[0] - 32] |= bit;
+		x->next[(w[1] + w[2]) & 255] |= bit;
+	}
+}
+
+/* The first phrase in table order that the folded line f says (ASCII
+ * case ignored), or -1. */
+static int first_phrase(const char *f, const phrase_index *x)
+{
+	const unsigned char *u = (const unsigned char *)f;
+	uint64_t found = 0;
+	for (size_t k = 0; u[k]; k++) {
+		uint64_t m = x->first[u[k]];
+		if (!m || !u[k + 1] || !u[k + 2])
+			continue;
+		m &= x->next[(ascii_lower(u[k + 1]) + ascii_lower(u[k + 2])) & 255] & ~found;
+		for (size_t i = 0; m >> i; i++) {
+			const char *a = outage_phrases[i].phrase;
+			size_t n = 0;
+			if (m >> i & 1) {
+				while (a[n] && (unsigned char)a[n] == ascii_lower(u[k + n]))
+					n++;
+				if (!a[n])
+					found |= (uint64_t)1 << i;
+			}
+		}
+	}
+	for (int i = 0; found; i++, found >>= 1)
+		if (found & 1)
+			return i;
+	return -1;
+}
+
 /*
  * The longest line of text (lines split at '\n', which are made NULs) that
  * says one of the phrases, into *best when it is longer than what *best
- * holds. Every line is folded once into one buffer, each followed by a
- * '\n', and each phrase looked for there once: a page that says none of
- * them (most pages that reach here) costs nineteen searches, not nineteen
- * per line; a line is searched only for the phrases found somewhere.
- * TSK_OK or TSK_ENOMEM.
+ * holds. TSK_OK or TSK_ENOMEM.
  */
-static int longest_saying(char *text, saying *best)
+static int longest_saying(char *text, const phrase_index *x, saying *best)
 {
-	/* folding never lengthens a line: the lines and their separators fit
-	 * in the text's length, plus the last separator and the NUL */
-	size_t size = strlen(text) + 2;
-	char stack[1024], *heap = NULL, *f = stack;
-	if (size > sizeof stack && !(f = heap = malloc(size)))
-		return TSK_ENOMEM;
-	size_t o = 0, nlines = 0;
-	for (char *line = text; line; nlines++) {
+	for (char *line = text; line;) {
 		char *nl = strchr(line, '\n');
 		if (nl)
 			*nl = '\0';
-		tsk__text_fold_into(f + o, size - o, line, true);
-		for (; f[o]; o++)
-			if (f[o] >= 'A' && f[o] <= 'Z')
-				f[o] = (char)(f[o] + 32);
-		f[o++] = '\n';
+		/* folded on the stack when the line fits (most do) */
+		char buf[512], *heap = NULL, *f = buf;
+		if (!tsk__text_fold_into(buf, sizeof buf, line, true) && !(f = heap = tsk__html_fold(line, true)))
+			return TSK_ENOMEM;
+		int hit = first_phrase(f, x);
+		free(heap);
+		size_t len = hit >= 0 ? strlen(line) : 0;
+		if (len > best->len)
+			*best = (saying){ hit, line, len };
 		line = nl ? nl + 1 : NULL;
 	}
-	f[o] = '\0';
-	uint64_t said = 0;
-	for (size_t i = 0; i < TSK__ARRAY_LEN(outage_phrases); i++)
-		if (strstr(f, outage_phrases[i].phrase))
-			said |= (uint64_t)1 << i;
-	/* the lines (now NUL-separated) and their folded forms, side by side */
-	const char *line = text;
-	char *fl = f;
-	for (size_t k = 0; said && k < nlines; k++) {
-		char *fnl = strchr(fl, '\n');
-		*fnl = '\0';
-		int hit = -1;
-		for (size_t i = 0; i < TSK__ARRAY_LEN(outage_phrases) && hit < 0; i++)
-			if ((said >> i & 1) && strstr(fl, outage_phrases[i].phrase))
-				hit = (int)i;
-		size_t len = strlen(line);
-		if (hit >= 0 && len > best->len)
-			*best = (saying){ hit, line, len };
-		line += len + 1;
-		fl = fnl + 1;
-	}
-	free(heap);
 	return TSK_OK;
 }
 
@@ -90,13 +117,15 @@ int tsk__html_outage(tsk__html *page, const char *carrier, tsk_error *err)
 	 * a heading repeating the title); the title when no line of the body
 	 * does (it is read only then) */
 	saying best = { -1, NULL, 0 };
+	phrase_index x;
+	phrase_index_build(&x);
 	xmlNodePtr body = tsk__html_first(page, NULL, "//body");
 	char *text = body ? tsk__node_text(body) : NULL, *title = NULL;
-	int rc = body && !text ? TSK_ENOMEM : text ? longest_saying(text, &best) : TSK_OK;
+	int rc = body && !text ? TSK_ENOMEM : text ? longest_saying(text, &x, &best) : TSK_OK;
 	if (rc == TSK_OK && !best.line) {
 		xmlNodePtr t = tsk__html_first(page, NULL, "//title");
 		title = t ? tsk__node_text_line(t) : NULL;
-		rc = t && !title ? TSK_ENOMEM : title ? longest_saying(title, &best) : TSK_OK;
+		rc = t && !title ? TSK_ENOMEM : title ? longest_saying(title, &x, &best) : TSK_OK;
 	}
 	if (rc == TSK_OK && best.line) {
 		/* the carrier's line, cut at a character boundary */

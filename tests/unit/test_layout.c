@@ -254,6 +254,48 @@ START_TEST(every_carrier_words_layout_changed_alike)
 }
 END_TEST
 
+/* An unrecognised page that says the carrier cannot answer now: the
+ * phrases of lib/data/outage.def after width folding, white space dropped
+ * and ASCII case ignored; the longest body line that says one is quoted,
+ * the title only when no body line does; a line's first phrase in table
+ * order names the error. */
+START_TEST(outage_pages_say_why)
+{
+	static const struct {
+		const char *html;
+		int code;
+		const char *message;
+	} cases[] = {
+		{ "<html><body><p>ＭＡＩＮＴＥＮＡＮＣＥ notice</p></body></html>", TSK_ECARRIER_UNAVAILABLE,
+		  "fake: the tracking service is down for maintenance (ＭＡＩＮＴＥＮＡＮＣＥ notice)" },
+		{ "<html><body><div><p>The Server \t Is Busy</p></div></body></html>", TSK_ERATELIMITED,
+		  "fake: the tracking service is busy (The Server Is Busy)" },
+		{ "<html><body><h1>メンテナンス</h1><p>ただいまシステムメンテナンス中です。</p></body></html>",
+		  TSK_ECARRIER_UNAVAILABLE,
+		  "fake: the tracking service is down for maintenance (ただいまシステムメンテナンス中です。)" },
+		{ "<html><body><p>メンテ<b>ナンス</b>と<i>アクセスが</i>集中</p></body></html>", TSK_ERATELIMITED,
+		  "fake: the tracking service is busy (メンテナンスとアクセスが集中)" },
+		{ "<html><head><title>受付時間外のご案内</title></head><body><p>hello</p></body></html>",
+		  TSK_ECARRIER_UNAVAILABLE,
+		  "fake: the tracking service is outside its service hours (受付時間外のご案内)" },
+		{ "<html><body><p>hello</p><script>var s = 'maintenance';</script></body></html>", TSK_ELAYOUT,
+		  "fake: page layout not recognised (title \"\"; known layouts: fake-new, fake-old)" },
+		{ "<html><body><p>maintenanc</p><p>e</p></body></html>", TSK_ELAYOUT,
+		  "fake: page layout not recognised (title \"\"; known layouts: fake-new, fake-old)" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		tsk_shipment_list *l;
+		tsk_error err;
+		int rc = run(cases[i].html, 0, &l, &err);
+		ck_assert_msg(rc == cases[i].code, "case %zu: %s (%s)", i, tsk_error_name(rc), err.message);
+		ck_assert_int_eq(err.code, cases[i].code);
+		ck_assert_str_eq(err.message, cases[i].message);
+		ck_assert_uint_eq(tsk_shipment_list_count(l), 0);
+		tsk_shipment_list_free(l);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("layout");
@@ -264,6 +306,7 @@ int main(void)
 	tcase_add_test(tc, page_is_read_whole_or_not_at_all);
 	tcase_add_test(tc, recognised_page_without_the_numbers_asked);
 	tcase_add_test(tc, every_carrier_words_layout_changed_alike);
+	tcase_add_test(tc, outage_pages_say_why);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
