@@ -40,15 +40,36 @@ struct probe {
 #define NONE32 UINT32_MAX
 
 /* A batch of 100,000 numbers keeps one of these per number until it
- * ends: what an input needs once its number is read, no more. */
+ * ends: what an input needs once its number is read, no more (24 bytes). */
 struct input {
-	char *number;              /* normalized, in the batch's number block; NULL when invalid */
-	char *raw;                 /* only when invalid: copied (a query outlives its submit call) */
-	char *message;             /* why, when error is set (a batch of good numbers holds none) */
+	char *number;              /* normalized, in the batch's number block; NULL when it cannot be */
+	/* Only for a number no carrier can be asked about (invalid_number,
+	 * before any request; a batch of good numbers holds none): why, then,
+	 * after its NUL, the number as given when it has no normalized form
+	 * (copied: a query outlives its submit call), else "". */
+	char *invalid;
 	uint32_t first_probe;      /* its probes are contiguous */
 	uint32_t nprobes;          /* at most one per carrier */
-	int error;                 /* invalid_number etc. before any request */
 };
+
+/* in->invalid for a reason and the number as given (NULL: it has a
+ * normalized one); NULL on ENOMEM. */
+static char *invalid_text(const char *why, const char *raw)
+{
+	size_t a = strlen(why) + 1, b = raw ? strlen(raw) + 1 : 1;
+	char *t = malloc(a + b);
+	if (t) {
+		memcpy(t, why, a);
+		memcpy(t + a, raw ? raw : "", b);
+	}
+	return t;
+}
+
+/* The number an invalid input's error shipment names. */
+static const char *invalid_number(const struct input *in)
+{
+	return in->number ? in->number : in->invalid + strlen(in->invalid) + 1;
+}
 
 /*
  * An open-addressing index of items by a key of two strings (a carrier
@@ -434,12 +455,10 @@ int tsk__track_prepare(tsk__track **out, tsk_ctx *ctx, const char *carrier,
 		char message[256] = "";
 		char *number = NULL;
 		if (tsk_number_normalize(&number, raw, &err) != TSK_OK) {
-			if (err.code == TSK_ENOMEM || !(in->message = tsk__strdup(err.message)) ||
-			    !(in->raw = tsk__strdup(raw))) {
+			if (err.code == TSK_ENOMEM || !(in->invalid = invalid_text(err.message, raw))) {
 				rc = TSK_ENOMEM;
 				goto numbers_done;
 			}
-			in->error = TSK_EINVALID_NUMBER;
 			continue;
 		}
 		at[i] = block.len;
@@ -472,10 +491,9 @@ int tsk__track_prepare(tsk__track **out, tsk_ctx *ctx, const char *carrier,
 		}
 		in->nprobes = (uint32_t)found;
 		if (!found) {
-			in->error = TSK_EINVALID_NUMBER;
 			if (!message[0])
 				snprintf(message, sizeof message, "no carrier recognises %s", in->number);
-			if (!(in->message = tsk__strdup(message))) {
+			if (!(in->invalid = invalid_text(message, NULL))) {
 				rc = TSK_ENOMEM;
 				goto numbers_done;
 			}
@@ -772,9 +790,8 @@ static int answer_input(tsk_shipment **out, tsk__track *t, const struct input *i
 {
 	tsk_ctx *ctx = t->ctx;
 	tsk_shipment *s = NULL;
-	if (in->error) {
-		s = error_shipment(ctx, input_carrier(t), in->number ? in->number : in->raw, in->error,
-		                   in->message);
+	if (in->invalid) {
+		s = error_shipment(ctx, input_carrier(t), invalid_number(in), TSK_EINVALID_NUMBER, in->invalid);
 	} else {
 		int rc = take_answer(&s, t, in);
 		if (rc != TSK_OK)
@@ -843,10 +860,8 @@ void tsk__track_free(tsk__track *t)
 		tsk_shipment_free(t->probes[p].result);
 	free(t->probes);
 	if (t->inputs)
-		for (size_t i = 0; i < t->count; i++) {
-			free(t->inputs[i].raw);
-			free(t->inputs[i].message);
-		}
+		for (size_t i = 0; i < t->count; i++)
+			free(t->inputs[i].invalid);
 	free(t->inputs);
 	free(t->number_block);
 	if (t->jobs)

@@ -88,8 +88,11 @@ START_TEST(batch_keeps_order_and_batches)
 		ck_assert_int_eq(tsk_shipment_error(s), TSK_OK);
 		ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_IN_TRANSIT);
 	}
-	/* the malformed number fails alone, with its own error */
-	ck_assert_int_eq(tsk_shipment_error(tsk_shipment_list_at(l, 7)), TSK_EINVALID_NUMBER);
+	/* the malformed number fails alone, with its own error, named as given */
+	const tsk_shipment *bad = tsk_shipment_list_at(l, 7);
+	ck_assert_int_eq(tsk_shipment_error(bad), TSK_EINVALID_NUMBER);
+	ck_assert_str_eq(tsk_shipment_tracking_number(bad), "12#4");
+	ck_assert_ptr_nonnull(tsk_shipment_error_message(bad));
 	tsk_shipment_list_free(l);
 	/* 7 numbers at 3 per request */
 	ck_assert_int_eq(stat_value("requests"), 3);
