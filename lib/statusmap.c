@@ -50,7 +50,11 @@ static bool row_contains(const tsk__folded *f, const char *word, const char *row
 static const tsk__status_word *lookup(const tsk__status_table *t, const tsk__folded *f, const char *word)
 {
 	const tsk__status_word *hit = whole_word(t, f, word, false);
-	if (!hit && t->nocase) {
+	/* ignoring case changes nothing for a word without ASCII letters */
+	bool letters = !f->ok;
+	for (size_t i = 0; i < f->n && !letters; i++)
+		letters = (f->cp[i] >= 'A' && f->cp[i] <= 'Z') || (f->cp[i] >= 'a' && f->cp[i] <= 'z');
+	if (!hit && t->nocase && letters) {
 		tsk__folded lower;
 		tsk__fold_cps(&lower, word, true);
 		hit = whole_word(t, &lower, word, true);
