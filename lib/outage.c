@@ -20,10 +20,10 @@ static const struct {
 #undef TSK_OUTAGE_PHRASE
 };
 
-_Static_assert(TSK__ARRAY_LEN(outage_phrases) <= 64, "the phrases found are kept in a 64-bit set");
+_Static_assert(TSK__ARRAY_LEN(outage_phrases) <= 32, "the phrases found are kept in a 32-bit set");
 
-/* What saying it a line of text does: its first phrase in table order, the
- * line, and its length. */
+/* A line that says it: its first phrase in table order, the line and its
+ * length. */
 typedef struct saying {
 	int phrase;
 	const char *line;
@@ -42,7 +42,7 @@ static unsigned char ascii_lower(unsigned char c)
  * c (lower case; every phrase has at least three bytes).
  */
 typedef struct phrase_index {
-	uint64_t first[256], next[256];
+	uint32_t first[256], next[256];
 } phrase_index;
 
 static void phrase_index_build(phrase_index *x)
@@ -50,7 +50,7 @@ static void phrase_index_build(phrase_index *x)
 	memset(x, 0, sizeof *x);
 	for (size_t i = 0; i < TSK__ARRAY_LEN(outage_phrases); i++) {
 		const unsigned char *w = (const unsigned char *)outage_phrases[i].phrase;
-		uint64_t bit = (uint64_t)1 << i;
+		uint32_t bit = (uint32_t)1 << i;
 		x->first[w[0]] |= bit;
 		if (w[0] >= 'a' && w[0] <= 'z')
 			x->first[w[0] - 32] |= bit;
@@ -63,9 +63,9 @@ static void phrase_index_build(phrase_index *x)
 static int first_phrase(const char *f, const phrase_index *x)
 {
 	const unsigned char *u = (const unsigned char *)f;
-	uint64_t found = 0;
+	uint32_t found = 0;
 	for (size_t k = 0; u[k]; k++) {
-		uint64_t m = x->first[u[k]];
+		uint32_t m = x->first[u[k]];
 		if (!m || !u[k + 1] || !u[k + 2])
 			continue;
 		m &= x->next[(ascii_lower(u[k + 1]) + ascii_lower(u[k + 2])) & 255] & ~found;
@@ -76,7 +76,7 @@ static int first_phrase(const char *f, const phrase_index *x)
 				while (a[n] && (unsigned char)a[n] == ascii_lower(u[k + n]))
 					n++;
 				if (!a[n])
-					found |= (uint64_t)1 << i;
+					found |= (uint32_t)1 << i;
 			}
 		}
 	}

@@ -766,10 +766,23 @@ static const char *const x09_blocks =
 	"//table[.//td[" HASCLASS("syosai-hd2-src") "] and not(.//table[.//td[" HASCLASS(
 		"syosai-hd2-src") "]])]";
 
+/* Is there a table.ichiran-bg-toiawase_meisai (the summary) or a
+ * td.syosai-hd2-src (a detail label) under n? One walk for both. */
+static bool has_2009_mark(xmlNodePtr n)
+{
+	for (xmlNodePtr c = n->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if ((named(c, "table") && tsk__node_has_class(c, "ichiran-bg-toiawase_meisai")) ||
+		    (named(c, "td") && tsk__node_has_class(c, "syosai-hd2-src")) || has_2009_mark(c))
+			return true;
+	}
+	return false;
+}
+
 static bool recognise_2009(tsk__html *page)
 {
-	return tsk__html_first(page, NULL, "//table[" HASCLASS("ichiran-bg-toiawase_meisai") "]") ||
-	       tsk__html_first(page, NULL, "//td[" HASCLASS("syosai-hd2-src") "]");
+	return has_2009_mark((xmlNodePtr)page->doc);
 }
 
 typedef struct summary09 {
