@@ -283,18 +283,36 @@ static xmlNodePtr first_with(tsk__html *page, xmlNodePtr root, const char *name,
 	return NULL;
 }
 
-/* A cell's text on one line: <br> and block ends as a space, &nbsp; as a
- * space, trimmed (tsk__node_text_line). Most cells hold one text, alone or
- * in an inline element (<td><a …>新宿郵便局</a></td>): that text is
- * cleaned as it is, without gathering it first. NULL only on ENOMEM. */
-static char *cell_text(xmlNodePtr cell)
+/* The one text most cells hold, alone or in inline elements (<td><a …>
+ * 新宿郵便局</a></td>), as the page has it; NULL for any other cell. */
+static const char *lone_text(xmlNodePtr cell)
 {
 	xmlNodePtr c = cell->children;
 	while (c && !c->next && c->type == XML_ELEMENT_NODE && tsk__html_text_role(c->name) == TSK__TEXT_INLINE)
 		c = c->children;
-	if (c && !c->next && c->type == XML_TEXT_NODE && c->content)
-		return tsk__text_line_of((const char *)c->content, strlen((const char *)c->content));
-	return tsk__node_text_line(cell);
+	return c && !c->next && c->type == XML_TEXT_NODE ? (const char *)c->content : NULL;
+}
+
+/* A cell's text on one line: <br> and block ends as a space, &nbsp; as a
+ * space, trimmed (tsk__node_text_line); a lone text is cleaned as it is,
+ * without gathering it first. NULL only on ENOMEM. */
+static char *cell_text(xmlNodePtr cell)
+{
+	const char *t = lone_text(cell);
+	return t ? tsk__text_line_of(t, strlen(t)) : tsk__node_text_line(cell);
+}
+
+/* A cell's text for an event field only, which the event cleans as it
+ * keeps it: a lone text of one line is given as the page has it (cleaning
+ * it first would give the same), else its cell_text copied into *copy.
+ * NULL only on ENOMEM. */
+static const char *cell_text_for_event(xmlNodePtr cell, char **copy)
+{
+	const char *t = lone_text(cell);
+	*copy = NULL;
+	if (t && !strchr(t, '\n'))
+		return t;
+	return *copy = cell_text(cell);
 }
 
 /* The site's "wrong number of digits" answer (README.md, Error answers):
@@ -509,10 +527,15 @@ static int add_not_found(jp_parse *p, const char *number, const char *message)
 	return append(p, s);
 }
 
-/* One event from the cells of an event row (+ the postal code row). */
+/* One event from the cells of an event row (+ the postal code row). The
+ * columns the parser reads are cleaned copies in text; the detail, office
+ * and region only go to the event (field: the page's own text or a copy
+ * in text, see cell_text_for_event), and so does the postal code. */
 typedef struct jp_event_cells {
 	char *text[COL__COUNT];
-	char *postal;
+	const char *field[COL__COUNT];
+	char *postal_copy;
+	const char *postal;
 	char *location_code;
 } jp_event_cells;
 
@@ -520,9 +543,14 @@ static void event_cells_dispose(jp_event_cells *c)
 {
 	for (int i = 0; i < COL__COUNT; i++)
 		free(c->text[i]);
-	free(c->postal);
+	free(c->postal_copy);
 	free(c->location_code);
 	memset(c, 0, sizeof *c);
+}
+
+static bool event_field_only(jp_col c)
+{
+	return c == COL_DETAIL || c == COL_OFFICE || c == COL_REGION;
 }
 
 /* Read the columns of an event row. Returns false on ENOMEM. */
@@ -532,8 +560,10 @@ static bool read_event_cells(const nodes *cells, const int idx[COL__COUNT], jp_e
 	for (int c = 0; c < COL__COUNT; c++) {
 		if (idx[c] < 0 || (size_t)idx[c] >= cells->n)
 			continue;
-		out->text[c] = cell_text(cells->v[idx[c]]);
-		if (!out->text[c])
+		xmlNodePtr cell = cells->v[idx[c]];
+		out->field[c] = event_field_only((jp_col)c) ? cell_text_for_event(cell, &out->text[c])
+		                                           : (out->text[c] = cell_text(cell));
+		if (!out->field[c])
 			return false;
 	}
 	return true;
@@ -560,13 +590,13 @@ static int add_event(jp_parse *p, tsk_shipment *s, const jp_event_cells *c)
 	if (rc == TSK_OK)
 		rc = set_ev_text(ev, TSK_EVENT_CARRIER_STATUS, c->text[COL_STATUS]);
 	if (rc == TSK_OK)
-		rc = set_ev_text(ev, TSK_EVENT_DESCRIPTION, c->text[COL_DETAIL]);
+		rc = set_ev_text(ev, TSK_EVENT_DESCRIPTION, c->field[COL_DETAIL]);
 	if (rc == TSK_OK)
-		rc = set_ev_text(ev, TSK_EVENT_LOCATION, c->text[COL_OFFICE]);
+		rc = set_ev_text(ev, TSK_EVENT_LOCATION, c->field[COL_OFFICE]);
 	if (rc == TSK_OK)
 		rc = set_ev_text(ev, TSK_EVENT_LOCATION_CODE, c->location_code);
 	if (rc == TSK_OK)
-		rc = set_ev_text(ev, TSK_EVENT_REGION, c->text[COL_REGION]);
+		rc = set_ev_text(ev, TSK_EVENT_REGION, c->field[COL_REGION]);
 	if (rc == TSK_OK)
 		rc = set_ev_text(ev, TSK_EVENT_POSTAL_CODE, c->postal);
 	if (rc != TSK_OK) {
@@ -639,7 +669,7 @@ static int walk_rows(jp_parse *p, const nodes *rows, const int idx[COL__COUNT], 
 					nodes_clear(&next);
 					collect(rows->v[r + 1], "td", NULL, &next);
 					if (next.n == 1 && !has_child(rows->v[r + 1], "th")) {
-						ev.postal = cell_text(next.v[0]);
+						ev.postal = cell_text_for_event(next.v[0], &ev.postal_copy);
 						if (!ev.postal)
 							rc = oom(p);
 						r++;
