@@ -514,32 +514,51 @@ static marks22 marks_2022(tsk__html *page)
 	return m;
 }
 
+/* Does the table's first row, (.//tr)[1], begin with a th or td cell
+ * that says 荷物状況? */
+static bool headed_status(xmlNodePtr table)
+{
+	xmlNodePtr tr = first_under(table, "tr", NULL), cell = NULL;
+	for (xmlNodePtr c = tr ? tr->children : NULL; c && !cell; c = c->next)
+		if (named(c, "th") || named(c, "td"))
+			cell = c;
+	char *txt = cell ? tsk__node_text_line(cell) : NULL;
+	bool yes = txt && label_is(txt, "荷物状況");
+	free(txt);
+	return yes;
+}
+
+/* The first table under n, in document order, that headed_status. */
+static xmlNodePtr first_headed_status(xmlNodePtr n)
+{
+	for (xmlNodePtr c = n->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (named(c, "table") && headed_status(c))
+			return c;
+		xmlNodePtr d = first_headed_status(c);
+		if (d)
+			return d;
+	}
+	return NULL;
+}
+
 /* The history table of dd#detail1: table_okurijo_detail2, or a table
- * whose first row's first cell is 荷物状況. */
-static xmlNodePtr find_history_2022(tsk__html *page, xmlNodePtr detail)
+ * whose first row's first cell is 荷物状況 (both walked directly: the
+ * XPath for the second was evaluated by libxml2, most of the cost of a
+ * page without the first). */
+static xmlNodePtr find_history_2022(xmlNodePtr detail)
 {
 	if (!detail)
 		return NULL;
 	xmlNodePtr t = first_under(detail, "table", "table_okurijo_detail2");
-	if (t)
-		return t;
-	xmlXPathObjectPtr tables = tsk__html_xpath(page, detail, ".//table");
-	for (int i = 0; i < tsk__xpath_count(tables) && !t; i++) {
-		xmlNodePtr cand = tsk__xpath_node(tables, i);
-		xmlNodePtr cell = tsk__html_first(page, cand, "(.//tr)[1]/*[self::th or self::td][1]");
-		char *txt = cell ? tsk__node_text_line(cell) : NULL;
-		if (txt && label_is(txt, "荷物状況"))
-			t = cand;
-		free(txt);
-	}
-	xmlXPathFreeObject(tables);
-	return t;
+	return t ? t : first_headed_status(detail);
 }
 
 static bool recognise_2022(tsk__html *page)
 {
 	marks22 m = marks_2022(page);
-	if (find_history_2022(page, m.detail))
+	if (find_history_2022(m.detail))
 		return true;
 	if (!m.state)
 		return false;
@@ -667,7 +686,7 @@ static int parse_2022(tsk__layout_page *p)
 	if (m.info)
 		kv_from_dl(m.info, &kv);
 	xmlNodePtr first_table = first_under(m.detail, "table", NULL);
-	xmlNodePtr history = find_history_2022(page, m.detail);
+	xmlNodePtr history = find_history_2022(m.detail);
 	if (first_table && first_table != history)
 		kv_from_table(page, first_table, &kv);
 	char *state = m.state ? tsk__node_text_line(m.state) : tsk__strdup("");

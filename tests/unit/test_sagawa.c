@@ -430,6 +430,38 @@ START_TEST(history_in_table_sections)
 }
 END_TEST
 
+/* A history table without its class is found by its first cell, 荷物状況
+ * (README.md, Layouts), even with the header row in a thead. */
+START_TEST(history_found_by_its_header)
+{
+	size_t len;
+	char *page = tsk_test_read("sagawa/synthetic_2022_delivered.html", &len);
+	char *a = replace(page, "table_basic table_okurijo_detail2", "table_basic");
+	char *b = replace(a, "<tr><th>荷物状況</th><th>日時</th><th>担当営業所</th></tr>",
+	                  "<thead><tr><th> 荷物状況 </th><th>日時</th><th>担当営業所</th></tr></thead>");
+	char *c = replace(b, "<th> 荷物状況 </th>", "<th>状況</th>");
+	tsk_shipment_list *l = NULL;
+	char msg[512];
+	int rc = parse_bytes(&l, b, strlen(b), NOW_2024, msg, sizeof msg);
+	ck_assert_msg(rc == TSK_OK, "%s", msg);
+	const tsk_shipment *s = tsk_shipment_list_at(l, 0);
+	ck_assert_uint_eq(tsk_shipment_event_count(s), 5);
+	ck_assert_str_eq(tsk_event_carrier_status(tsk_shipment_event_at(s, 0)), "集荷");
+	ck_assert_str_eq(tsk_event_carrier_status(tsk_shipment_event_at(s, 4)), "配達完了");
+	tsk_shipment_list_free(l);
+	/* a table headed otherwise is not the history: the state alone */
+	l = NULL;
+	rc = parse_bytes(&l, c, strlen(c), NOW_2024, msg, sizeof msg);
+	ck_assert_msg(rc == TSK_OK, "%s", msg);
+	ck_assert_uint_eq(tsk_shipment_event_count(tsk_shipment_list_at(l, 0)), 0);
+	tsk_shipment_list_free(l);
+	free(page);
+	free(a);
+	free(b);
+	free(c);
+}
+END_TEST
+
 START_TEST(unknown_layout)
 {
 	static const char *const pages[] = {
@@ -848,6 +880,7 @@ static Suite *sagawa_suite(void)
 
 	tc = tcase_create("errors");
 	tcase_add_test(tc, history_in_table_sections);
+	tcase_add_test(tc, history_found_by_its_header);
 	tcase_add_test(tc, unknown_layout);
 	tcase_add_test(tc, not_html);
 	tcase_add_test(tc, truncated_real_page);
