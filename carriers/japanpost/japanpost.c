@@ -708,11 +708,16 @@ static jp_table table_kind(xmlNodePtr n)
 }
 
 /* XPath's contains(., needle) for an element: in its one text when it has
- * just that (a header cell), else in all its text joined. */
+ * just that, alone or in single elements (<td><a>…</a></td>), else in all
+ * its text joined. */
 static bool text_contains(xmlNodePtr n, const char *needle)
 {
 	xmlNodePtr c = n->children;
-	if (c && !c->next && c->type == XML_TEXT_NODE)
+	while (c && !c->next && c->type == XML_ELEMENT_NODE)
+		c = c->children;
+	if (!c)
+		return false; /* no text at all */
+	if (!c->next && c->type == XML_TEXT_NODE)
 		return c->content && strstr((const char *)c->content, needle);
 	xmlChar *all = xmlNodeGetContent(n);
 	if (!all)
