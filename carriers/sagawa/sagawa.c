@@ -174,14 +174,24 @@ static int fail(tsk_error *err, int rc)
 	return tsk_error_set(err, rc, "Sagawa page: cannot store a parsed field (%s)", tsk_strerror(rc));
 }
 
+/* A word mapped already (the page's state word, whose row the history
+ * usually repeats). */
+typedef struct mapped_word {
+	const char *word;
+	tsk_status_mapping m;
+} mapped_word;
+
 /*
  * Append one event. word has no marker; time_raw as printed (or NULL); lt
  * the parsed time (or NULL); location from the page (or NULL: a template's
  * office is used). *prev is the status of the event before, for the
- * 保管中-after-配達中 rule, and is updated.
+ * 保管中-after-配達中 rule, and is updated. known (may be NULL) is reused
+ * when it is this word and no row mapped it (an unknown word is the whole
+ * table's worth of comparisons; a mapped one may have come with a
+ * template's office, which known does not keep).
  */
 static int add_event(tsk_shipment *s, const char *word, const char *time_raw, const tsk__jptime *lt,
-                     const char *location, tsk_status *prev, tsk_error *err)
+                     const char *location, const mapped_word *known, tsk_status *prev, tsk_error *err)
 {
 	tsk_event *ev;
 	int rc = tsk_event_new(&ev);
@@ -189,7 +199,10 @@ static int add_event(tsk_shipment *s, const char *word, const char *time_raw, co
 		return fail(err, rc);
 	tsk_status_mapping m;
 	char *office = NULL;
-	map_word(word, &m, &office);
+	if (known && known->m.unmapped && strcmp(known->word, word) == 0)
+		m = known->m;
+	else
+		map_word(word, &m, &office);
 	/* A hold right after a delivery run means the driver brought the
 	 * parcel back: a failed attempt, not a parcel waiting by request. */
 	if (m.status == TSK_STATUS_AVAILABLE_FOR_PICKUP && *prev == TSK_STATUS_OUT_FOR_DELIVERY) {
@@ -630,7 +643,8 @@ static xmlNodePtr next_row(xmlNodePtr table, xmlNodePtr tr)
 	}
 }
 
-static int parse_history_2022(tsk__layout_page *p, xmlNodePtr table, tsk_shipment *s)
+static int parse_history_2022(tsk__layout_page *p, xmlNodePtr table, const mapped_word *state,
+                              tsk_shipment *s)
 {
 	tsk_error *err = p->err;
 	const char *number = tsk_shipment_tracking_number(s);
@@ -667,7 +681,7 @@ static int parse_history_2022(tsk__layout_page *p, xmlNodePtr table, tsk_shipmen
 			if (!*word)
 				rc = unread_row(p, number, (size_t)i, tr, "no 荷物状況 status word");
 			else
-				rc = add_event(s, word, when, has_time ? &lt : NULL, office, &prev, err);
+				rc = add_event(s, word, when, has_time ? &lt : NULL, office, state, &prev, err);
 		}
 		free(status);
 		free(when);
@@ -752,10 +766,12 @@ static int parse_2022(tsk__layout_page *p)
 		rc = fail(err, rc);
 		goto done;
 	}
+	/* the state's word, when an event shows it again */
+	const mapped_word known = { word, sm };
 	/* The returned-parcel case (調査中…) has no history table: the state
 	 * alone is the answer, not a layout error. */
 	if (history)
-		rc = parse_history_2022(p, history, s);
+		rc = parse_history_2022(p, history, &known, s);
 	if (rc == TSK_OK) {
 		rc = apply_state(s, state, word, &sm);
 		if (rc != TSK_OK)
@@ -869,7 +885,7 @@ static int add_line_2009(tsk_shipment *s, const char *line, tsk_status *prev, ts
 			return fail(err, TSK_ENOMEM);
 		sentence = tsk__jptime_skip_space(end);
 	}
-	int rc = add_event(s, sentence, raw, dated ? &lt : NULL, NULL, prev, err);
+	int rc = add_event(s, sentence, raw, dated ? &lt : NULL, NULL, NULL, prev, err);
 	free(raw);
 	return rc;
 }
