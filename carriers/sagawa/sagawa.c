@@ -473,20 +473,37 @@ static bool named(xmlNodePtr n, const char *name)
 	return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
 }
 
-/* The first element named name (and of class cls unless NULL) under n,
- * in document order: .//name[HASCLASS(cls)][1], walked directly. */
-static xmlNodePtr first_under(xmlNodePtr n, const char *name, const char *cls)
+/* The first element under n (NULL: none) that is(element, arg), in
+ * document order: the walk behind the paths below. */
+static xmlNodePtr first_where(xmlNodePtr n, bool (*is)(xmlNodePtr, const void *), const void *arg)
 {
 	for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next) {
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		if (named(c, name) && (!cls || tsk__node_has_class(c, cls)))
+		if (is(c, arg))
 			return c;
-		xmlNodePtr d = first_under(c, name, cls);
+		xmlNodePtr d = first_where(c, is, arg);
 		if (d)
 			return d;
 	}
 	return NULL;
+}
+
+struct name_class {
+	const char *name, *cls;
+};
+
+static bool is_name_class(xmlNodePtr n, const void *arg)
+{
+	const struct name_class *nc = arg;
+	return named(n, nc->name) && (!nc->cls || tsk__node_has_class(n, nc->cls));
+}
+
+/* The first element named name (and of class cls unless NULL) under n,
+ * in document order: .//name[HASCLASS(cls)][1], walked directly. */
+static xmlNodePtr first_under(xmlNodePtr n, const char *name, const char *cls)
+{
+	return first_where(n, is_name_class, &(struct name_class){ name, cls });
 }
 
 /* The landmarks of today's page, each the first in document order:
@@ -527,10 +544,13 @@ static marks22 marks_2022(tsk__html *page)
 	return m;
 }
 
-/* Does the table's first row, (.//tr)[1], begin with a th or td cell
+/* Is n a table whose first row, (.//tr)[1], begins with a th or td cell
  * that says 荷物状況? */
-static bool headed_status(xmlNodePtr table)
+static bool headed_status(xmlNodePtr table, const void *unused)
 {
+	(void)unused;
+	if (!named(table, "table"))
+		return false;
 	xmlNodePtr tr = first_under(table, "tr", NULL), cell = NULL;
 	for (xmlNodePtr c = tr ? tr->children : NULL; c && !cell; c = c->next)
 		if (named(c, "th") || named(c, "td"))
@@ -539,21 +559,6 @@ static bool headed_status(xmlNodePtr table)
 	bool yes = txt && label_is(txt, "荷物状況");
 	free(txt);
 	return yes;
-}
-
-/* The first table under n, in document order, that headed_status. */
-static xmlNodePtr first_headed_status(xmlNodePtr n)
-{
-	for (xmlNodePtr c = n->children; c; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE)
-			continue;
-		if (named(c, "table") && headed_status(c))
-			return c;
-		xmlNodePtr d = first_headed_status(c);
-		if (d)
-			return d;
-	}
-	return NULL;
 }
 
 /* The history table of dd#detail1: table_okurijo_detail2, or a table
@@ -565,7 +570,7 @@ static xmlNodePtr find_history_2022(xmlNodePtr detail)
 	if (!detail)
 		return NULL;
 	xmlNodePtr t = first_under(detail, "table", "table_okurijo_detail2");
-	return t ? t : first_headed_status(detail);
+	return t ? t : first_where(detail, headed_status, NULL);
 }
 
 static bool recognise_2022(tsk__html *page)
@@ -801,23 +806,19 @@ static const char *const x09_blocks =
 	"//table[.//td[" HASCLASS("syosai-hd2-src") "] and not(.//table[.//td[" HASCLASS(
 		"syosai-hd2-src") "]])]";
 
-/* Is there a table.ichiran-bg-toiawase_meisai (the summary) or a
- * td.syosai-hd2-src (a detail label) under n? One walk for both. */
-static bool has_2009_mark(xmlNodePtr n)
+/* Is n a table.ichiran-bg-toiawase_meisai (the summary) or a
+ * td.syosai-hd2-src (a detail label)? */
+static bool is_2009_mark(xmlNodePtr n, const void *unused)
 {
-	for (xmlNodePtr c = n->children; c; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE)
-			continue;
-		if ((named(c, "table") && tsk__node_has_class(c, "ichiran-bg-toiawase_meisai")) ||
-		    (named(c, "td") && tsk__node_has_class(c, "syosai-hd2-src")) || has_2009_mark(c))
-			return true;
-	}
-	return false;
+	(void)unused;
+	return (named(n, "table") && tsk__node_has_class(n, "ichiran-bg-toiawase_meisai")) ||
+	       (named(n, "td") && tsk__node_has_class(n, "syosai-hd2-src"));
 }
 
 static bool recognise_2009(tsk__html *page)
 {
-	return has_2009_mark((xmlNodePtr)page->doc);
+	/* one walk for both marks */
+	return first_where((xmlNodePtr)page->doc, is_2009_mark, NULL) != NULL;
 }
 
 typedef struct summary09 {
