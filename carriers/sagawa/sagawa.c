@@ -801,10 +801,46 @@ done:
 
 static const char *const x09_summary_rows =
 	"//table[" HASCLASS("ichiran-bg-toiawase_meisai") "]//tr[td[" HASCLASS("ichiran-table") "]]";
-/* the innermost tables holding the label cells: one per number */
-static const char *const x09_blocks =
-	"//table[.//td[" HASCLASS("syosai-hd2-src") "] and not(.//table[.//td[" HASCLASS(
-		"syosai-hd2-src") "]])]";
+
+/* The detail blocks: the innermost tables holding the label cells, one
+ * per number. */
+typedef struct block_list {
+	xmlNodePtr *v;
+	size_t n, cap;
+	bool failed;
+} block_list;
+
+/*
+ * Append to l, in document order, the tables under n that hold a label
+ * cell (td.syosai-hd2-src) and no table that holds one -- the path
+ * //table[.//td[HASCLASS(syosai-hd2-src)] and not(.//table[.//td[...]])],
+ * walked once. Returns whether n holds a label cell; *table_below tells
+ * whether n holds a table that does. Blocks never nest, so appending
+ * a table after its content keeps document order.
+ */
+static bool blocks_under(xmlNodePtr n, block_list *l, bool *table_below)
+{
+	bool label = false;
+	*table_below = false;
+	for (xmlNodePtr c = n->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		bool below;
+		bool inner = blocks_under(c, l, &below);
+		if (named(c, "table") && inner) {
+			if (!below && !l->failed) {
+				if (TSK__GROW(l->v, l->cap, l->n + 1))
+					l->v[l->n++] = c;
+				else
+					l->failed = true;
+			}
+			below = true;
+		}
+		*table_below = *table_below || below;
+		label = label || inner || (named(c, "td") && tsk__node_has_class(c, "syosai-hd2-src"));
+	}
+	return label;
+}
 
 /* Is n a table.ichiran-bg-toiawase_meisai (the summary) or a
  * td.syosai-hd2-src (a detail label)? */
@@ -982,11 +1018,13 @@ static int parse_2009(tsk__layout_page *p)
 	int rc = TSK_OK;
 	size_t made = 0;
 	xmlXPathObjectPtr rows = tsk__html_xpath(page, NULL, x09_summary_rows);
-	xmlXPathObjectPtr tables = tsk__html_xpath(page, NULL, x09_blocks);
-	int nrows = tsk__xpath_count(rows), nblocks = tsk__xpath_count(tables);
+	block_list tables = { NULL, 0, 0, false };
+	bool below;
+	blocks_under((xmlNodePtr)page->doc, &tables, &below);
+	int nrows = tsk__xpath_count(rows), nblocks = (int)tables.n;
 	summary09 *sum = calloc((size_t)nrows + 1, sizeof *sum);
 	block09 *blocks = calloc((size_t)nblocks + 1, sizeof *blocks);
-	if (!sum || !blocks) {
+	if (!sum || !blocks || tables.failed) {
 		rc = fail(err, TSK_ENOMEM);
 		goto done;
 	}
@@ -1015,7 +1053,7 @@ static int parse_2009(tsk__layout_page *p)
 		}
 	}
 	for (int i = 0; i < nblocks; i++) {
-		read_block_2009(page, tsk__xpath_node(tables, i), &blocks[i]);
+		read_block_2009(page, tables.v[i], &blocks[i]);
 		if (blocks[i].kv.failed) {
 			rc = fail(err, TSK_ENOMEM);
 			goto done;
@@ -1060,7 +1098,7 @@ done:
 	free(sum);
 	free(blocks);
 	xmlXPathFreeObject(rows);
-	xmlXPathFreeObject(tables);
+	free(tables.v);
 	return rc;
 }
 
