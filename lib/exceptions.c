@@ -555,8 +555,8 @@ int tsk__exceptions_compute(tsk_shipment *s, const tsk_time *now, const tsk_adap
 			if (s->nevents)
 				p->time = tsk__shipment_event(s, s->nevents - 1)->time;
 			snprintf(p->message, sizeof p->message, "%s%s%s", tsk_exception_name_en(sc),
-			         tsk_shipment_status_text(s) ? ": " : "",
-			         tsk_shipment_status_text(s) ? tsk_shipment_status_text(s) : "");
+			         s->text[TSK_SHIPMENT_STATUS_TEXT] ? ": " : "",
+			         s->text[TSK_SHIPMENT_STATUS_TEXT] ? s->text[TSK_SHIPMENT_STATUS_TEXT] : "");
 		}
 	}
 	if (!nomem) {

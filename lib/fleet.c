@@ -579,15 +579,14 @@ static int apply(tsk_fleet *f, tsk__store_rec *rec, const tsk_shipment *fresh, t
 		}
 		rc = tsk_shipment_dup(&keep, fresh);
 		rec->probes = 0;
-		const tsk_adapter *next_leg = tsk_shipment_handoff_carrier(fresh) && tsk_shipment_handoff_number(fresh)
-		                                      ? tsk_ctx_carrier(f->ctx, tsk_shipment_handoff_carrier(fresh))
-		                                      : NULL;
+		const tsk_adapter *next_leg = fresh->handoff_carrier && fresh->handoff_number
+		                                      ? tsk_ctx_carrier(f->ctx, fresh->handoff_carrier) : NULL;
 		if (fresh->status == TSK_STATUS_DELIVERED || fresh->status == TSK_STATUS_RETURNED_TO_SENDER) {
 			end_rec(rec, TSK_FLEET_RETIRED, now);
 		} else if (!rec->leg_carrier && next_leg) {
 			/* handed over: from now on the next carrier is asked, at once */
 			if (tsk__strset(&rec->leg_carrier, next_leg->name) != 0 ||
-			    tsk__strset(&rec->leg_number, tsk_shipment_handoff_number(fresh)) != 0) {
+			    tsk__strset(&rec->leg_number, fresh->handoff_number) != 0) {
 				rc = TSK_ENOMEM;
 				goto done;
 			}
@@ -624,9 +623,7 @@ static int apply(tsk_fleet *f, tsk__store_rec *rec, const tsk_shipment *fresh, t
 		failed = true;
 		rc = tsk_shipment_dup(&keep, merged ? merged : old ? old : fresh);
 		if (rc == TSK_OK && old && !merged)
-			rc = tsk_shipment_set_error(keep, err, tsk_shipment_error_message(fresh)
-			                                               ? tsk_shipment_error_message(fresh)
-			                                               : tsk_strerror(err));
+			rc = tsk_shipment_set_error(keep, err, fresh->error_message ? fresh->error_message : tsk_strerror(err));
 		const tsk_time *np = tsk_shipment_next_poll(fresh);
 		rec->next_poll = np && np->epoch > min_next ? np->epoch : min_next;
 	}

@@ -250,9 +250,9 @@ static void gen_shipment(tsk__jw *w, const tsk_shipment *s)
 	tsk__jw_map_open(w);
 	tsk__json_key(w, "carrier"); tsk__json_str(w, s->carrier);
 	tsk__json_key(w, "tracking_number"); tsk__json_str(w, s->number);
-	tsk__json_key(w, "service"); tsk__json_str(w, tsk_shipment_service(s));
+	tsk__json_key(w, "service"); tsk__json_str(w, s->text[TSK_SHIPMENT_SERVICE]);
 	tsk__json_key(w, "status"); tsk__json_str(w, tsk_status_to_string(s->status));
-	tsk__json_key(w, "status_text"); tsk__json_str(w, tsk_shipment_status_text(s));
+	tsk__json_key(w, "status_text"); tsk__json_str(w, s->text[TSK_SHIPMENT_STATUS_TEXT]);
 	tsk__json_key(w, "delivered_at"); tsk__json_time(w, &s->delivered_at);
 	tsk__json_key(w, "eta"); tsk__json_eta(w, s->has_eta ? &s->eta : NULL);
 	tsk__json_key(w, "exceptions");
@@ -261,10 +261,10 @@ static void gen_shipment(tsk__jw *w, const tsk_shipment *s)
 		tsk__json_exception(w, &s->exceptions[i]);
 	tsk__jw_array_close(w);
 	tsk__json_key(w, "handoff");
-	if (tsk_shipment_handoff_carrier(s)) {
+	if (s->handoff_carrier) {
 		tsk__jw_map_open(w);
-		tsk__json_key(w, "carrier"); tsk__json_str(w, tsk_shipment_handoff_carrier(s));
-		tsk__json_key(w, "tracking_number"); tsk__json_str(w, tsk_shipment_handoff_number(s));
+		tsk__json_key(w, "carrier"); tsk__json_str(w, s->handoff_carrier);
+		tsk__json_key(w, "tracking_number"); tsk__json_str(w, s->handoff_number);
 		tsk__jw_map_close(w);
 	} else {
 		tsk__jw_null(w);
@@ -291,19 +291,19 @@ static void gen_shipment(tsk__jw *w, const tsk_shipment *s)
 	if (s->error != TSK_OK) {
 		tsk__jw_map_open(w);
 		tsk__json_key(w, "code"); tsk__json_str(w, tsk_error_name(s->error));
-		tsk__json_key(w, "message"); tsk__json_str(w, tsk_shipment_error_message(s));
+		tsk__json_key(w, "message"); tsk__json_str(w, s->error_message);
 		tsk__jw_map_close(w);
 	} else {
 		tsk__jw_null(w);
 	}
 	/* TSK_JSON_SNAPSHOT (see tsk__json_event) */
-	if (w->snapshot && tsk_shipment_layout(s)) {
+	if (w->snapshot && s->text[TSK_SHIPMENT_LAYOUT]) {
 		tsk__json_key(w, "layout");
-		tsk__json_str(w, tsk_shipment_layout(s));
+		tsk__json_str(w, s->text[TSK_SHIPMENT_LAYOUT]);
 	}
-	if (w->snapshot && tsk_shipment_also_known_by(s)) {
+	if (w->snapshot && s->also_known_by) {
 		tsk__json_key(w, "also_known_by");
-		tsk__json_str(w, tsk_shipment_also_known_by(s));
+		tsk__json_str(w, s->also_known_by);
 	}
 	tsk__jw_map_close(w);
 }
@@ -487,13 +487,13 @@ static int read_shipment(struct reader *r, yajl_val v, tsk_shipment **out)
 		return TSK_ENOMEM;
 	const char *t;
 	if (rc == TSK_OK && (rc = read_str(r, v, "service", &t)) == TSK_OK)
-		rc = set_text(tsk__shipment_text_slot(s, TSK_SHIPMENT_SERVICE), t);
+		rc = set_text(&s->text[TSK_SHIPMENT_SERVICE], t);
 	if (rc == TSK_OK && (rc = read_str(r, v, "status_text", &t)) == TSK_OK)
-		rc = set_text(tsk__shipment_text_slot(s, TSK_SHIPMENT_STATUS_TEXT), t);
+		rc = set_text(&s->text[TSK_SHIPMENT_STATUS_TEXT], t);
 	if (rc == TSK_OK && (rc = read_str(r, v, "layout", &t)) == TSK_OK)
-		rc = set_text(tsk__shipment_text_slot(s, TSK_SHIPMENT_LAYOUT), t);
+		rc = set_text(&s->text[TSK_SHIPMENT_LAYOUT], t);
 	if (rc == TSK_OK && (rc = read_str(r, v, "also_known_by", &t)) == TSK_OK)
-		rc = set_text(tsk__shipment_text_slot(s, TSK__SHIPMENT_ALSO_KNOWN_BY), t);
+		rc = set_text(&s->also_known_by, t);
 	tsk_status status;
 	if (rc == TSK_OK && (rc = read_str(r, v, "status", &t)) == TSK_OK && t) {
 		if (tsk_status_from_string(&status, t) != TSK_OK)

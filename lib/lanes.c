@@ -286,7 +286,7 @@ static const tsk_transit_row *first_row(const tsk_transit_row *rows, size_t n, c
 
 static const tsk_transit_row *pick_row(const tsk_shipment *s, const tsk_adapter *adapter, long date)
 {
-	const char *svc = tsk_shipment_service(s);
+	const char *svc = s->text[TSK_SHIPMENT_SERVICE];
 	char *folded = svc ? tsk__text_fold(svc, false) : NULL;
 	const char *text = folded ? folded : (svc ? svc : service_hint(s, adapter));
 	/* the carrier's rows, else the generic ones */
@@ -327,11 +327,11 @@ void tsk__lane_resolve(struct tsk__lane *out, const tsk_shipment *s, const tsk_a
 	                    : 0;
 	out->row = pick_row(s, adapter, date);
 
-	out->origin = tsk__region_of_text(tsk__shipment_text(s, TSK_SHIPMENT_ORIGIN_REGION));
+	out->origin = tsk__region_of_text(s->text[TSK_SHIPMENT_ORIGIN_REGION]);
 	/* the first offices are the sender's; later ones may be hubs */
 	for (size_t i = 0; out->origin == TSK__REGION_NONE && i < s->nevents && i < 3; i++)
 		out->origin = tsk__event_region(tsk__shipment_event(s, i));
-	out->destination = tsk__region_of_text(tsk__shipment_text(s, TSK_SHIPMENT_DESTINATION_REGION));
+	out->destination = tsk__region_of_text(s->text[TSK_SHIPMENT_DESTINATION_REGION]);
 	for (size_t i = s->nevents; out->destination == TSK__REGION_NONE && i-- > 0;)
 		if (doorstep(tsk__shipment_event(s, i)->status))
 			out->destination = tsk__event_region(tsk__shipment_event(s, i));

@@ -277,8 +277,7 @@ TSK_API int tsk_shipment_new(tsk_shipment **out, const char *carrier, const char
 	/* an error shipment may carry what a user typed: keep it printable */
 	s->carrier = tsk__utf8_repair(carrier);
 	s->number = tsk__utf8_repair(number);
-	s->text.own = calloc(TSK__SHIPMENT_TEXT_COUNT, sizeof *s->text.own);
-	if (!s->carrier || !s->number || !s->text.own) {
+	if (!s->carrier || !s->number) {
 		tsk_shipment_free(s);
 		return TSK_ENOMEM;
 	}
@@ -333,10 +332,11 @@ static void free_parts(tsk_shipment *s)
 {
 	free(s->carrier);
 	free(s->number);
-	for (int t = 0; s->text.own && t < TSK__SHIPMENT_TEXT_COUNT; t++)
-		free(s->text.own[t]);
-	free(s->text.own);
+	for (int i = 0; i < TSK_SHIPMENT__FIELD_COUNT; i++)
+		free(s->text[i]);
 	tsk__shipment_clear_exceptions(s);
+	free(s->handoff_carrier);
+	free(s->handoff_number);
 	for (size_t i = 0; i < s->nlegs; i++) {
 		free(s->legs[i].carrier);
 		free(s->legs[i].number);
@@ -345,6 +345,8 @@ static void free_parts(tsk_shipment *s)
 	for (size_t i = 0; i < s->nevents; i++)
 		tsk_event_free(s->events.list[i]);
 	free(s->events.list);
+	free(s->error_message);
+	free(s->also_known_by);
 }
 
 TSK_API void tsk_shipment_free(tsk_shipment *s)
@@ -367,21 +369,29 @@ TSK_API int tsk_shipment_dup(tsk_shipment **out, const tsk_shipment *src)
 	*s = *src;
 	/* detach every pointer first so a partial failure frees only copies */
 	s->carrier = s->number = NULL;
-	s->text.own = NULL;
+	memset(s->text, 0, sizeof s->text);
 	s->exceptions = NULL;
 	s->nexceptions = 0;
+	s->handoff_carrier = s->handoff_number = NULL;
 	s->legs = NULL;
 	s->nlegs = 0;
 	s->events.list = NULL;
 	s->nevents = s->events_cap = 0;
+	s->error_message = NULL;
+	s->also_known_by = NULL;
 	s->packed = false;
-	bool ok = (s->carrier = tsk__strdup(src->carrier)) && (s->number = tsk__strdup(src->number)) &&
-	          (s->text.own = calloc(TSK__SHIPMENT_TEXT_COUNT, sizeof *s->text.own));
-	for (int t = 0; ok && t < TSK__SHIPMENT_TEXT_COUNT; t++) {
-		const char *from = tsk__shipment_text(src, t);
-		if (from && !(s->text.own[t] = tsk__strdup(from)))
+	bool ok = (s->carrier = tsk__strdup(src->carrier)) && (s->number = tsk__strdup(src->number));
+	for (int i = 0; ok && i < TSK_SHIPMENT__FIELD_COUNT; i++)
+		if (src->text[i] && !(s->text[i] = tsk__strdup(src->text[i])))
 			ok = false;
-	}
+	if (ok && src->handoff_carrier && !(s->handoff_carrier = tsk__strdup(src->handoff_carrier)))
+		ok = false;
+	if (ok && src->handoff_number && !(s->handoff_number = tsk__strdup(src->handoff_number)))
+		ok = false;
+	if (ok && src->error_message && !(s->error_message = tsk__strdup(src->error_message)))
+		ok = false;
+	if (ok && src->also_known_by && !(s->also_known_by = tsk__strdup(src->also_known_by)))
+		ok = false;
 	for (size_t i = 0; ok && i < src->nlegs; i++)
 		ok = tsk__shipment_add_leg(s, src->legs[i].carrier, src->legs[i].number) == TSK_OK;
 	for (size_t i = 0; ok && i < src->nexceptions; i++) {
@@ -415,7 +425,7 @@ TSK_API int tsk_shipment_set_text(tsk_shipment *s, tsk_shipment_field field, con
 		return TSK_EINVAL;
 	if (tsk__shipment_unpack(s) != TSK_OK)
 		return TSK_ENOMEM;
-	return set_clean_text(tsk__shipment_text_slot(s, field), utf8, field == TSK_SHIPMENT_ETA_RAW);
+	return set_clean_text(&s->text[field], utf8, field == TSK_SHIPMENT_ETA_RAW);
 }
 
 TSK_API void tsk_shipment_set_state(tsk_shipment *s, tsk_status status, tsk_exception_code exception)
@@ -456,8 +466,7 @@ TSK_API int tsk_shipment_set_handoff(tsk_shipment *s, const char *carrier, const
 		return TSK_EINVAL;
 	if (tsk__shipment_unpack(s) != TSK_OK)
 		return TSK_ENOMEM;
-	if (tsk__strset(tsk__shipment_text_slot(s, TSK__SHIPMENT_HANDOFF_CARRIER), carrier) ||
-	    tsk__strset(tsk__shipment_text_slot(s, TSK__SHIPMENT_HANDOFF_NUMBER), number))
+	if (tsk__strset(&s->handoff_carrier, carrier) || tsk__strset(&s->handoff_number, number))
 		return TSK_ENOMEM;
 	return TSK_OK;
 }
@@ -506,9 +515,8 @@ TSK_API int tsk_shipment_set_error(tsk_shipment *s, int code, const char *messag
 		return TSK_ENOMEM;
 	if (copy)
 		tsk__message_fix(copy); /* control characters out */
-	char **slot = tsk__shipment_text_slot(s, TSK__SHIPMENT_ERROR_MESSAGE);
-	free(*slot);
-	*slot = copy;
+	free(s->error_message);
+	s->error_message = copy;
 	s->error = code;
 	return TSK_OK;
 }
@@ -552,9 +560,9 @@ TSK_API int tsk_shipment_set_year_hint(tsk_shipment *s, tsk_year_hint kind, cons
 
 TSK_API const char *tsk_shipment_carrier(const tsk_shipment *s) { return s->carrier; }
 TSK_API const char *tsk_shipment_tracking_number(const tsk_shipment *s) { return s->number; }
-TSK_API const char *tsk_shipment_service(const tsk_shipment *s) { return tsk__shipment_text(s, TSK_SHIPMENT_SERVICE); }
+TSK_API const char *tsk_shipment_service(const tsk_shipment *s) { return s->text[TSK_SHIPMENT_SERVICE]; }
 TSK_API tsk_status tsk_shipment_status(const tsk_shipment *s) { return (tsk_status)s->status; }
-TSK_API const char *tsk_shipment_status_text(const tsk_shipment *s) { return tsk__shipment_text(s, TSK_SHIPMENT_STATUS_TEXT); }
+TSK_API const char *tsk_shipment_status_text(const tsk_shipment *s) { return s->text[TSK_SHIPMENT_STATUS_TEXT]; }
 TSK_API const tsk_time *tsk_shipment_delivered_at(const tsk_shipment *s)
 {
 	return tsk_time_is_set(&s->delivered_at) ? &s->delivered_at : NULL;
@@ -565,8 +573,8 @@ TSK_API const tsk_exception *tsk_shipment_exception_at(const tsk_shipment *s, si
 {
 	return i < s->nexceptions ? &s->exceptions[i] : NULL;
 }
-TSK_API const char *tsk_shipment_handoff_carrier(const tsk_shipment *s) { return tsk__shipment_text(s, TSK__SHIPMENT_HANDOFF_CARRIER); }
-TSK_API const char *tsk_shipment_handoff_number(const tsk_shipment *s) { return tsk__shipment_text(s, TSK__SHIPMENT_HANDOFF_NUMBER); }
+TSK_API const char *tsk_shipment_handoff_carrier(const tsk_shipment *s) { return s->handoff_carrier; }
+TSK_API const char *tsk_shipment_handoff_number(const tsk_shipment *s) { return s->handoff_number; }
 TSK_API size_t tsk_shipment_leg_count(const tsk_shipment *s) { return s->nlegs ? s->nlegs : 1; }
 TSK_API const char *tsk_shipment_leg_carrier(const tsk_shipment *s, size_t i)
 {
@@ -590,32 +598,31 @@ TSK_API const tsk_event *tsk_shipment_event_at(const tsk_shipment *s, size_t i)
 	return i < s->nevents ? tsk__shipment_event(s, i) : NULL;
 }
 TSK_API int tsk_shipment_error(const tsk_shipment *s) { return s->error; }
-TSK_API const char *tsk_shipment_error_message(const tsk_shipment *s) { return tsk__shipment_text(s, TSK__SHIPMENT_ERROR_MESSAGE); }
-TSK_API const char *tsk_shipment_also_known_by(const tsk_shipment *s) { return tsk__shipment_text(s, TSK__SHIPMENT_ALSO_KNOWN_BY); }
-TSK_API const char *tsk_shipment_layout(const tsk_shipment *s) { return tsk__shipment_text(s, TSK_SHIPMENT_LAYOUT); }
+TSK_API const char *tsk_shipment_error_message(const tsk_shipment *s) { return s->error_message; }
+TSK_API const char *tsk_shipment_also_known_by(const tsk_shipment *s) { return s->also_known_by; }
+TSK_API const char *tsk_shipment_layout(const tsk_shipment *s) { return s->text[TSK_SHIPMENT_LAYOUT]; }
 
 /* -------------------------------------------------------------- packing */
 
 /*
- * Where one string of a shipment is: a pointer (ptr), or, in a packed
- * shipment, an offset (at) in bytes from the struct or the event that
- * holds it (from).
+ * Where one string of a shipment is: a pointer (ptr), or text t of a
+ * packed event (ev), which says where it is as an offset.
  */
 struct str_slot {
 	char **ptr;
-	uint16_t *at;
-	const void *from;
+	tsk_event *ev;
+	int t;
 };
 
 /*
- * Every string of a shipment, its events, exceptions and legs, in one
- * fixed order (NULL ones too). s and its events are not packed, or, with
- * evs, s is the packed copy being made and evs its events, whose texts
- * and its own are to be offsets. slots: room for string_slot_count(s).
+ * Every string field of a shipment, its events, exceptions and legs, in
+ * one fixed order (NULL ones too). The events are s's own (not packed),
+ * or, with evs, the packed copies of them. slots: room for
+ * string_slot_count(s).
  */
 static size_t string_slot_count(const tsk_shipment *s)
 {
-	return 2 + TSK__SHIPMENT_TEXT_COUNT + s->nevents * TSK__EVENT_TEXT_COUNT + s->nexceptions + 2 * s->nlegs;
+	return 6 + TSK_SHIPMENT__FIELD_COUNT + s->nevents * TSK__EVENT_TEXT_COUNT + s->nexceptions + 2 * s->nlegs;
 }
 
 static void string_slots(tsk_shipment *s, tsk_event *evs, struct str_slot *slots)
@@ -623,16 +630,16 @@ static void string_slots(tsk_shipment *s, tsk_event *evs, struct str_slot *slots
 	size_t n = 0;
 	slots[n++].ptr = &s->carrier;
 	slots[n++].ptr = &s->number;
-	for (int t = 0; t < TSK__SHIPMENT_TEXT_COUNT; t++, n++) {
-		if (evs)
-			slots[n] = (struct str_slot){ NULL, &s->text.at[t], s };
-		else
-			slots[n].ptr = tsk__shipment_text_slot(s, t);
-	}
+	for (int f = 0; f < TSK_SHIPMENT__FIELD_COUNT; f++)
+		slots[n++].ptr = &s->text[f];
+	slots[n++].ptr = &s->handoff_carrier;
+	slots[n++].ptr = &s->handoff_number;
+	slots[n++].ptr = &s->error_message;
+	slots[n++].ptr = &s->also_known_by;
 	for (size_t k = 0; k < s->nevents; k++)
 		for (int t = 0; t < TSK__EVENT_TEXT_COUNT; t++, n++) {
 			if (evs)
-				slots[n] = (struct str_slot){ NULL, &evs[k].text_at[t], &evs[k] };
+				slots[n] = (struct str_slot){ NULL, &evs[k], t };
 			else
 				slots[n].ptr = &tsk__event_owned(s->events.list[k])[t];
 		}
@@ -717,7 +724,6 @@ int tsk__shipment_pack(tsk_shipment **sp)
 		goto done;
 	tsk_shipment *p = (tsk_shipment *)(void *)block;
 	*p = *s;
-	memset(&p->text, 0, sizeof p->text); /* offsets from now on */
 	struct tsk_event *evs = (struct tsk_event *)(void *)(block + head);
 	tsk_exception *exc = (tsk_exception *)(void *)(evs + s->nevents);
 	struct tsk__leg *legs = (struct tsk__leg *)(void *)(exc + s->nexceptions);
@@ -737,7 +743,7 @@ int tsk__shipment_pack(tsk_shipment **sp)
 		legs[i] = s->legs[i];
 	/* the copy's fields still point at s's strings: in the same order,
 	 * each first one is copied into the block, each repeat points at it;
-	 * the texts lie after the struct and the events in the block */
+	 * a packed event's texts lie after it in the block */
 	string_slots(p, evs, slots);
 	for (size_t i = 0; i < nslots; i++) {
 		char *copy = NULL;
@@ -755,7 +761,7 @@ int tsk__shipment_pack(tsk_shipment **sp)
 		if (slots[i].ptr)
 			*slots[i].ptr = copy;
 		else
-			*slots[i].at = copy ? (uint16_t)(copy - (const char *)slots[i].from) : 0;
+			slots[i].ev->text_at[slots[i].t] = copy ? (uint16_t)(copy - (char *)slots[i].ev) : 0;
 	}
 	free_parts(s);
 	free(s);
@@ -1036,11 +1042,11 @@ int tsk__shipment_finalize(tsk_shipment *s, const tsk_time *now)
 		for (size_t k = s->nevents; !tsk_time_is_set(&s->delivered_at) && k-- > 0;)
 			s->delivered_at = tsk__shipment_event(s, k)->time;
 	}
-	if (!tsk__shipment_text(s, TSK_SHIPMENT_STATUS_TEXT) && s->nevents &&
+	if (!s->text[TSK_SHIPMENT_STATUS_TEXT] && s->nevents &&
 	    tsk__event_text(tsk__shipment_event(s, s->nevents - 1), TSK_EVENT_CARRIER_STATUS)) {
 		/* unpacked first: unpacking moves the events */
 		if (tsk__shipment_unpack(s) != TSK_OK ||
-		    tsk__strset(tsk__shipment_text_slot(s, TSK_SHIPMENT_STATUS_TEXT),
+		    tsk__strset(&s->text[TSK_SHIPMENT_STATUS_TEXT],
 		                tsk__event_text(tsk__shipment_event(s, s->nevents - 1), TSK_EVENT_CARRIER_STATUS)))
 			return TSK_ENOMEM;
 	}

@@ -66,28 +66,11 @@ struct tsk__eta_local {
 	bool set;
 };
 
-/* A shipment's texts besides its carrier and number: its fields
- * (tsk_shipment_field), then these. Read them with tsk__shipment_text. */
-enum {
-	TSK__SHIPMENT_HANDOFF_CARRIER = TSK_SHIPMENT__FIELD_COUNT, /* the carrier that took the parcel over */
-	TSK__SHIPMENT_HANDOFF_NUMBER,
-	TSK__SHIPMENT_ERROR_MESSAGE,
-	TSK__SHIPMENT_ALSO_KNOWN_BY,   /* other carriers that know the number (auto), comma-separated */
-	TSK__SHIPMENT_TEXT_COUNT
-};
-
 struct tsk_shipment {
 	/* ordered so that no field pads another: a batch keeps one per number */
 	char *carrier;
 	char *number;
-	/* Not packed: the texts it owns, an array of TSK__SHIPMENT_TEXT_COUNT
-	 * of its own (set them through tsk__shipment_text_slot). Packed:
-	 * where each is in the block, in bytes from the struct, 0 for none
-	 * (16 bits, as for a packed event): 24 bytes, not 80 + 80. */
-	union {
-		char **own;
-		uint16_t at[TSK__SHIPMENT_TEXT_COUNT];
-	} text;
+	char *text[TSK_SHIPMENT__FIELD_COUNT];
 	int error;
 	struct tsk__eta_local eta_local;
 	bool has_state;                /* the page's current-state field */
@@ -108,6 +91,7 @@ struct tsk_shipment {
 	/* the carrier's stated window (absolute, or local until resolved) */
 	tsk_time carrier_eta_earliest, carrier_eta_latest;
 	tsk_exception *exceptions;     /* message strings owned (cast away const to free) */
+	char *handoff_carrier, *handoff_number;
 	struct tsk__leg *legs;         /* first leg first; none (0) = one leg, the shipment's own */
 	uint32_t nexceptions, nlegs;   /* their adders refuse (ENOMEM) past UINT32_MAX */
 	tsk_time next_poll;
@@ -116,23 +100,10 @@ struct tsk_shipment {
 		tsk_event *block;      /* packed: one array in the shipment's block */
 	} events;                      /* read them with tsk__shipment_event */
 	size_t nevents, events_cap;
+	char *error_message;
+	char *also_known_by;           /* other carriers that know the number (auto), comma-separated */
 	tsk_time year_hint;
 };
-
-/* Text t (a tsk_shipment_field or TSK__SHIPMENT_*) of a shipment, packed or
- * not; NULL when it has none. */
-static inline const char *tsk__shipment_text(const tsk_shipment *s, int t)
-{
-	if (s->packed)
-		return s->text.at[t] ? (const char *)s + s->text.at[t] : NULL;
-	return s->text.own[t];
-}
-
-/* Where text t of a shipment that is not packed is (unpack first). */
-static inline char **tsk__shipment_text_slot(tsk_shipment *s, int t)
-{
-	return &s->text.own[t];
-}
 
 /* The k-th event (k < nevents) of a shipment, packed or not. */
 static inline const tsk_event *tsk__shipment_event(const tsk_shipment *s, size_t k)

@@ -185,7 +185,7 @@ static int fold_leg(tsk_shipment *s, const tsk_shipment *first, const tsk_shipme
 
 	/* the leg that holds the parcel gives the state */
 	if (next->error == TSK_OK && next->nevents > 0) {
-		rc = tsk__strset(tsk__shipment_text_slot(s, TSK_SHIPMENT_STATUS_TEXT), tsk_shipment_status_text(next))
+		rc = tsk__strset(&s->text[TSK_SHIPMENT_STATUS_TEXT], next->text[TSK_SHIPMENT_STATUS_TEXT])
 		             ? TSK_ENOMEM
 		             : take_exceptions(s, next, next_events);
 		if (rc != TSK_OK)
@@ -205,7 +205,7 @@ static int fold_leg(tsk_shipment *s, const tsk_shipment *first, const tsk_shipme
 	}
 	rc = take_exceptions(s, first, first_events);
 	if (rc == TSK_OK && next->error != TSK_OK && next->error != TSK_ENOTFOUND)
-		rc = tsk_shipment_set_error(s, next->error, tsk_shipment_error_message(next));
+		rc = tsk_shipment_set_error(s, next->error, next->error_message);
 	return rc;
 }
 

@@ -230,7 +230,7 @@ static int say_every_candidate(tsk_shipment *s, const struct probe *probes, size
 	for (size_t p = 0; p < asked; p++) {
 		const tsk_shipment *r = &probes[p] == kept ? s : probes[p].result;
 		const char *name = probes[p].adapter->name;
-		const char *msg = r && tsk_shipment_error_message(r) ? tsk_shipment_error_message(r) : "no answer";
+		const char *msg = r && r->error_message ? r->error_message : "no answer";
 		bool named = strncmp(msg, name, strlen(name)) == 0 && msg[strlen(name)] == ':';
 		tsk__buf_printf(&b, "%s%s%s%s", first ? "" : "; ", named ? "" : name, named ? "" : ": ", msg);
 		first = false;
@@ -723,9 +723,8 @@ static int take_answer(tsk_shipment **out, tsk__track *t, const struct input *in
 			tsk_shipment_free(s);
 			return TSK_ENOMEM;
 		}
-		char **slot = tsk__shipment_text_slot(s, TSK__SHIPMENT_ALSO_KNOWN_BY);
-		free(*slot);
-		*slot = alts;
+		free(s->also_known_by);
+		s->also_known_by = alts;
 	}
 	int rc = known == 0 ? say_every_candidate(s, probes + p0, p1 - p0, best) : TSK_OK;
 	if (rc != TSK_OK) {
@@ -750,7 +749,7 @@ static int merge_previous(tsk_ctx *ctx, tsk_shipment **s, const tsk_shipment *pr
 		tsk_shipment *kept = NULL;
 		int rc = tsk_shipment_dup(&kept, prev);
 		if (rc == TSK_OK)
-			rc = tsk_shipment_set_error(kept, (*s)->error, tsk_shipment_error_message(*s));
+			rc = tsk_shipment_set_error(kept, (*s)->error, (*s)->error_message);
 		tsk_shipment_free(*s);
 		*s = kept;
 		if (rc != TSK_OK) {
@@ -939,19 +938,19 @@ static int follow_handoffs(tsk_ctx *ctx, tsk_shipment_list *l)
 	int rc = numbers && which && done ? TSK_OK : TSK_ENOMEM;
 	for (size_t i = 0; i < n && rc == TSK_OK; i++) {
 		const tsk_shipment *s = l->items[i];
-		const char *to = tsk_shipment_handoff_carrier(s), *to_number = tsk_shipment_handoff_number(s);
-		if (done[i] || s->error != TSK_OK || !to || !to_number || !tsk_ctx_carrier(ctx, to) ||
-		    (strcmp(to, s->carrier) == 0 && strcmp(to_number, s->number) == 0))
+		if (done[i] || s->error != TSK_OK || !s->handoff_carrier || !s->handoff_number ||
+		    !tsk_ctx_carrier(ctx, s->handoff_carrier) ||
+		    (strcmp(s->handoff_carrier, s->carrier) == 0 && strcmp(s->handoff_number, s->number) == 0))
 			continue;
 		/* every hand-off to this carrier in one batch */
+		const char *to = s->handoff_carrier;
 		size_t k = 0;
 		for (size_t j = i; j < n; j++) {
 			const tsk_shipment *o = l->items[j];
-			const char *o_to = tsk_shipment_handoff_carrier(o);
-			if (!done[j] && o->error == TSK_OK && o_to && tsk_shipment_handoff_number(o) &&
-			    strcmp(o_to, to) == 0) {
+			if (!done[j] && o->error == TSK_OK && o->handoff_carrier && o->handoff_number &&
+			    strcmp(o->handoff_carrier, to) == 0) {
 				done[j] = true;
-				numbers[k] = tsk_shipment_handoff_number(o);
+				numbers[k] = o->handoff_number;
 				which[k++] = j;
 			}
 		}

@@ -392,7 +392,7 @@ static void replay(struct table *t, const tsk_ctx *ctx, const struct item *it, c
 		for (int f = 0; f < TSK_SHIPMENT__FIELD_COUNT; f++)
 			if (f == TSK_SHIPMENT_SERVICE || f == TSK_SHIPMENT_ORIGIN_REGION ||
 			    f == TSK_SHIPMENT_DESTINATION_REGION)
-				tsk_shipment_set_text(cut, (tsk_shipment_field)f, tsk__shipment_text(full, f));
+				tsk_shipment_set_text(cut, (tsk_shipment_field)f, full->text[f]);
 		bool dated = false;
 		tsk_time now = TSK_TIME_NULL_INIT;
 		int64_t last = 0;

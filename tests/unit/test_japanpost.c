@@ -135,7 +135,7 @@ START_TEST(synthetic_transit_with_eta)
 	tsk_shipment_list *l = parse_page("japanpost/synthetic_2019_yupack_transit_eta.html", "2024-06-14T08:00:00+09:00");
 	const tsk_shipment *s = tsk_shipment_list_at(l, 0);
 	ck_assert_int_eq(tsk_shipment_status(s), TSK_STATUS_IN_TRANSIT);
-	ck_assert_str_eq(tsk__shipment_text(s, TSK_SHIPMENT_ETA_RAW), "2024/06/14 14時～16時");
+	ck_assert_str_eq(s->text[TSK_SHIPMENT_ETA_RAW], "2024/06/14 14時～16時");
 	const tsk_eta *eta = tsk_shipment_eta(s);
 	ck_assert_ptr_nonnull(eta);
 	ck_assert_int_eq(eta->source, TSK_ETA_CARRIER);

@@ -85,8 +85,8 @@ START_TEST(real_single_delivered)
 	ck_assert_str_eq(fmt(tsk_shipment_delivered_at(s)), "2009-07-12T11:27:00+09:00");
 	ck_assert_ptr_null(tsk_shipment_eta(s));
 	/* お預かり店 / 配達店: the offices, the nearest thing to regions */
-	ck_assert_str_eq(tsk__shipment_text(s, TSK_SHIPMENT_ORIGIN_REGION), "城南店");
-	ck_assert_str_eq(tsk__shipment_text(s, TSK_SHIPMENT_DESTINATION_REGION), "久喜店");
+	ck_assert_str_eq(s->text[TSK_SHIPMENT_ORIGIN_REGION], "城南店");
+	ck_assert_str_eq(s->text[TSK_SHIPMENT_DESTINATION_REGION], "久喜店");
 	/* the undated first event has no time; date-only events are day precision */
 	ck_assert_int_eq(tsk_event_time(tsk_shipment_event_at(s, 0))->precision, TSK_PRECISION_NONE);
 	ck_assert_str_eq(fmt(tsk_event_time(tsk_shipment_event_at(s, 1))), "2009-07-11T13:44:00+09:00");

@@ -82,7 +82,7 @@ static const tsk_shipment *find(const tsk_shipment_list *l, const char *number)
 
 static const char *eta_raw(const tsk_shipment *s)
 {
-	return tsk__shipment_text(s, TSK_SHIPMENT_ETA_RAW);
+	return s->text[TSK_SHIPMENT_ETA_RAW];
 }
 
 static void assert_eta(const tsk_shipment *s, const char *earliest, const char *latest)
