@@ -464,7 +464,7 @@ static bool bold_number(const char *text, char **number)
 }
 
 /* Read one print table's document into pt through a tree: the
- * reference reading, for what the SAX reading below leaves to it. */
+ * reference reading, for what the direct reading below leaves to it. */
 static int print_table_dom(char *html, struct print_tables *pt)
 {
 	tsk__html frag;
@@ -550,13 +550,13 @@ static int print_table_dom(char *html, struct print_tables *pt)
  * its own end tag in order, rows right inside tables and cells right inside
  * rows, cells and bold text holding text, <br>, <font> and <b> only (and no
  * white space alone between two of their elements: libxml2 keeps such a
- * text in some places only). On
- * such markup libxml2's tree is the markup as written (html, head, body,
- * p, center and the form around it change no text the reading takes), so
- * the texts are gathered as print_table_dom would find them. Anything else
- * is left to print_table_dom (*plain false): never a different answer
- * (test_yamato compares the two on every page). libxml2 spends about 300
- * instructions per byte of such a small document, this some 20.
+ * text in some places only). On such markup libxml2's tree is the markup
+ * as written (html, head, body, p, center and the form around it change no
+ * text the reading takes), so the texts are gathered as print_table_dom
+ * would find them. Anything else is left to print_table_dom (*plain false):
+ * never a different answer (test_yamato compares the two on every page).
+ * libxml2 spends about 300 instructions per byte of such a small document,
+ * this some 20.
  */
 enum pp_kind { PP_TABLE, PP_TR, PP_TH, PP_TD, PP_B, PP_FONT, PP_CENTER, PP_NONE };
 
@@ -570,14 +570,13 @@ struct pp_state {
 	tsk__buf bold;           /* the open <b>'s text */
 	enum pp_kind stack[16];
 	size_t depth;
-	int tables;              /* open tables (one at most) */
-	int in_cell, in_b;       /* open cells, open <b> */
+	bool tables;             /* a table is open (one at most) */
+	bool in_cell, in_b;      /* a cell is open, a <b> is open */
 	bool cell_elements;      /* the open cell holds an element */
 	bool cell_blank;         /* ... and a text of white space only */
 	bool chosen, chosen_now; /* the table naming 担当店コード; this one */
-	bool first_tr_seen;
-	size_t trs;
-	int th_i, td_i, cw, cc;
+	size_t trs;              /* rows opened in the current table */
+	int cw, cc;              /* the chosen table's 荷物状況 and 担当店コード columns */
 	struct pp_cell cells[32];
 	size_t ncells;
 	char *number;
@@ -687,7 +686,7 @@ static bool pp_open(struct pp_state *st, enum pp_kind k)
 		for (size_t i = 0; i < st->depth; i++)
 			if (st->stack[i] != PP_CENTER)
 				return false;
-		st->tables = 1;
+		st->tables = true;
 		st->table.len = 0;
 		st->chosen_now = false;
 		st->trs = 0;
@@ -707,14 +706,14 @@ static bool pp_open(struct pp_state *st, enum pp_kind k)
 		st->cells[st->ncells].at = st->table.len;
 		st->cells[st->ncells].td = k == PP_TD;
 		st->ncells++;
-		st->in_cell = 1;
+		st->in_cell = true;
 		st->cell_elements = false;
 		st->cell_blank = false;
 		break;
 	case PP_B:
 		if (st->in_b || (st->tables && !st->in_cell))
 			return false;
-		st->in_b = 1;
+		st->in_b = true;
 		st->bold.len = 0;
 		tsk__buf_add(&st->bold, "", 0);
 		break;
@@ -747,7 +746,7 @@ static bool pp_close(struct pp_state *st, enum pp_kind k)
 	switch (k) {
 	case PP_TABLE:
 		tsk__buf_putc(&st->table, '\n');
-		st->tables = 0;
+		st->tables = false;
 		if (!st->chosen) {
 			/* a table that names 担当店コード past its header row
 			 * is left to the tree */
@@ -789,11 +788,11 @@ static bool pp_close(struct pp_state *st, enum pp_kind k)
 		break;
 	case PP_TH:
 	case PP_TD:
-		st->in_cell = 0;
+		st->in_cell = false;
 		st->cells[st->ncells - 1].end = st->table.len;
 		break;
 	case PP_B:
-		st->in_b = 0;
+		st->in_b = false;
 		if (!st->number) {
 			char *t = tsk__text_line_of(st->bold.data, st->bold.len);
 			if (!t || !bold_number(t, &st->number))
