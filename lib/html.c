@@ -644,13 +644,13 @@ static int without_raw_bodies(const char *text, size_t len, char **out, size_t *
  * for what is not markup, TSK_ENOMEM when an allocation failed (nothing
  * kept).
  */
-static int html_run(const char *body, size_t len, const char *content_type, const char **charset,
-                    tsk__html *page, bool as_is, tsk_error *err)
+static int html_run(const char *body, size_t len, const char *content_type, tsk__html *page, bool as_is,
+                    tsk_error *err)
 {
 	const char *utf8 = NULL;
 	char *owned = NULL;
 	size_t ulen = 0;
-	int rc = html_prepare(body, len, content_type, &utf8, &ulen, &owned, charset, err);
+	int rc = html_prepare(body, len, content_type, &utf8, &ulen, &owned, &page->charset, err);
 	if (rc != TSK_OK)
 		return rc;
 	if (!as_is) {
@@ -695,7 +695,7 @@ static int html_parse(tsk__html *page, const char *body, size_t len, const char 
 		page->walks = ((tsk__xml_watch *)xmlStructuredErrorContext)->walks;
 		page->walks_borrowed = true;
 	}
-	int rc = html_run(body, len, content_type, &page->charset, page, as_is, err);
+	int rc = html_run(body, len, content_type, page, as_is, err);
 	if (rc == TSK_OK && (!page->doc || !xmlDocGetRootElement(page->doc)))
 		rc = tsk_error_set(err, TSK_EPARSE, "body could not be parsed as HTML");
 	if (rc != TSK_OK) {
